@@ -1,0 +1,178 @@
+"""The command line: parses arguments and calls ``runner.api``. Nothing else lives here.
+
+Exit codes: 0 ok · 1 a step or assertion failed · 2 the playbook, environment or command line is
+invalid · 3 internal error (a log file is written) · 130 interrupted (Ctrl-C).
+Imports are lazy so ``runner --version`` and ``runner validate`` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from runner import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def guarded(func: F) -> F:
+    """Map runner's errors to exit codes and a message; never show a traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from runner.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, RunnerError
+
+        try:
+            return func(*args, **kwargs)
+        except RunnerError as e:
+            redactor = kwargs.get("_redactor")
+            text = e.render()
+            _fail(redactor.redact(text) if redactor else text, e.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except click.exceptions.Exit:
+            raise
+        except Exception:
+            import tempfile
+            import traceback
+
+            with tempfile.NamedTemporaryFile("w", prefix="runner-crash-", suffix=".log",
+                                             delete=False) as log:
+                traceback.print_exc(file=log)
+            _fail(f"internal error: this is a bug in runner, not in your playbook.\n"
+                  f"  the details are in {log.name}; please attach it to a bug report", EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
+    from runner.errors import InvalidInput
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"-i {pair!r} is not key=value", hint="write -i hostname=NTB1")
+        out[key.strip()] = value
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runner")
+def main() -> None:
+    """Run declarative YAML playbooks against vendor APIs."""
+
+
+env_option = click.option("--env", "-e", "env", default="sandbox", show_default=True,
+                          help="sandbox, a name under environments/, or an environment file")
+inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="KEY=VALUE",
+                             help="a playbook input (repeatable)")
+
+
+@main.command()
+@click.argument("playbooks", nargs=-1, required=True, type=click.Path())
+@guarded
+def validate(playbooks: tuple[str, ...]) -> None:
+    """Check playbooks against the schema and the installed connectors."""
+    from runner.playbook import load_playbook
+
+    for path in playbooks:
+        pb = load_playbook(path)
+        click.echo(f"ok: {path} ({len(pb.steps)} steps, {len(pb.finally_steps)} finally)")
+
+
+@main.command()
+@click.argument("playbook", type=click.Path())
+@env_option
+@inputs_option
+@click.option("--report-json", type=click.Path(), help="write a JSON report here")
+@click.option("--junit", type=click.Path(), help="write a JUnit XML report here")
+@click.option("--quiet", "-q", is_flag=True, help="no console report")
+@guarded
+def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
+        junit: str | None, quiet: bool) -> None:
+    """Run a playbook."""
+    from runner import api
+    from runner.results import INTERRUPTED, PASSED
+
+    result = api.run(playbook, env=env, inputs=_parse_inputs(inputs), report_json=report_json,
+                     junit=junit, quiet=quiet)
+    if result.status == INTERRUPTED:
+        sys.exit(130)
+    sys.exit(0 if result.status == PASSED else 1)
+
+
+@main.command()
+@click.argument("playbook", type=click.Path())
+@env_option
+@inputs_option
+@guarded
+def plan(playbook: str, env: str, inputs: tuple[str, ...]) -> None:
+    """Show the requests a run would send (secrets redacted); send nothing."""
+    from runner import api
+
+    api.plan(playbook, env=env, inputs=_parse_inputs(inputs))
+
+
+@main.command()
+@click.option("--connector", "-c", "names", multiple=True, help="only these (default: all)")
+@guarded
+def sandbox(names: tuple[str, ...]) -> None:
+    """Serve the simulators on loopback until Ctrl-C."""
+    import threading
+
+    from runner.connectors import registry
+    from runner.sandbox import Sandbox
+
+    box = Sandbox().start(names or [s.name for s in registry.all_specs() if s.simulator])
+    click.echo("simulators (Ctrl-C to stop):")
+    for name, sim in box.simulators.items():
+        click.echo(f"  {name:<12} {sim.url}")
+    click.echo("credentials are generated for this session; `runner run --env sandbox` "
+               "starts its own simulators and needs none")
+    try:
+        threading.Event().wait()
+    finally:
+        box.stop()
+
+
+@main.command()
+@guarded
+def connectors() -> None:
+    """List the installed connectors and their operations."""
+    from runner import api
+
+    for spec in api.connectors():
+        click.echo(f"{spec.name}  ({spec.title}) · auth: {spec.auth_scheme}")
+        for name, op in spec.operations.items():
+            safe = "" if op.safe else "  [not safe to repeat]"
+            params = ", ".join(f"{p.name}{'' if p.required and not p.has_default else '?'}"
+                               f": {p.type}" for p in op.params.values())
+            click.echo(f"  {spec.name}.{name:<24} {op.method:<6} {op.path}  ({params}){safe}")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="fail if the committed schemas are stale")
+@guarded
+def schema(check: bool) -> None:
+    """Write schemas/*.json from the code and the installed connectors."""
+    from runner.schemas import write_schemas
+
+    stale = write_schemas(check=check)
+    for path in stale:
+        click.echo(f"{'stale' if check else 'wrote'}: {path}")
+    if check and stale:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,116 @@
+"""The answer to one call, as steps and expressions see it (``response.json.data...``).
+
+Decoding is lazy: a body is parsed as JSON or XML only when something reads it. A body that
+is not valid JSON (NDD's bare ``0208``) is kept as the text it is: ``response.json`` is None and
+``response.body`` is the string. JSON with a repeated key keeps the last value. XML is parsed
+with entity resolution, DTD loading and network access off.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from runner.errors import TransportError
+
+_UNSET: Any = object()
+MAX_XML_DEPTH = 256
+
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    remove_blank_text=True, dtd_validation=False,
+)
+
+
+def parse_xml(content: bytes) -> Any:
+    """Parse untrusted XML: no entities, no DTD, no network. Returns the root element."""
+    if b"<!ENTITY" in content[:4096]:
+        raise TransportError("the XML answer declares entities, which are refused",
+                             hint="an XML answer with <!ENTITY> is treated as hostile")
+    try:
+        return etree.fromstring(content, parser=_XML_PARSER)
+    except etree.XMLSyntaxError as e:
+        raise TransportError(f"the answer is not well-formed XML: {e}") from None
+
+
+@dataclass
+class Response:
+    status_code: int
+    headers: dict[str, str]  # lower-cased names
+    content: bytes
+    url: str = ""
+    method: str = ""
+    elapsed_ms: float = 0.0
+    decode: str = "auto"
+    error: str | None = None  # the vendor's error message, when the answer is an error
+    _json: Any = field(default=_UNSET, repr=False)
+    _xml: Any = field(default=_UNSET, repr=False)
+    _text: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def status(self) -> int:
+        return self.status_code
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def text(self) -> str:
+        if self._text is _UNSET:
+            self._text = self.content.decode("utf-8", errors="replace")
+        return str(self._text)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not valid JSON."""
+        if self._json is _UNSET:
+            try:
+                self._json = json.loads(self.content) if self.content.strip() else None
+            except ValueError:
+                self._json = None
+        return self._json
+
+    @property
+    def is_xml(self) -> bool:
+        if self.decode == "xml" or "xml" in self.content_type:
+            return True
+        head = self.content.lstrip()[:64]
+        return self.decode == "auto" and head.startswith(b"<")
+
+    @property
+    def xml(self) -> Any:
+        """The body's root element (lxml), parsed safely; None when the body is not XML."""
+        if self._xml is _UNSET:
+            self._xml = parse_xml(self.content) if self.is_xml and self.content.strip() else None
+        return self._xml
+
+    @property
+    def body(self) -> Any:
+        """JSON when the body is JSON, else the text."""
+        if self.decode != "xml" and self.json is not None:
+            return self.json
+        if self.decode == "json" and self.content.strip() in (b"null",):
+            return None
+        return self.text
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    def summary(self, limit: int = 2000) -> dict[str, Any]:
+        """What a report records of this answer (the caller redacts it)."""
+        text = self.text
+        return {
+            "status": self.status_code,
+            "headers": dict(self.headers),
+            "body": text if len(text) <= limit else text[:limit] + f"... ({len(text):,} chars)",
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "error": self.error,
+        }

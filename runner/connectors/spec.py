@@ -1,0 +1,270 @@
+"""Connector specifications: what a ``connector.yaml`` declares, as frozen dataclasses.
+
+A connector file names the settings an environment must give (base URL, credentials), an auth
+scheme, how to recognise a vendor error in an answer, and the operations: method, path,
+parameters (name, type, required, where they go), whether a call is safe to repeat. Python hooks
+cover what data can't say (a request signer, an odd decoder). The file is validated against
+``CONNECTOR_SCHEMA`` when the connector loads, not at first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import PlaybookError
+
+if TYPE_CHECKING:
+    from runner.connectors.hooks import Hooks
+
+PARAM_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "any": (object,),
+}
+PARAM_LOCATIONS = ("query", "json", "form", "path", "header")
+UNSAFE_METHODS = frozenset({"POST", "PATCH", "LOOKUP", "PUT", "DELETE"})
+
+_param = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "type": {"enum": list(PARAM_TYPES)},
+        "required": {"type": "boolean"},
+        "default": {},
+        "secret": {"type": "boolean"},
+        "in": {"enum": list(PARAM_LOCATIONS)},
+        "description": {"type": "string"},
+        "enum": {"type": "array"},
+    },
+}
+_operation = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["method", "path"],
+    "properties": {
+        "summary": {"type": "string"},
+        "method": {"type": "string", "pattern": "^[A-Z]+$"},
+        "path": {"type": "string"},
+        "params": {"type": "object", "additionalProperties": _param},
+        "query": {"type": "object"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "json": {},
+        "form": {"type": "object"},
+        "safe": {"type": "boolean"},
+        "auth": {"type": "boolean"},
+        "decode": {"enum": ["json", "text", "xml", "auto"]},
+        "success": {"type": "array", "items": {"type": "integer"}},
+    },
+}
+CONNECTOR_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "runner connector",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "operations"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "settings": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "required": {"type": "boolean"},
+                    "secret": {"type": "boolean"},
+                    "default": {},
+                    "description": {"type": "string"},
+                },
+            },
+        },
+        "auth": {
+            "type": "object",
+            "required": ["scheme"],
+            "properties": {
+                "scheme": {"enum": ["none", "token", "oauth2_client_credentials", "bearer",
+                                    "api_key", "signed"]},
+            },
+        },
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "decode": {"enum": ["json", "text", "xml", "auto"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["if", "message"],
+                "additionalProperties": False,
+                "properties": {"if": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "retry": {"type": "object"},
+        "timeouts": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"connect": {"type": "number"}, "read": {"type": "number"}},
+        },
+        "operations": {"type": "object", "minProperties": 1, "additionalProperties": _operation},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str = "string"
+    required: bool = False
+    default: Any = None
+    has_default: bool = False
+    secret: bool = False
+    location: str = "query"
+    description: str = ""
+    enum: tuple[Any, ...] = ()
+
+    def accepts(self, value: Any) -> bool:
+        if self.type == "any":
+            return True
+        if isinstance(value, bool) and self.type in ("integer", "number"):
+            return False
+        return isinstance(value, PARAM_TYPES[self.type])
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str
+    params: Mapping[str, Param]
+    summary: str = ""
+    query: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    has_json: bool = False
+    form: Mapping[str, Any] | None = None
+    safe: bool = True
+    auth: bool = True
+    decode: str | None = None
+    success: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    required: bool = False
+    secret: bool = False
+    default: Any = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """A loaded, validated connector. ``hooks`` builds the vendor's Python hooks, if any."""
+
+    name: str
+    title: str
+    description: str
+    settings: Mapping[str, Setting]
+    auth: Mapping[str, Any]
+    headers: Mapping[str, str]
+    decode: str
+    errors: tuple[tuple[str, str], ...]
+    operations: Mapping[str, Operation]
+    retry: Mapping[str, Any]
+    timeouts: Mapping[str, float]
+    source: str
+    hooks: Callable[[], Hooks] | None = None
+    simulator: Callable[..., Any] | None = None
+
+    @property
+    def auth_scheme(self) -> str:
+        return str(self.auth.get("scheme", "none"))
+
+    def operation(self, name: str) -> Operation | None:
+        return self.operations.get(name)
+
+
+def _param_from(name: str, raw: Mapping[str, Any], method: str) -> Param:
+    default_in = "query" if method in ("GET", "DELETE", "HEAD") else "json"
+    return Param(
+        name=name,
+        type=raw.get("type", "string"),
+        required=bool(raw.get("required", False)),
+        default=raw.get("default"),
+        has_default="default" in raw,
+        secret=bool(raw.get("secret", False)),
+        location=raw.get("in", default_in),
+        description=raw.get("description", ""),
+        enum=tuple(raw.get("enum", ())),
+    )
+
+
+def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str) -> Operation:
+    method = raw["method"]
+    params = {k: _param_from(k, v or {}, method) for k, v in (raw.get("params") or {}).items()}
+    return Operation(
+        name=name,
+        method=method,
+        path=raw["path"],
+        params=params,
+        summary=raw.get("summary", ""),
+        query=raw.get("query"),
+        headers=raw.get("headers") or {},
+        json=raw.get("json"),
+        has_json="json" in raw,
+        form=raw.get("form"),
+        safe=bool(raw.get("safe", method not in UNSAFE_METHODS)),
+        auth=bool(raw.get("auth", True)),
+        decode=raw.get("decode", default_decode),
+        success=tuple(raw.get("success", ())),
+    )
+
+
+def load_connector(
+    path: str | Path,
+    *,
+    hooks: Callable[[], Hooks] | None = None,
+    simulator: Callable[..., Any] | None = None,
+) -> ConnectorSpec:
+    """Load and validate a ``connector.yaml``; raise PlaybookError with its location if bad."""
+    from runner.loader import load_file
+    from runner.validation import validate_against
+
+    doc = load_file(path)
+    validate_against(CONNECTOR_SCHEMA, doc, what="connector")
+    raw = doc.data
+    decode = raw.get("decode", "auto")
+    ops = {k: _operation_from(k, v, decode) for k, v in raw["operations"].items()}
+    settings = {
+        k: Setting(k, bool(v.get("required")), bool(v.get("secret")), v.get("default"),
+                   v.get("description", ""))
+        for k, v in (raw.get("settings") or {}).items()
+    }
+    auth = raw.get("auth") or {"scheme": "none"}
+    if auth["scheme"] == "token" and auth.get("operation") not in ops:
+        raise PlaybookError(
+            f"auth scheme 'token' names operation '{auth.get('operation')}', which is not defined",
+            location=doc.loc(("auth",)),
+        )
+    return ConnectorSpec(
+        name=raw["name"],
+        title=raw.get("title", raw["name"]),
+        description=raw.get("description", ""),
+        settings=settings,
+        auth=auth,
+        headers=raw.get("headers") or {},
+        decode=decode,
+        errors=tuple((e["if"], e["message"]) for e in raw.get("errors", ())),
+        operations=ops,
+        retry=raw.get("retry") or {},
+        timeouts={"connect": 5.0, "read": 30.0, **(raw.get("timeouts") or {})},
+        source=str(path),
+        hooks=hooks,
+        simulator=simulator,
+    )

@@ -1,0 +1,311 @@
+"""The engine: runs a playbook's steps in order, then its `finally` steps, and reports events.
+
+A :class:`Runtime` holds what one run shares: the environment, one client per connector alias
+(one HTTP session, one token), the renderer and the redactor, the listeners, and a cancel
+event so Ctrl-C interrupts a poll's wait at once. Steps get the runtime, the step, the scope
+(variables) and the step's result to fill in; they raise ``StepFailed`` to fail.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+import threading
+import time
+from collections import ChainMap
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from runner.connectors import registry
+from runner.connectors.client import ConnectorClient
+from runner.environment import Environment
+from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed
+from runner.model import ConnectorRef, Playbook, Step
+from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
+from runner.sandbox import Sandbox
+from runner.secrets import Redactor
+from runner.steps import auth, call, check, extract, include, poll
+from runner.steps.common import Scope, evaluate, render
+from runner.templating import Renderer
+
+STEP_RUNNERS = {
+    "call": call.run, "poll": poll.run, "auth": auth.run, "extract": extract.run,
+    "assert": check.run, "include": include.run,
+}
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + _secrets.token_hex(3)
+
+
+def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs with defaults applied and ``-i key=value`` strings turned into declared types."""
+    import json
+
+    out: dict[str, Any] = {}
+    unknown = [k for k in given if k not in playbook.inputs]
+    if unknown:
+        raise InvalidInput(f"{playbook.file}: playbook has no input '{unknown[0]}'",
+                           hint=f"its inputs: {', '.join(playbook.inputs) or 'none'}")
+    for name, spec in playbook.inputs.items():
+        if name in given:
+            value = given[name]
+            if isinstance(value, str) and spec.type not in (None, "string"):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise InvalidInput(
+                        f"{spec.location}: input '{name}' must be a {spec.type}, got {value!r}",
+                        hint="pass JSON for numbers, booleans, lists and objects") from None
+            out[name] = value
+        elif spec.has_default:
+            out[name] = spec.default
+        elif spec.required:
+            raise InvalidInput(f"{spec.location}: missing input '{name}'"
+                               + (f" ({spec.description})" if spec.description else ""),
+                               hint=f"pass it with -i {name}=...")
+    return out
+
+
+class Runtime:
+    def __init__(self, env: Environment, redactor: Redactor, listeners: list[Listener],
+                 sandbox: Sandbox | None = None) -> None:
+        self.env = env
+        self.redactor = redactor
+        self.listeners = listeners
+        self.sandbox = sandbox
+        self.renderer = Renderer(on_secret=redactor.add)
+        self.refs: dict[str, ConnectorRef] = {}
+        self.clients: dict[str, ConnectorClient] = {}
+        self.cancel = threading.Event()
+        self._lock = threading.Lock()
+        self.secrets = self._load_secrets()
+
+    # -- connectors ------------------------------------------------------------------------
+    def declare(self, playbook: Playbook) -> None:
+        for alias, ref in playbook.connectors.items():
+            known = self.refs.get(alias)
+            if known is not None and known.use != ref.use:
+                raise InvalidInput(f"{ref.location}: connector alias '{alias}' means "
+                                   f"'{ref.use}' here and '{known.use}' at {known.location}",
+                                   hint="give one of them another alias")
+            self.refs.setdefault(alias, ref)
+        for step in (*playbook.steps, *playbook.finally_steps):
+            if step.include is not None:
+                self.declare(step.include)
+
+    def client(self, alias: str) -> ConnectorClient:
+        with self._lock:
+            client = self.clients.get(alias)
+            if client is None:
+                client = self.clients[alias] = self._make_client(alias)
+            return client
+
+    def _make_client(self, alias: str) -> ConnectorClient:
+        ref = self.refs[alias]
+        spec = registry.get(ref.use)
+        settings: dict[str, Any] = {k: s.default for k, s in spec.settings.items()
+                                    if s.default is not None}
+        settings.update(ref.settings)
+        if self.sandbox is not None:
+            self.sandbox.start([ref.use])
+            settings.update(self.sandbox.settings(ref.use))
+        else:
+            for key, value in self.env.settings_for(alias, ref.use).items():
+                s = spec.settings.get(key)
+                if s is not None and s.secret and not isinstance(value, dict):
+                    loc = self.env.doc.loc(("connectors", alias, key)) if self.env.doc else ""
+                    raise InvalidInput(f"{loc}: '{key}' is a secret and must not be written in "
+                                       "the environment file",
+                                       hint=f"write {key}: {{secret: ENV_VAR_NAME}} and export it")
+                settings[key] = self.env.resolve(value, f"{alias}.{key}")
+        missing = [k for k, s in spec.settings.items() if s.required and k not in settings]
+        if missing:
+            where = self.env.source or "the environment"
+            raise InvalidInput(f"connector '{alias}' ({ref.use}) needs setting '{missing[0]}'",
+                               hint=f"set connectors.{alias}.{missing[0]} in {where}, "
+                               "or run with --env sandbox")
+        return ConnectorClient(alias, spec, settings, self.redactor)
+
+    def _load_secrets(self) -> Mapping[str, str]:
+        if self.sandbox is not None:
+            return _SandboxSecrets(self.redactor)
+        values = {}
+        for name, ref in self.env.secret_refs.items():
+            values[name] = self.env.lookup_secret(ref, f"secrets.{name}")
+            self.redactor.add(values[name])
+        return values
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.close()
+
+    # -- events and time -------------------------------------------------------------------
+    def emit(self, event: str, *args: Any) -> None:
+        for listener in self.listeners:
+            getattr(listener, event)(*args)
+
+    def sleep(self, seconds: float) -> None:
+        if self.cancel.wait(seconds):
+            raise Interrupted("interrupted")
+
+    def remember(self, step: Step, scope: Scope, **extra: Any) -> None:
+        steps = scope["steps"]
+        entry = dict(extra)
+        entry.update({name: scope.get(name) for name, _ in step.extract})
+        steps[step.id] = entry
+
+    # -- running ---------------------------------------------------------------------------
+    def run_steps(self, steps: tuple[Step, ...], scope: Scope, results: list[StepResult],
+                  *, keep_going: bool = False) -> StepFailed | None:
+        """Run ``steps``; stop at the first failure unless ``keep_going``; return it."""
+        first: StepFailed | None = None
+        for step in steps:
+            result = self.run_step(step, scope)
+            results.append(result)
+            if result.status == FAILED and first is None:
+                first = StepFailed(result.error or "failed", hint=result.hint, step=step.label)
+                if not keep_going:
+                    break
+        return first
+
+    def run_step(self, step: Step, scope: Scope, iteration: int | None = None) -> StepResult:
+        result = StepResult(step.id, step.label, step.kind, step.target, step.name)
+        self.emit("step_started", result, iteration)
+        started = time.perf_counter()
+        try:
+            if step.when is not None and iteration is None and not self._when(step, scope):
+                result.status = SKIPPED
+                result.skipped_reason = f"when: {step.when}"
+            elif step.loop is not None and iteration is None:
+                self._loop(step, scope, result)
+            else:
+                STEP_RUNNERS[step.kind](self, step, scope, result)
+        except StepFailed as e:
+            result.status = FAILED
+            result.error = self.redactor.redact(e.message)
+            result.hint = self.redactor.redact(e.hint) if e.hint else None
+        except InvalidInput as e:  # e.g. a missing secret, found when a connector starts
+            result.status = FAILED
+            result.error, result.hint = e.message, e.hint
+            raise
+        finally:
+            result.duration_ms = (time.perf_counter() - started) * 1000
+        self.emit("step_finished", result, iteration)
+        return result
+
+    def _when(self, step: Step, scope: Scope) -> bool:
+        if isinstance(step.when, bool):
+            return step.when
+        return bool(evaluate(self, str(step.when), scope, "when"))
+
+    def _loop(self, step: Step, scope: Scope, result: StepResult) -> None:
+        items = render(self, step.loop, scope, "loop")
+        if isinstance(items, dict):
+            items = list(items.items())
+        if not isinstance(items, list):
+            raise StepFailed(f"loop: expected a list, got {type(items).__name__} {items!r}"[:200])
+
+        def one(i: int, item: Any) -> tuple[StepResult, Scope]:
+            local: Scope = ChainMap({step.loop_var: item,
+                                     "loop": {"index": i, "index1": i + 1, "length": len(items)}},
+                                    scope)
+            if step.when is not None and not self._when(step, local):
+                r = StepResult(step.id, f"{step.label}[{i}]", step.kind, step.target)
+                r.status, r.skipped_reason = SKIPPED, f"when: {step.when}"
+                return r, local
+            r = self.run_step(step, local, iteration=i)
+            r.label = f"{step.label}[{i}]"
+            return r, local
+
+        if step.concurrency > 1 and len(items) > 1:
+            with ThreadPoolExecutor(max_workers=min(step.concurrency, len(items))) as pool:
+                outcomes = list(pool.map(lambda p: one(*p), enumerate(items)))
+        else:
+            outcomes = []
+            for i, item in enumerate(items):
+                outcomes.append(one(i, item))
+                if outcomes[-1][0].status == FAILED:
+                    break
+        result.iterations = [r for r, _ in outcomes]
+        for name, _ in step.extract:
+            values = [local.maps[0].get(name) for r, local in outcomes if r.status == PASSED]
+            scope[name] = values
+            result.extracted[name] = values
+        scope["steps"][step.id] = {"iterations": [r.status for r in result.iterations]}
+        failed = [r for r in result.iterations if r.status == FAILED]
+        if failed:
+            raise StepFailed(f"{len(failed)} of {len(items)} iterations failed; first: "
+                             f"{failed[0].label}: {failed[0].error}", hint=failed[0].hint)
+
+    def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult) -> Any:
+        inputs = coerce_inputs(sub, given)
+        scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets}
+        failure = self.run_steps(sub.steps, scope, parent.iterations)
+        final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True)
+        failure = failure or final
+        if failure is not None:
+            raise StepFailed(f"{sub.file}: {failure.step}: {failure.message}", hint=failure.hint)
+        return render(self, dict(sub.outputs), scope, "outputs")
+
+
+class _SandboxSecrets(dict):  # type: ignore[type-arg]
+    """In the sandbox every ``secrets.NAME`` is a random value made for this run (and redacted)."""
+
+    def __init__(self, redactor: Redactor):
+        super().__init__()
+        self.redactor = redactor
+
+    def __missing__(self, key: str) -> str:
+        value = f"sandbox-{key}-{_secrets.token_hex(6)}"
+        self.redactor.add(value)
+        self[key] = value
+        return value
+
+
+def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
+            listeners: list[Listener] | None = None, redactor: Redactor | None = None,
+            run_id: str | None = None) -> RunResult:
+    """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``)."""
+    redactor = redactor or Redactor()
+    listeners = listeners or []
+    values = coerce_inputs(playbook, inputs)
+    for name, spec in playbook.inputs.items():
+        if spec.secret:
+            redactor.add(values.get(name))
+    sandbox = Sandbox(env.simulators) if env.sandbox else None
+    rt = Runtime(env, redactor, listeners, sandbox)
+    rt.declare(playbook)
+    run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
+                    redactor.redact_data(values))
+    scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
+                    "run": {"id": run.run_id, "environment": env.name}}
+    rt.emit("run_started", run)
+    started = time.perf_counter()
+    failure: RunnerError | None = None
+    try:
+        try:
+            failure = rt.run_steps(playbook.steps, scope, run.steps)
+        except KeyboardInterrupt:
+            rt.cancel.set()
+            failure = Interrupted("interrupted by Ctrl-C")
+        rt.cancel.clear()
+        final = rt.run_steps(playbook.finally_steps, scope, run.steps, keep_going=True)
+        failure = failure or final
+        if failure is None:
+            run.outputs = redactor.redact_data(render(rt, dict(playbook.outputs), scope,
+                                                      "outputs"))
+    except StepFailed as e:
+        failure = e
+    finally:
+        rt.close()
+        if sandbox is not None:
+            sandbox.stop()
+        run.duration_ms = (time.perf_counter() - started) * 1000
+    if failure is not None:
+        run.status = INTERRUPTED if isinstance(failure, Interrupted) else FAILED
+        run.error = redactor.redact(failure.message)
+        run.hint = redactor.redact(failure.hint) if failure.hint else None
+        run.failed_step = getattr(failure, "step", None) or None
+    rt.emit("run_finished", run)
+    return run

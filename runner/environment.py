@@ -1,0 +1,124 @@
+"""Environments: where connectors point and where their secrets come from.
+
+An environment file (``environments/prod.yaml``) gives each connector's settings, keyed by the
+playbook's alias or by the connector's name. A secret is never written in it: it is a reference,
+``{secret: NAME}``, resolved from the environment variable NAME, then from the secrets file
+(``secrets_file:``, a flat YAML mapping, relative to the environment file). Playbooks read
+extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` mapping.
+
+``--env sandbox`` (or any file with ``sandbox: true``) starts the built-in simulators in-process
+on free loopback ports; the connectors are pointed at them with credentials generated for this
+run, so no secret is ever needed or stored for a sandbox run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.errors import InvalidInput, PlaybookError
+from runner.loader import Document, load_file
+from runner.validation import validate_against
+
+_SECRET_REF = {
+    "type": "object", "additionalProperties": False, "required": ["secret"],
+    "properties": {"secret": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
+}
+ENV_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "runner environment",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "description": {"type": "string"},
+        "sandbox": {"type": "boolean"},
+        "simulators": {"type": "object", "additionalProperties": {"type": "object"}},
+        "secrets_file": {"type": "string"},
+        "secrets": {"type": "object", "additionalProperties": _SECRET_REF},
+        "connectors": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"anyOf": [
+                    {"type": ["string", "number", "boolean"]}, _SECRET_REF]},
+            },
+        },
+    },
+}
+
+
+@dataclass
+class Environment:
+    name: str
+    source: str | None
+    sandbox: bool = False
+    simulators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    connectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secret_refs: dict[str, str] = field(default_factory=dict)  # name in secrets.* -> NAME
+    secrets_file: Path | None = None
+    doc: Document | None = None
+
+    def settings_for(self, alias: str, use: str) -> dict[str, Any]:
+        """Raw settings (secret references unresolved) for a connector alias."""
+        return dict(self.connectors.get(alias) or self.connectors.get(use) or {})
+
+    def resolve(self, value: Any, what: str) -> Any:
+        """A setting's value, with a ``{secret: NAME}`` reference looked up."""
+        if isinstance(value, dict) and "secret" in value:
+            return self.lookup_secret(value["secret"], what)
+        return value
+
+    def lookup_secret(self, name: str, what: str) -> str:
+        value = os.environ.get(name)
+        if value is None and self.secrets_file is not None:
+            value = _read_secrets_file(self.secrets_file).get(name)
+        if value is None:
+            where = f" or add it to {self.secrets_file}" if self.secrets_file else ""
+            raise InvalidInput(f"secret {name} (for {what}) is not set",
+                               hint=f"export {name}=...{where}")
+        return str(value)
+
+
+def _read_secrets_file(path: Path) -> dict[str, Any]:
+    try:
+        doc = load_file(path)
+    except PlaybookError as e:
+        raise InvalidInput(f"cannot read the secrets file: {e.message}") from None
+    if not isinstance(doc.data, dict):
+        raise InvalidInput(f"{path} must be a mapping of NAME: value")
+    return doc.data
+
+
+def load_environment(name: str | None, *, search: Path | None = None) -> Environment:
+    """``sandbox``, a name under ``environments/``, or a path to a YAML file.
+
+    ``search`` is the playbook's path: ``environments/`` is looked for in the working
+    directory, then in each directory above the playbook.
+    """
+    if name is None:
+        return Environment("none", None)
+    candidates = [Path(name)]
+    if not name.endswith((".yaml", ".yml")):
+        # environments/<name>.yaml in the working directory, or above the playbook
+        dirs = [Path.cwd(), *((search.resolve().parents) if search else ())]
+        candidates += [d / "environments" / f"{name}.yaml" for d in dirs]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        if name == "sandbox":
+            return Environment("sandbox", None, sandbox=True)
+        raise InvalidInput(f"environment '{name}' not found",
+                           hint="give a file path, or a name of a file under environments/")
+    doc = load_file(path)
+    validate_against(ENV_SCHEMA, doc, what="environment file")
+    data = doc.data
+    secrets_file = None
+    if data.get("secrets_file"):
+        secrets_file = (path.parent / os.path.expanduser(data["secrets_file"])).resolve()
+    return Environment(
+        name=path.stem, source=str(path), sandbox=bool(data.get("sandbox", False)),
+        simulators=data.get("simulators") or {}, connectors=data.get("connectors") or {},
+        secret_refs={k: v["secret"] for k, v in (data.get("secrets") or {}).items()},
+        secrets_file=secrets_file, doc=doc,
+    )

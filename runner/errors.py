@@ -1,0 +1,130 @@
+"""Every error runner raises, under one root, with the exit code the CLI maps it to.
+
+    RunnerError                       exit 3 unless a subclass says otherwise
+     ├── InvalidInput                 exit 2: the playbook, environment or command line is wrong
+     │    └── PlaybookError           ... at a known file:line:col, with a path of named items
+     ├── StepFailed                   exit 1: a step or an assertion failed at run time
+     │    ├── AssertionFailed         an `assert` expression was false
+     │    ├── VendorError             the vendor answered with an error (HTTP or in the body)
+     │    └── TransportError          no usable answer (connection, timeout, broken body)
+     └── Interrupted                  exit 130: Ctrl-C
+
+Vendor and transport exceptions (requests, lxml, json) are translated at one boundary, the
+HTTP layer in ``runner.connectors.http``; the engine attaches the step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a node of a YAML file starts (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class RunnerError(Exception):
+    exit_code = EXIT_INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        out = f"error: {self.message}"
+        if self.hint:
+            out += f"\n  hint: {self.hint}"
+        return out
+
+
+class InvalidInput(RunnerError):
+    exit_code = EXIT_INVALID
+
+
+class PlaybookError(InvalidInput):
+    """An error at a place in a file: shown with file:line:col, the named path and the source."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        path: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.location = location
+        self.path = path
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        named = f"{self.path}: " if self.path else ""
+        out = [f"error: {where}{named}{self.message}"]
+        if self.location:
+            out += source_excerpt(self.location)
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+
+class StepFailed(RunnerError):
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, hint: str | None = None, step: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.step = step
+
+    def render(self) -> str:
+        prefix = f"step '{self.step}' failed: " if self.step else ""
+        out = f"error: {prefix}{self.message}"
+        if self.hint:
+            out += f"\n  hint: {self.hint}"
+        return out
+
+
+class AssertionFailed(StepFailed):
+    pass
+
+
+class VendorError(StepFailed):
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class TransportError(StepFailed):
+    def __init__(self, message: str, *, sent: bool | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.sent = sent  # True/False when known whether the request reached the server
+
+
+class Interrupted(RunnerError):
+    exit_code = EXIT_INTERRUPTED
+
+
+def source_excerpt(loc: Location, context: int = 1) -> list[str]:
+    """The lines around ``loc`` with a caret under its column (runn's pickStepYAML)."""
+    try:
+        lines = Path(loc.file).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    first = max(1, loc.line - context)
+    last = min(len(lines), loc.line)
+    width = len(str(last))
+    out = []
+    for n in range(first, last + 1):
+        out.append(f"  {n:>{width}} | {lines[n - 1][:200]}")
+    if 1 <= loc.line <= len(lines):
+        out.append(f"  {'':>{width}} | {' ' * (loc.col - 1)}^")
+    return out

@@ -1,0 +1,163 @@
+"""Extraction of values from a response: JSONPath, XPath, regex, header, status.
+
+One interface for every kind: ``Extractor(kind, expr, all, default)`` applied to a Response.
+By default an extraction must match exactly once: no match and several matches are both clear
+failures (several machines for one hostname must not silently pick the first). ``all: true``
+returns the list of every match; ``default`` is used when nothing matches.
+Parsed JSONPath and XPath expressions are cached by their text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as jsonpath_parse
+from lxml import etree
+
+from runner.connectors.response import Response
+
+KINDS = ("jsonpath", "xpath", "regex", "header", "status")
+_NO_DEFAULT: Any = object()
+
+
+class ExtractError(Exception):
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+@lru_cache(maxsize=4096)
+def compile_jsonpath(expr: str) -> Any:
+    try:
+        return jsonpath_parse(expr)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as e:
+        raise ExtractError(f"invalid JSONPath {expr!r}: {str(e).splitlines()[0]}",
+                           hint="JSONPath looks like $.data.items[?(@.name == 'x')].id") from None
+
+
+@lru_cache(maxsize=4096)
+def compile_xpath(expr: str) -> etree.XPath:
+    try:
+        return etree.XPath(expr)
+    except etree.XPathSyntaxError as e:
+        raise ExtractError(f"invalid XPath {expr!r}: {e}",
+                           hint="XPath looks like //device/device_id/text()") from None
+
+
+@lru_cache(maxsize=4096)
+def compile_regex(expr: str) -> re.Pattern[str]:
+    try:
+        return re.compile(expr)
+    except re.error as e:
+        raise ExtractError(f"invalid regular expression {expr!r}: {e}") from None
+
+
+def check_syntax(kind: str, expr: str) -> None:
+    """Raise ExtractError when ``expr`` cannot be parsed (templates replaced by a placeholder)."""
+    probe = re.sub(r"\{\{.*?\}\}", "x", expr)
+    if kind == "jsonpath":
+        compile_jsonpath(probe)
+    elif kind == "xpath":
+        compile_xpath(probe)
+    elif kind == "regex":
+        compile_regex(probe)
+
+
+def _xml_value(node: Any) -> Any:
+    if isinstance(node, etree._Element):
+        if len(node):
+            return {child.tag: _xml_value(child) for child in node}
+        return node.text or ""
+    if isinstance(node, bytes):
+        return node.decode("utf-8", "replace")
+    if isinstance(node, (str, float, bool)):
+        return str(node) if isinstance(node, etree._ElementUnicodeResult) else node
+    return node
+
+
+@dataclass(frozen=True)
+class Extractor:
+    kind: str
+    expr: str
+    all: bool = False
+    default: Any = _NO_DEFAULT
+    group: int | str | None = None
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _NO_DEFAULT
+
+    def matches(self, response: Response) -> list[Any]:
+        if self.kind == "status":
+            return [response.status_code]
+        if self.kind == "header":
+            v = response.header(self.expr)
+            return [] if v is None else [v]
+        if self.kind == "jsonpath":
+            data = response.json
+            if data is None and not response.content.strip().startswith((b"null",)):
+                data = response.body
+            return [m.value for m in compile_jsonpath(self.expr).find(data)]
+        if self.kind == "xpath":
+            root = response.xml
+            if root is None:
+                raise ExtractError("the answer is not XML, so XPath cannot apply",
+                                   hint="use a JSONPath or regex extraction for this answer")
+            result = compile_xpath(self.expr)(root)
+            nodes = result if isinstance(result, list) else [result]
+            return [_xml_value(n) for n in nodes]
+        if self.kind == "regex":
+            pattern = compile_regex(self.expr)
+            out = []
+            for m in pattern.finditer(response.text):
+                if self.group is not None:
+                    out.append(m.group(self.group))
+                else:
+                    out.append(m.group(1) if pattern.groups else m.group(0))
+                if not self.all:
+                    break
+            return out
+        raise ExtractError(f"unknown extraction kind {self.kind!r}")
+
+    def apply(self, response: Response) -> Any:
+        found = self.matches(response)
+        if self.all:
+            return found
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            if self.has_default:
+                return self.default
+            raise ExtractError(f"{self.kind} {self.expr!r} matched nothing",
+                               hint="check the answer in the report, or give a default:")
+        shown = ", ".join(repr(v) for v in found[:5])
+        raise ExtractError(
+            f"{self.kind} {self.expr!r} matched {len(found)} values ({shown}), expected one",
+            hint="narrow the expression (a filter such as [?(@.department == 'DEV')]) "
+            "or set all: true to get the list",
+        )
+
+
+def from_spec(raw: Any) -> Extractor:
+    """Build an Extractor from playbook YAML (already schema-checked).
+
+    ``"$.a.b"`` is JSONPath, ``"/page/x"`` or ``"//x"`` is XPath; a mapping names its kind.
+    """
+    if isinstance(raw, str):
+        if raw.startswith("$"):
+            return Extractor("jsonpath", raw)
+        if raw.startswith("/"):
+            return Extractor("xpath", raw)
+        raise ExtractError(
+            f"cannot tell what kind of extraction {raw!r} is",
+            hint="start a JSONPath with $ or an XPath with /, or write {regex: ...}, "
+            "{header: ...}, {status: true}",
+        )
+    kind = next(k for k in KINDS if k in raw)
+    expr = "" if kind == "status" else str(raw[kind])
+    return Extractor(kind, expr, bool(raw.get("all", False)), raw.get("default", _NO_DEFAULT),
+                     raw.get("group"))

@@ -1,0 +1,135 @@
+"""Frozen dataclasses a playbook becomes once it has been validated.
+
+Each step keeps its source location and its path of named items, so a failure at run time can
+point back at the YAML that caused it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.errors import Location
+from runner.extract import Extractor
+from runner.loader import Document, Path_
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def seconds(value: Any) -> float:
+    """``5s`` -> 5.0, ``15m`` -> 900.0, ``500ms`` -> 0.5, a number -> itself."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = _DURATION.match(str(value).strip())
+    if not m:
+        raise ValueError(f"not a duration: {value!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    type: str | None
+    default: Any
+    has_default: bool
+    required: bool
+    secret: bool
+    description: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class ConnectorRef:
+    alias: str
+    use: str
+    settings: Mapping[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    connector: str  # alias
+    operation: str | None  # None for a raw call
+    params: Mapping[str, Any]  # `with:` (templates, rendered at run time)
+    method: str | None = None
+    path: str | None = None
+    query: Mapping[str, Any] | None = None
+    headers: Mapping[str, Any] | None = None
+    json: Any = None
+    has_json: bool = False
+    form: Mapping[str, Any] | None = None
+    safe: bool | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.connector}.{self.operation}" if self.operation else (
+            f"{self.connector} {self.method} {self.path}")
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    until: str
+    fail_if: tuple[str, ...]
+    every: float
+    timeout: float
+    max_attempts: int | None
+    backoff: float
+    max_interval: float
+
+
+@dataclass(frozen=True)
+class Assertion:
+    that: str
+    message: str | None
+    path: Path_
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    kind: str
+    id: str
+    label: str  # "step 'job'" / "step #3"
+    name: str
+    location: Location
+    path: Path_
+    when: Any = None
+    loop: Any = None
+    loop_var: str = "item"
+    concurrency: int = 1
+    auth: str | None = None
+    call: CallSpec | None = None
+    poll: PollSpec | None = None
+    extract: tuple[tuple[str, Extractor], ...] = ()
+    asserts: tuple[Assertion, ...] = ()
+    allow_error: bool = False
+    include: Playbook | None = None
+    include_inputs: Mapping[str, Any] = field(default_factory=dict)
+    extract_from: str | None = None
+
+    @property
+    def target(self) -> str:
+        """What the step talks to, for reports: ``automatos.get_machine``, ``auth automatos``."""
+        if self.call is not None:
+            return self.call.target
+        if self.auth:
+            return f"auth {self.auth}"
+        if self.include is not None:
+            return f"include {self.include.name}"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    description: str
+    file: str
+    inputs: Mapping[str, InputSpec]
+    connectors: Mapping[str, ConnectorRef]
+    steps: tuple[Step, ...]
+    finally_steps: tuple[Step, ...]
+    outputs: Mapping[str, Any]
+    doc: Document = field(repr=False, compare=False)

@@ -1,0 +1,157 @@
+"""Reports: the console (as the run goes), a JSON file and a JUnit XML file (at the end).
+
+Everything goes through the run's redactor on its way out; nothing here prints a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlencode, urlsplit
+from xml.etree import ElementTree as ET
+
+from runner.results import FAILED, PASSED, SKIPPED, Exchange, Listener, RunResult, StepResult
+from runner.secrets import Redactor
+
+_MARK = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_request(request: dict[str, Any]) -> str:
+    split = urlsplit(request["url"])
+    target = split.path or "/"
+    query = request.get("query")
+    if query:
+        target += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+    return f"{request['method']} {target}"
+
+
+class ConsoleReporter(Listener):
+    """One line per event, readable in a terminal and in a CI log alike."""
+
+    def __init__(self, redactor: Redactor, stream: IO[str] | None = None) -> None:
+        self.redactor = redactor
+        self.stream = stream or sys.stdout
+        self.width = 34
+
+    def line(self, text: str = "") -> None:
+        self.stream.write(self.redactor.redact(text) + "\n")
+        self.stream.flush()
+
+    def run_started(self, run: RunResult) -> None:
+        self.line(f"runner · {run.playbook}")
+        self.line(f"  file {run.file} · env {run.environment} · run {run.run_id}")
+        if run.inputs:
+            self.line("  inputs " + ", ".join(f"{k}={_short(v, 40)}" for k, v in
+                                              run.inputs.items()))
+        self.line()
+
+    def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
+        self.line(f"  ...  {result.step_id:<12} attempt {attempt} at {elapsed:5.1f} s: {state}")
+
+    def step_finished(self, result: StepResult, iteration: int | None) -> None:
+        if iteration is not None:
+            return  # a loop reports once, with its iterations
+        self._step(result, indent="  ")
+
+    def _step(self, result: StepResult, indent: str) -> None:
+        mark = _MARK.get(result.status, result.status.upper())
+        head = f"{indent}{mark} {result.step_id:<12} {result.target:<{self.width}}"
+        last = next((e for e in reversed(result.exchanges) if e.response or e.error), None)
+        if last is not None:
+            head += " " + self._exchange(last)
+        if result.attempts > 1:
+            head += f" · {result.attempts} attempts"
+        head += f" · {_ms(result.duration_ms)}"
+        self.line(head.rstrip())
+        pad = indent + "     "
+        if result.name:
+            self.line(f"{pad}{result.name}")
+        if result.skipped_reason:
+            self.line(f"{pad}skipped ({result.skipped_reason})")
+        for it in result.iterations:
+            self._step(it, indent + "   ")
+        for k, v in result.extracted.items():
+            self.line(f"{pad}{k} = {_short(v)}")
+        for a in result.assertions:
+            if a.get("passed"):
+                self.line(f"{pad}ok: {a['that']}")
+        if result.outputs:
+            for k, v in result.outputs.items():
+                self.line(f"{pad}output {k} = {_short(v)}")
+        if result.error and result.status == FAILED:
+            self.line(f"{pad}error: {result.error}")
+            if result.hint:
+                self.line(f"{pad}hint: {result.hint}")
+
+    def _exchange(self, e: Exchange) -> str:
+        req = describe_request(e.request)
+        if e.error:
+            return f"{req} -> {e.error}"
+        assert e.response is not None
+        return f"{req} -> {e.response['status']}"
+
+    def run_finished(self, run: RunResult) -> None:
+        self.line()
+        if run.outputs:
+            self.line("outputs:")
+            for k, v in run.outputs.items():
+                self.line(f"  {k}: {_short(v, 200)}")
+        counts = _counts(run)
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        if run.status == PASSED:
+            self.line(f"PASSED in {_ms(run.duration_ms)} ({summary})")
+        else:
+            where = f" at {run.failed_step}" if run.failed_step else ""
+            self.line(f"{run.status.upper()}{where} in {_ms(run.duration_ms)} ({summary})")
+            if run.error:
+                self.line(f"  error: {run.error}")
+            if run.hint:
+                self.line(f"  hint: {run.hint}")
+
+
+def _ms(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def _counts(run: RunResult) -> dict[str, int]:
+    counts = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+    for s in run.steps:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    return counts
+
+
+def write_json(run: RunResult, path: str | Path, redactor: Redactor) -> None:
+    data = redactor.redact_data(run.to_dict())
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    Path(path).write_text(redactor.redact(text) + "\n", encoding="utf-8")
+
+
+def write_junit(run: RunResult, path: str | Path, redactor: Redactor) -> None:
+    counts = _counts(run)
+    suite = ET.Element("testsuite", {
+        "name": run.playbook, "tests": str(len(run.steps)), "failures": str(counts[FAILED]),
+        "skipped": str(counts[SKIPPED]), "time": f"{run.duration_ms / 1000:.3f}",
+        "timestamp": str(run.started),
+    })
+    for s in run.steps:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": run.file, "name": f"{s.step_id} ({s.target})",
+            "time": f"{s.duration_ms / 1000:.3f}",
+        })
+        if s.status == FAILED:
+            fail = ET.SubElement(case, "failure", {"message": s.error or "failed"})
+            fail.text = "\n".join(x for x in (s.error, s.hint) if x)
+        elif s.status == SKIPPED:
+            ET.SubElement(case, "skipped", {"message": s.skipped_reason or ""})
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    text = ET.tostring(suites, encoding="unicode")
+    Path(path).write_text(redactor.redact('<?xml version="1.0" encoding="UTF-8"?>\n' + text)
+                          + "\n", encoding="utf-8")

@@ -1,0 +1,105 @@
+"""What a run produced: per-step results and the run's result, and the listener protocol
+through which the engine reports as it goes (console, JSON, JUnit, progress)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+PASSED, FAILED, SKIPPED, INTERRUPTED = "passed", "failed", "skipped", "interrupted"
+
+
+@dataclass
+class Exchange:
+    """One request and its answer (or the transport error), as recorded for reports."""
+
+    request: dict[str, Any]
+    response: dict[str, Any] | None = None
+    error: str | None = None
+    attempt: int | None = None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class StepResult:
+    step_id: str
+    label: str
+    kind: str
+    target: str
+    name: str = ""
+    status: str = PASSED
+    started: float = field(default_factory=time.time)
+    duration_ms: float = 0.0
+    exchanges: list[Exchange] = field(default_factory=list)
+    extracted: dict[str, Any] = field(default_factory=dict)
+    assertions: list[dict[str, Any]] = field(default_factory=list)
+    attempts: int = 0
+    error: str | None = None
+    hint: str | None = None
+    iterations: list[StepResult] = field(default_factory=list)
+    outputs: dict[str, Any] | None = None  # include steps
+    skipped_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.step_id, "label": self.label, "kind": self.kind, "target": self.target,
+            "name": self.name, "status": self.status, "started": self.started,
+            "duration_ms": round(self.duration_ms, 2),
+        }
+        if self.exchanges:
+            out["exchanges"] = [e.__dict__ for e in self.exchanges]
+        if self.extracted:
+            out["extracted"] = self.extracted
+        if self.assertions:
+            out["assertions"] = self.assertions
+        if self.attempts:
+            out["attempts"] = self.attempts
+        if self.error:
+            out["error"] = self.error
+            if self.hint:
+                out["hint"] = self.hint
+        if self.iterations:
+            out["iterations"] = [i.to_dict() for i in self.iterations]
+        if self.outputs is not None:
+            out["outputs"] = self.outputs
+        if self.skipped_reason:
+            out["skipped_reason"] = self.skipped_reason
+        return out
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    playbook: str
+    file: str
+    environment: str
+    inputs: dict[str, Any]
+    status: str = PASSED
+    started: float = field(default_factory=time.time)
+    duration_ms: float = 0.0
+    steps: list[StepResult] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    hint: str | None = None
+    failed_step: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "playbook": self.playbook, "file": self.file,
+            "environment": self.environment, "inputs": self.inputs, "status": self.status,
+            "started": self.started, "duration_ms": round(self.duration_ms, 2),
+            "steps": [s.to_dict() for s in self.steps], "outputs": self.outputs,
+            "error": self.error, "hint": self.hint, "failed_step": self.failed_step,
+        }
+
+
+class Listener:
+    """Receives the engine's events. Every method is optional; arguments are not redacted."""
+
+    def run_started(self, run: RunResult) -> None: ...
+    def step_started(self, result: StepResult, iteration: int | None) -> None: ...
+    def exchange(self, result: StepResult, exchange: Exchange) -> None: ...
+    def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None: ...
+    def step_finished(self, result: StepResult, iteration: int | None) -> None: ...
+    def run_finished(self, run: RunResult) -> None: ...

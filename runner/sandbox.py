@@ -1,0 +1,47 @@
+"""The sandbox: the connectors' simulators, started in-process on free loopback ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from runner.connectors import registry
+from runner.errors import InvalidInput
+
+
+class Sandbox:
+    """Starts one simulator per connector name; ``settings(name)`` points a connector at it."""
+
+    def __init__(self, options: dict[str, dict[str, Any]] | None = None) -> None:
+        self.options = options or {}
+        self.simulators: dict[str, Any] = {}
+
+    def start(self, names: Iterable[str]) -> Sandbox:
+        for name in names:
+            if name in self.simulators:
+                continue
+            spec = registry.get(name)
+            if spec.simulator is None:
+                raise InvalidInput(f"connector '{name}' has no simulator, so it cannot run in "
+                                   "the sandbox", hint="use an environment file for it")
+            sim = spec.simulator(**self.options.get(name, {}))
+            sim.start()
+            self.simulators[name] = sim
+        return self
+
+    def settings(self, name: str) -> dict[str, Any]:
+        return dict(self.simulators[name].connector_settings())
+
+    def secret_values(self) -> list[str]:
+        return [v for sim in self.simulators.values() for v in sim.secret_values()]
+
+    def stop(self) -> None:
+        for sim in self.simulators.values():
+            sim.stop()
+        self.simulators.clear()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,17 @@
+"""`include`: run another playbook with inputs; its outputs become ``<step id>`` here."""
+
+from __future__ import annotations
+
+from runner.model import Step
+from runner.results import StepResult
+from runner.steps.common import Scope, render
+
+
+def run(rt, step: Step, scope: Scope, result: StepResult) -> None:  # type: ignore[no-untyped-def]
+    sub = step.include
+    assert sub is not None
+    inputs = render(rt, dict(step.include_inputs), scope, "with")
+    outputs = rt.run_nested(sub, inputs, result)
+    result.outputs = outputs
+    scope[step.id] = outputs
+    rt.remember(step, scope, outputs=outputs)

@@ -1,0 +1,224 @@
+"""One sandboxed Jinja2 environment for every template and expression.
+
+- ``StrictUndefined``: a name that is not defined fails, it never renders as "".
+- Compiled templates are cached by source text, so a loop of 1,000 calls compiles once.
+- A string that is exactly one ``{{ expr }}`` renders to the expression's native value (a list
+  stays a list, a number a number); any other string renders to a string.
+- Only strings written in a playbook or a connector file are compiled. Values that came from a
+  response are data in the context and are never compiled, so ``{{ ... }}`` in an API answer is
+  inert text.
+- A template that reads ``secrets`` registers its rendered result with the redactor, so values
+  derived from a secret (``b64encode``, slicing, concatenation) are redacted like the secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
+SECRET_ROOTS = frozenset({"secrets"})
+
+
+class TemplateFailure(Exception):
+    """A template could not be compiled or rendered; the caller adds where and which step."""
+
+    def __init__(self, message: str, *, name: str | None = None, syntax: bool = False):
+        super().__init__(message)
+        self.name = name
+        self.syntax = syntax
+
+
+def _b64encode(value: Any) -> str:
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return base64.b64encode(data).decode("ascii")
+
+
+def _b64decode(value: str) -> str:
+    return base64.b64decode(value).decode("utf-8")
+
+
+def _sha1(value: Any) -> str:
+    return hashlib.sha1(str(value).encode("utf-8")).hexdigest()
+
+
+def _to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _from_json(value: str) -> Any:
+    return json.loads(value)
+
+
+def _make_env() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, cache_size=0
+    )
+    env.filters.update(
+        b64encode=_b64encode, b64decode=_b64decode, sha1=_sha1, to_json=_to_json,
+        from_json=_from_json,
+    )
+    env.tests["mapping"] = lambda v: isinstance(v, Mapping)
+    return env
+
+
+ENV = _make_env()
+
+
+@dataclass(frozen=True)
+class Compiled:
+    source: str
+    names: frozenset[str]  # top-level names the template reads
+    fn: Callable[[Mapping[str, Any]], Any]
+    is_text: bool  # rendering yields a string (not a native value)
+
+    @property
+    def reads_secrets(self) -> bool:
+        return not self.names.isdisjoint(SECRET_ROOTS)
+
+
+_cache: dict[tuple[str, bool], Compiled] = {}
+
+
+def is_template(value: str) -> bool:
+    return "{{" in value or "{%" in value
+
+
+def _check_ast(ast: nodes.Template) -> None:
+    # Refuse dunder and private attribute access up front (the sandbox refuses it at run time
+    # too, but a validation error with a line beats a run that fails half-way).
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(attr, str) and attr.startswith("_"):
+            raise TemplateFailure(f"access to the private attribute '{attr}' is not allowed",
+                                  syntax=True)
+
+
+def compile_template(source: str) -> Compiled:
+    """Compile a template string (cached)."""
+    key = (source, False)
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    m = _SINGLE.match(source)
+    if m:
+        compiled = _compile_expr(m.group("expr"), source)
+    else:
+        try:
+            ast = ENV.parse(source)
+            _check_ast(ast)
+            tmpl = ENV.from_string(ast)
+        except TemplateSyntaxError as e:
+            raise TemplateFailure(f"template syntax error: {e.message}", syntax=True) from None
+        names = frozenset(meta.find_undeclared_variables(ast))
+        compiled = Compiled(source, names, tmpl.render, True)
+    _cache[key] = compiled
+    return compiled
+
+
+def compile_expression(expr: str) -> Compiled:
+    """Compile a bare Jinja expression, as used by ``when``, ``poll-until``, ``assert``."""
+    key = (expr, True)
+    hit = _cache.get(key)
+    if hit is None:
+        hit = _cache[key] = _compile_expr(expr, expr)
+    return hit
+
+
+def _compile_expr(expr: str, source: str) -> Compiled:
+    try:
+        ast = ENV.parse("{{ " + expr + " }}")
+        _check_ast(ast)
+        fn = ENV.compile_expression(expr, undefined_to_none=False)
+    except TemplateSyntaxError as e:
+        raise TemplateFailure(f"expression syntax error: {e.message}", syntax=True) from None
+    names = frozenset(meta.find_undeclared_variables(ast))
+    return Compiled(source, names, lambda ctx: fn(**ctx), False)
+
+
+def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
+    try:
+        return compiled.fn(ctx)
+    except UndefinedError as e:
+        raise TemplateFailure(_undefined_message(e), name=_undefined_name(e)) from None
+    except SecurityError as e:
+        raise TemplateFailure(f"refused by the template sandbox: {e}") from None
+    except TemplateFailure:
+        raise
+    except Exception as e:  # a filter or an operator failed on the data
+        raise TemplateFailure(f"{type(e).__name__}: {e}") from None
+
+
+def _undefined_name(e: UndefinedError) -> str | None:
+    m = re.match(r"'([^']+)' is undefined", str(e))
+    return m.group(1) if m else None
+
+
+def _undefined_message(e: UndefinedError) -> str:
+    name = _undefined_name(e)
+    if name:
+        return f"undefined variable '{name}'"
+    return f"undefined value: {e}"
+
+
+class Renderer:
+    """Renders playbook values against a context; registers secret-derived results."""
+
+    def __init__(self, on_secret: Callable[[str], None] | None = None):
+        self.on_secret = on_secret
+
+    def render(self, value: Any, ctx: Mapping[str, Any]) -> Any:
+        if isinstance(value, str):
+            if not is_template(value):
+                return value
+            compiled = compile_template(value)
+            out = _call(compiled, ctx)
+            if compiled.reads_secrets and self.on_secret is not None:
+                self._register(out)
+            return out
+        if isinstance(value, dict):
+            return {k: self.render(v, ctx) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v, ctx) for v in value]
+        return value
+
+    def evaluate(self, expr: str, ctx: Mapping[str, Any]) -> Any:
+        return _call(compile_expression(expr), ctx)
+
+    def _register(self, out: Any) -> None:
+        assert self.on_secret is not None
+        if isinstance(out, str):
+            self.on_secret(out)
+        elif isinstance(out, dict):
+            for v in out.values():
+                self._register(v)
+        elif isinstance(out, list):
+            for v in out:
+                self._register(v)
+
+
+def expression_names(expr: str) -> frozenset[str]:
+    return compile_expression(expr).names
+
+
+def template_names(value: Any) -> set[str]:
+    """Top-level names read by every template inside ``value`` (dicts and lists walked)."""
+    out: set[str] = set()
+    if isinstance(value, str) and is_template(value):
+        out |= compile_template(value).names
+    elif isinstance(value, dict):
+        for v in value.values():
+            out |= template_names(v)
+    elif isinstance(value, list):
+        for v in value:
+            out |= template_names(v)
+    return out
