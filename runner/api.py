@@ -32,6 +32,7 @@ def run(
     quiet: bool = False,
     listeners: list[Listener] | None = None,
     redactor: Redactor | None = None,
+    sandbox: Any = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files."""
     playbook = load_playbook(path)
@@ -41,7 +42,7 @@ def run(
     if not quiet:
         listeners.insert(0, ConsoleReporter(redactor, stream or sys.stdout))
     result = execute(playbook, environment, inputs or {}, listeners=listeners,
-                     redactor=redactor)
+                     redactor=redactor, sandbox=sandbox)
     if report_json:
         write_json(result, report_json, redactor)
     if junit:

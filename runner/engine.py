@@ -265,15 +265,21 @@ class _SandboxSecrets(dict):  # type: ignore[type-arg]
 
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
-            run_id: str | None = None) -> RunResult:
-    """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``)."""
+            run_id: str | None = None, sandbox: Sandbox | None = None) -> RunResult:
+    """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
+
+    With a sandbox environment the simulators are started for this run and stopped after it,
+    unless the caller passes its own ``sandbox`` (tests do, to look at the simulators).
+    """
     redactor = redactor or Redactor()
     listeners = listeners or []
     values = coerce_inputs(playbook, inputs)
     for name, spec in playbook.inputs.items():
         if spec.secret:
             redactor.add(values.get(name))
-    sandbox = Sandbox(env.simulators) if env.sandbox else None
+    own_sandbox = sandbox is None and env.sandbox
+    if own_sandbox:
+        sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox)
     rt.declare(playbook)
     run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
@@ -299,7 +305,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         failure = e
     finally:
         rt.close()
-        if sandbox is not None:
+        if own_sandbox and sandbox is not None:
             sandbox.stop()
         run.duration_ms = (time.perf_counter() - started) * 1000
     if failure is not None:

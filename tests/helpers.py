@@ -1,0 +1,62 @@
+"""Helpers for the tests: run a playbook against simulators and collect every output."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runner import api
+from runner.results import RunResult
+from runner.sandbox import Sandbox
+from runner.secrets import Redactor
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAYBOOKS = ROOT / "playbooks"
+RUNNER = Path(sys.executable).with_name("runner")
+
+# fast simulator timings for the suite: jobs finish in about a second
+FAST = {
+    "automatos": {"schedule_seconds": 0.2, "run_seconds": 0.3},
+    "alvaria": {"run_seconds": 0.3, "service_seconds": {"SlowService": 0.6}},
+}
+
+
+@dataclass
+class Outcome:
+    result: RunResult
+    console: str
+    report_json: str
+    junit: str
+    sandbox: Sandbox
+    redactor: Redactor
+
+    def outputs(self) -> str:
+        """Every text the run produced, for leak searches."""
+        return "\n".join([self.console, self.report_json, self.junit])
+
+
+def run_playbook(path: str | Path, tmp_path: Path, inputs: dict[str, Any] | None = None,
+                 sandbox: Sandbox | None = None, env: str = "sandbox") -> Outcome:
+    box = sandbox or Sandbox({k: dict(v) for k, v in FAST.items()})
+    stream = io.StringIO()
+    redactor = Redactor()
+    rj, ju = tmp_path / "report.json", tmp_path / "junit.xml"
+    try:
+        result = api.run(path, env=env, inputs=inputs or {}, report_json=rj, junit=ju,
+                         stream=stream, redactor=redactor, sandbox=box)
+    finally:
+        if sandbox is None:
+            box.stop()
+    return Outcome(result, stream.getvalue(), rj.read_text(), ju.read_text(), box, redactor)
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``runner`` command as a user would."""
+    return subprocess.run([str(RUNNER), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, env={**os.environ, **(env or {})})
