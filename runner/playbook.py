@@ -84,11 +84,12 @@ class _Builder:
         steps = tuple(self.step(raw, i, "steps") for i, raw in enumerate(self.data["steps"]))
         finals = tuple(self.step(raw, i, "finally")
                        for i, raw in enumerate(self.data.get("finally") or []))
-        ids = [s.id for s in (*steps, *finals)]
+        seen: set[str] = set()
         for s in (*steps, *finals):
-            if ids.count(s.id) > 1:
+            if s.id in seen:
                 raise self.fail(s.path + ("id",), f"duplicate step id '{s.id}'",
                                 "give each step its own id")
+            seen.add(s.id)
         outputs = self.data.get("outputs") or {}
         for name, value in outputs.items():
             self.check_templates(value, ("outputs", name))
@@ -130,6 +131,9 @@ class _Builder:
             if "when" in raw and isinstance(raw["when"], str):
                 self.check_expression(raw["when"], path + ("when",))
             fields: dict[str, Any] = {}
+            if kind == "poll" and "call" not in raw:
+                raise self.fail(path + ("poll-until",), "poll-until repeats a call, but this "
+                                "step has no call:", "add call: connector.operation")
             if kind in ("call", "poll"):
                 fields["call"] = self.call_spec(raw, path)
             elif kind == "auth":
@@ -230,9 +234,6 @@ class _Builder:
                         has_json="json" in raw, form=raw.get("form"), safe=raw.get("safe"))
 
     def poll_spec(self, raw: dict[str, Any], path: Path_) -> PollSpec:
-        if "call" not in raw:
-            raise self.fail(path + ("poll-until",), "poll-until repeats a call, but this step "
-                            "has no call:", "add call: connector.operation")
         # the answer of the call is what poll expressions read
         self.check_expression(raw["poll-until"], path + ("poll-until",))
         fail_if = raw.get("fail-if", [])

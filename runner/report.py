@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from runner.results import FAILED, PASSED, SKIPPED, Exchange, Listener, RunResult, StepResult
@@ -28,7 +28,7 @@ def describe_request(request: dict[str, Any]) -> str:
     target = split.path or "/"
     query = request.get("query")
     if query:
-        target += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        target += "?" + "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
     return f"{request['method']} {target}"
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -147,7 +147,10 @@ def _compile_expr(expr: str, source: str) -> Compiled:
 
 def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
     try:
-        return compiled.fn(ctx)
+        out = compiled.fn(ctx)
+        if isinstance(out, Undefined):  # a bare {{ name }} evaluates to it without raising
+            out._fail_with_undefined_error()
+        return out
     except UndefinedError as e:
         raise TemplateFailure(_undefined_message(e), name=_undefined_name(e)) from None
     except SecurityError as e:

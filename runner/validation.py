@@ -105,6 +105,8 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         return f"{err.instance!r} does not match the expected form", err.schema.get("description")
     if v in ("minProperties", "minItems"):
         return "must not be empty", None
+    if v in ("anyOf", "oneOf"):
+        return f"{err.instance!r} is not valid here", err.schema.get("description")
     if v == "const":
         return f"must be {err.validator_value!r}", None
     return err.message, err.schema.get("description")

@@ -122,6 +122,10 @@ class _TokenAuth(Auth):
         return True
 
     def _set(self, token: Any, expires_in: Any, response: Response) -> None:
+        if response.error is not None:
+            raise VendorError(f"{self.client.alias}: login refused: {response.error}",
+                              status=response.status_code,
+                              hint="check the credentials in the environment file")
         if not isinstance(token, str) or not token:
             raise VendorError(f"{self.client.alias}: the login answer carries no token",
                               status=response.status_code)

@@ -67,22 +67,32 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     try:
         response = client.send(call)
     except TransportError as e:
+        record_login(rt, client, result)
         exchange.request = call.record()  # auth headers added by now
         exchange.error = e.message
         result.exchanges.append(exchange)
         rt.emit("exchange", result, exchange)
         raise
-    if client.last_login is not None:
-        login_call, login_response = client.last_login
-        client.last_login = None
-        login = Exchange(request=login_call.record(), response=login_response.summary())
-        result.exchanges.append(login)
-        rt.emit("exchange", result, login)
+    except StepFailed:
+        record_login(rt, client, result)
+        raise
+    record_login(rt, client, result)
     exchange.request = call.record()
     exchange.response = response.summary()
     result.exchanges.append(exchange)
     rt.emit("exchange", result, exchange)
     return response
+
+
+def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
+    """Record the login the connector sent on its own (first use, or renewal), if any."""
+    if client.last_login is None:
+        return
+    login_call, login_response = client.last_login
+    client.last_login = None
+    login = Exchange(request=login_call.record(), response=login_response.summary())
+    result.exchanges.append(login)
+    rt.emit("exchange", result, login)
 
 
 def vendor_failure(call: PreparedCall, response: Response) -> VendorError:

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from runner.templating import Renderer, TemplateFailure, compile_template
+
+
+def test_single_expression_keeps_native_type() -> None:
+    r = Renderer()
+    assert r.render("{{ xs }}", {"xs": [1, 2]}) == [1, 2]
+    assert r.render("{{ n + 1 }}", {"n": 41}) == 42
+    assert r.render("n={{ n }}", {"n": 41}) == "n=41"
+    assert r.render({"a": ["{{ n }}", "x"]}, {"n": 1}) == {"a": [1, "x"]}
+
+
+def test_undefined_names_fail_with_the_name() -> None:
+    with pytest.raises(TemplateFailure) as info:
+        Renderer().render("{{ machine_id }}", {})
+    assert info.value.name == "machine_id"
+    assert "undefined variable 'machine_id'" in str(info.value)
+
+
+def test_compiled_templates_are_cached() -> None:
+    assert compile_template("a {{ b }}") is compile_template("a {{ b }}")
+
+
+def test_values_from_responses_are_never_rendered() -> None:
+    # an API answer carrying a template stays inert text
+    hostile = "{{ 7 * 7 }}{% for x in range(10**9) %}{% endfor %}"
+    assert Renderer().render("{{ body }}", {"body": hostile}) == hostile
+    assert Renderer().render("got {{ body }}", {"body": hostile}) == f"got {hostile}"
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__ }}",
+    "{{ x.__globals__ }}",
+    "{{ x['__class__'] }}",
+    "{{ x._private }}",
+])
+def test_private_attributes_are_refused_when_compiled(source: str) -> None:
+    with pytest.raises(TemplateFailure, match="private attribute"):
+        compile_template(source)
+
+
+def test_sandbox_refuses_unsafe_calls_at_run_time() -> None:
+    with pytest.raises(TemplateFailure, match="sandbox|unsafe|not safely"):
+        Renderer().render("{{ f.mro() }}", {"f": int})
+
+
+def test_templates_reading_secrets_register_their_result() -> None:
+    seen: list[str] = []
+    r = Renderer(on_secret=seen.append)
+    out = r.render("Basic {{ secrets.key | b64encode }}", {"secrets": {"key": "s3cr3t-value"}})
+    assert out == "Basic czNjcjN0LXZhbHVl"
+    assert seen == [out]
+    assert r.render("{{ secrets.key[:4] | upper }}", {"secrets": {"key": "s3cr3t"}}) == "S3CR"
+    assert seen[-1] == "S3CR"
