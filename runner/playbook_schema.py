@@ -142,18 +142,17 @@ def for_editors(specs: list[Any]) -> dict[str, Any]:
         "description": STEP_PROPERTIES["call"]["description"],
         "anyOf": [{"enum": ops}, {"type": "string", "pattern": IDENT + r"(\.[A-Za-z0-9_]+)?$"}],
     }
-    rules = []
+    rules: list[dict[str, Any]] = []
+    for s in specs:
+        # `call: <connector>.x` where the alias is the connector's own name: x must exist
+        rules.append({
+            "if": {"required": ["call"],
+                   "properties": {"call": {"pattern": f"^{s.name}\\."}}},
+            "then": {"properties": {"call": {"enum": [f"{s.name}.{o}" for o in s.operations]}}},
+        })
     for s in specs:
         for name, op in s.operations.items():
-            props = {
-                p.name: {"type": p.type if p.type != "any" else None, "description": p.description}
-                for p in op.params.values()
-            }
-            for p in props.values():
-                if p["type"] is None:
-                    del p["type"]
-                if not p["description"]:
-                    del p["description"]
+            props = {p.name: _param_schema(p) for p in op.params.values()}
             required = [p.name for p in op.params.values() if p.required]
             with_schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
                                            "properties": props}
@@ -168,3 +167,24 @@ def for_editors(specs: list[Any]) -> dict[str, Any]:
     schema["properties"]["steps"]["items"] = {"$ref": "#/$defs/step"}
     schema["properties"]["finally"]["items"] = {"$ref": "#/$defs/step"}
     return schema
+
+
+TEMPLATE = {"type": "string", "pattern": r"\{\{|\{%",
+            "description": "a template, rendered at run time"}
+
+
+def _param_schema(p: Any) -> dict[str, Any]:
+    """A parameter's schema for editors; any parameter may also be a template string."""
+    out: dict[str, Any] = {}
+    if p.type not in ("any", "string"):
+        out["anyOf"] = [{"type": p.type}, TEMPLATE]
+    elif p.type == "string":
+        out["type"] = "string"
+    if p.enum:
+        out.setdefault("anyOf", [{"enum": list(p.enum)}, TEMPLATE])
+    if p.description:
+        out["description"] = p.description
+    if p.secret:
+        out["description"] = (p.description + " " if p.description else "") + \
+            "(secret: pass {{ secrets.NAME }}, never a literal)"
+    return out
