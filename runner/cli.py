@@ -49,7 +49,8 @@ def guarded(func: F) -> F:
                                              delete=False) as log:
                 traceback.print_exc(file=log)
             _fail(f"internal error: this is a bug in runner, not in your playbook.\n"
-                  f"  the details are in {log.name}; please attach it to a bug report", EXIT_INTERNAL)
+                  f"  the details are in {log.name}; please attach it to a bug report",
+                  EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 

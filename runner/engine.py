@@ -229,7 +229,8 @@ class Runtime:
                     break
         result.iterations = [r for r, _ in outcomes]
         for name, _ in step.extract:
-            values = [local.maps[0].get(name) for r, local in outcomes if r.status == PASSED]
+            values = [local.maps[0].get(name) for r, local in outcomes  # type: ignore[attr-defined]
+                      if r.status == PASSED]
             scope[name] = values
             result.extracted[name] = values
         scope["steps"][step.id] = {"iterations": [r.status for r in result.iterations]}
@@ -249,7 +250,7 @@ class Runtime:
         return render(self, dict(sub.outputs), scope, "outputs")
 
 
-class _SandboxSecrets(dict):  # type: ignore[type-arg]
+class _SandboxSecrets(dict[str, str]):
     """In the sandbox every ``secrets.NAME`` is a random value made for this run (and redacted)."""
 
     def __init__(self, redactor: Redactor):

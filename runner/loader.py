@@ -55,7 +55,7 @@ def load_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
         raise PlaybookError(
             f"{p} is {size:,} bytes, over the limit of {max_bytes:,}",
             location=Location(str(p), 1, 1),
-            hint="a playbook this large is almost certainly not hand-written; split it with include:",
+            hint="a playbook this large is not hand-written; split it with include:",
         )
     raw = p.read_bytes()
     try:

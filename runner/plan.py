@@ -40,11 +40,11 @@ class Unknown(str):
             raise AttributeError(attr)
         return Unknown(f"{self._name}.{attr}")
 
-    def __getitem__(self, key: Any) -> Unknown:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Unknown:  # type: ignore[override,unused-ignore]
         return Unknown(f"{self._name}[{key!r}]")
 
 
-class _Scope(dict):  # type: ignore[type-arg]
+class _Scope(dict[str, Any]):
     def __missing__(self, key: str) -> Unknown:
         return Unknown(key)
 

@@ -21,11 +21,24 @@ from runner.errors import InvalidInput, PlaybookError
 from runner.extract import ExtractError, check_syntax, from_spec
 from runner.loader import Document, Path_, load_file
 from runner.model import (
-    Assertion, CallSpec, ConnectorRef, InputSpec, Playbook, PollSpec, Step, seconds,
+    Assertion,
+    CallSpec,
+    ConnectorRef,
+    InputSpec,
+    Playbook,
+    PollSpec,
+    Step,
+    seconds,
 )
 from runner.playbook_schema import BASE
 from runner.steps import KIND_OF_KEY, STEP_KEYS
-from runner.templating import ENV, TemplateFailure, compile_expression, compile_template, is_template
+from runner.templating import (
+    ENV,
+    TemplateFailure,
+    compile_expression,
+    compile_template,
+    is_template,
+)
 from runner.validation import describe_path, step_label, validate_against
 
 BUILTIN_NAMES = frozenset({"inputs", "secrets", "steps", "response", "run", "loop"})

@@ -20,7 +20,8 @@ DURATION = {
         {"type": "string", "pattern": r"^\d+(\.\d+)?\s*(ms|s|m|h)$"},
     ],
 }
-EXPR = {"type": "string", "description": "a bare Jinja expression, e.g. response.status_code == 200"}
+EXPR = {"type": "string",
+        "description": "a bare Jinja expression, e.g. response.status_code == 200"}
 EXTRACTION = {
     "anyOf": [
         {"type": "string", "description": "a JSONPath ($...) or an XPath (/...)"},

@@ -8,7 +8,7 @@ from pathlib import Path
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
-def generated() -> dict[str, dict]:  # type: ignore[type-arg]
+def generated() -> dict[str, dict]:
     from runner.connectors import registry
     from runner.connectors.spec import CONNECTOR_SCHEMA
     from runner.environment import ENV_SCHEMA
@@ -21,7 +21,7 @@ def generated() -> dict[str, dict]:  # type: ignore[type-arg]
     }
 
 
-def render(schema: dict) -> str:  # type: ignore[type-arg]
+def render(schema: dict) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

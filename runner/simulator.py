@@ -62,7 +62,8 @@ class Reply:
 
 def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
     body = json.dumps(obj).encode("utf-8")
-    return Reply(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    content_type = {"Content-Type": "application/json; charset=utf-8"}
+    return Reply(status, body, {**content_type, **(headers or {})})
 
 
 def text_reply(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> Reply:
@@ -238,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "runner-sim"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests and the demo read their own output
 
     def _serve(self) -> None:
@@ -271,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             with sim.lock:
                 sim.calls[route_name or "unrouted"] += 1
-            name, reply = sim.dispatch(req)
+            _, reply = sim.dispatch(req)
             if faults.roll(faults.drop_after, route_name):
                 self._drop()
                 return

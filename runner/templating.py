@@ -97,7 +97,9 @@ def _check_ast(ast: nodes.Template) -> None:
     # Refuse dunder and private attribute access up front (the sandbox refuses it at run time
     # too, but a validation error with a line beats a run that fails half-way).
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        attr: Any = getattr(node, "attr", None)
+        if isinstance(node, nodes.Getitem):
+            attr = getattr(node.arg, "value", None)
         if isinstance(attr, str) and attr.startswith("_"):
             raise TemplateFailure(f"access to the private attribute '{attr}' is not allowed",
                                   syntax=True)

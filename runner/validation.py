@@ -58,7 +58,7 @@ def describe_path(data: Any, path: Path_) -> str:
                 step = node[key][idx]
             except (KeyError, IndexError, TypeError):
                 step = None
-            label = step_label(step, idx, key == "finally")
+            label = step_label(step, int(idx), key == "finally")
             parts.append(label)
             node = step
             i += 2
@@ -83,33 +83,37 @@ def step_label(step: Any, index: int, in_finally: bool = False) -> str:
 
 def _message(err: ValidationError) -> tuple[str, str | None]:
     v = err.validator
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    value: Any = err.validator_value
     if v == "additionalProperties":
-        allowed = list((err.schema.get("properties") or {}).keys())
-        extra = [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
+        allowed = list((schema.get("properties") or {}).keys())
+        instance = err.instance if isinstance(err.instance, dict) else {}
+        extra = [k for k in instance if k not in allowed]
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else (
             f"allowed keys: {', '.join(allowed)}" if allowed else None)
         return f"unknown key '{key}'", hint
     if v == "type":
-        want = err.validator_value
-        names = [_TYPE_NAMES.get(t, t) for t in (want if isinstance(want, list) else [want])]
+        want = value
+        names = [_TYPE_NAMES.get(str(t), str(t))
+                 for t in (want if isinstance(want, list) else [want])]
         return f"expected {' or '.join(names)}, got {_TYPE_NAMES[_json_type(err.instance)]}", None
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return f"missing required key '{missing}'", None
     if v == "enum":
-        opts = ", ".join(map(repr, err.validator_value))
+        opts = ", ".join(map(repr, value))
         return f"{err.instance!r} is not allowed", f"use one of: {opts}"
     if v == "pattern":
-        return f"{err.instance!r} does not match the expected form", err.schema.get("description")
+        return f"{err.instance!r} does not match the expected form", schema.get("description")
     if v in ("minProperties", "minItems"):
         return "must not be empty", None
     if v in ("anyOf", "oneOf"):
-        return f"{err.instance!r} is not valid here", err.schema.get("description")
+        return f"{err.instance!r} is not valid here", schema.get("description")
     if v == "const":
-        return f"must be {err.validator_value!r}", None
-    return err.message, err.schema.get("description")
+        return f"must be {value!r}", None
+    return err.message, schema.get("description")
 
 
 def _json_type(v: Any) -> str:
@@ -148,7 +152,8 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
     message, hint = _message(err)
     loc_path = path
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = (err.schema.get("properties") or {}).keys()
+        err_schema: Any = err.schema
+        allowed = (err_schema.get("properties") or {}).keys()
         extra = [k for k in err.instance if k not in allowed]
         if extra:
             loc_path = (*path, extra[0])

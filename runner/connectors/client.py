@@ -55,7 +55,8 @@ class ConnectorClient:
             return self.renderer.render(template, {"settings": self.settings})
         except TemplateFailure as e:
             raise InvalidInput(f"connector '{self.alias}': {e}",
-                               hint="check the connector's settings in the environment file")
+                               hint="check the connector's settings in the environment file"
+                               ) from None
     # -- building requests ---------------------------------------------------------------
     def check_params(self, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
         """Parameters with defaults filled in; raises StepFailed for a missing or wrong one."""
@@ -126,7 +127,8 @@ class ConnectorClient:
 
     def prepare_raw(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                     headers: Mapping[str, str] | None = None, json: Any = NO_BODY,
-                    form: Mapping[str, Any] | None = None, safe: bool | None = None) -> PreparedCall:
+                    form: Mapping[str, Any] | None = None,
+                    safe: bool | None = None) -> PreparedCall:
         from runner.connectors.spec import UNSAFE_METHODS
 
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
@@ -148,12 +150,12 @@ class ConnectorClient:
         used = self.auth.apply(call) if with_auth and call.needs_auth else None
         self.hooks.prepare(call)
         response = self._send_once(call)
-        if used is not None and response.status_code in self.auth.renew_on:
-            # the server refused the credentials before acting: renew once and repeat
-            if self.auth.renew(used):
-                self.auth.apply(call)
-                self.hooks.prepare(call)
-                response = self._send_once(call)
+        # the server refused the credentials before acting: renew once and repeat
+        if used is not None and response.status_code in self.auth.renew_on \
+                and self.auth.renew(used):
+            self.auth.apply(call)
+            self.hooks.prepare(call)
+            response = self._send_once(call)
         return response
 
     def _send_once(self, call: PreparedCall) -> Response:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner.model import Step
 from runner.results import StepResult
 from runner.steps.common import (
-    Scope, apply_asserts, apply_extract, build_call, send, vendor_failure,
+    Scope,
+    apply_asserts,
+    apply_extract,
+    build_call,
+    send,
+    vendor_failure,
 )
 
+if TYPE_CHECKING:
+    from runner.engine import Runtime
 
-def run(rt, step: Step, scope: Scope, result: StepResult) -> None:  # type: ignore[no-untyped-def]
+
+def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     call = build_call(rt, step, scope)
     response = send(rt, step, result, call)
     scope["response"] = response

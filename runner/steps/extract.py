@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner.errors import StepFailed
 from runner.model import Step
 from runner.results import StepResult
 from runner.steps.common import Scope, apply_asserts, apply_extract
 
+if TYPE_CHECKING:
+    from runner.engine import Runtime
 
-def run(rt, step: Step, scope: Scope, result: StepResult) -> None:  # type: ignore[no-untyped-def]
+
+def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     response = scope.get("response")
     if response is None:
         raise StepFailed("there is no answer to extract from yet",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner.model import Step
 from runner.results import StepResult
 from runner.steps.common import Scope, render
 
+if TYPE_CHECKING:
+    from runner.engine import Runtime
 
-def run(rt, step: Step, scope: Scope, result: StepResult) -> None:  # type: ignore[no-untyped-def]
+
+def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     sub = step.include
     assert sub is not None
     inputs = render(rt, dict(step.include_inputs), scope, "with")

@@ -13,17 +13,26 @@ from __future__ import annotations
 
 import json
 import time
+from typing import TYPE_CHECKING
 
 from runner.errors import StepFailed, TransportError
 from runner.model import Step
 from runner.results import StepResult
 from runner.steps.common import (
-    Scope, apply_asserts, apply_extract, build_call, send,
+    Scope,
+    apply_asserts,
+    apply_extract,
+    build_call,
+    send,
 )
 from runner.templating import TemplateFailure
 
+if TYPE_CHECKING:
+    from runner.connectors.response import Response
+    from runner.engine import Runtime
 
-def _holds(rt, expr: str, scope: Scope) -> bool:  # type: ignore[no-untyped-def]
+
+def _holds(rt: Runtime, expr: str, scope: Scope) -> bool:
     try:
         return bool(rt.renderer.evaluate(expr, scope))
     except TemplateFailure as e:
@@ -32,7 +41,7 @@ def _holds(rt, expr: str, scope: Scope) -> bool:  # type: ignore[no-untyped-def]
         return False
 
 
-def _state(response) -> str:  # type: ignore[no-untyped-def]
+def _state(response: Response) -> str:
     if response.error:
         return f"HTTP {response.status_code}: {response.error}"[:120]
     body = response.json
@@ -40,7 +49,7 @@ def _state(response) -> str:  # type: ignore[no-untyped-def]
     return f"HTTP {response.status_code} {text}"[:120]
 
 
-def run(rt, step: Step, scope: Scope, result: StepResult) -> None:  # type: ignore[no-untyped-def]
+def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     poll = step.poll
     assert poll is not None
     start = time.monotonic()

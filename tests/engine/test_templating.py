@@ -43,7 +43,7 @@ def test_private_attributes_are_refused_when_compiled(source: str) -> None:
 
 
 def test_sandbox_refuses_unsafe_calls_at_run_time() -> None:
-    with pytest.raises(TemplateFailure, match="sandbox|unsafe|not safely"):
+    with pytest.raises(TemplateFailure, match=r"sandbox|unsafe|not safely"):
         Renderer().render("{{ f.mro() }}", {"f": int})
 
 
