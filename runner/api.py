@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from runner.engine import execute
 from runner.environment import load_environment
+from runner.journal import ResumeState
 from runner.model import Playbook
 from runner.playbook import load_playbook
 from runner.report import ConsoleReporter, write_json, write_junit
 from runner.results import Listener, RunResult
-from runner.secrets import Redactor
+from runner.secrets import MASK, Redactor
+from runner.store import Store
+
+STALE_SECONDS = 30.0  # a running run silent this long is taken to be dead
 
 
 def validate(paths: Sequence[str | Path]) -> list[Playbook]:
@@ -33,21 +38,86 @@ def run(
     listeners: list[Listener] | None = None,
     redactor: Redactor | None = None,
     sandbox: Any = None,
+    store: Store | str | bool | None = None,
+    run_id: str | None = None,
+    resume: ResumeState | None = None,
+    dedup_key: str | None = None,
 ) -> RunResult:
-    """Validate and run a playbook, print the console report, write the requested files."""
+    """Validate and run a playbook, print the console report, write the requested files.
+
+    ``store``: a Store, a path or URL, None for the default store, False for none.
+    """
     playbook = load_playbook(path)
     environment = load_environment(env, search=Path(path))
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
     if not quiet:
         listeners.insert(0, ConsoleReporter(redactor, stream or sys.stdout))
-    result = execute(playbook, environment, inputs or {}, listeners=listeners,
-                     redactor=redactor, sandbox=sandbox)
+    opened = None
+    if store is not False and not isinstance(store, Store):
+        opened = store = Store(store if isinstance(store, str) else None)
+    try:
+        result = execute(playbook, environment, inputs or {}, listeners=listeners,
+                         redactor=redactor, sandbox=sandbox,
+                         store=store if isinstance(store, Store) else None,
+                         run_id=run_id, resume=resume, dedup_key=dedup_key)
+    finally:
+        if opened is not None:
+            opened.close()
     if report_json:
         write_json(result, report_json, redactor)
     if junit:
         write_junit(result, junit, redactor)
     return result
+
+
+def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] | None = None,
+           force: bool = False, **kw: Any) -> RunResult:
+    """Continue an interrupted, crashed or failed run: finished steps are not run again."""
+    from runner.errors import InvalidInput
+
+    db = Store(store)
+    try:
+        row = db.get_run(run_id)
+        if row is None:
+            raise InvalidInput(f"no run {run_id} in {db.url}",
+                               hint="runner history lists the runs; --store picks the store")
+        if row["status"] == "passed":
+            raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
+        age = time.time() - (row["heartbeat"] or 0)
+        if row["status"] == "running" and age < STALE_SECONDS and not force:
+            raise InvalidInput(f"run {run_id} looks alive (its last sign of life was "
+                               f"{age:.0f} s ago)", hint="wait, or pass --force if its "
+                               "process is gone")
+        given = {k: v for k, v in (row["inputs"] or {}).items() if v != MASK}
+        given.update(inputs or {})
+        state = ResumeState.load(db, run_id)
+        return run(row["file"], env=row["environment"], inputs=given, store=db, run_id=run_id,
+                   resume=state, **kw)
+    finally:
+        db.close()
+
+
+def history(*, store: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+    db = Store(store)
+    try:
+        return db.find_runs(**filters)
+    finally:
+        db.close()
+
+
+def show(run_id: str, *, store: str | None = None) -> dict[str, Any]:
+    from runner.errors import InvalidInput
+
+    db = Store(store)
+    try:
+        row = db.get_run(run_id)
+        if row is None:
+            raise InvalidInput(f"no run {run_id} in {db.url}", hint="runner history lists them")
+        row["journal"] = [e.__dict__ for e in db.entries(run_id)]
+        return row
+    finally:
+        db.close()
 
 
 def plan(path: str | Path, *, env: str | None = "sandbox",

@@ -14,18 +14,21 @@ import time
 from collections import ChainMap
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
 from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed
+from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps import auth, call, check, extract, include, poll
-from runner.steps.common import Scope, evaluate, render
+from runner.steps.common import Scope, apply_extract, build_call, evaluate, render, send
+from runner.store import Store
 from runner.templating import Renderer
 
 STEP_RUNNERS = {
@@ -69,8 +72,11 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
 
 class Runtime:
     def __init__(self, env: Environment, redactor: Redactor, listeners: list[Listener],
-                 sandbox: Sandbox | None = None) -> None:
+                 sandbox: Sandbox | None = None, journal: Journal | None = None,
+                 resume: ResumeState | None = None) -> None:
         self.env = env
+        self.journal = journal
+        self.resume = resume
         self.redactor = redactor
         self.listeners = listeners
         self.sandbox = sandbox
@@ -157,11 +163,11 @@ class Runtime:
 
     # -- running ---------------------------------------------------------------------------
     def run_steps(self, steps: tuple[Step, ...], scope: Scope, results: list[StepResult],
-                  *, keep_going: bool = False) -> StepFailed | None:
+                  *, keep_going: bool = False, prefix: str = "") -> StepFailed | None:
         """Run ``steps``; stop at the first failure unless ``keep_going``; return it."""
         first: StepFailed | None = None
         for step in steps:
-            result = self.run_step(step, scope)
+            result = self.run_step(step, scope, f"{prefix}{step.path[0]}/{step.path[1]}")
             results.append(result)
             if result.status == FAILED and first is None:
                 first = StepFailed(result.error or "failed", hint=result.hint, step=step.label)
@@ -169,16 +175,24 @@ class Runtime:
                     break
         return first
 
-    def run_step(self, step: Step, scope: Scope, iteration: int | None = None) -> StepResult:
-        result = StepResult(step.id, step.label, step.kind, step.target, step.name)
+    def run_step(self, step: Step, scope: Scope, key: str,
+                 iteration: int | None = None) -> StepResult:
+        result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key)
         self.emit("step_started", result, iteration)
+        done = self.resume.done(key) if self.resume is not None else None
+        if done is not None:
+            self._restore(step, scope, done, result)
+            self.emit("step_finished", result, iteration)
+            return result
         started = time.perf_counter()
         try:
             if step.when is not None and iteration is None and not self._when(step, scope):
                 result.status = SKIPPED
                 result.skipped_reason = f"when: {step.when}"
             elif step.loop is not None and iteration is None:
-                self._loop(step, scope, result)
+                self._loop(step, scope, result, key)
+            elif self.resume is not None and self.resume.blocked(key):
+                self._resume_check(step, scope, result, self.resume.blocked(key) or "")
             else:
                 STEP_RUNNERS[step.kind](self, step, scope, result)
         except StepFailed as e:
@@ -191,15 +205,57 @@ class Runtime:
             raise
         finally:
             result.duration_ms = (time.perf_counter() - started) * 1000
+        if self.journal is not None:
+            self.journal.finished(key, result.status, self._defined(step, scope),
+                                  scope["steps"].get(step.id) or {})
         self.emit("step_finished", result, iteration)
         return result
+
+    # -- journal and resume ----------------------------------------------------------------
+    @staticmethod
+    def _defined(step: Step, scope: Scope) -> dict[str, Any]:
+        names = [n for n, _ in step.extract]
+        if step.include is not None:
+            names.append(step.id)
+        return {n: scope[n] for n in names if n in scope}
+
+    def _restore(self, step: Step, scope: Scope, done: dict[str, Any],
+                 result: StepResult) -> None:
+        for name, value in (done.get("defined") or {}).items():
+            scope[name] = value
+            if name != step.id:
+                result.extracted[name] = value
+        scope["steps"][step.id] = done.get("steps") or {}
+        result.status, result.resumed = PASSED, True
+        assert self.resume is not None
+        self.resume.resumed_keys.add(result.key)
+
+    def _resume_check(self, step: Step, scope: Scope, result: StepResult, outcome: str) -> None:
+        what = "its outcome is unknown" if outcome == "unknown" else \
+            "it succeeded but the step did not finish"
+        check = step.resume_check
+        if check is None:
+            raise StepFailed(
+                f"{step.target} is not safe to repeat and was sent before the run stopped; "
+                f"{what}, so it is not sent again",
+                hint="check on the vendor's side whether it took effect; a resume-check: on "
+                "the step lets runner find out by itself; or start a new run")
+        call_ = build_call(self, check, scope)
+        response = send(self, check, result, call_)
+        if response.error is not None:  # the first request did not take effect: send it now
+            STEP_RUNNERS[step.kind](self, step, scope, result)
+            return
+        scope["response"] = response
+        apply_extract(self, check, response, scope, result)
+        self.remember(step, scope, response=response)
+        result.skipped_reason = f"resume-check: {check.target} found it done"
 
     def _when(self, step: Step, scope: Scope) -> bool:
         if isinstance(step.when, bool):
             return step.when
         return bool(evaluate(self, str(step.when), scope, "when"))
 
-    def _loop(self, step: Step, scope: Scope, result: StepResult) -> None:
+    def _loop(self, step: Step, scope: Scope, result: StepResult, key: str) -> None:
         items = render(self, step.loop, scope, "loop")
         if isinstance(items, dict):
             items = list(items.items())
@@ -214,7 +270,7 @@ class Runtime:
                 r = StepResult(step.id, f"{step.label}[{i}]", step.kind, step.target)
                 r.status, r.skipped_reason = SKIPPED, f"when: {step.when}"
                 return r, local
-            r = self.run_step(step, local, iteration=i)
+            r = self.run_step(step, local, f"{key}[{i}]", iteration=i)
             r.label = f"{step.label}[{i}]"
             return r, local
 
@@ -242,8 +298,10 @@ class Runtime:
     def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult) -> Any:
         inputs = coerce_inputs(sub, given)
         scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets}
-        failure = self.run_steps(sub.steps, scope, parent.iterations)
-        final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True)
+        prefix = parent.key + ">"
+        failure = self.run_steps(sub.steps, scope, parent.iterations, prefix=prefix)
+        final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True,
+                               prefix=prefix)
         failure = failure or final
         if failure is not None:
             raise StepFailed(f"{sub.file}: {failure.step}: {failure.message}", hint=failure.hint)
@@ -266,11 +324,15 @@ class _SandboxSecrets(dict[str, str]):
 
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
-            run_id: str | None = None, sandbox: Sandbox | None = None) -> RunResult:
+            run_id: str | None = None, sandbox: Sandbox | None = None,
+            store: Store | None = None, resume: ResumeState | None = None,
+            dedup_key: str | None = None) -> RunResult:
     """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
 
     With a sandbox environment the simulators are started for this run and stopped after it,
     unless the caller passes its own ``sandbox`` (tests do, to look at the simulators).
+    With a ``store`` the run is recorded and journaled step by step; with ``resume`` (the
+    journal of an earlier attempt of ``run_id``) finished steps are restored, not run again.
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -278,24 +340,39 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     for name, spec in playbook.inputs.items():
         if spec.secret:
             redactor.add(values.get(name))
+    run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
+                    redactor.redact_data(values))
+    journal = None
+    if store is not None:
+        if resume is None:
+            # absolute paths, so that `runner resume` works from any directory
+            where = str(Path(env.source).resolve()) if env.source else env.name
+            if not store.create_run(run.run_id, playbook.name,
+                                    str(Path(playbook.file).resolve()), where,
+                                    run.inputs, dedup_key=dedup_key):
+                raise InvalidInput(f"run {run.run_id} ({dedup_key}) is already recorded",
+                                   hint="it ran already; see runner history")
+        else:
+            store.update_run(run.run_id, status="running", error=None, hint=None)
+        journal = Journal(store, run.run_id, redactor)
     own_sandbox = sandbox is None and env.sandbox
     if own_sandbox:
         sandbox = Sandbox(env.simulators)
-    rt = Runtime(env, redactor, listeners, sandbox)
-    rt.declare(playbook)
-    run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
-                    redactor.redact_data(values))
+    rt = Runtime(env, redactor, listeners, sandbox, journal, resume)
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
                     "run": {"id": run.run_id, "environment": env.name}}
     rt.emit("run_started", run)
     started = time.perf_counter()
     failure: RunnerError | None = None
     try:
+        rt.declare(playbook)
         try:
             failure = rt.run_steps(playbook.steps, scope, run.steps)
         except KeyboardInterrupt:
             rt.cancel.set()
-            failure = Interrupted("interrupted by Ctrl-C")
+            failure = Interrupted("interrupted by Ctrl-C",
+                                  hint=f"continue it with: runner resume {run.run_id}"
+                                  if store is not None else None)
         rt.cancel.clear()
         final = rt.run_steps(playbook.finally_steps, scope, run.steps, keep_going=True)
         failure = failure or final
@@ -304,15 +381,23 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                                                       "outputs"))
     except StepFailed as e:
         failure = e
+    except InvalidInput as e:  # e.g. a secret missing: record it, then let the CLI say so
+        failure = e
+        raise
     finally:
         rt.close()
         if own_sandbox and sandbox is not None:
             sandbox.stop()
         run.duration_ms = (time.perf_counter() - started) * 1000
-    if failure is not None:
-        run.status = INTERRUPTED if isinstance(failure, Interrupted) else FAILED
-        run.error = redactor.redact(failure.message)
-        run.hint = redactor.redact(failure.hint) if failure.hint else None
-        run.failed_step = getattr(failure, "step", None) or None
+        if failure is not None:
+            run.status = INTERRUPTED if isinstance(failure, Interrupted) else FAILED
+            run.error = redactor.redact(failure.message)
+            run.hint = redactor.redact(failure.hint) if failure.hint else None
+            run.failed_step = getattr(failure, "step", None) or None
+        if store is not None:
+            store.update_run(run.run_id, status=run.status, finished=time.time(),
+                             duration_ms=run.duration_ms, error=run.error, hint=run.hint,
+                             failed_step=run.failed_step, outputs=run.outputs,
+                             report=redactor.redact_data(run.to_dict()))
     rt.emit("run_finished", run)
     return run

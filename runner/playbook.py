@@ -113,8 +113,9 @@ class _Builder:
         )
 
     # -- steps ----------------------------------------------------------------------------
-    def step(self, raw: dict[str, Any], index: int, section: str) -> Step:
-        path: Path_ = (section, index)
+    def step(self, raw: dict[str, Any], index: int, section: str,
+             path: Path_ | None = None) -> Step:
+        path = path or (section, index)
         kinds = [k for k in STEP_KEYS if k in raw]
         if "poll-until" in kinds and "call" in kinds:
             kinds.remove("call")
@@ -168,6 +169,12 @@ class _Builder:
                 raise self.fail(path + ("allow-error",), "'allow-error' belongs to a call step")
             fields["extract"] = self.extractions(raw.get("extract") or {}, path)
             fields["asserts"] = self.assertions(raw.get("assert"), path)
+            if "resume-check" in raw:
+                if kind != "call":
+                    raise self.fail(path + ("resume-check",),
+                                    "'resume-check' belongs to a call step")
+                fields["resume_check"] = self.step(raw["resume-check"], index, section,
+                                                   path + ("resume-check",))
         finally:
             self.known = saved
         step = Step(

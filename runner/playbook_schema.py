@@ -87,6 +87,12 @@ STEP_PROPERTIES: dict[str, Any] = {
     "max-attempts": {"type": "integer", "minimum": 1},
     "backoff": {"type": "number", "minimum": 1},
     "include": {"type": "string", "description": "another playbook, relative to this file"},
+    "resume-check": {
+        "type": "object", "additionalProperties": False, "required": ["call"],
+        "description": "on resume, a call whose success means this step's request took effect",
+        "properties": {"call": {"type": "string"}, "with": {"type": "object"},
+                       "extract": {"type": "object"}},
+    },
 }
 assert set(STEP_KEYS) <= set(STEP_PROPERTIES), "every step kind needs a schema entry"
 

@@ -40,6 +40,8 @@ class StepResult:
     iterations: list[StepResult] = field(default_factory=list)
     outputs: dict[str, Any] | None = None  # include steps
     skipped_reason: str | None = None
+    key: str = ""
+    resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -65,6 +67,8 @@ class StepResult:
             out["outputs"] = self.outputs
         if self.skipped_reason:
             out["skipped_reason"] = self.skipped_reason
+        if self.resumed:
+            out["resumed"] = True
         return out
 
 

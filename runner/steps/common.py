@@ -64,9 +64,14 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     """Send ``call`` through its connector, record the exchange, emit the event."""
     client = rt.client(call.connector)
     exchange = Exchange(request=call.record(), attempt=attempt)
+    journal = rt.journal if not call.safe else None
+    if journal is not None:
+        journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
     try:
         response = client.send(call)
     except TransportError as e:
+        if journal is not None and e.sent is False:
+            journal.answered(result.key, f"not sent: {e.message}")
         record_login(rt, client, result)
         exchange.request = call.record()  # auth headers added by now
         exchange.error = e.message
@@ -76,6 +81,8 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     except StepFailed:
         record_login(rt, client, result)
         raise
+    if journal is not None:
+        journal.answered(result.key, response.error)
     record_login(rt, client, result)
     exchange.request = call.record()
     exchange.response = response.summary()

@@ -83,6 +83,8 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
             last_state = _state(response)
         elapsed = time.monotonic() - start
         rt.emit("poll_attempt", result, attempt, elapsed, last_state)
+        if rt.journal is not None:
+            rt.journal.heartbeat()
         if poll.max_attempts is not None and attempt >= poll.max_attempts:
             raise StepFailed(f"`{poll.until}` still false after {attempt} attempts "
                              f"({elapsed:.1f} s); last answer: {last_state}",

@@ -1,0 +1,84 @@
+"""The step journal a run writes as it goes, and what a resumed run learns from it.
+
+Each step has a key that stays the same between attempts of one run: ``steps/2``,
+``steps/3[1]`` (loop iteration 1), ``steps/4>steps/0`` (a step of an included playbook).
+
+Written for each step, before the next one starts:
+    sent       a request that is not safe to repeat is about to go out (before it does)
+    answered   it came back (``status``: ok, or vendor-error when the vendor refused it)
+    finished   the step's status and the values it defined (extracted names, include outputs)
+
+On resume, a finished step is not run again: its values are restored. A step that sent a
+request that is not safe to repeat, and whose outcome is unknown (sent, never answered) or was
+a success the step did not finish with, is not sent again blindly: the run stops and says so,
+unless the step has a ``resume-check`` that tells whether the first request took effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.secrets import Redactor
+from runner.store import Store
+
+DONE = ("passed", "skipped")
+
+
+class Journal:
+    def __init__(self, store: Store, run_id: str, redactor: Redactor) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.redactor = redactor
+
+    def sent(self, key: str, request: dict[str, Any]) -> None:
+        self.store.write(self.run_id, key, "sent",
+                         data=self.redactor.redact_data({"method": request.get("method"),
+                                                         "url": request.get("url")}))
+
+    def answered(self, key: str, vendor_error: str | None) -> None:
+        self.store.write(self.run_id, key, "answered",
+                         "vendor-error" if vendor_error else "ok",
+                         {"error": self.redactor.redact(vendor_error or "")})
+
+    def finished(self, key: str, status: str, defined: dict[str, Any],
+                 steps_entry: dict[str, Any]) -> None:
+        entry = {k: v for k, v in steps_entry.items() if k != "response"}
+        self.store.write(self.run_id, key, "finished", status,
+                         self.redactor.redact_data({"defined": defined, "steps": entry}))
+
+    def heartbeat(self) -> None:
+        self.store.heartbeat(self.run_id)
+
+
+@dataclass
+class ResumeState:
+    """What the journal of an earlier attempt says about each step key."""
+
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unsafe_outcome: dict[str, str] = field(default_factory=dict)  # key -> unknown | ok
+    resumed_keys: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, store: Store, run_id: str) -> ResumeState:
+        state = cls()
+        for e in store.entries(run_id):
+            if e.event == "finished":
+                if e.status in DONE:
+                    state.finished[e.step_key] = e.data
+                    state.unsafe_outcome.pop(e.step_key, None)
+            elif e.event == "sent":
+                state.unsafe_outcome[e.step_key] = "unknown"
+            elif e.event == "answered":
+                if e.status == "ok":
+                    state.unsafe_outcome[e.step_key] = "ok"
+                else:  # the vendor refused it: nothing happened, sending again is fine
+                    state.unsafe_outcome.pop(e.step_key, None)
+        return state
+
+    def done(self, key: str) -> dict[str, Any] | None:
+        return self.finished.get(key)
+
+    def blocked(self, key: str) -> str | None:
+        """Why the step at ``key`` must not be re-sent (``unknown`` or ``ok``), or None."""
+        return self.unsafe_outcome.get(key)

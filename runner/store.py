@@ -1,0 +1,231 @@
+"""Run history and the step journal, in SQLite by default or any SQLAlchemy URL.
+
+Two tables and a version row:
+
+    runs      one row per run: playbook, environment, inputs, status, timings, outputs, error,
+              the full JSON report, a heartbeat (the owner is alive) and an optional unique
+              ``dedup_key`` (a schedule's fire time runs once)
+    journal   what happened to each step, written before the next step starts:
+              ``sent`` before a request that is not safe to repeat goes out, ``answered`` when
+              it came back, ``finished`` with the step's status and what it defined
+
+Everything written is redacted first: a secret never reaches the store. The schema version is
+kept in ``runner_meta``; :func:`migrate` brings an older file up to date.
+
+The default store is ``$XDG_STATE_HOME/runner/runs.db`` (``~/.local/state/runner/runs.db``);
+``--store`` or ``RUNNER_STORE`` give a path or a URL (``postgresql+psycopg://...``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from runner.errors import InvalidInput
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+meta_table = Table(
+    "runner_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+)
+runs = Table(
+    "runs", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("playbook", String(255), nullable=False),
+    Column("file", Text, nullable=False),
+    Column("environment", String(255), nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started", Float, nullable=False, index=True),
+    Column("finished", Float),
+    Column("duration_ms", Float),
+    Column("error", Text),
+    Column("hint", Text),
+    Column("failed_step", String(255)),
+    Column("outputs", Text),
+    Column("report", Text),
+    Column("heartbeat", Float),
+    Column("owner", String(255)),
+    Column("dedup_key", String(255), unique=True),
+)
+journal = Table(
+    "journal", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False, index=True),
+    Column("step_key", String(512), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("status", String(16)),
+    Column("data", Text),
+    Column("at", Float, nullable=False),
+)
+
+
+def default_url() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return str(Path(base) / "runner" / "runs.db")
+
+
+def to_url(location: str | None) -> str:
+    location = location or os.environ.get("RUNNER_STORE") or default_url()
+    if "://" in location:
+        return location
+    path = Path(location).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+@dataclass
+class JournalEntry:
+    step_key: str
+    event: str
+    status: str | None
+    data: dict[str, Any]
+    at: float
+
+
+class Store:
+    """A run store. Thread-safe: loop iterations journal from several threads."""
+
+    def __init__(self, location: str | None = None) -> None:
+        self.url = to_url(location)
+        try:
+            self.engine: Engine = create_engine(self.url, future=True)
+        except (SQLAlchemyError, ImportError) as e:
+            raise InvalidInput(f"cannot open the run store {self.url}: {e}",
+                               hint="give --store a file path or a SQLAlchemy URL") from None
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._lock = threading.Lock()
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs ------------------------------------------------------------------------------
+    def create_run(self, run_id: str, playbook: str, file: str, environment: str,
+                   inputs: dict[str, Any], *, owner: str = "", dedup_key: str | None = None,
+                   status: str = "running") -> bool:
+        """Insert a run; False when ``dedup_key`` was already taken (it ran already)."""
+        now = time.time()
+        try:
+            with self.engine.begin() as c:
+                c.execute(insert(runs).values(
+                    run_id=run_id, playbook=playbook, file=file, environment=environment,
+                    inputs=_dump(inputs), status=status, started=now, heartbeat=now,
+                    owner=owner, dedup_key=dedup_key))
+        except IntegrityError:
+            return False
+        return True
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        for key in ("inputs", "outputs", "report"):
+            if key in values and not isinstance(values[key], str):
+                values[key] = _dump(values[key])
+        with self.engine.begin() as c:
+            c.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+
+    def heartbeat(self, run_id: str) -> None:
+        self.update_run(run_id, heartbeat=time.time())
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+        return _run_row(row) if row else None
+
+    def find_runs(self, *, playbook: str | None = None, status: str | None = None,
+                  since: float | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        q = select(runs).order_by(runs.c.started.desc()).limit(limit)
+        if playbook:
+            q = q.where((runs.c.playbook == playbook) | (runs.c.file.like(f"%{playbook}%")))
+        if status:
+            q = q.where(runs.c.status == status)
+        if since is not None:
+            q = q.where(runs.c.started >= since)
+        with self.engine.connect() as c:
+            return [_run_row(r) for r in c.execute(q).mappings()]
+
+    # -- journal ---------------------------------------------------------------------------
+    def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
+              data: dict[str, Any] | None = None) -> None:
+        now = time.time()
+        with self._lock, self.engine.begin() as c:
+            c.execute(insert(journal).values(run_id=run_id, step_key=step_key, event=event_name,
+                                             status=status, data=_dump(data or {}), at=now))
+            c.execute(update(runs).where(runs.c.run_id == run_id).values(heartbeat=now))
+
+    def entries(self, run_id: str) -> list[JournalEntry]:
+        q = select(journal).where(journal.c.run_id == run_id).order_by(journal.c.id)
+        with self.engine.connect() as c:
+            return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
+                                 r["at"]) for r in c.execute(q).mappings()]
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _run_row(row: Any) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("inputs", "outputs", "report"):
+        if out.get(key):
+            out[key] = json.loads(out[key])
+    return out
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer; crash-safe
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def migrate(engine: Engine) -> int:
+    """Create or upgrade the schema; return the version now in place."""
+    metadata.create_all(engine, tables=[meta_table])
+    with engine.begin() as c:
+        row = c.execute(select(meta_table.c.value).where(meta_table.c.key == "schema")).first()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise InvalidInput(f"the run store has schema version {version}, newer than this "
+                               f"runner ({SCHEMA_VERSION})", hint="upgrade runner")
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[v](c)
+        if version == 0:
+            c.execute(insert(meta_table).values(key="schema", value=str(SCHEMA_VERSION)))
+        elif version < SCHEMA_VERSION:
+            c.execute(update(meta_table).where(meta_table.c.key == "schema")
+                      .values(value=str(SCHEMA_VERSION)))
+    return SCHEMA_VERSION
+
+
+def _v1(conn: Any) -> None:
+    metadata.create_all(conn, tables=[runs, journal])
+
+
+MIGRATIONS = {1: _v1}

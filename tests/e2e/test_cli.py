@@ -1,0 +1,59 @@
+"""The CLI as a user meets it: connectors, sandbox, Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+
+import requests
+from helpers import PLAYBOOKS, ROOT, RUNNER, cli
+
+from runner.errors import EXIT_INTERRUPTED
+
+
+def test_version_and_connectors() -> None:
+    assert cli("--version").stdout.startswith("runner, version")
+    out = cli("connectors").stdout
+    assert "automatos.create_distribution" in out and "[not safe to repeat]" in out
+    assert "auth: token" in out
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(RUNNER), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_sandbox_serves_until_ctrl_c() -> None:
+    proc = _start("sandbox", "-c", "automatos")
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(2)]
+        url = re.search(r"(http://127\.0\.0\.1:\d+\S*)", "".join(lines))
+        assert url, lines
+        r = requests.post(url.group(1) + "/auth", json={}, timeout=5)
+        assert r.status_code == 400 and r.json() == {"status": False, "data": {},
+                                                      "error": "invalid credential"}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    assert proc.returncode == EXIT_INTERRUPTED
+
+
+def test_ctrl_c_during_a_poll_exits_130() -> None:
+    proc = _start("run", str(PLAYBOOKS / "automatos" / "distribute-package.yaml"),
+                  "-i", "hostname=OFFLINE1")
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 20
+    seen = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        seen += line
+        if "attempt 1" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == EXIT_INTERRUPTED, seen + out + err
+    assert "INTERRUPTED" in out
+    assert "Traceback" not in out + err
