@@ -109,7 +109,8 @@ class Step:
     include: Playbook | None = None
     include_inputs: Mapping[str, Any] = field(default_factory=dict)
     extract_from: str | None = None
-    resume_check: Step | None = None  # tells, on resume, whether a sent request took effect
+    resume_check: Step | None = None
+    retry: Any = None  # a step's override of its connector's retry policy (False: no retries)  # tells, on resume, whether a sent request took effect
 
     @property
     def target(self) -> str:

@@ -41,6 +41,7 @@ from runner.templating import (
 )
 from runner.validation import describe_path, step_label, validate_against
 
+GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls")  # every connector has them
 BUILTIN_NAMES = frozenset({"inputs", "secrets", "steps", "response", "run", "loop"})
 RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
 POLL_KEYS = ("fail-if", "every", "timeout", "max-interval", "max-attempts", "backoff")
@@ -84,6 +85,8 @@ class _Builder:
             self.specs[alias] = spec
             for key in raw.get("settings") or {}:
                 setting = spec.settings.get(key)
+                if setting is None and key in GENERIC_SETTINGS:
+                    continue
                 if setting is None:
                     raise self.fail(("connectors", alias, "settings", key),
                                     f"connector '{spec.name}' has no setting '{key}'",
@@ -180,7 +183,7 @@ class _Builder:
         step = Step(
             index=index, kind=kind, id=step_id, label=label, name=raw.get("name", ""),
             location=self.doc.loc(path), path=path, when=raw.get("when"), loop=raw.get("loop"),
-            loop_var=loop_var, concurrency=int(raw.get("concurrency", 1)),
+            loop_var=loop_var, concurrency=int(raw.get("concurrency", 1)), retry=raw.get("retry"),
             allow_error=bool(raw.get("allow-error", False)), **fields,
         )
         # what this step defines is visible to the steps after it

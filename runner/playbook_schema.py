@@ -87,6 +87,19 @@ STEP_PROPERTIES: dict[str, Any] = {
     "max-attempts": {"type": "integer", "minimum": 1},
     "backoff": {"type": "number", "minimum": 1},
     "include": {"type": "string", "description": "another playbook, relative to this file"},
+    "retry": {
+        "description": "override the connector's retry policy; false: never retry this call",
+        "anyOf": [{"type": "boolean"}, {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "attempts": {"type": "integer", "minimum": 1, "maximum": 20},
+                "backoff": {"type": "number", "minimum": 0},
+                "max_delay": {"type": "number", "minimum": 0},
+                "statuses": {"type": "array", "items": {"type": "integer"}},
+                "unsafe": {"type": "boolean",
+                           "description": "retry even a call that is not safe to repeat"},
+            }}],
+    },
     "resume-check": {
         "type": "object", "additionalProperties": False, "required": ["call"],
         "description": "on resume, a call whose success means this step's request took effect",

@@ -259,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             (r.name for r in sim._routes if r.method == req.method and r.pattern.match(req.path)),
             "",
         )
-        if faults.latency:
+        if faults.latency and faults.roll(1.0, route_name):
             time.sleep(faults.latency)
         if faults.roll(faults.drop_before, route_name):
             self._drop()

@@ -8,6 +8,7 @@ credentials once when the vendor rejects them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from runner.connectors.auth import SCHEMES, Auth
 from runner.connectors.hooks import Hooks
 from runner.connectors.http import NO_BODY, PreparedCall, Transport
 from runner.connectors.response import Response
+from runner.connectors.retry import RetryPolicy, Sleep
 from runner.connectors.spec import ConnectorSpec, Operation
 from runner.errors import InvalidInput, StepFailed, TransportError
 from runner.secrets import Redactor
@@ -39,6 +41,7 @@ class ConnectorClient:
         self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)  # type: ignore[call-arg]
         self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), self)
         self.last_login: tuple[PreparedCall, Response] | None = None
+        self.retry = RetryPolicy.from_conf(spec.retry)
         for name, s in spec.settings.items():
             if s.secret:
                 redactor.add(self.settings.get(name))
@@ -146,7 +149,30 @@ class ConnectorClient:
     def authenticate(self, *, force: bool = False) -> Response | None:
         return self.auth.obtain(force=force)
 
-    def send(self, call: PreparedCall, *, with_auth: bool = True) -> Response:
+    def send(self, call: PreparedCall, *, with_auth: bool = True,
+             retry: RetryPolicy | None = None, sleep: Sleep = time.sleep) -> Response:
+        """Send with auth, renewal and the retry policy (the connector's unless given)."""
+        policy = retry or self.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send_authorized(call, with_auth)
+            except TransportError as e:
+                if attempt < policy.attempts and policy.retry_transport(e.sent, call.safe):
+                    sleep(policy.delay(attempt))
+                    continue
+                if attempt > 1:
+                    e.message += f" (gave up after {attempt} attempts)"
+                raise
+            if attempt < policy.attempts and policy.retry_status(response.status_code,
+                                                                 call.safe):
+                sleep(policy.delay(attempt, response.header("retry-after")))
+                continue
+            response.attempts = attempt
+            return response
+
+    def _send_authorized(self, call: PreparedCall, with_auth: bool) -> Response:
         used = self.auth.apply(call) if with_auth and call.needs_auth else None
         self.hooks.prepare(call)
         response = self._send_once(call)

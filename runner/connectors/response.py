@@ -46,6 +46,7 @@ class Response:
     elapsed_ms: float = 0.0
     decode: str = "auto"
     error: str | None = None  # the vendor's error message, when the answer is an error
+    attempts: int = 1  # tries it took (retries of transient failures included)
     _json: Any = field(default=_UNSET, repr=False)
     _xml: Any = field(default=_UNSET, repr=False)
     _text: Any = field(default=_UNSET, repr=False)
@@ -113,4 +114,5 @@ class Response:
             "body": text if len(text) <= limit else text[:limit] + f"... ({len(text):,} chars)",
             "elapsed_ms": round(self.elapsed_ms, 2),
             "error": self.error,
+            **({"attempts": self.attempts} if self.attempts > 1 else {}),
         }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.connectors.http import NO_BODY, PreparedCall
 from runner.connectors.response import Response
+from runner.connectors.retry import RetryPolicy
 from runner.errors import AssertionFailed, StepFailed, TransportError, VendorError
 from runner.extract import ExtractError
 from runner.model import Step
@@ -67,8 +68,9 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     journal = rt.journal if not call.safe else None
     if journal is not None:
         journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
+    policy = RetryPolicy.from_conf(step.retry, client.retry) if step.retry is not None else None
     try:
-        response = client.send(call)
+        response = client.send(call, retry=policy, sleep=rt.sleep)
     except TransportError as e:
         if journal is not None and e.sent is False:
             journal.answered(result.key, f"not sent: {e.message}")

@@ -1,0 +1,82 @@
+"""Retry policy: which failures are tried again, how long to wait, and what is never repeated.
+
+A connector sets its policy under ``retry:`` in its connector file; a step may override it with
+``retry:`` (or turn it off with ``retry: false``). Settings: ``attempts`` (all tries, the first
+included), ``backoff`` (first delay, doubled each time, with full jitter), ``max_delay``,
+``statuses`` (HTTP answers worth another try), ``unsafe`` (may a call that is not safe to
+repeat be retried after it may have reached the server).
+
+What is retried:
+- a safe call (GET, or an operation marked safe): connection errors, timeouts, broken bodies,
+  and answers with a status in ``statuses`` (429, 502, 503, 504 by default);
+- a call that is not safe to repeat (POST, PATCH, LOOKUP...): only when the request surely did
+  not reach the server (connection refused), or the server said it did not process it (429, 503,
+  both honouring Retry-After) — unless the policy or the step says ``unsafe: true``.
+``Retry-After`` (seconds or an HTTP date) is honoured, capped by ``max_delay``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+NOT_PROCESSED = frozenset({429, 503})  # the server says it did not act on the request
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    backoff: float = 0.5
+    max_delay: float = 30.0
+    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+    unsafe: bool = False
+
+    @classmethod
+    def from_conf(cls, conf: Mapping[str, Any] | bool | None,
+                  base: RetryPolicy | None = None) -> RetryPolicy:
+        base = base or cls()
+        if conf is False:
+            return replace(base, attempts=1)
+        if not conf or conf is True:
+            return base
+        values: dict[str, Any] = {}
+        for key in ("attempts", "backoff", "max_delay", "unsafe"):
+            if key in conf:
+                values[key] = conf[key]
+        if "statuses" in conf:
+            values["statuses"] = frozenset(int(s) for s in conf["statuses"])
+        return replace(base, **values)
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to wait before try ``attempt + 1`` (attempt counts from 1)."""
+        if retry_after:
+            wait = _retry_after_seconds(retry_after)
+            if wait is not None:
+                return min(max(wait, 0.0), self.max_delay)
+        cap = min(self.max_delay, self.backoff * (2 ** (attempt - 1)))
+        return random.uniform(0, cap)  # full jitter: retries of many clients spread out
+
+    def retry_status(self, status: int, safe: bool) -> bool:
+        if status not in self.statuses:
+            return False
+        return safe or self.unsafe or status in NOT_PROCESSED
+
+    def retry_transport(self, sent: bool | None, safe: bool) -> bool:
+        return safe or self.unsafe or sent is False
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None
+
+
+Sleep = Callable[[float], None]
