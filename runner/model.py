@@ -108,9 +108,9 @@ class Step:
     allow_error: bool = False
     include: Playbook | None = None
     include_inputs: Mapping[str, Any] = field(default_factory=dict)
-    extract_from: str | None = None
     resume_check: Step | None = None
-    retry: Any = None  # a step's override of its connector's retry policy (False: no retries)  # tells, on resume, whether a sent request took effect
+    # a step's override of its connector's retry policy (False: no retries)
+    retry: Any = None
 
     @property
     def target(self) -> str:
