@@ -110,8 +110,12 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
             return Environment("sandbox", None, sandbox=True)
         raise InvalidInput(f"environment '{name}' not found",
                            hint="give a file path, or a name of a file under environments/")
-    doc = load_file(path)
-    validate_against(ENV_SCHEMA, doc, what="environment file")
+    try:
+        doc = load_file(path)
+    except PlaybookError as e:
+        e.show_source = False  # the line could be a secret written in the wrong place
+        raise
+    validate_against(ENV_SCHEMA, doc, what="environment file", echo=False)
     data = doc.data
     secrets_file = None
     if data.get("secrets_file"):

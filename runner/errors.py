@@ -62,16 +62,18 @@ class PlaybookError(InvalidInput):
         location: Location | None = None,
         path: str = "",
         hint: str | None = None,
+        show_source: bool = True,
     ) -> None:
         super().__init__(message, hint=hint)
         self.location = location
         self.path = path
+        self.show_source = show_source  # off for files that may hold secrets
 
     def render(self) -> str:
         where = f"{self.location}: " if self.location else ""
         named = f"{self.path}: " if self.path else ""
         out = [f"error: {where}{named}{self.message}"]
-        if self.location:
+        if self.location and self.show_source:
             out += source_excerpt(self.location)
         if self.hint:
             out.append(f"  hint: {self.hint}")

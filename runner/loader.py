@@ -21,6 +21,7 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000
 
 Path_ = tuple[str | int, ...]
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 try:  # the C loader composes ~5x faster when libyaml is there
     _Loader: type = yaml.CSafeLoader
@@ -107,6 +108,10 @@ class _Walker:
                 hint="YAML aliases (*name) that expand exponentially are refused; write it out",
             )
         self.locations.setdefault(path, self._loc(node))
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise PlaybookError(f"the YAML tag {node.tag} is not allowed",
+                                location=self._loc(node),
+                                hint="playbooks are plain data: remove the !tag")
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             self.constructor.flatten_mapping(node)  # merge keys (<<: *base)

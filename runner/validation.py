@@ -81,7 +81,11 @@ def step_label(step: Any, index: int, in_finally: bool = False) -> str:
     return f"{where} #{index + 1}"
 
 
-def _message(err: ValidationError) -> tuple[str, str | None]:
+def _show(value: Any, echo: bool) -> str:
+    return repr(value) if echo else f"this {_TYPE_NAMES[_json_type(value)].split()[-1]}"
+
+
+def _message(err: ValidationError, echo: bool = True) -> tuple[str, str | None]:
     v = err.validator
     schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
     value: Any = err.validator_value
@@ -104,13 +108,14 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         return f"missing required key '{missing}'", None
     if v == "enum":
         opts = ", ".join(map(repr, value))
-        return f"{err.instance!r} is not allowed", f"use one of: {opts}"
+        return f"{_show(err.instance, echo)} is not allowed", f"use one of: {opts}"
     if v == "pattern":
-        return f"{err.instance!r} does not match the expected form", schema.get("description")
+        return (f"{_show(err.instance, echo)} does not match the expected form",
+                schema.get("description"))
     if v in ("minProperties", "minItems"):
         return "must not be empty", None
     if v in ("anyOf", "oneOf"):
-        return f"{err.instance!r} is not valid here", schema.get("description")
+        return f"{_show(err.instance, echo)} is not valid here", schema.get("description")
     if v == "const":
         return f"must be {value!r}", None
     return err.message, schema.get("description")
@@ -132,11 +137,15 @@ def _json_type(v: Any) -> str:
     return "object"
 
 
-def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "playbook") -> None:
-    """Raise PlaybookError for the most relevant schema error in ``doc``, if any."""
+def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "playbook",
+                     echo: bool = True) -> None:
+    """Raise PlaybookError for the most relevant schema error in ``doc``, if any.
+
+    ``echo=False`` keeps values out of messages (environment files may hold secrets).
+    """
     if not isinstance(doc.data, dict):
         raise PlaybookError(
-            f"a {what} must be a YAML mapping, got {_TYPE_NAMES[_json_type(doc.data)]}",
+            f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be a YAML mapping, got {_TYPE_NAMES[_json_type(doc.data)]}",
             location=doc.loc(()),
             hint=f"start the file with the {what}'s keys, e.g. 'name:'",
         )
@@ -149,7 +158,7 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
     if len(deepest.absolute_path) > len(err.absolute_path):
         err = deepest
     path = tuple(err.absolute_path)
-    message, hint = _message(err)
+    message, hint = _message(err, echo)
     loc_path = path
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         err_schema: Any = err.schema
@@ -158,4 +167,4 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
         if extra:
             loc_path = (*path, extra[0])
     raise PlaybookError(message, location=doc.loc(loc_path),
-                        path=describe_path(doc.data, path), hint=hint)
+                        path=describe_path(doc.data, path), hint=hint, show_source=echo)

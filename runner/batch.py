@@ -1,0 +1,264 @@
+"""Many runs of one playbook at once: one run per row of inputs, each its own run result.
+
+``read_rows`` reads the rows from a JSON-lines file (one JSON object per line) or a CSV file
+(the header row names the inputs; an empty cell means "not given", so the input's default
+applies). ``run_batch`` runs the playbook once per row through :func:`runner.api.run` on a
+thread pool of ``concurrency`` workers; every run gets its own run id, connector sessions and
+tokens, and a row that fails (a step, an assertion, or invalid inputs) is reported in the
+summary without stopping the others.
+
+In the sandbox all runs share one :class:`~runner.sandbox.Sandbox`, started before the first
+run, so a batch of 500 runs talks to one simulator per connector, as it would to one vendor.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.errors import InvalidInput, RunnerError
+from runner.model import Playbook
+from runner.results import FAILED, PASSED, RunResult
+
+OnResult = Callable[[int, Mapping[str, Any], "RunResult | None", "BatchFailure | None"], None]
+
+
+@dataclass
+class BatchFailure:
+    """One row that did not pass: its position, its inputs and why."""
+
+    row: int  # 0-based position in ``rows``
+    inputs: dict[str, Any]
+    error: str
+    run_id: str | None = None  # None when the run could not start (invalid inputs)
+    failed_step: str | None = None
+    status: str = FAILED
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did: counts, timings, every run id, and the failures."""
+
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    wall_seconds: float = 0.0
+    durations_ms: list[float] = field(default_factory=list)  # per run, in completion order
+    run_ids: list[str] = field(default_factory=list)  # per row; "" for a run that never started
+    failures: list[BatchFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.passed == self.total
+
+    def percentile_ms(self, q: float) -> float:
+        """The ``q`` quantile (0..1) of the run durations, nearest rank; 0.0 when none."""
+        if not self.durations_ms:
+            return 0.0
+        ordered = sorted(self.durations_ms)
+        return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total, "passed": self.passed, "failed": self.failed,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "run_ms": {"p50": round(self.percentile_ms(0.5), 1),
+                       "p95": round(self.percentile_ms(0.95), 1),
+                       "max": round(max(self.durations_ms, default=0.0), 1)},
+            "run_ids": self.run_ids,
+            "failures": [f.to_dict() for f in self.failures],
+        }
+
+
+# -- reading rows ----------------------------------------------------------------------------
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of inputs from a ``.jsonl`` (or ``.ndjson``) or ``.csv`` file."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".jsonl", ".ndjson", ".csv"):
+        raise InvalidInput(f"{p}: cannot read rows of inputs from a '{suffix or 'bare'}' file",
+                           hint="give a .jsonl file (one JSON object per line) or a .csv file "
+                           "whose header row names the inputs")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise InvalidInput(f"{p}: {e.strerror or e}", hint="check the path") from None
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"{p}: not UTF-8 text ({e.reason})") from None
+    return _read_csv(p, text) if suffix == ".csv" else _read_jsonl(p, text)
+
+
+def _read_jsonl(p: Path, text: str) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            raise InvalidInput(f"{p}:{number}: not valid JSON: {e}",
+                               hint="each line must be one JSON object of inputs") from None
+        if not isinstance(row, dict):
+            raise InvalidInput(f"{p}:{number}: expected a JSON object of inputs, got "
+                               f"{type(row).__name__}",
+                               hint='write one object per line, e.g. {"hostname": "NTB1"}')
+        rows.append(row)
+    return rows
+
+
+def _read_csv(p: Path, text: str) -> list[dict[str, Any]]:
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise InvalidInput(f"{p}:1: the CSV file has no header row",
+                           hint="the first row names the inputs, e.g. hostname,department")
+    names = [h.strip() for h in header]
+    if any(not n for n in names) or len(set(names)) != len(names):
+        raise InvalidInput(f"{p}:1: every column needs a distinct input name, got {names}")
+    rows = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        number = reader.line_num
+        if len(cells) > len(names):
+            raise InvalidInput(f"{p}:{number}: {len(cells)} cells for {len(names)} columns",
+                               hint="quote cells that contain commas")
+        # an empty cell is "not given": the input's default applies
+        rows.append({n: c for n, c in zip(names, cells) if c != ""})
+    return rows
+
+
+# -- running ---------------------------------------------------------------------------------
+
+def connector_names(playbook: Playbook) -> set[str]:
+    """The connectors a playbook and the playbooks it includes use."""
+    names = {ref.use for ref in playbook.connectors.values()}
+    for step in (*playbook.steps, *playbook.finally_steps):
+        if step.include is not None:
+            names |= connector_names(step.include)
+    return names
+
+
+def run_batch(
+    path: str | Path,
+    *,
+    env: str | None = "sandbox",
+    rows: Iterable[Mapping[str, Any]],
+    concurrency: int,
+    sandbox: Any = None,
+    on_result: OnResult | None = None,
+    store: Any = None,
+) -> BatchSummary:
+    """Run the playbook at ``path`` once per row of inputs, ``concurrency`` runs at a time.
+
+    ``on_result(row_index, inputs, result, failure)`` is called as each run ends (``result`` is
+    None when the run could not start; ``failure`` is None when it passed); calls are made one
+    at a time, in completion order. The playbook is validated once before any run starts, so an
+    invalid playbook raises :class:`~runner.errors.InvalidInput` and nothing runs.
+
+    ``store`` is passed to every run (a Store, a path or URL, None for the default store,
+    False for none); a path or None opens one store for the whole batch, shared by the runs.
+    """
+    from runner import api
+    from runner.environment import load_environment
+    from runner.playbook import load_playbook
+    from runner.sandbox import Sandbox
+
+    if concurrency < 1:
+        raise InvalidInput(f"concurrency must be at least 1, got {concurrency}")
+    rows = [dict(r) for r in rows]
+    playbook = load_playbook(path)  # fail once, before any run, on an invalid playbook
+    environment = load_environment(env, search=Path(path))
+    own_sandbox = sandbox is None and environment.sandbox
+    if own_sandbox:
+        sandbox = Sandbox(environment.simulators)
+    if sandbox is not None:
+        # started here, once: runs in parallel would otherwise race to start the same simulator
+        sandbox.start(sorted(connector_names(playbook)))
+
+    run_kw: dict[str, Any] = {}
+    opened = None
+    if _accepts_store():
+        if store is None or isinstance(store, str):
+            from runner.store import Store
+
+            # one store for the batch: opening one per run would migrate it 500 times at once
+            opened = store = Store(store)
+        run_kw["store"] = store
+
+    summary = BatchSummary(total=len(rows), run_ids=[""] * len(rows))
+    report_lock = threading.Lock()
+
+    def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
+        inputs = rows[index]
+        try:
+            result = api.run(path, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
+                             **run_kw)
+        except RunnerError as e:  # invalid inputs for this row: the others still run
+            return None, BatchFailure(index, inputs, e.message, hint=e.hint)
+        except Exception as e:  # an internal error in one run must not sink the batch
+            return None, BatchFailure(index, inputs, f"internal error: {type(e).__name__}: {e}")
+        if result.status == PASSED:
+            return result, None
+        return result, BatchFailure(
+            index, inputs, result.error or result.status, run_id=result.run_id,
+            failed_step=result.failed_step, status=result.status, hint=result.hint)
+
+    def record(index: int, result: RunResult | None, failure: BatchFailure | None) -> None:
+        with report_lock:
+            if result is not None:
+                summary.run_ids[index] = result.run_id
+                summary.durations_ms.append(result.duration_ms)
+            if failure is None:
+                summary.passed += 1
+            else:
+                summary.failed += 1
+                summary.failures.append(failure)
+            if on_result is not None:
+                on_result(index, rows[index], result, failure)
+
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(rows))),
+                                thread_name_prefix="batch") as pool:
+            pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in range(len(rows))}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        record(pending.pop(future), *future.result())
+            except BaseException:
+                for future in pending:  # Ctrl-C: runs not started yet never start
+                    future.cancel()
+                raise
+    finally:
+        summary.wall_seconds = time.perf_counter() - started
+        summary.failures.sort(key=lambda f: f.row)
+        if own_sandbox and sandbox is not None:
+            sandbox.stop()
+        if opened is not None:
+            opened.close()
+    return summary
+
+
+def _accepts_store() -> bool:
+    import inspect
+
+    from runner import api
+
+    return "store" in inspect.signature(api.run).parameters
+
+
+__all__ = ["BatchFailure", "BatchSummary", "read_rows", "run_batch"]
