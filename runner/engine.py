@@ -355,6 +355,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         else:
             store.update_run(run.run_id, status="running", error=None, hint=None)
         journal = Journal(store, run.run_id, redactor)
+    if not env.sandbox:
+        sandbox = None  # a caller's sandbox applies to sandbox environments only
     own_sandbox = sandbox is None and env.sandbox
     if own_sandbox:
         sandbox = Sandbox(env.simulators)

@@ -41,7 +41,7 @@ from runner.templating import (
 )
 from runner.validation import describe_path, step_label, validate_against
 
-GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls")  # every connector has them
+GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls", "max_response_bytes")  # every connector has them
 BUILTIN_NAMES = frozenset({"inputs", "secrets", "steps", "response", "run", "loop"})
 RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
 POLL_KEYS = ("fail-if", "every", "timeout", "max-interval", "max-attempts", "backoff")

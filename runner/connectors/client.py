@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from runner.connectors.auth import SCHEMES, Auth
 from runner.connectors.hooks import Hooks
-from runner.connectors.http import NO_BODY, PreparedCall, Transport
+from runner.connectors.http import MAX_BYTES, NO_BODY, PreparedCall, Transport
 from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy, Sleep
 from runner.connectors.spec import ConnectorSpec, Operation
@@ -37,6 +37,7 @@ class ConnectorClient:
             connect_timeout=float(self.settings.get("connect_timeout", t["connect"])),
             read_timeout=float(self.settings.get("read_timeout", t["read"])),
             verify=self.settings.get("verify_tls", True),
+            max_bytes=int(self.settings.get("max_response_bytes", MAX_BYTES)),
         )
         self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)  # type: ignore[call-arg]
         self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), self)
