@@ -41,7 +41,8 @@ from runner.templating import (
 )
 from runner.validation import describe_path, step_label, validate_against
 
-GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls", "max_response_bytes")  # every connector has them
+# settings every connector has, on top of its own
+GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls", "max_response_bytes")
 BUILTIN_NAMES = frozenset({"inputs", "secrets", "steps", "response", "run", "loop"})
 RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
 POLL_KEYS = ("fail-if", "every", "timeout", "max-interval", "max-attempts", "backoff")

@@ -145,7 +145,8 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
     """
     if not isinstance(doc.data, dict):
         raise PlaybookError(
-            f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be a YAML mapping, got {_TYPE_NAMES[_json_type(doc.data)]}",
+            f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be a YAML mapping, "
+            f"got {_TYPE_NAMES[_json_type(doc.data)]}",
             location=doc.loc(()),
             hint=f"start the file with the {what}'s keys, e.g. 'name:'",
         )
