@@ -1,0 +1,62 @@
+"""Every playbook in playbooks/ validates and runs green in the sandbox, and no secret — the
+simulators' credentials, the tokens they issued, the values secrets.* made up for the run —
+appears in the console, the JSON and JUnit reports, or the run store (history and journal)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import PLAYBOOKS, run_playbook
+
+from runner.playbook import load_playbook
+from runner.store import Store
+
+# the inputs each runbook needs in the sandbox; a new playbook must be added here
+INPUTS: dict[str, dict[str, Any]] = {
+    "automatos/distribute-package.yaml": {"hostname": "NTB1"},
+    "automatos/distribute-by-hostname.yaml": {"hostname": "NTB2"},
+}
+ALL = sorted(str(p.relative_to(PLAYBOOKS)) for p in PLAYBOOKS.rglob("*.yaml"))
+INCLUDED_ONLY: set[str] = set()  # building blocks that need inputs only an includer gives
+SEEN: list[str] = []  # every secret of every run above, for the check of the store's files
+
+
+def test_every_playbook_is_listed() -> None:
+    missing = [p for p in ALL if p not in INPUTS and p not in INCLUDED_ONLY]
+    assert not missing, f"add inputs for {missing} to INPUTS"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_validates(name: str) -> None:
+    load_playbook(PLAYBOOKS / name)
+
+
+@pytest.mark.parametrize("name", [p for p in ALL if p in INPUTS])
+def test_runs_green_in_the_sandbox_and_leaks_nothing(name: str, tmp_path: Path) -> None:
+    out = run_playbook(PLAYBOOKS / name, tmp_path, INPUTS[name])
+    assert out.result.status == "passed", out.console
+    secrets = [v for sim in out.sandbox.simulators.values() for v in sim.secret_values()]
+    secrets += [v for v in out.redactor.values if v.startswith("sandbox-")]
+    assert secrets
+    stored = Store(os.environ["RUNNER_STORE"]).get_run(out.result.run_id)
+    assert stored is not None
+    journal = Store(os.environ["RUNNER_STORE"]).entries(out.result.run_id)
+    texts = [out.outputs(), repr(stored), repr(journal)]
+    for value in secrets:
+        for text in texts:
+            assert value not in text
+    SEEN.extend(secrets)
+
+
+def test_the_store_files_hold_no_secret() -> None:
+    # the whole SQLite file and its WAL after the runs above: nothing secret at rest
+    base = Path(os.environ["RUNNER_STORE"])
+    data = b"".join(p.read_bytes() for p in base.parent.glob(base.name + "*"))
+    if not SEEN:
+        pytest.skip("run together with the runs above")
+    assert data
+    for value in SEEN:
+        assert value.encode() not in data
