@@ -286,5 +286,18 @@ def schema(check: bool) -> None:
         sys.exit(1)
 
 
+
+
+def _register_extra_commands() -> None:
+    """Commands that live in their own modules (scheduling and workers)."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("runner.cli_distributed") is not None:
+        importlib.import_module("runner.cli_distributed")  # registers its commands on `main`
+
+
+_register_extra_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
