@@ -172,6 +172,7 @@ class _Builder:
             if "allow-error" in raw and kind not in ("call", "poll"):
                 raise self.fail(path + ("allow-error",), "'allow-error' belongs to a call step")
             fields["extract"] = self.extractions(raw.get("extract") or {}, path)
+            self.known |= {name for name, _ in fields["extract"]}  # its asserts come after
             fields["asserts"] = self.assertions(raw.get("assert"), path)
             if "resume-check" in raw:
                 if kind != "call":

@@ -15,4 +15,7 @@ def _simulator(**options: Any) -> Any:
 
 
 def connector() -> ConnectorSpec:
-    return load_connector(Path(__file__).with_name("connector.yaml"), simulator=_simulator)
+    from plugins.era.hooks import EraHooks
+
+    return load_connector(Path(__file__).with_name("connector.yaml"), hooks=EraHooks,
+                          simulator=_simulator)

@@ -39,7 +39,7 @@ class ConnectorClient:
             verify=self.settings.get("verify_tls", True),
             max_bytes=int(self.settings.get("max_response_bytes", MAX_BYTES)),
         )
-        self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)  # type: ignore[call-arg]
+        self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)
         self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), self)
         self.last_login: tuple[PreparedCall, Response] | None = None
         self.retry = RetryPolicy.from_conf(spec.retry)

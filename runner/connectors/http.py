@@ -58,7 +58,7 @@ class PreparedCall:
         """What a report shows of this request (the caller redacts it)."""
         out: dict[str, Any] = {"method": self.method, "url": self.url}
         if self.query:
-            out["query"] = dict(self.query)
+            out["query"] = {k: _query_value(v) for k, v in self.query.items()}
         if self.headers:
             out["headers"] = dict(self.headers)
         if self.json is not NO_BODY:

@@ -179,7 +179,7 @@ class ConnectorSpec:
     retry: Mapping[str, Any]
     timeouts: Mapping[str, float]
     source: str
-    hooks: Callable[[], Hooks] | None = None
+    hooks: type[Hooks] | None = None
     simulator: Callable[..., Any] | None = None
 
     @property
@@ -229,7 +229,7 @@ def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str) -> O
 def load_connector(
     path: str | Path,
     *,
-    hooks: Callable[[], Hooks] | None = None,
+    hooks: type[Hooks] | None = None,
     simulator: Callable[..., Any] | None = None,
 ) -> ConnectorSpec:
     """Load and validate a ``connector.yaml``; raise PlaybookError with its location if bad."""

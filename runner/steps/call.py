@@ -23,8 +23,8 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     call = build_call(rt, step, scope)
     response = send(rt, step, result, call)
     scope["response"] = response
-    rt.remember(step, scope, response=response)
     if response.error is not None and not step.allow_error:
         raise vendor_failure(call, response)
     apply_extract(rt, step, response, scope, result)
     apply_asserts(rt, step, scope, result)
+    rt.remember(step, scope, response=response)  # steps.<id> exists once the step passed

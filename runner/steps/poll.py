@@ -98,9 +98,9 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
         rt.sleep(min(interval, remaining))
         interval = min(interval * poll.backoff, poll.max_interval)
     assert response is not None
-    rt.remember(step, scope, response=response)
     apply_extract(rt, step, response, scope, result)
     apply_asserts(rt, step, scope, result)
+    rt.remember(step, scope, response=response)
 
 
 def _transient_hint(count: int) -> str | None:

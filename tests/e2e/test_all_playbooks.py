@@ -18,6 +18,8 @@ from runner.store import Store
 INPUTS: dict[str, dict[str, Any]] = {
     "automatos/distribute-package.yaml": {"hostname": "NTB1"},
     "automatos/distribute-by-hostname.yaml": {"hostname": "NTB2"},
+    "era/create-channel.yaml": {"code": "ONBOARD-1", "url": "http://chat.example/hook"},
+    "era/rotate-channel.yaml": {"key": "ABCDE", "url": "http://new.example/hook"},
 }
 ALL = sorted(str(p.relative_to(PLAYBOOKS)) for p in PLAYBOOKS.rglob("*.yaml"))
 INCLUDED_ONLY: set[str] = set()  # building blocks that need inputs only an includer gives
