@@ -136,7 +136,7 @@ def _read_csv(p: Path, text: str) -> list[dict[str, Any]]:
             raise InvalidInput(f"{p}:{number}: {len(cells)} cells for {len(names)} columns",
                                hint="quote cells that contain commas")
         # an empty cell is "not given": the input's default applies
-        rows.append({n: c for n, c in zip(names, cells) if c != ""})
+        rows.append({n: c for n, c in zip(names, cells, strict=False) if c != ""})
     return rows
 
 
@@ -178,31 +178,19 @@ def run_batch(
 
     if concurrency < 1:
         raise InvalidInput(f"concurrency must be at least 1, got {concurrency}")
-    rows = [dict(r) for r in rows]
+    table = [dict(r) for r in rows]
     playbook = load_playbook(path)  # fail once, before any run, on an invalid playbook
     environment = load_environment(env, search=Path(path))
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:
         sandbox = Sandbox(environment.simulators)
-    if sandbox is not None:
-        # started here, once: runs in parallel would otherwise race to start the same simulator
-        sandbox.start(sorted(connector_names(playbook)))
-
+    summary = BatchSummary(total=len(table), run_ids=[""] * len(table))
+    report_lock = threading.Lock()
     run_kw: dict[str, Any] = {}
     opened = None
-    if _accepts_store():
-        if store is None or isinstance(store, str):
-            from runner.store import Store
-
-            # one store for the batch: opening one per run would migrate it 500 times at once
-            opened = store = Store(store)
-        run_kw["store"] = store
-
-    summary = BatchSummary(total=len(rows), run_ids=[""] * len(rows))
-    report_lock = threading.Lock()
 
     def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
-        inputs = rows[index]
+        inputs = table[index]
         try:
             result = api.run(path, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
                              **run_kw)
@@ -227,29 +215,41 @@ def run_batch(
                 summary.failed += 1
                 summary.failures.append(failure)
             if on_result is not None:
-                on_result(index, rows[index], result, failure)
+                on_result(index, table[index], result, failure)
 
     started = time.perf_counter()
     try:
-        with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(rows))),
+        if sandbox is not None:
+            # started once, here: parallel runs would otherwise race to start one simulator
+            sandbox.start(sorted(connector_names(playbook)))
+        if _accepts_store():
+            if store is None or isinstance(store, str):
+                from runner.store import Store
+
+                # one store for the batch: a store opened by each run would be migrated by
+                # hundreds of runs at once
+                opened = store = Store(store)
+            run_kw["store"] = store
+        with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(table))),
                                 thread_name_prefix="batch") as pool:
-            pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in range(len(rows))}
+            pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in range(len(table))}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         record(pending.pop(future), *future.result())
             except BaseException:
-                for future in pending:  # Ctrl-C: runs not started yet never start
+                # Ctrl-C: runs not started yet never start; runs under way finish first
+                for future in pending:
                     future.cancel()
                 raise
     finally:
         summary.wall_seconds = time.perf_counter() - started
         summary.failures.sort(key=lambda f: f.row)
-        if own_sandbox and sandbox is not None:
-            sandbox.stop()
         if opened is not None:
             opened.close()
+        if own_sandbox and sandbox is not None:
+            sandbox.stop()
     return summary
 
 

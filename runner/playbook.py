@@ -81,6 +81,8 @@ class _Builder:
         for alias, raw in (self.data.get("connectors") or {}).items():
             try:
                 spec = registry.get(raw["use"])
+            except PlaybookError:
+                raise  # a broken connector file: its own file and line say more
             except InvalidInput as e:
                 raise self.fail(("connectors", alias, "use"), e.message, e.hint) from None
             self.specs[alias] = spec

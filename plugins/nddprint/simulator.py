@@ -175,7 +175,7 @@ class NddprintSimulator(Simulator):
         out: dict[str, Any] = {}
         for name, kind in names.items():
             value = body.get(name)
-            if not isinstance(value, kind) or (kind is str and not value.strip()):
+            if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
                 return None
             out[name] = value
         return out

@@ -71,7 +71,9 @@ class Response:
 
     @property
     def json(self) -> Any:
-        """The body parsed as JSON, or None when it is not valid JSON."""
+        """The body parsed as JSON, or None when it is not valid JSON (or read as text)."""
+        if self._json is _UNSET and self.decode == "text":
+            self._json = None  # an operation read as text keeps "5555" a string
         if self._json is _UNSET:
             try:
                 self._json = json.loads(self.content) if self.content.strip() else None
