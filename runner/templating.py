@@ -59,6 +59,14 @@ def _from_json(value: str) -> Any:
     return json.loads(value)
 
 
+class TemplateRaised(Exception):
+    """``fail('message')`` in a template: the template's own error message."""
+
+
+def _fail(message: str) -> Any:
+    raise TemplateRaised(str(message))
+
+
 def _make_env() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, cache_size=0
@@ -68,6 +76,7 @@ def _make_env() -> SandboxedEnvironment:
         from_json=_from_json,
     )
     env.tests["mapping"] = lambda v: isinstance(v, Mapping)
+    env.globals["fail"] = _fail
     return env
 
 
@@ -157,6 +166,8 @@ def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
         raise TemplateFailure(_undefined_message(e), name=_undefined_name(e)) from None
     except SecurityError as e:
         raise TemplateFailure(f"refused by the template sandbox: {e}") from None
+    except TemplateRaised as e:
+        raise TemplateFailure(str(e)) from None
     except TemplateFailure:
         raise
     except Exception as e:  # a filter or an operator failed on the data

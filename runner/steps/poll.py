@@ -72,6 +72,11 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
             last_state = f"transport error: {e.message}"
         else:
             scope["response"] = response
+            if response.error is not None and \
+                    response.status_code in rt.client(call.connector).auth.renew_on:
+                # refused even with credentials renewed just now: waiting will not help
+                raise StepFailed(f"{call.target}: credentials refused: {response.error}",
+                                 hint="check the connector's credentials in the environment")
             for expr in poll.fail_if:
                 if _holds(rt, expr, scope):
                     detail = f": {response.error}" if response.error else ""

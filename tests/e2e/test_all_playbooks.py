@@ -20,6 +20,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "automatos/distribute-by-hostname.yaml": {"hostname": "NTB2"},
     "era/create-channel.yaml": {"code": "ONBOARD-1", "url": "http://chat.example/hook"},
     "era/rotate-channel.yaml": {"key": "ABCDE", "url": "http://new.example/hook"},
+    "alvaria/trigger-and-wait.yaml": {},
     "nddprint/assign-badge.yaml": {"logon": "asmith", "domain": "CORP", "card_code": "0042"},
 }
 ALL = sorted(str(p.relative_to(PLAYBOOKS)) for p in PLAYBOOKS.rglob("*.yaml"))
