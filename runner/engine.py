@@ -284,7 +284,8 @@ class Runtime:
                 if outcomes[-1][0].status == FAILED:
                     break
         result.iterations = [r for r, _ in outcomes]
-        for name, _ in step.extract:
+        names = [n for n, _ in step.extract] + ([step.id] if step.include is not None else [])
+        for name in names:
             values = [local.maps[0].get(name) for r, local in outcomes  # type: ignore[attr-defined]
                       if r.status == PASSED]
             scope[name] = values

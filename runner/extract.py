@@ -69,8 +69,8 @@ def check_syntax(kind: str, expr: str) -> None:
 
 def _xml_value(node: Any) -> Any:
     if isinstance(node, etree._Element):
-        if len(node):
-            return {child.tag: _xml_value(child) for child in node}
+        if len(node):  # comments and entity references have no string tag: skip them
+            return {child.tag: _xml_value(child) for child in node if isinstance(child.tag, str)}
         return node.text or ""
     if isinstance(node, bytes):
         return node.decode("utf-8", "replace")

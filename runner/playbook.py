@@ -171,6 +171,9 @@ class _Builder:
                         raise self.fail(path + (key,), f"'{key}' belongs to a poll-until step")
             else:
                 fields["poll"] = self.poll_spec(raw, path)
+            if "extract" in raw and kind == "include":
+                raise self.fail(path + ("extract",), "an include step has no answer to extract "
+                                "from", f"its outputs are the variable '{step_id}'")
             if "allow-error" in raw and kind not in ("call", "poll"):
                 raise self.fail(path + ("allow-error",), "'allow-error' belongs to a call step")
             fields["extract"] = self.extractions(raw.get("extract") or {}, path)

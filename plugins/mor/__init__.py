@@ -1,4 +1,4 @@
-"""The mor connector: ``connector.yaml`` beside this file, and its simulator."""
+"""The mor connector: ``connector.yaml`` beside this file, its hooks, and its simulator."""
 
 from __future__ import annotations
 
@@ -15,4 +15,7 @@ def _simulator(**options: Any) -> Any:
 
 
 def connector() -> ConnectorSpec:
-    return load_connector(Path(__file__).with_name("connector.yaml"), simulator=_simulator)
+    from plugins.mor.hooks import MorHooks
+
+    return load_connector(Path(__file__).with_name("connector.yaml"), hooks=MorHooks,
+                          simulator=_simulator)

@@ -197,7 +197,10 @@ class ConnectorClient:
 
     def vendor_error(self, response: Response, success: tuple[int, ...] = ()) -> str | None:
         """The vendor's error message for this answer, or None when it is a success."""
-        message = self.hooks.vendor_error(response)
+        try:
+            message = self.hooks.vendor_error(response)
+        except TransportError as e:  # an answer the hook cannot read: final, not transient
+            return e.message
         if message:
             return message
         ctx = {"response": response}

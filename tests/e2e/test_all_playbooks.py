@@ -21,6 +21,8 @@ INPUTS: dict[str, dict[str, Any]] = {
     "era/create-channel.yaml": {"code": "ONBOARD-1", "url": "http://chat.example/hook"},
     "era/rotate-channel.yaml": {"key": "ABCDE", "url": "http://new.example/hook"},
     "alvaria/trigger-and-wait.yaml": {},
+    "mor/device-inventory.yaml": {"user_ids": ["100", "101"]},
+    "mor/create-device.yaml": {"user_id": "101"},
     "nddprint/assign-badge.yaml": {"logon": "asmith", "domain": "CORP", "card_code": "0042"},
 }
 ALL = sorted(str(p.relative_to(PLAYBOOKS)) for p in PLAYBOOKS.rglob("*.yaml"))
