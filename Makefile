@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/runner run playbooks/automatos/distribute-package.yaml --env sandbox -i hostname=NTB1 -i department=DEV
+	$(BIN)/runner run playbooks/onboard-employee.yaml --env sandbox
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

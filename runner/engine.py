@@ -163,11 +163,13 @@ class Runtime:
 
     # -- running ---------------------------------------------------------------------------
     def run_steps(self, steps: tuple[Step, ...], scope: Scope, results: list[StepResult],
-                  *, keep_going: bool = False, prefix: str = "") -> StepFailed | None:
+                  *, keep_going: bool = False, prefix: str = "",
+                  trail: str = "") -> StepFailed | None:
         """Run ``steps``; stop at the first failure unless ``keep_going``; return it."""
         first: StepFailed | None = None
         for step in steps:
-            result = self.run_step(step, scope, f"{prefix}{step.path[0]}/{step.path[1]}")
+            result = self.run_step(step, scope, f"{prefix}{step.path[0]}/{step.path[1]}",
+                                   trail=f"{trail}{step.id}")
             results.append(result)
             if result.status == FAILED and first is None:
                 first = StepFailed(result.error or "failed", hint=result.hint, step=step.label)
@@ -175,9 +177,10 @@ class Runtime:
                     break
         return first
 
-    def run_step(self, step: Step, scope: Scope, key: str,
-                 iteration: int | None = None) -> StepResult:
-        result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key)
+    def run_step(self, step: Step, scope: Scope, key: str, iteration: int | None = None,
+                 trail: str = "") -> StepResult:
+        result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key,
+                            trail=trail or step.id)
         self.emit("step_started", result, iteration)
         done = self.resume.done(key) if self.resume is not None else None
         if done is not None:
@@ -267,10 +270,12 @@ class Runtime:
                                      "loop": {"index": i, "index1": i + 1, "length": len(items)}},
                                     scope)
             if step.when is not None and not self._when(step, local):
-                r = StepResult(step.id, f"{step.label}[{i}]", step.kind, step.target)
+                r = StepResult(step.id, f"{step.label}[{i}]", step.kind, step.target,
+                               key=f"{key}[{i}]", trail=f"{result.trail}[{i}]")
                 r.status, r.skipped_reason = SKIPPED, f"when: {step.when}"
                 return r, local
-            r = self.run_step(step, local, f"{key}[{i}]", iteration=i)
+            r = self.run_step(step, local, f"{key}[{i}]", iteration=i,
+                              trail=f"{result.trail}[{i}]")
             r.label = f"{step.label}[{i}]"
             return r, local
 
@@ -299,10 +304,10 @@ class Runtime:
     def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult) -> Any:
         inputs = coerce_inputs(sub, given)
         scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets}
-        prefix = parent.key + ">"
-        failure = self.run_steps(sub.steps, scope, parent.iterations, prefix=prefix)
+        prefix, trail = parent.key + ">", parent.trail + " > "
+        failure = self.run_steps(sub.steps, scope, parent.iterations, prefix=prefix, trail=trail)
         final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True,
-                               prefix=prefix)
+                               prefix=prefix, trail=trail)
         failure = failure or final
         if failure is not None:
             raise StepFailed(f"{sub.file}: {failure.step}: {failure.message}", hint=failure.hint)

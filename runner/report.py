@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -33,62 +34,81 @@ def describe_request(request: dict[str, Any]) -> str:
 
 
 class ConsoleReporter(Listener):
-    """One line per event, readable in a terminal and in a CI log alike."""
+    """One line per event, readable in a terminal and in a CI log alike.
+
+    Steps of included playbooks print as they finish, indented under where they run
+    (``software[1] > wait``); a loop of calls lists its iterations when it ends. Each step's
+    lines go out in one write, so concurrent iterations don't interleave mid-step.
+    """
 
     def __init__(self, redactor: Redactor, stream: IO[str] | None = None) -> None:
         self.redactor = redactor
         self.stream = stream or sys.stdout
         self.width = 34
+        self._printed: set[int] = set()
+        self._lock = threading.Lock()
 
     def line(self, text: str = "") -> None:
-        self.stream.write(self.redactor.redact(text) + "\n")
-        self.stream.flush()
+        self.write([text])
+
+    def write(self, lines: list[str]) -> None:
+        text = "".join(self.redactor.redact(x) + "\n" for x in lines)
+        with self._lock:
+            self.stream.write(text)
+            self.stream.flush()
 
     def run_started(self, run: RunResult) -> None:
-        self.line(f"runner · {run.playbook}")
-        self.line(f"  file {run.file} · env {run.environment} · run {run.run_id}")
+        lines = [f"runner · {run.playbook}",
+                 f"  file {run.file} · env {run.environment} · run {run.run_id}"]
         if run.inputs:
-            self.line("  inputs " + ", ".join(f"{k}={_short(v, 40)}" for k, v in
-                                              run.inputs.items()))
-        self.line()
+            lines.append("  inputs " + ", ".join(f"{k}={_short(v, 40)}"
+                                                 for k, v in run.inputs.items()))
+        self.write([*lines, ""])
 
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
-        self.line(f"  ...  {result.step_id:<12} attempt {attempt} at {elapsed:5.1f} s: {state}")
+        self.line(f"  ...  {result.trail:<12} attempt {attempt} at {elapsed:5.1f} s: {state}")
 
     def step_finished(self, result: StepResult, iteration: int | None) -> None:
-        if iteration is not None:
-            return  # a loop reports once, with its iterations
-        self._step(result, indent="  ")
+        if iteration is not None and result.kind != "include":
+            return  # a loop lists its iterations when it ends
+        lines: list[str] = []
+        self._step(result, result.key.count(">"), lines)
+        self.write(lines)
 
-    def _step(self, result: StepResult, indent: str) -> None:
+    def _step(self, result: StepResult, depth: int, out: list[str]) -> None:
+        self._printed.add(id(result))
+        indent = "  " + "   " * depth
+        name = result.trail if depth or "[" in result.trail else result.step_id
         mark = _MARK.get(result.status, result.status.upper())
-        head = f"{indent}{mark} {result.step_id:<12} {result.target:<{self.width}}"
+        head = f"{indent}{mark} {name:<12} {result.target:<{self.width}}"
         last = next((e for e in reversed(result.exchanges) if e.response or e.error), None)
         if last is not None:
             head += " " + self._exchange(last)
         if result.attempts > 1:
             head += f" · {result.attempts} attempts"
         head += f" · {_ms(result.duration_ms)}"
-        self.line(head.rstrip())
+        if result.resumed:
+            head += " · done before the resume"
+        out.append(head.rstrip())
         pad = indent + "     "
         if result.name:
-            self.line(f"{pad}{result.name}")
+            out.append(f"{pad}{result.name}")
         if result.skipped_reason:
-            self.line(f"{pad}skipped ({result.skipped_reason})")
+            out.append(f"{pad}skipped ({result.skipped_reason})")
         for it in result.iterations:
-            self._step(it, indent + "   ")
+            if id(it) not in self._printed:  # steps of includes were printed as they ended
+                self._step(it, depth + 1, out)
         for k, v in result.extracted.items():
-            self.line(f"{pad}{k} = {_short(v)}")
+            out.append(f"{pad}{k} = {_short(v)}")
         for a in result.assertions:
             if a.get("passed"):
-                self.line(f"{pad}ok: {a['that']}")
-        if result.outputs:
-            for k, v in result.outputs.items():
-                self.line(f"{pad}output {k} = {_short(v)}")
+                out.append(f"{pad}ok: {a['that']}")
+        for k, v in (result.outputs or {}).items():
+            out.append(f"{pad}output {k} = {_short(v)}")
         if result.error and result.status == FAILED:
-            self.line(f"{pad}error: {result.error}")
+            out.append(f"{pad}error: {result.error}")
             if result.hint:
-                self.line(f"{pad}hint: {result.hint}")
+                out.append(f"{pad}hint: {result.hint}")
 
     def _exchange(self, e: Exchange) -> str:
         req = describe_request(e.request)
@@ -98,22 +118,22 @@ class ConsoleReporter(Listener):
         return f"{req} -> {e.response['status']}"
 
     def run_finished(self, run: RunResult) -> None:
-        self.line()
+        lines = [""]
         if run.outputs:
-            self.line("outputs:")
-            for k, v in run.outputs.items():
-                self.line(f"  {k}: {_short(v, 200)}")
+            lines.append("outputs:")
+            lines += [f"  {k}: {_short(v, 200)}" for k, v in run.outputs.items()]
         counts = _counts(run)
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         if run.status == PASSED:
-            self.line(f"PASSED in {_ms(run.duration_ms)} ({summary})")
+            lines.append(f"PASSED in {_ms(run.duration_ms)} ({summary})")
         else:
             where = f" at {run.failed_step}" if run.failed_step else ""
-            self.line(f"{run.status.upper()}{where} in {_ms(run.duration_ms)} ({summary})")
+            lines.append(f"{run.status.upper()}{where} in {_ms(run.duration_ms)} ({summary})")
             if run.error:
-                self.line(f"  error: {run.error}")
+                lines.append(f"  error: {run.error}")
             if run.hint:
-                self.line(f"  hint: {run.hint}")
+                lines.append(f"  hint: {run.hint}")
+        self.write(lines)
 
 
 def _ms(ms: float) -> str:

@@ -41,6 +41,7 @@ class StepResult:
     outputs: dict[str, Any] | None = None  # include steps
     skipped_reason: str | None = None
     key: str = ""
+    trail: str = ""  # where the step sits: "software[1] > wait" (loops and includes)
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
 
     def to_dict(self) -> dict[str, Any]:

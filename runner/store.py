@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from runner.errors import InvalidInput
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 meta_table = Table(
@@ -228,4 +228,18 @@ def _v1(conn: Any) -> None:
     metadata.create_all(conn, tables=[runs, journal])
 
 
-MIGRATIONS = {1: _v1}
+# v2: where each schedule stands (runner.scheduler): the last fire time it has dealt with, so a
+# restarted scheduler neither loses nor repeats one (the runs' unique dedup_key is the backstop)
+schedule_state = Table(
+    "schedule_state", metadata,
+    Column("name", String(255), primary_key=True),
+    Column("last_fire", Float, nullable=False),  # UTC epoch seconds
+    Column("updated", Float, nullable=False),
+)
+
+
+def _v2(conn: Any) -> None:
+    metadata.create_all(conn, tables=[schedule_state])
+
+
+MIGRATIONS = {1: _v1, 2: _v2}

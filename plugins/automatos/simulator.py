@@ -81,7 +81,8 @@ class AutomatosSimulator(Simulator):
         self.not_found_seconds = not_found_seconds
         self.token_ttl = token_ttl
         self.machines = list(machines or DEFAULT_MACHINES)
-        self.automatos_id = automatos_id or "".join(secrets.choice(string.digits) for _ in range(12))
+        digits = "".join(secrets.choice(string.digits) for _ in range(12))
+        self.automatos_id = automatos_id or digits
         self.automatos_key = automatos_key or base64.b64encode(secrets.token_bytes(33)).decode()
         self.tokens: dict[str, float] = {}  # token -> expiry (clock time)
         self.jobs: dict[str, Job] = {}

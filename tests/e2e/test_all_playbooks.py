@@ -23,6 +23,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "alvaria/trigger-and-wait.yaml": {},
     "mor/device-inventory.yaml": {"user_ids": ["100", "101"]},
     "mor/create-device.yaml": {"user_id": "101"},
+    "onboard-employee.yaml": {},
     "nddprint/assign-badge.yaml": {"logon": "asmith", "domain": "CORP", "card_code": "0042"},
 }
 ALL = sorted(str(p.relative_to(PLAYBOOKS)) for p in PLAYBOOKS.rglob("*.yaml"))

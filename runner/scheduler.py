@@ -1,0 +1,520 @@
+"""Cron schedules: which playbook runs when, what a late or missed fire time does, and what
+happens when the previous run is still going.
+
+A schedule file (``schedules.yaml``; its schema is :data:`SCHEDULES_SCHEMA`)::
+
+    schedules:
+      - name: nightly-7zip                 # letters, digits, - _ . ; unique in the store
+        playbook: playbooks/automatos/distribute-package.yaml   # relative to this file
+        cron: "0 2 * * 1-5"                # 5 fields, or 6 with seconds first, or @daily ...
+        timezone: Europe/Lisbon            # default UTC
+        environment: prod                  # default sandbox; a name, or a file (relative here)
+        inputs: {hostname: NTB1}
+        overlap: skip                      # skip | queue | allow   (default skip)
+        catch_up: latest                   # none | latest | all    (default latest)
+        jitter: 30s                        # start each fire up to 30 s late (default 0)
+        on_failure: {webhook: {secret: OPS_WEBHOOK_URL}}   # or a plain https:// URL
+
+Exactly once. Each (schedule, fire time) becomes one run whose ``dedup_key`` is
+``name@2026-11-23T02:00:00Z`` (the fire time in UTC, so a repeated local hour at the end of
+summer time is still two keys); the store's unique constraint refuses a second one. The last
+fire time dealt with is kept per schedule (table ``schedule_state``), updated in the same
+transaction as the runs it created, with the row locked (``SELECT ... FOR UPDATE``) so that two
+schedulers on one PostgreSQL take turns per schedule instead of racing.
+
+Late and missed. A fire time noticed up to ``grace`` (60 s) after it was due is on time and
+runs whatever ``catch_up`` says: a restart or a slow tick loses nothing. Older ones were missed
+(the scheduler was down): ``none`` drops them, ``latest`` runs only the most recent, ``all``
+runs each (at most :data:`MAX_CATCH_UP`, the most recent ones).
+
+Overlap, when a run of the same schedule is still queued or running at a fire time: ``skip``
+records the fire time as a run with status ``skipped`` (history says why), ``queue`` records
+it as ``pending`` and starts it when the earlier runs are done, one at a time, oldest first;
+``allow`` starts it anyway.
+
+Jitter delays the start of each fire time by a fixed share of ``jitter`` drawn from a hash of
+its key, so every scheduler agrees on it; the fire time itself (and its key) does not move.
+
+Time is injectable: :class:`Scheduler` takes ``clock`` and ``sleep``, and :meth:`Scheduler.tick`
+fires what is due at a given ``now``. Starting a run is the ``dispatch`` callable's business
+(:mod:`runner.distributed`: in this process, or on Celery workers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from runner.distributed import RunJob, masked_inputs
+from runner.engine import coerce_inputs, new_run_id
+from runner.errors import InvalidInput, Location, PlaybookError
+from runner.loader import Document, Path_, load_file
+from runner.store import Store, runs, schedule_state
+from runner.validation import validate_against
+
+MISFIRE_GRACE = 60.0  # a fire time noticed this late is late, not missed
+MAX_CATCH_UP = 1000  # catch_up: all runs at most this many missed fire times
+NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+OVERLAP = ("skip", "queue", "allow")
+CATCH_UP = ("none", "latest", "all")
+ACTIVE = ("queued", "running")
+PENDING, QUEUED, SKIPPED = "pending", "queued", "skipped"
+
+_SECRET_REF = {
+    "type": "object", "additionalProperties": False, "required": ["secret"],
+    "properties": {"secret": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                              "description": "an environment variable of the process "
+                              "that runs the playbook"}},
+}
+SCHEDULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "playbook", "cron"],
+    "properties": {
+        "name": {"type": "string", "pattern": NAME,
+                 "description": "unique in the run store: letters, digits, - _ ."},
+        "description": {"type": "string"},
+        "playbook": {"type": "string", "minLength": 1,
+                     "description": "the playbook's path, relative to the schedule file"},
+        "cron": {"type": "string", "minLength": 1,
+                 "description": "minute hour day month weekday; 6 fields put seconds first "
+                 "(*/10 * * * * *); or @hourly, @daily, @weekly, @monthly"},
+        "timezone": {"type": "string", "default": "UTC",
+                     "description": "an IANA zone, e.g. Europe/Lisbon"},
+        "environment": {"type": "string", "default": "sandbox",
+                        "description": "sandbox, a name under environments/, or a file "
+                        "relative to the schedule file"},
+        "inputs": {"type": "object", "description": "the playbook's inputs"},
+        "overlap": {"enum": list(OVERLAP), "default": "skip",
+                    "description": "when the previous run is still going: skip this fire "
+                    "time, queue it, or allow both at once"},
+        "catch_up": {"enum": list(CATCH_UP), "default": "latest",
+                     "description": "fire times missed while no scheduler ran: none, only "
+                     "the latest, or all of them"},
+        "jitter": {
+            "description": "start each fire up to this late (seconds, or 30s, 5m)",
+            "anyOf": [{"type": "number", "minimum": 0},
+                      {"type": "string", "pattern": r"^\d+(\.\d+)?\s*(ms|s|m|h)$"}],
+        },
+        "enabled": {"type": "boolean", "default": True},
+        "on_failure": {
+            "type": "object", "additionalProperties": False, "required": ["webhook"],
+            "properties": {"webhook": {
+                "description": "POST a JSON summary here when a run fails: a URL, or "
+                "{secret: ENV_VAR} holding one",
+                "anyOf": [{"type": "string", "pattern": "^https?://"}, _SECRET_REF]}},
+        },
+    },
+}
+SCHEDULES_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "runner schedules",
+    "description": "Playbooks that `runner scheduler` runs on cron schedules",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schedules"],
+    "properties": {"schedules": {"type": "array", "items": SCHEDULE_SCHEMA}},
+}
+
+
+def fire_iso(t: float) -> str:
+    """A fire time as its key shows it: UTC, to the second."""
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dedup_key(name: str, t: float) -> str:
+    return f"{name}@{fire_iso(t)}"
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """One validated schedule, its paths absolute and its inputs checked against the playbook."""
+
+    name: str
+    playbook: str  # absolute path
+    playbook_name: str
+    cron: str
+    timezone: str
+    environment: str  # sandbox, or the absolute path of the environment file
+    inputs: dict[str, Any]
+    stored_inputs: dict[str, Any]  # as the store keeps them: secret inputs masked
+    overlap: str = "skip"
+    catch_up: str = "latest"
+    jitter: float = 0.0
+    webhook: str | dict[str, str] | None = None
+    enabled: bool = True
+    location: Location | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def _cron(self, start: float) -> croniter:
+        when = dt.datetime.fromtimestamp(start, self.tz)
+        return croniter(self.cron, when, second_at_beginning=True)
+
+    def next_fire(self, after: float) -> float:
+        """The first fire time strictly after ``after``."""
+        return float(self._cron(after).get_next(float))
+
+    def next_fires(self, after: float, count: int) -> list[float]:
+        it = self._cron(after)
+        return [float(it.get_next(float)) for _ in range(count)]
+
+    def fire_times(self, after: float, until: float,
+                   limit: int = MAX_CATCH_UP) -> tuple[list[float], bool]:
+        """Fire times in (after, until], oldest first: the latest ``limit`` of them, and
+        whether older ones were left out."""
+        it = self._cron(math.floor(until) + 1.0)
+        found: list[float] = []
+        while True:
+            t = float(it.get_prev(float))
+            if t <= after:
+                return found[::-1], False
+            if len(found) == limit:
+                return found[::-1], True
+            found.append(t)
+
+    def offset(self, t: float) -> float:
+        """The jitter of fire time ``t``: the same in every process."""
+        if not self.jitter:
+            return 0.0
+        digest = hashlib.sha256(dedup_key(self.name, t).encode()).digest()
+        return self.jitter * int.from_bytes(digest[:4], "big") / 2**32
+
+    def key(self, t: float) -> str:
+        return dedup_key(self.name, t)
+
+
+# -- loading -----------------------------------------------------------------------------------
+def load_schedules(path: str | Path) -> list[Schedule]:
+    """Load and check a schedule file; every error names file:line and says what to do."""
+    doc = load_file(path)
+    validate_against(SCHEDULES_SCHEMA, doc, what="schedule file")
+    base = Path(doc.file).resolve().parent
+    out: list[Schedule] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(doc.data.get("schedules") or []):
+        name = raw["name"]
+        if name in seen:
+            first = doc.loc(("schedules", seen[name], "name"))
+            raise _error(doc, i, name, "name", f"a second schedule named '{name}'",
+                         hint=f"the first one is at line {first.line}; names must be unique")
+        seen[name] = i
+        out.append(_build(doc, i, raw, base))
+    return out
+
+
+def _error(doc: Document, i: int, name: str, key: str, message: str,
+           hint: str | None = None) -> PlaybookError:
+    path: Path_ = ("schedules", i, key)
+    return PlaybookError(message, location=doc.loc(path), path=f"schedule '{name}' > {key}",
+                         hint=hint)
+
+
+def _build(doc: Document, i: int, raw: dict[str, Any], base: Path) -> Schedule:
+    from runner.environment import load_environment
+    from runner.model import seconds
+    from runner.playbook import load_playbook
+
+    name = raw["name"]
+    fields = [f for f in raw["cron"].split() if f]
+    if not (raw["cron"].strip().startswith("@") and len(fields) == 1) and len(fields) not in (5, 6):
+        raise _error(doc, i, name, "cron", f"'{raw['cron']}' has {len(fields)} fields",
+                     hint="write 5 fields (minute hour day month weekday), or 6 with seconds "
+                     "first, or @hourly / @daily / @weekly / @monthly")
+    if not croniter.is_valid(raw["cron"], second_at_beginning=True):
+        raise _error(doc, i, name, "cron", f"'{raw['cron']}' is not a valid cron expression",
+                     hint="e.g. '0 2 * * 1-5' (02:00 on weekdays), '*/15 * * * *', "
+                     "'*/10 * * * * *' (every 10 seconds)")
+    tz = raw.get("timezone", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _error(doc, i, name, "timezone", f"unknown time zone '{tz}'",
+                     hint="use an IANA name such as UTC, Europe/Lisbon, America/Sao_Paulo"
+                     ) from None
+    file = (base / raw["playbook"]).resolve()
+    if not file.is_file():
+        raise _error(doc, i, name, "playbook", f"no playbook at {file}",
+                     hint="the path is relative to the schedule file")
+    playbook = load_playbook(file)
+    env_name = raw.get("environment", "sandbox")
+    try:
+        if env_name.endswith((".yaml", ".yml")):
+            env = load_environment(str(base / env_name))
+        else:
+            env = load_environment(env_name, search=file)
+    except PlaybookError:
+        raise
+    except InvalidInput as e:
+        raise _error(doc, i, name, "environment", e.message, hint=e.hint) from None
+    given = raw.get("inputs") or {}
+    try:
+        values = coerce_inputs(playbook, given)
+    except InvalidInput as e:
+        raise _error(doc, i, name, "inputs", e.message, hint=e.hint) from None
+    return Schedule(
+        name=name, playbook=str(file), playbook_name=playbook.name, cron=raw["cron"].strip(),
+        timezone=tz, environment=str(Path(env.source).resolve()) if env.source else env.name,
+        inputs=dict(given), stored_inputs=masked_inputs(playbook, values),
+        overlap=raw.get("overlap", "skip"), catch_up=raw.get("catch_up", "latest"),
+        jitter=seconds(raw.get("jitter", 0)),
+        webhook=(raw.get("on_failure") or {}).get("webhook"),
+        enabled=raw.get("enabled", True), location=doc.loc(("schedules", i)),
+    )
+
+
+# -- firing ------------------------------------------------------------------------------------
+@dataclass
+class Fired:
+    """What a tick did with one fire time."""
+
+    schedule: str
+    fire_time: float
+    run_id: str
+    status: str  # queued (handed to dispatch), pending, skipped, or a promoted pending run
+
+    @property
+    def key(self) -> str:
+        return dedup_key(self.schedule, self.fire_time)
+
+
+@dataclass
+class Plan:
+    fire: list[float] = field(default_factory=list)
+    due: list[float] = field(default_factory=list)
+    dropped: int = 0  # missed fire times not run (catch_up)
+    truncated: bool = False  # more than MAX_CATCH_UP were due: the older ones are dropped
+
+
+def plan_fires(s: Schedule, last: float, now: float, grace: float = MISFIRE_GRACE) -> Plan:
+    """Which fire times after ``last`` are due at ``now``, and which of them run."""
+    times, truncated = s.fire_times(last, now)
+    plan = Plan(truncated=truncated)
+    for t in times:  # in order: a later fire time never goes before an earlier one's jitter
+        if t + s.offset(t) > now:
+            break
+        plan.due.append(t)
+    on_time = [t for t in plan.due if now - (t + s.offset(t)) <= grace]
+    missed = [t for t in plan.due if now - (t + s.offset(t)) > grace]
+    if s.catch_up == "all":
+        plan.fire = list(plan.due)
+    elif s.catch_up == "latest":
+        plan.fire = on_time or missed[-1:]
+    else:
+        plan.fire = on_time
+    plan.dropped += len(plan.due) - len(plan.fire)
+    return plan
+
+
+Dispatch = Callable[[Any], None]  # takes a runner.distributed.RunJob
+
+
+class Scheduler:
+    """Fires schedules into the run store and hands the runs to ``dispatch``.
+
+    ``clock()`` gives the time (epoch seconds) and ``sleep(seconds)`` waits between ticks; both
+    are injectable so tests drive time. :meth:`run` loops until ``stop`` is set.
+    """
+
+    def __init__(self, schedules: Iterable[Schedule], store: Store, dispatch: Dispatch, *,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Any] | None = None,
+                 grace: float = MISFIRE_GRACE, max_sleep: float = 1.0,
+                 log: Callable[[str], None] | None = None,
+                 notify: Callable[[Store, Any], Any] | None = None) -> None:
+        self.schedules = {s.name: s for s in schedules if s.enabled}
+        self.store = store
+        self.dispatch = dispatch
+        self.clock = clock
+        self.stop = threading.Event()
+        self.sleep = sleep or self.stop.wait
+        self.grace = grace
+        self.max_sleep = max_sleep
+        self.log = log or (lambda _msg: None)
+        self.notify = notify
+        self._due_at: dict[str, float] = {}  # name -> when its next fire time is due
+        self._pending: set[str] = set(self.schedules)  # may have pending runs: look each tick
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Tick until :attr:`stop` is set; a database outage is logged and waited out."""
+        while not self.stop.is_set():
+            now = self.clock()
+            try:
+                self.tick(now)
+            except SQLAlchemyError as e:
+                self.log(f"the run store failed ({type(e).__name__}); trying again: "
+                         f"{str(e).splitlines()[0][:200]}")
+                self._due_at.clear()
+            wait = min(self.max_sleep, max(0.0, self.next_wakeup() - self.clock()))
+            self.sleep(wait)
+
+    def next_wakeup(self) -> float:
+        now = self.clock()
+        if self._pending:
+            return now + self.max_sleep
+        return min(self._due_at.values(), default=now + self.max_sleep)
+
+    def tick(self, now: float | None = None) -> list[Fired]:
+        """Fire every schedule's due fire times at ``now``; return what was done."""
+        now = self.clock() if now is None else now
+        done: list[Fired] = []
+        for s in self.schedules.values():
+            if now < self._due_at.get(s.name, -math.inf) and s.name not in self._pending:
+                continue
+            done += self._tick_one(s, now)
+        return done
+
+    # -- one schedule, in one transaction ------------------------------------------------------
+    def _tick_one(self, s: Schedule, now: float) -> list[Fired]:
+        fired: list[Fired] = []
+        with self.store.engine.begin() as c:
+            row = c.execute(select(schedule_state.c.last_fire)
+                            .where(schedule_state.c.name == s.name).with_for_update()).first()
+            if row is None:
+                last = None
+            else:
+                last = float(row[0])
+                plan = plan_fires(s, last, now, self.grace)
+                fired = self._fire(c, s, plan, now)
+                if plan.due:
+                    c.execute(update(schedule_state)
+                              .where(schedule_state.c.name == s.name,
+                                     schedule_state.c.last_fire < plan.due[-1])
+                              .values(last_fire=plan.due[-1], updated=now))
+                    last = plan.due[-1]
+                if plan.dropped or plan.truncated:
+                    more = f" (and more than {MAX_CATCH_UP} before them)" * plan.truncated
+                    self.log(f"{s.name}: {plan.dropped} missed fire time(s) not run{more} "
+                             f"(catch_up: {s.catch_up})")
+        if last is None:
+            last = self._register(s, now)
+        next_t = s.next_fire(last)
+        self._due_at[s.name] = next_t + s.offset(next_t)
+        for f in fired:
+            self.log(f"{s.name}: {fire_iso(f.fire_time)} -> run {f.run_id} {f.status}")
+            if f.status == QUEUED:
+                job = RunJob(f.run_id, s.playbook, s.environment, dict(s.inputs), s.name,
+                             fire_iso(f.fire_time), s.webhook)
+                self._hand_over(job)
+        return fired
+
+    def _register(self, s: Schedule, now: float) -> float:
+        """First sight of a schedule: its fire times count from now."""
+        try:
+            with self.store.engine.begin() as c:
+                c.execute(insert(schedule_state).values(name=s.name, last_fire=now, updated=now))
+            return now
+        except IntegrityError:  # another scheduler registered it first
+            with self.store.engine.connect() as c:
+                return float(c.execute(select(schedule_state.c.last_fire)
+                                       .where(schedule_state.c.name == s.name)).scalar_one())
+
+    def _fire(self, c: Any, s: Schedule, plan: Plan, now: float) -> list[Fired]:
+        fired: list[Fired] = []
+        if not plan.fire and s.name not in self._pending:
+            return fired
+        prefix = s.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        active = [(r[0], r[1]) for r in c.execute(
+            select(runs.c.run_id, runs.c.status)
+            .where(runs.c.status.in_([*ACTIVE, PENDING]),
+                   runs.c.dedup_key.like(prefix + "@%", escape="\\"))
+            .order_by(runs.c.dedup_key))]
+        busy = any(st in ACTIVE for _, st in active)
+        pending = [rid for rid, st in active if st == PENDING]
+        for t in plan.fire:
+            key = s.key(t)
+            if c.execute(select(runs.c.run_id).where(runs.c.dedup_key == key)).first():
+                continue  # another scheduler fired it already
+            run_id = new_run_id()
+            if s.overlap == "allow" or not (busy or pending):
+                status, busy = QUEUED, True
+            elif s.overlap == "skip":
+                status = SKIPPED
+            else:
+                status = PENDING
+                pending.append(run_id)
+            values: dict[str, Any] = dict(
+                run_id=run_id, playbook=s.playbook_name, file=s.playbook,
+                environment=s.environment, inputs=json.dumps(s.stored_inputs, default=str),
+                status=status, started=now, heartbeat=now, owner="", dedup_key=key)
+            if status == SKIPPED:
+                values.update(finished=now, duration_ms=0.0,
+                              error="the previous run of this schedule was still going "
+                              "(overlap: skip)")
+            c.execute(insert(runs).values(**values))
+            fired.append(Fired(s.name, t, run_id, status))
+        if not busy and pending:  # (also left over from an earlier overlap: queue)
+            first = pending.pop(0)
+            got = c.execute(update(runs).where(runs.c.run_id == first, runs.c.status == PENDING)
+                            .values(status=QUEUED, heartbeat=now)).rowcount
+            if got == 1:
+                key = c.execute(select(runs.c.dedup_key)
+                                .where(runs.c.run_id == first)).scalar_one()
+                was = next((f for f in fired if f.run_id == first), None)
+                if was is not None:
+                    was.status = QUEUED
+                else:
+                    fired.append(Fired(s.name, _parse_key(key), first, QUEUED))
+        if pending:
+            self._pending.add(s.name)
+        else:
+            self._pending.discard(s.name)
+        return fired
+
+    def _hand_over(self, job: Any) -> None:
+        try:
+            self.dispatch(job)
+        except Exception as e:  # the broker is down: the run can't start; say so, loudly
+            error = f"could not hand the run over: {type(e).__name__}: {e}"[:500]
+            self.log(f"{job.schedule}: run {job.run_id} failed: {error}")
+            self.store.update_run(job.run_id, status="failed", finished=self.clock(),
+                                  error=error, hint="check the broker; the fire time is "
+                                  "recorded, run it by hand with runner resume " + job.run_id)
+            if self.notify is not None:
+                self.notify(self.store, job)
+
+    # -- after a restart -----------------------------------------------------------------------
+    def unfinished(self) -> list[Any]:
+        """Runs of these schedules that were queued or running when a scheduler stopped:
+        hand them to ``dispatch`` again (its claim resumes a dead run, leaves a live one)."""
+        jobs = []
+        with self.store.engine.connect() as c:
+            rows = c.execute(select(runs.c.run_id, runs.c.dedup_key)
+                             .where(runs.c.status.in_(ACTIVE), runs.c.dedup_key.is_not(None))
+                             .order_by(runs.c.started)).all()
+        for run_id, key in rows:
+            name, _, when = str(key).partition("@")
+            s = self.schedules.get(name)
+            if s is not None:
+                jobs.append(RunJob(run_id, s.playbook, s.environment, dict(s.inputs), name,
+                                   when, s.webhook))
+        return jobs
+
+
+def _parse_key(key: str) -> float:
+    when = key.rpartition("@")[2]
+    return dt.datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=dt.timezone.utc).timestamp()
+
+
+def last_fires(store: Store) -> dict[str, float]:
+    """The last fire time each schedule has dealt with, by name."""
+    with store.engine.connect() as c:
+        return {r[0]: float(r[1]) for r in c.execute(
+            select(schedule_state.c.name, schedule_state.c.last_fire))}
