@@ -3,9 +3,22 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# every run the suite makes is recorded in a store of its own, never in the user's
+# every run the suite makes is recorded in a store of the suite's, never in the user's ...
 os.environ["RUNNER_STORE"] = os.path.join(tempfile.mkdtemp(prefix="runner-test-"), "runs.db")
+
+
+@pytest.fixture(autouse=True)
+def _own_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # ... and each test has a store file of its own (a real SQLite file, as users have)
+    path = tmp_path_factory.mktemp("store") / "runs.db"
+    old = os.environ["RUNNER_STORE"]
+    os.environ["RUNNER_STORE"] = str(path)
+    yield
+    os.environ["RUNNER_STORE"] = old
