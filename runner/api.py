@@ -13,7 +13,9 @@ from runner.environment import load_environment
 from runner.journal import ResumeState
 from runner.model import Playbook
 from runner.playbook import load_playbook
-from runner.report import ConsoleReporter, write_json, write_junit
+from runner.progress import LiveProgress, console_listener
+from runner.report import write_json, write_junit
+from runner.report_html import write_html
 from runner.results import Listener, RunResult
 from runner.secrets import MASK, Redactor
 from runner.store import Store
@@ -33,8 +35,11 @@ def run(
     inputs: Mapping[str, Any] | None = None,
     report_json: str | Path | None = None,
     junit: str | Path | None = None,
+    report_html: str | Path | None = None,
     stream: IO[str] | None = None,
     quiet: bool = False,
+    progress: bool = True,
+    log_format: str = "text",
     listeners: list[Listener] | None = None,
     redactor: Redactor | None = None,
     sandbox: Any = None,
@@ -46,13 +51,18 @@ def run(
     """Validate and run a playbook, print the console report, write the requested files.
 
     ``store``: a Store, a path or URL, None for the default store, False for none.
+    ``progress``: on a terminal, a live line for polls and loops (else plain lines);
+    ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
     """
     playbook = load_playbook(path)
     environment = load_environment(env, search=Path(path))
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
+    console = None
     if not quiet:
-        listeners.insert(0, ConsoleReporter(redactor, stream or sys.stdout))
+        console = console_listener(redactor, stream or sys.stdout, progress=progress,
+                                   log_format=log_format)
+        listeners.insert(0, console)
     opened = None
     if store is not False and not isinstance(store, Store):
         opened = store = Store(store if isinstance(store, str) else None)
@@ -64,10 +74,14 @@ def run(
     finally:
         if opened is not None:
             opened.close()
+        if isinstance(console, LiveProgress):
+            console.close()  # a run that raised leaves no live line behind
     if report_json:
         write_json(result, report_json, redactor)
     if junit:
         write_junit(result, junit, redactor)
+    if report_html:
+        write_html(result, report_html, redactor)
     return result
 
 

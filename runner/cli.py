@@ -100,16 +100,24 @@ def validate(playbooks: tuple[str, ...]) -> None:
 @inputs_option
 @click.option("--report-json", type=click.Path(), help="write a JSON report here")
 @click.option("--junit", type=click.Path(), help="write a JUnit XML report here")
+@click.option("--report-html", type=click.Path(),
+              help="write a self-contained HTML report here (failures first, a timeline)")
+@click.option("--no-progress", is_flag=True,
+              help="plain lines even on a terminal (no live progress line)")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object per event on stdout")
 @click.option("--quiet", "-q", is_flag=True, help="no console report")
 @store_option
 @guarded
 def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
-        junit: str | None, quiet: bool, store: str | None) -> None:
+        junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
+        quiet: bool, store: str | None) -> None:
     """Run a playbook."""
     from runner import api
 
     result = api.run(playbook, env=env, inputs=_parse_inputs(inputs), report_json=report_json,
-                     junit=junit, quiet=quiet, store=store)
+                     junit=junit, report_html=report_html, progress=not no_progress,
+                     log_format=log_format, quiet=quiet, store=store)
     _exit(result.status)
 
 

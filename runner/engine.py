@@ -189,7 +189,9 @@ class Runtime:
             return result
         started = time.perf_counter()
         try:
-            if step.when is not None and iteration is None and not self._when(step, scope):
+            # with a loop, `when` is checked for each item (it may read the loop variable)
+            if step.when is not None and iteration is None and step.loop is None \
+                    and not self._when(step, scope):
                 result.status = SKIPPED
                 result.skipped_reason = f"when: {step.when}"
             elif step.loop is not None and iteration is None:
@@ -264,6 +266,7 @@ class Runtime:
             items = list(items.items())
         if not isinstance(items, list):
             raise StepFailed(f"loop: expected a list, got {type(items).__name__} {items!r}"[:200])
+        self.emit("loop_started", result, len(items))
 
         def one(i: int, item: Any) -> tuple[StepResult, Scope]:
             local: Scope = ChainMap({step.loop_var: item,

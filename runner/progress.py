@@ -95,7 +95,7 @@ class LiveProgress(ConsoleReporter):
         super().__init__(redactor, stream)
         self.interval = interval
         self.fixed_width = width
-        self._lock = threading.RLock()
+        self._live = threading.RLock()  # the live line's state; taken before write()'s lock
         self._running: dict[int, _Running] = {}  # id(result) -> state, in start order
         self._shown = False
         self._frame = 0
@@ -103,27 +103,32 @@ class LiveProgress(ConsoleReporter):
         self._ticker: threading.Thread | None = None
 
     # -- the live line ---------------------------------------------------------------------
-    def line(self, text: str = "") -> None:
-        with self._lock:
+    def write(self, lines: list[str]) -> None:
+        with self._live:  # the permanent lines go above the live line: clear it first
             if self._shown:
                 self.stream.write(CLEAR)
                 self._shown = False
-            super().line(text)
+            super().write(lines)
 
     def status(self) -> str:
         """The live line's text now (empty when nothing runs)."""
-        with self._lock:
-            tops = [r for r in self._running.values() if r.iteration is None]
+        with self._live:
+            now = time.monotonic()
+            running = list(self._running.values())
+            loops = [r for r in running if r.total is not None or r.done or r.running]
+            if loops:
+                return self._loop_text(loops[0], now)  # the outermost loop
+            tops = [r for r in running if r.iteration is None]
             if not tops:
                 return ""
-            top = tops[-1]
-            now = time.monotonic()
-            if top.total is not None or top.done or top.running:
-                return self._loop_text(top, now)
-            return self._step_text(top, now)
+            return self._step_text(tops[-1], now)  # the innermost step (includes nest)
+
+    @staticmethod
+    def _name(result: StepResult) -> str:
+        return result.trail or result.step_id
 
     def _step_text(self, r: _Running, now: float) -> str:
-        head = f"{r.result.step_id} {r.result.target}"
+        head = f"{self._name(r.result)} {r.result.target}"
         if r.attempt:
             elapsed = r.poll_elapsed + (now - r.poll_seen)
             text = f"{head} · attempt {r.attempt} · {elapsed:.1f} s"
@@ -133,21 +138,29 @@ class LiveProgress(ConsoleReporter):
 
     def _loop_text(self, r: _Running, now: float) -> str:
         of = f"/{r.total}" if r.total is not None else ""
-        text = f"{r.result.step_id} {r.result.target} · {r.done}{of} done"
+        text = f"{self._name(r.result)} {r.result.target} · {r.done}{of} done"
         if r.failed:
             text += f", {r.failed} failed"
         if r.running:
             text += f", {r.running} running"
         text += f" · {now - r.started:.1f} s"
-        polls = [i for i in self._running.values()
-                 if i.iteration is not None and i.attempt and i.result.step_id == r.result.step_id]
+        polls = [i for i in self._running.values() if i.attempt and i is not r
+                 and self._inside(i.result, r.result)]
         if polls:
             p = polls[-1]
-            text += f" · [{p.iteration}] attempt {p.attempt}" + (f": {p.state}" if p.state else "")
+            where = self._name(p.result)[len(self._name(r.result)):]
+            text += f" · {where.strip()} attempt {p.attempt}" + (f": {p.state}" if p.state
+                                                                 else "")
         return text
 
+    @staticmethod
+    def _inside(inner: StepResult, outer: StepResult) -> bool:
+        if inner.trail and outer.trail:
+            return inner.trail.startswith(outer.trail + "[")
+        return inner.step_id == outer.step_id
+
     def _draw(self) -> None:
-        with self._lock:
+        with self._live:
             text = self.status()
             if not text:
                 if self._shown:
@@ -174,7 +187,7 @@ class LiveProgress(ConsoleReporter):
         ticker, self._ticker = self._ticker, None
         if ticker is not None and ticker is not threading.current_thread():
             ticker.join(timeout=2)
-        with self._lock:
+        with self._live:
             self._running.clear()
             if self._shown:
                 self.stream.write(CLEAR)
@@ -191,7 +204,7 @@ class LiveProgress(ConsoleReporter):
             self._ticker.start()
 
     def step_started(self, result: StepResult, iteration: int | None) -> None:
-        with self._lock:
+        with self._live:
             self._running[id(result)] = _Running(result, time.monotonic(), iteration)
             if iteration is not None:
                 parent = self._parent(result)
@@ -201,14 +214,14 @@ class LiveProgress(ConsoleReporter):
 
     def loop_started(self, result: StepResult, total: int) -> None:
         """Optional event: a loop step is about to run ``total`` iterations."""
-        with self._lock:
+        with self._live:
             r = self._running.get(id(result))
             if r is not None:
                 r.total = total
             self._draw()
 
     def exchange(self, result: StepResult, exchange: Exchange) -> None:
-        with self._lock:
+        with self._live:
             r = self._running.get(id(result))
             if r is not None:
                 answer = exchange.error or (exchange.response or {}).get("status", "")
@@ -216,7 +229,7 @@ class LiveProgress(ConsoleReporter):
             self._draw()
 
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
-        with self._lock:
+        with self._live:
             r = self._running.get(id(result))
             if r is not None:
                 r.attempt, r.poll_elapsed, r.state = attempt, elapsed, state
@@ -224,7 +237,7 @@ class LiveProgress(ConsoleReporter):
             self._draw()
 
     def step_finished(self, result: StepResult, iteration: int | None) -> None:
-        with self._lock:
+        with self._live:
             self._running.pop(id(result), None)
             if iteration is not None:
                 parent = self._parent(result)
@@ -239,10 +252,11 @@ class LiveProgress(ConsoleReporter):
         self.close()
         super().run_finished(run)
 
-    def _parent(self, result: StepResult) -> _Running | None:
+    def _parent(self, iteration: StepResult) -> _Running | None:
+        """The running loop step an iteration belongs to."""
         for r in reversed(list(self._running.values())):
-            if r.iteration is None and r.result.step_id == result.step_id \
-                    and r.result is not result:
+            if r.result is not iteration and r.iteration is None and self._inside(iteration,
+                                                                                 r.result):
                 return r
         return None
 
@@ -276,8 +290,10 @@ class JsonLogReporter(Listener):
             self.stream.flush()
 
     @staticmethod
-    def _step(result: StepResult, iteration: int | None) -> dict[str, Any]:
+    def _step(result: StepResult, iteration: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"step": result.step_id}
+        if result.trail and result.trail != result.step_id:
+            out["trail"] = result.trail  # inside a loop or an include: "software[1] > wait"
         if iteration is not None:
             out["iteration"] = iteration
         return out
@@ -294,7 +310,7 @@ class JsonLogReporter(Listener):
     def exchange(self, result: StepResult, exchange: Exchange) -> None:
         response = exchange.response or {}
         fields: dict[str, Any] = {
-            "step": result.step_id, "method": exchange.request.get("method"),
+            **self._step(result), "method": exchange.request.get("method"),
             "url": _url(exchange.request), "status": response.get("status"),
             "ms": response.get("elapsed_ms"),
         }
@@ -305,7 +321,7 @@ class JsonLogReporter(Listener):
         self.emit("exchange", **fields)
 
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
-        self.emit("poll_attempt", step=result.step_id, attempt=attempt,
+        self.emit("poll_attempt", **self._step(result), attempt=attempt,
                   elapsed_s=round(elapsed, 3), state=state)
 
     def step_finished(self, result: StepResult, iteration: int | None) -> None:

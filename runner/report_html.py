@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from html import escape
 from pathlib import Path
@@ -123,6 +124,13 @@ def _when(ts: float) -> str:
 
 
 _MARK = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
+_INDEX = re.compile(r"(\[\d+\])$")
+
+
+def _name(step: dict[str, Any]) -> str:
+    """The step's id, with its index in a loop: ``software[1]``."""
+    m = _INDEX.search(step.get("label") or "")
+    return step["id"] + (m.group(1) if m else "")
 
 
 class _Page:
@@ -258,7 +266,7 @@ class _Page:
             lines.append(
                 f'<div class="tl-row"><div class="tl-label" title="{_e(label)}">{indent}'
                 f'<a href="#{self.anchor[id(s)]}"><span class="m-{_e(s["status"])}">'
-                f'{_e(_MARK.get(s["status"], s["status"]))}</span> {_e(s["id"])}</a></div>'
+                f'{_e(_MARK.get(s["status"], s["status"]))}</span> {_e(_name(s))}</a></div>'
                 f'<div class="tl-track">{"".join(marks)}</div></div>')
         more = ""
         if len(rows) > MAX_TIMELINE_ROWS:
@@ -279,7 +287,7 @@ class _Page:
     def step(self, s: dict[str, Any]) -> str:
         status = s["status"]
         head = (f'<span class="mark m-{_e(status)}">{_e(_MARK.get(status, status.upper()))}'
-                f'</span><b>{_e(s["id"])}</b> <span class="mono">{_e(s["target"])}</span>'
+                f'</span><b>{_e(_name(s))}</b> <span class="mono">{_e(s["target"])}</span>'
                 f' · {_e(_ms(s["duration_ms"]))}')
         if s.get("attempts", 0) > 1:
             head += f' · {s["attempts"]} attempts'

@@ -1,0 +1,185 @@
+"""Progress on a terminal (a live line redrawn in place) and JSON log lines, on real runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from helpers import FAST, PLAYBOOKS
+
+from runner import api
+from runner.progress import (
+    CLEAR,
+    JsonLogReporter,
+    LiveProgress,
+    console_listener,
+    is_terminal,
+)
+from runner.report import ConsoleReporter
+from runner.results import FAILED, PASSED, Listener, RunResult, StepResult
+from runner.sandbox import Sandbox
+from runner.secrets import Redactor
+
+HERE = Path(__file__).resolve().parent
+LEAKY = HERE / "playbooks" / "leaky.yaml"
+LOOP = HERE / "playbooks" / "loop.yaml"
+DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def screen(raw: str) -> list[str]:
+    """What a terminal shows at the end: each line as left by its last "clear line"."""
+    return [line.split(CLEAR)[-1] for line in raw.split("\n")]
+
+
+def frames(raw: str) -> list[str]:
+    """Every state the live line was drawn in."""
+    return [f for line in raw.split("\n") for f in line.split(CLEAR)[1:] if f]
+
+
+def run(path: Path, listener: Listener, redactor: Redactor, inputs: dict[str, Any] | None = None
+        ) -> tuple[RunResult, Sandbox]:
+    box = Sandbox({k: dict(v) for k, v in FAST.items()})
+    try:
+        result = api.run(path, inputs=inputs or {}, listeners=[listener], quiet=True,
+                         redactor=redactor, sandbox=box, store=False)
+    finally:
+        box.stop()
+    return result, box
+
+
+def secrets_of(box: Sandbox, redactor: Redactor) -> list[str]:
+    values = [*box.secret_values(), *redactor.values]
+    assert len(values) >= 4
+    return values
+
+
+def test_the_console_is_chosen_by_the_stream_and_the_flags() -> None:
+    red = Redactor()
+    assert type(console_listener(red, FakeTerminal())) is LiveProgress
+    assert type(console_listener(red, io.StringIO())) is ConsoleReporter  # a pipe, a CI log
+    assert type(console_listener(red, FakeTerminal(), progress=False)) is ConsoleReporter
+    assert type(console_listener(red, FakeTerminal(), log_format="json")) is JsonLogReporter
+    assert is_terminal(FakeTerminal()) and not is_terminal(io.StringIO())
+
+
+def test_a_poll_is_a_live_line_redrawn_in_place(tmp_path: Path) -> None:
+    term = FakeTerminal()
+    red = Redactor()
+    result, box = run(DISTRIBUTE, LiveProgress(red, term, interval=0.02, width=200), red,
+                      {"hostname": "NTB2"})
+    assert result.status == PASSED
+    raw = term.getvalue()
+    live = frames(raw)
+    # the poll's live line: step, attempt, elapsed, the last state, redrawn several times
+    polls = [f for f in live if re.search(r"wait automatos\.distribution_status · attempt "
+                                          r"\d+ · \d+\.\d s · HTTP 200 ", f)]
+    assert len(polls) >= 2, live
+    assert any("scheduled" in f or "running" in f for f in polls)
+    assert all(len(f) < 200 for f in live)  # never wider than the terminal: no wrapping
+    shown = screen(raw)
+    # what stays on screen is the plain report, without a line per poll attempt...
+    assert any(line.startswith("  PASS wait ") and "attempts" in line for line in shown)
+    assert not any("...  wait" in line for line in shown)
+    assert shown[-2].startswith("PASSED in") and shown[-1] == ""  # ...and no live line left
+    assert not any(s in raw for s in secrets_of(box, red))
+
+
+def test_a_loop_shows_done_of_total(tmp_path: Path) -> None:
+    term = FakeTerminal()
+    red = Redactor()
+    result, _ = run(LOOP, LiveProgress(red, term, interval=0.02, width=200), red)
+    assert result.status == PASSED, term.getvalue()
+    live = frames(term.getvalue())
+    done = [f for f in live if re.search(r"lookup automatos\.get_machine · \d(/4)? done", f)]
+    assert done, live
+    assert any(re.search(r"· [1-4](/4)? done", f) for f in done)
+    assert screen(term.getvalue())[-1] == ""
+
+
+def test_loop_progress_counts_from_events() -> None:
+    """done/total, failures and running iterations, fed event by event (as threads would)."""
+    term = FakeTerminal()
+    live = LiveProgress(Redactor(), term, interval=0, width=200)
+    loop = StepResult("push", "step 'push'", "call", "era.update_channel", trail="push")
+    live.step_started(loop, None)
+    live.loop_started(loop, 5)
+    its = [StepResult("push", f"step 'push'[{i}]", "call", "era.update_channel",
+                      trail=f"push[{i}]") for i in range(3)]
+    for i, it in enumerate(its):
+        live.step_started(it, i)
+    its[0].status = FAILED
+    live.step_finished(its[0], 0)
+    live.step_finished(its[1], 1)
+    live.poll_attempt(its[2], 3, 1.5, "HTTP 200 busy")
+    assert re.match(r"push era\.update_channel · 2/5 done, 1 failed, 1 running · \d+\.\d s "
+                    r"· \[2\] attempt 3: HTTP 200 busy$", live.status()), live.status()
+    live.close()
+    assert live.status() == "" and term.getvalue().endswith(CLEAR)
+
+
+def test_live_output_is_redacted(tmp_path: Path) -> None:
+    term = FakeTerminal()
+    red = Redactor()
+    result, box = run(LEAKY, LiveProgress(red, term, interval=0.02, width=300), red)
+    assert result.status == FAILED
+    raw = term.getvalue()
+    assert "hostname=***" in raw  # the probe's query string, in its live line and its result
+    assert "Installation of fail-setup.exe failed" in raw
+    for secret in secrets_of(box, red):
+        assert secret not in raw
+
+
+def test_json_log_has_one_object_per_event(tmp_path: Path) -> None:
+    out = io.StringIO()
+    red = Redactor()
+    result, box = run(LEAKY, JsonLogReporter(red, out), red)
+    assert result.status == FAILED
+    raw = out.getvalue()
+    events = [json.loads(line) for line in raw.splitlines()]  # every line is one object
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert set(kinds) == {"run_started", "step_started", "exchange", "poll_attempt",
+                          "step_finished", "run_finished"}
+    assert all(e["run_id"] == result.run_id and isinstance(e["ts"], float) for e in events)
+    assert kinds.count("step_started") == kinds.count("step_finished") == 5
+    exchange = next(e for e in events if e["event"] == "exchange" and e["step"] == "machine")
+    assert exchange["method"] == "GET" and exchange["status"] == 200
+    assert exchange["url"].startswith("http://127.0.0.1:") and "hostname=NTB2" in exchange["url"]
+    assert isinstance(exchange["ms"], float)
+    probe = next(e for e in events if e["event"] == "exchange" and e["step"] == "probe"
+                 and "/machine" in e["url"])  # after the login its first call made
+    assert probe["url"].endswith("/machine?hostname=***") and probe["status"] == 400
+    assert probe["error"].startswith("machine not found")
+    polls = [e for e in events if e["event"] == "poll_attempt"]
+    assert polls and polls[0]["step"] == "wait" and polls[0]["attempt"] == 1
+    assert {"elapsed_s", "state"} <= set(polls[0])
+    finished = {e["step"]: e for e in events if e["event"] == "step_finished"}
+    assert finished["machine"]["extracted"] == {"machine_id": "456DEF"}
+    assert finished["check"]["status"] == "failed"
+    assert "Installation of fail-setup.exe failed" in finished["check"]["error"]
+    job = next(e for e in events if e["event"] == "exchange" and e["step"] == "job"
+               and e["method"] == "POST")
+    assert job["status"] == 200  # its body held a value derived from a secret: not logged
+    last = events[-1]
+    assert last["status"] == "failed" and last["failed_step"] == "step 'check'"
+    assert last["steps"] == {"passed": 4, "failed": 1}
+    for secret in secrets_of(box, red):
+        assert secret not in raw
+
+
+def test_the_live_line_never_wraps() -> None:
+    term = FakeTerminal()
+    live = LiveProgress(Redactor(), term, interval=0, width=40)
+    step = StepResult("wait", "step 'wait'", "poll", "automatos.distribution_status")
+    live.step_started(step, None)
+    live.poll_attempt(step, 7, 12.5, "HTTP 200 " + "x" * 200)
+    assert frames(term.getvalue()) and all(len(f) < 40 for f in frames(term.getvalue()))
+    live.close()
