@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import InvalidInput, RunnerError
 from runner.journal import ResumeState
@@ -196,7 +197,12 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
     """
     from runner import api
 
-    claim = claim_run(store, job.run_id, new_owner(), stale_after=stale_after)
+    try:
+        claim = claim_run(store, job.run_id, new_owner(), stale_after=stale_after)
+    except SQLAlchemyError as e:  # the database is away: the run waits for it
+        log.warning("run %s: the run store failed (%s); trying again later", job.run_id,
+                    type(e).__name__)
+        return "busy"
     if claim.outcome != "claimed":
         return claim.outcome
     fenced = FencedStore(store, job.run_id, claim.owner)
@@ -214,6 +220,10 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
         return "lost"
     except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret
         _record_failure(fenced, job.run_id, e.message, e.hint)
+    except SQLAlchemyError as e:  # the store went away mid-run: resume it once it is back
+        log.warning("run %s: the run store failed (%s); it is resumed later", job.run_id,
+                    type(e).__name__)
+        return "busy"
     except Exception as e:
         log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
         _record_failure(fenced, job.run_id, f"internal error: {type(e).__name__}",
@@ -227,13 +237,13 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
 
 
 def _record_failure(store: FencedStore, run_id: str, error: str, hint: str | None) -> None:
-    row = store.get_run(run_id)
-    if row is not None and row["status"] == "running":  # the engine did not record it
-        try:
+    try:
+        row = store.get_run(run_id)
+        if row is not None and row["status"] == "running":  # the engine did not record it
             store.update_run(run_id, status="failed", finished=time.time(), error=error,
                              hint=hint)
-        except LostOwnership:
-            pass
+    except (LostOwnership, SQLAlchemyError) as e:
+        log.warning("run %s: could not record its failure: %s", run_id, e)
 
 
 def webhook_url(webhook: str | Mapping[str, str] | None) -> str | None:
@@ -296,8 +306,12 @@ class LocalDispatcher:
     def _run(self, job: RunJob) -> None:
         try:
             with self._slots:
-                outcome = execute_job(self.store, job, stale_after=self.stale_after,
-                                      heartbeat_every=self.heartbeat_every)
+                try:
+                    outcome = execute_job(self.store, job, stale_after=self.stale_after,
+                                          heartbeat_every=self.heartbeat_every)
+                except Exception:
+                    log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
+                    outcome = "failed"
             if outcome == "busy":  # alive elsewhere, or dead too recently: look again later
                 later = threading.Timer(self.stale_after, self, args=(job,))
                 later.daemon = True

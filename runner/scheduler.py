@@ -349,6 +349,7 @@ class Scheduler:
         self.notify = notify
         self._due_at: dict[str, float] = {}  # name -> when its next fire time is due
         self._pending: set[str] = set(self.schedules)  # may have pending runs: look each tick
+        self._looked: dict[str, float] = {}  # when each schedule's waiting runs were looked at
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -375,13 +376,16 @@ class Scheduler:
         now = self.clock() if now is None else now
         done: list[Fired] = []
         for s in self.schedules.values():
-            if now < self._due_at.get(s.name, -math.inf) and s.name not in self._pending:
+            # overlap: queue also looks now and then for runs another scheduler left waiting
+            look = s.name in self._pending or (
+                s.overlap == "queue" and now - self._looked.get(s.name, -math.inf) >= 10)
+            if now < self._due_at.get(s.name, -math.inf) and not look:
                 continue
-            done += self._tick_one(s, now)
+            done += self._tick_one(s, now, look)
         return done
 
     # -- one schedule, in one transaction ------------------------------------------------------
-    def _tick_one(self, s: Schedule, now: float) -> list[Fired]:
+    def _tick_one(self, s: Schedule, now: float, look: bool = False) -> list[Fired]:
         fired: list[Fired] = []
         with self.store.engine.begin() as c:
             row = c.execute(select(schedule_state.c.last_fire)
@@ -391,7 +395,7 @@ class Scheduler:
             else:
                 last = float(row[0])
                 plan = plan_fires(s, last, now, self.grace)
-                fired = self._fire(c, s, plan, now)
+                fired = self._fire(c, s, plan, now, look)
                 if plan.due:
                     c.execute(update(schedule_state)
                               .where(schedule_state.c.name == s.name,
@@ -425,10 +429,11 @@ class Scheduler:
                 return float(c.execute(select(schedule_state.c.last_fire)
                                        .where(schedule_state.c.name == s.name)).scalar_one())
 
-    def _fire(self, c: Any, s: Schedule, plan: Plan, now: float) -> list[Fired]:
+    def _fire(self, c: Any, s: Schedule, plan: Plan, now: float, look: bool) -> list[Fired]:
         fired: list[Fired] = []
-        if not plan.fire and s.name not in self._pending:
+        if not plan.fire and not look:
             return fired
+        self._looked[s.name] = now
         prefix = s.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         active = [(r[0], r[1]) for r in c.execute(
             select(runs.c.run_id, runs.c.status)
