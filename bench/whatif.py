@@ -1,0 +1,138 @@
+"""What-if: the per-call scenario with two transport changes tried in this process only.
+
+Not engine code: prototypes that replace ``runner.connectors.client.Transport`` while the
+scenario runs, to put a measured number on the changes ``bench/README.md`` recommends:
+
+- "requests, env read once": the same ``requests.Session`` with ``trust_env = False`` (today
+  requests scans ``os.environ`` for proxies and stats ``~/.netrc`` on every request); a real
+  change would resolve proxies per host once and keep ``no_proxy`` semantics.
+- "urllib3 transport": a ``urllib3.PoolManager`` sending the prepared call directly (no
+  requests layer). The prototype covers the happy path of this scenario only: errors are not
+  translated as the real transport does, and there is no proxy support.
+
+Same playbook, same simulator, store off; interleaved with the unchanged engine and the
+``requests`` and ``urllib3`` baselines of ``bench/per_call.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from bench import Outcome, log, median, rounds, supports_store
+from bench.per_call import CALLS, with_requests, with_runner, with_urllib3
+
+
+def _transports() -> tuple[type, type]:
+    import urllib3
+
+    from runner.connectors import http
+    from runner.connectors.response import Response
+    from runner.errors import TransportError
+
+    class EnvOnceTransport(http.Transport):  # type: ignore[misc]
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.session.trust_env = False
+
+    class Urllib3Transport:
+        def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
+                     max_bytes: int = http.MAX_BYTES, verify: bool | str = True) -> None:
+            self.pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE")
+            self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+            self.max_bytes = max_bytes
+
+        def close(self) -> None:
+            self.pool.clear()
+
+        def send(self, call: Any) -> Any:
+            headers = dict(call.headers)
+            body: bytes | str | None = call.body_bytes()
+            if body is not None:
+                headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            elif call.form is not None:
+                body = urlencode({k: v for k, v in call.form.items() if v is not None})
+                headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            params = {k: http._query_value(v) for k, v in call.query.items() if v is not None}
+            url = call.url
+            if params:
+                url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+            start = time.perf_counter()
+            try:
+                r = self.pool.request(call.method, url, body=body, headers=headers,
+                                      timeout=self.timeout, preload_content=False,
+                                      redirect=True, retries=False)
+                try:
+                    content = r.read(self.max_bytes + 1, decode_content=True)
+                finally:
+                    r.release_conn()
+            except urllib3.exceptions.HTTPError as e:  # the prototype does not tell kinds apart
+                raise TransportError(f"{type(e).__name__}: {e}", sent=True) from None
+            elapsed = (time.perf_counter() - start) * 1000
+            if content[:2] == http.GZIP_MAGIC and call.decode in ("xml", "auto", "text"):
+                content = http._gunzip(content, self.max_bytes, url)
+            return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, content,
+                            url=url, method=call.method, elapsed_ms=elapsed, decode=call.decode)
+
+    return EnvOnceTransport, Urllib3Transport
+
+
+@contextlib.contextmanager
+def transport(cls: type) -> Iterator[None]:
+    from runner.connectors import client
+
+    saved = client.Transport
+    client.Transport = cls  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        client.Transport = saved  # type: ignore[misc]
+
+
+def run(opts: Any) -> Outcome:
+    from runner.sandbox import Sandbox
+
+    out = Outcome("whatif", f"per-call ({CALLS:,} calls, store off) with prototype transports")
+    reps = 3
+    kw = {"store": False} if supports_store() else {}
+    env_once, plain_urllib3 = _transports()
+
+    def engine_with(cls: type, box: Any, n: int) -> None:
+        with transport(cls):
+            with_runner(box, n, **kw)
+
+    with Sandbox() as box:
+        box.start(["automatos"])
+        settings = box.settings("automatos")
+
+        def variants(n: int) -> dict[str, Any]:
+            return {
+                "runner today": lambda: with_runner(box, n, **kw),
+                "runner, requests env read once": lambda: engine_with(env_once, box, n),
+                "runner, urllib3 transport": lambda: engine_with(plain_urllib3, box, n),
+                "requests": lambda: with_requests(settings, n),
+                "urllib3": lambda: with_urllib3(settings, n),
+            }
+
+        rounds(variants(50), 1)
+        log(f"whatif: {reps} interleaved rounds of {CALLS} calls per variant")
+        times = rounds(variants(CALLS), reps)
+
+    def ratio(a: str, b: str) -> float:
+        return median([x / y for x, y in zip(times[a], times[b], strict=True)])
+
+    for name in ("runner today", "runner, requests env read once", "runner, urllib3 transport"):
+        out.add(f"{name}: per call", median(times[name]) / CALLS * 1e6, "us")
+        out.add(f"{name} / requests", ratio(name, "requests"), "x", target=("<=", 1.15))
+        out.add(f"{name} / urllib3", ratio(name, "urllib3"), "x", target=("<=", 1.5),
+                stretch=True)
+    out.details = {
+        "calls_per_repetition": CALLS, "repetitions": reps,
+        "seconds": {k: [round(t, 4) for t in v] for k, v in times.items()},
+        "per_call_us": {k: round(median(v) / CALLS * 1e6, 1) for k, v in times.items()},
+        "note": "prototypes patched into this process only; see the module docstring",
+    }
+    return out
