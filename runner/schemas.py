@@ -13,11 +13,13 @@ def generated() -> dict[str, dict]:
     from runner.connectors.spec import CONNECTOR_SCHEMA
     from runner.environment import ENV_SCHEMA
     from runner.playbook_schema import for_editors
+    from runner.scheduler import SCHEDULES_SCHEMA
 
     return {
         "playbook.schema.json": for_editors(registry.all_specs()),
         "connector.schema.json": CONNECTOR_SCHEMA,
         "environment.schema.json": ENV_SCHEMA,
+        "schedules.schema.json": SCHEDULES_SCHEMA,
     }
 
 

@@ -38,10 +38,11 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from runner.errors import InvalidInput
 
@@ -90,6 +91,16 @@ def default_url() -> str:
     return str(Path(base) / "runner" / "runs.db")
 
 
+def _masked(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL we can parse: show no part of it that could hold a password
+        return url.split("@")[-1]
+
+
 def to_url(location: str | None) -> str:
     location = location or os.environ.get("RUNNER_STORE") or default_url()
     if "://" in location:
@@ -116,12 +127,19 @@ class Store:
         try:
             self.engine: Engine = create_engine(self.url, future=True)
         except (SQLAlchemyError, ImportError) as e:
-            raise InvalidInput(f"cannot open the run store {self.url}: {e}",
+            raise InvalidInput(f"cannot open the run store {_masked(self.url)}: {e}",
                                hint="give --store a file path or a SQLAlchemy URL") from None
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
-        migrate(self.engine)
+        try:
+            migrate(self.engine)
+        except SQLAlchemyError as e:
+            self.engine.dispose()
+            raise InvalidInput(f"cannot open the run store {_masked(self.url)}: "
+                               f"{type(e.orig or e).__name__}: {str(e.orig or e).strip()[:200]}",
+                               hint="check that the database is up and the URL right, or give "
+                               "--store a file path") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -206,9 +224,31 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def migrate(engine: Engine) -> int:
-    """Create or upgrade the schema; return the version now in place."""
-    metadata.create_all(engine, tables=[meta_table])
+    """Create or upgrade the schema; return the version now in place.
+
+    Many processes may open one new store at the same moment (workers and schedulers starting
+    together): on PostgreSQL an advisory lock lets one migrate while the others wait; on SQLite
+    the loser of a race to create a table sees it exists and tries again.
+    """
+    for attempt in range(MIGRATE_ATTEMPTS):
+        try:
+            return _migrate_once(engine)
+        except (OperationalError, IntegrityError, ProgrammingError):
+            if attempt == MIGRATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+MIGRATE_ATTEMPTS = 5
+MIGRATE_LOCK = 7423911  # pg_advisory_xact_lock key: "runner store migration"
+
+
+def _migrate_once(engine: Engine) -> int:
     with engine.begin() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATE_LOCK})"))
+        metadata.create_all(c, tables=[meta_table])
         row = c.execute(select(meta_table.c.value).where(meta_table.c.key == "schema")).first()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:

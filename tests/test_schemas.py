@@ -60,3 +60,12 @@ def test_operations_are_listed_for_completion() -> None:
     for expected in ("automatos.create_distribution", "era.lookup_channel", "mor.devices_get",
                      "nddprint.add_card_code", "alvaria.execute"):
         assert expected in ops
+
+
+def test_the_example_schedule_file_validates_with_jsonschema_alone() -> None:
+    schema = json.loads((SCHEMA_DIR / "schedules.schema.json").read_text())
+    doc = yaml.safe_load((ROOT / "schedules.example.yaml").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    bad = copy.deepcopy(doc)
+    bad["schedules"][0]["overlap"] = "sometimes"
+    assert not jsonschema.Draft202012Validator(schema).is_valid(bad)
