@@ -26,6 +26,7 @@ from typing import Any
 from runner.errors import InvalidInput, RunnerError
 from runner.model import Playbook
 from runner.results import FAILED, PASSED, RunResult
+from runner.secrets import MASK
 
 OnResult = Callable[[int, Mapping[str, Any], "RunResult | None", "BatchFailure | None"], None]
 
@@ -180,6 +181,10 @@ def run_batch(
         raise InvalidInput(f"concurrency must be at least 1, got {concurrency}")
     table = [dict(r) for r in rows]
     playbook = load_playbook(path)  # fail once, before any run, on an invalid playbook
+    secret_inputs = {n for n, spec in playbook.inputs.items() if spec.secret}
+
+    def shown(inputs: dict[str, Any]) -> dict[str, Any]:  # a failure never shows a secret
+        return {k: MASK if k in secret_inputs else v for k, v in inputs.items()}
     environment = load_environment(env, search=Path(path))
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:
@@ -195,13 +200,14 @@ def run_batch(
             result = api.run(path, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
                              **run_kw)
         except RunnerError as e:  # invalid inputs for this row: the others still run
-            return None, BatchFailure(index, inputs, e.message, hint=e.hint)
+            return None, BatchFailure(index, shown(inputs), e.message, hint=e.hint)
         except Exception as e:  # an internal error in one run must not sink the batch
-            return None, BatchFailure(index, inputs, f"internal error: {type(e).__name__}: {e}")
+            return None, BatchFailure(index, shown(inputs),
+                                      f"internal error: {type(e).__name__}")
         if result.status == PASSED:
             return result, None
         return result, BatchFailure(
-            index, inputs, result.error or result.status, run_id=result.run_id,
+            index, shown(inputs), result.error or result.status, run_id=result.run_id,
             failed_step=result.failed_step, status=result.status, hint=result.hint)
 
     def record(index: int, result: RunResult | None, failure: BatchFailure | None) -> None:
@@ -253,6 +259,38 @@ def run_batch(
     return summary
 
 
+# -- showing ---------------------------------------------------------------------------------
+
+def format_failure(f: BatchFailure) -> str:
+    """One line for a row that did not pass."""
+    where = f"{f.run_id}  " if f.run_id else "not started  "
+    step = f"{f.failed_step}: " if f.failed_step else ""
+    return f"{f.status}  {where}{step}{f.error}"
+
+
+def format_summary(summary: BatchSummary, source: str | Path = "") -> str:
+    """The summary printed at the end of a batch: counts, time, and each failure."""
+    rate = summary.total / summary.wall_seconds if summary.wall_seconds else 0.0
+    lines = [
+        f"{summary.total} runs{f' from {source}' if source else ''}: {summary.passed} passed, "
+        f"{summary.failed} failed in {summary.wall_seconds:.1f} s ({rate:.1f} runs/s; one run "
+        f"p50 {summary.percentile_ms(0.5) / 1000:.1f} s, "
+        f"p95 {summary.percentile_ms(0.95) / 1000:.1f} s)"]
+    for f in summary.failures:
+        lines.append(f"  row {f.row + 1}: {format_failure(f)}")
+        if f.hint:
+            lines.append(f"    hint: {f.hint}")
+    if summary.failures:
+        lines.append("  runner show RUN_ID shows a run's steps; fix and run the failed rows again")
+    return "\n".join(lines)
+
+
+def write_summary(summary: BatchSummary, path: str | Path) -> None:
+    """The summary as JSON (``--report-json`` with ``--inputs-from``)."""
+    Path(path).write_text(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False,
+                                     default=str) + "\n", encoding="utf-8")
+
+
 def _accepts_store() -> bool:
     import inspect
 
@@ -261,4 +299,5 @@ def _accepts_store() -> bool:
     return "store" in inspect.signature(api.run).parameters
 
 
-__all__ = ["BatchFailure", "BatchSummary", "read_rows", "run_batch"]
+__all__ = ["BatchFailure", "BatchSummary", "format_failure", "format_summary", "read_rows",
+           "run_batch", "write_summary"]

@@ -1,5 +1,6 @@
 """The commands for schedules and workers, registered on ``runner.cli.main``:
-``scheduler``, ``schedule list``, ``worker`` and ``submit``. They parse and call
+``scheduler``, ``schedule list`` and ``worker`` (``runner run --broker`` hands one run
+to the workers). They parse and call
 :mod:`runner.scheduler` and :mod:`runner.distributed`; nothing else lives here.
 """
 
@@ -9,11 +10,10 @@ import datetime as dt
 import os
 import sys
 import time
-from pathlib import Path
 
 import click
 
-from runner.cli import _parse_inputs, env_option, guarded, inputs_option, main, store_option
+from runner.cli import guarded, main, store_option
 
 broker_option = click.option(
     "--broker", envvar="RUNNER_BROKER", metavar="URL",
@@ -179,37 +179,3 @@ def worker(broker: str | None, store: str | None, queue: str, concurrency: int, 
     sys.exit(start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
                           loglevel=loglevel, hostname=hostname,
                           visibility_timeout=visibility_timeout, stale_after=stale_after))
-
-
-@main.command()
-@click.argument("playbook", type=click.Path())
-@broker_option
-@store_option
-@env_option
-@inputs_option
-@queue_option
-@click.option("--wait", "-w", is_flag=True, help="wait until the run has ended; exit as run")
-@click.option("--timeout", default=None, type=float, metavar="SECONDS",
-              help="with --wait: give up waiting after this long (the run goes on)")
-@guarded
-def submit(playbook: str, broker: str | None, store: str | None, env: str,
-           inputs: tuple[str, ...], queue: str, wait: bool, timeout: float | None) -> None:
-    """Hand a run of PLAYBOOK to the workers (they must share --store)."""
-    from runner import distributed
-    from runner.errors import InvalidInput
-
-    if not broker:
-        raise InvalidInput("runner submit needs --broker", hint="e.g. --broker "
-                           "redis://127.0.0.1:6379/0, or set RUNNER_BROKER")
-    result = distributed.submit(Path(playbook), env, _parse_inputs(inputs), broker=broker,
-                                store=store, wait=wait, timeout=timeout, queue=queue)
-    if not wait:
-        click.echo(f"queued: run {result.run_id} (runner show {result.run_id} to follow it)")
-        return
-    if result.timed_out:
-        click.echo(f"run {result.run_id} still {result.status} after {timeout:g} s; "
-                   f"follow it with: runner show {result.run_id}")
-        sys.exit(1)
-    click.echo(f"run {result.run_id} {result.status}"
-               + (f": {result.error}" if result.error else ""))
-    sys.exit({"passed": 0, "interrupted": 130}.get(result.status, 1))

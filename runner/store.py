@@ -136,8 +136,9 @@ class Store:
             migrate(self.engine)
         except SQLAlchemyError as e:
             self.engine.dispose()
+            cause = getattr(e, "orig", None) or e
             raise InvalidInput(f"cannot open the run store {_masked(self.url)}: "
-                               f"{type(e.orig or e).__name__}: {str(e.orig or e).strip()[:200]}",
+                               f"{type(cause).__name__}: {str(cause).strip()[:200]}",
                                hint="check that the database is up and the URL right, or give "
                                "--store a file path") from None
 

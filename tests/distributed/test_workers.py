@@ -3,6 +3,7 @@ submit`, and `runner scheduler --broker`. Two workers serve the whole module."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -64,18 +65,18 @@ def test_200_runs_through_two_workers_all_finish_and_appear_in_history(
     assert owners == {str(w.pid) for w in workers}  # both took their share
 
 
-def test_runner_submit_waits_and_exits_as_run(broker: Broker, pg_module_url: str,
+def test_runner_run_with_a_broker_waits_and_exits_as_run(broker: Broker, pg_module_url: str,
                                               lab: tuple[AutomatosSimulator, Path],
                                               workers: list[Worker]) -> None:
     sim, env = lab
     common = ["--broker", broker.url, "--store", pg_module_url, "--queue", broker.queue,
               "--env", str(env)]
-    ok = cli("submit", str(TINY), *common, "--wait")
+    ok = cli("run", str(TINY), *common, "--wait")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert " passed" in ok.stdout
-    bad = cli("submit", str(TINY), *common, "-i", "hostname=NOPE", "--wait")
+    bad = cli("run", str(TINY), *common, "-i", "hostname=NOPE", "--wait")
     assert bad.returncode == 1 and "machine not found" in bad.stdout
-    later = cli("submit", str(TINY), *common)
+    later = cli("run", str(TINY), *common)
     assert later.returncode == 0 and later.stdout.startswith("queued: run ")
     run_id = later.stdout.split()[2]
     shown = cli("show", run_id, "--store", pg_module_url)
@@ -84,6 +85,25 @@ def test_runner_submit_waits_and_exits_as_run(broker: Broker, pg_module_url: str
     assert run_id in stored
     for value in sim.secret_values():  # the store never holds a secret
         assert value not in stored
+
+
+def test_runner_run_with_a_broker_and_rows_of_inputs(
+        tmp_path: Path, broker: Broker, pg_module_url: str,
+        lab: tuple[AutomatosSimulator, Path], workers: list[Worker]) -> None:
+    _, env = lab
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"hostname": "NTB2"}\n{"hostname": "NOPE"}\n{"hostname": "NTB2"}\n')
+    report = tmp_path / "runs.json"
+    done = cli("run", str(TINY), "--inputs-from", str(rows), "--broker", broker.url,
+               "--store", pg_module_url, "--queue", broker.queue, "--env", str(env), "--wait",
+               "--timeout", "60", "--report-json", str(report))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.count("queued: run ") == 3
+    ended = json.loads(report.read_text())
+    assert [r["status"] for r in ended] == ["passed", "failed", "passed"]
+    assert "machine not found" in ended[1]["error"]
+    recorded = {r["run_id"]: r["status"] for r in api.history(store=pg_module_url, limit=1000)}
+    assert [recorded[r["run_id"]] for r in ended] == ["passed", "failed", "passed"]
 
 
 def test_scheduler_with_a_broker_hands_runs_to_the_workers(
