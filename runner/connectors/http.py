@@ -1,31 +1,52 @@
 """The HTTP layer: one prepared request in, one :class:`Response` out.
 
-This is the single boundary where transport exceptions (requests, urllib3, gzip) become
+This is the single boundary where transport exceptions (urllib3, sockets, TLS, gzip) become
 ``TransportError`` with a plain message and a ``sent`` flag (whether the request may have
 reached the server, which decides whether a non-safe call may be retried). Connections are
-reused per connector through one ``requests.Session``; every request has a connect and a read
-timeout; answers larger than ``max_bytes`` are refused.
+reused per connector through one ``urllib3.PoolManager`` (a ``ProxyManager`` per proxy the
+environment names: ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``, ``NO_PROXY``, read once per
+connector); TLS is verified against certifi's bundle (or ``REQUESTS_CA_BUNDLE``, or the
+``verify_tls`` path); redirects are followed as requests follows them (301/302/303 turn a
+POST into a GET, 307/308 keep method and body, at most 30, Authorization dropped when the host
+changes); every request has a connect and a read timeout; answers larger than ``max_bytes`` are
+refused.
 """
 
 from __future__ import annotations
 
 import gzip
 import json as _json
+import os
+import threading
 import time
+import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
+from urllib.request import getproxies_environment
 
-import requests
-from requests import exceptions as rex
-from urllib3.exceptions import HTTPError as Urllib3Error
+import urllib3
 
+from runner import __version__
 from runner.connectors.response import Response
 from runner.errors import TransportError
+
+# in urllib.request on every platform, missing from typeshed's stubs
+proxy_bypass_environment: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
 
 NO_BODY: Any = object()
 MAX_BYTES = 128 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_REDIRECTS = 30
+REDIRECTS = frozenset((301, 302, 303, 307, 308))
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_HEADERS = {
+    "User-Agent": f"runner/{__version__}",
+    "Accept-Encoding": "gzip, deflate",
+    "Accept": "*/*",
+    "Connection": "keep-alive",
+}
 
 
 @dataclass
@@ -69,71 +90,171 @@ class PreparedCall:
 
 
 class Transport:
-    """Sends prepared calls over one keep-alive session."""
+    """Sends prepared calls over keep-alive connections (one urllib3 pool manager per
+    connector), through the proxy the environment names for the host, if any."""
 
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  max_bytes: int = MAX_BYTES, verify: bool | str = True) -> None:
-        self.session = requests.Session()
-        self.session.verify = verify
-        self.timeout = (connect_timeout, read_timeout)
+        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+        self.read_timeout = read_timeout
         self.max_bytes = max_bytes
+        self._tls, self._tls_error = _tls_settings(verify)
+        self._direct = urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls)
+        # the environment is read once per connector, not on every request
+        self._proxies = {k: v for k, v in getproxies_environment().items() if v}
+        self._route: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._via: dict[str, urllib3.PoolManager] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self.session.close()
+        self._direct.clear()
+        for m in self._via.values():
+            m.clear()
 
     def send(self, call: PreparedCall) -> Response:
-        headers = dict(call.headers)
-        data: bytes | dict[str, Any] | None = None
-        body = call.body_bytes()
+        if self._tls_error:
+            raise TransportError(self._tls_error, sent=False,
+                                 hint="check the connector's verify_tls setting")
+        headers = _headers(call.headers)
+        body: bytes | None = call.body_bytes()
         if body is not None:
-            data = body
-            headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            _default(headers, "Content-Type", "application/json; charset=utf-8")
         elif call.form is not None:
-            data = {k: v for k, v in call.form.items() if v is not None}
-        params = {k: _query_value(v) for k, v in call.query.items() if v is not None}
+            body = _encode_pairs(call.form).encode("ascii")
+            _default(headers, "Content-Type", "application/x-www-form-urlencoded")
+        url = call.url
+        if call.query:
+            params = _encode_pairs({k: _query_value(v) for k, v in call.query.items()})
+            if params:
+                head, _, frag = url.partition("#")
+                url = head + ("&" if "?" in head else "?") + params + (f"#{frag}" if frag else "")
         start = time.perf_counter()
+        r, url = self._exchange(call, call.method, url, body, headers)
         try:
-            r = self.session.request(
-                call.method, call.url, params=params or None, data=data, headers=headers,
-                timeout=self.timeout, stream=True, allow_redirects=True,
-            )
-            try:
-                content = self._read(r)
-            finally:
-                r.close()
-        except rex.ConnectTimeout:
-            raise TransportError(f"timed out connecting to {_host(call.url)}", sent=False,
-                                 hint="check the base URL and that the service is up") from None
-        except rex.ReadTimeout:
-            raise TransportError(
-                f"no answer from {_host(call.url)} within {self.timeout[1]:g} s", sent=True,
-                hint="the request may have been processed; raise timeouts.read if it is slow",
-            ) from None
-        except rex.SSLError as e:
-            raise TransportError(f"TLS error talking to {_host(call.url)}: {_reason(e)}",
-                                 sent=False) from None
-        except rex.ConnectionError as e:
-            sent = not _is_connect_failure(e)
-            what = "the connection was dropped" if sent else "cannot connect"
-            raise TransportError(f"{what} ({_host(call.url)}): {_reason(e)}", sent=sent) from None
-        except (rex.ChunkedEncodingError, rex.ContentDecodingError, Urllib3Error) as e:
+            content = self._read(r)
+        except urllib3.exceptions.HTTPError as e:
+            r.close()
             raise TransportError(f"the answer from {_host(call.url)} was broken: {_reason(e)}",
                                  sent=True) from None
-        except rex.InvalidURL as e:
-            raise TransportError(f"invalid URL {call.url!r}: {e}", sent=False) from None
+        except BaseException:
+            r.close()
+            raise
+        r.release_conn()
         elapsed = (time.perf_counter() - start) * 1000
         hdrs = {k.lower(): v for k, v in r.headers.items()}
         if content[:2] == GZIP_MAGIC and call.decode in ("xml", "auto", "text"):
             content = _gunzip(content, self.max_bytes, call.url)
-        return Response(r.status_code, hdrs, content, url=r.url, method=call.method,
+        return Response(r.status, hdrs, content, url=url, method=call.method,
                         elapsed_ms=elapsed, decode=call.decode)
 
-    def _read(self, r: requests.Response) -> bytes:
+    # -- one exchange, redirects followed as requests follows them ---------------------------
+    def _exchange(self, call: PreparedCall, method: str, url: str, body: bytes | None,
+                  headers: dict[str, str]) -> tuple[Any, str]:
+        for hop in range(MAX_REDIRECTS + 1):
+            r = self._urlopen(call, method, url, body, headers)
+            location = r.headers.get("Location") if r.status in REDIRECTS else None
+            if not location:
+                return r, url
+            r.drain_conn()
+            r.release_conn()
+            if hop == MAX_REDIRECTS:
+                raise TransportError(f"too many redirects from {_host(call.url)} "
+                                     f"(more than {MAX_REDIRECTS})", sent=True,
+                                     hint="the service redirects in a loop; check the base URL")
+            new_url = urljoin(url, location)
+            if _should_strip_auth(url, new_url):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if (r.status in (302, 303) and method != "HEAD") \
+                    or (r.status == 301 and method == "POST"):
+                method = "GET"
+            if r.status not in (307, 308):  # the body goes, and what described it
+                body = None
+                headers = {k: v for k, v in headers.items()
+                           if k.lower() not in ("content-type", "content-length",
+                                                "transfer-encoding")}
+            url = new_url
+        raise AssertionError("unreachable")
+
+    def _urlopen(self, call: PreparedCall, method: str, url: str, body: bytes | None,
+                 headers: dict[str, str]) -> Any:
+        try:
+            return self._manager(url).urlopen(
+                method, url, body=body, headers=headers, timeout=self.timeout,
+                preload_content=False, redirect=False, retries=False)
+        except urllib3.exceptions.HTTPError as e:
+            raise self._error(call, e) from None
+
+    def _error(self, call: PreparedCall, e: Exception) -> TransportError:
+        host = _host(call.url)
+        x = urllib3.exceptions
+        cause: Exception = e
+        if isinstance(e, x.ProxyError) and isinstance(e.original_error, Exception):
+            cause = e.original_error
+        if isinstance(cause, x.NewConnectionError):
+            return TransportError(f"cannot connect ({host}): {_reason(cause)}", sent=False)
+        if isinstance(cause, x.ConnectTimeoutError):
+            return TransportError(f"timed out connecting to {host}", sent=False,
+                                  hint="check the base URL and that the service is up")
+        if isinstance(cause, x.ReadTimeoutError):
+            return TransportError(
+                f"no answer from {host} within {self.read_timeout:g} s", sent=True,
+                hint="the request may have been processed; raise timeouts.read if it is slow")
+        if isinstance(cause, x.SSLError):
+            return TransportError(f"TLS error talking to {host}: {_reason(cause)}", sent=False)
+        if isinstance(e, x.ProxyError):
+            return TransportError(f"cannot connect ({host}): {_reason(cause)}", sent=False)
+        if isinstance(e, x.ProxySchemeUnknown):
+            return TransportError(f"the proxy for {host} is not usable: {e}", sent=False,
+                                  hint="check HTTP_PROXY / HTTPS_PROXY in the environment")
+        if isinstance(e, x.LocationValueError):
+            return TransportError(f"invalid URL {call.url!r}: {e}", sent=False)
+        if isinstance(e, x.ProtocolError):
+            return TransportError(f"the connection was dropped ({host}): {_reason(e)}",
+                                  sent=True)
+        return TransportError(f"the answer from {host} was broken: {_reason(e)}", sent=True)
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        if not self._proxies:
+            return self._direct
+        scheme, _, rest = url.partition("://")
+        netloc = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+        key = (scheme.lower(), netloc.lower())
+        manager = self._route.get(key)
+        if manager is None:
+            manager = self._route[key] = self._proxied(key[0], netloc)
+        return manager
+
+    def _proxied(self, scheme: str, netloc: str) -> urllib3.PoolManager:
+        proxy = self._proxies.get(scheme) or self._proxies.get("all")
+        if not proxy or _bypass(netloc, self._proxies):
+            return self._direct
+        with self._lock:
+            manager = self._via.get(proxy)
+            if manager is None:
+                if "://" not in proxy:
+                    proxy = "http://" + proxy
+                parsed = urllib3.util.parse_url(proxy)
+                proxy_headers = None
+                if parsed.auth:
+                    user, _, password = parsed.auth.partition(":")
+                    proxy_headers = urllib3.util.make_headers(
+                        proxy_basic_auth=f"{unquote(user)}:{unquote(password)}")
+                    proxy = parsed._replace(auth=None).url
+                try:
+                    manager = urllib3.ProxyManager(proxy, proxy_headers=proxy_headers,
+                                                   num_pools=10, maxsize=10, **self._tls)
+                except urllib3.exceptions.HTTPError as e:
+                    raise TransportError(f"the proxy {proxy!r} is not usable: {e}", sent=False,
+                                         hint="check HTTP_PROXY / HTTPS_PROXY") from None
+                self._via[proxy] = manager
+            return manager
+
+    def _read(self, r: Any) -> bytes:
         declared = r.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise TransportError(f"the answer is {int(declared):,} bytes, over the limit of "
                                  f"{self.max_bytes:,}", sent=True)
-        content = r.raw.read(self.max_bytes + 1, decode_content=True)
+        content = r.read(self.max_bytes + 1, decode_content=True)
         if len(content) > self.max_bytes:
             raise TransportError(f"the answer is over the limit of {self.max_bytes:,} bytes",
                                  sent=True)
@@ -142,6 +263,80 @@ class Transport:
             raise TransportError(f"the answer was cut short ({len(content):,} of "
                                  f"{int(declared):,} bytes)", sent=True)
         return bytes(content)
+
+
+def _tls_settings(verify: bool | str) -> tuple[dict[str, Any], str | None]:
+    """urllib3 TLS arguments for ``verify`` (as requests read it), and an error, if any."""
+    if verify is False or (isinstance(verify, str) and verify.lower() in ("false", "no")):
+        return {"cert_reqs": "CERT_NONE"}, None
+    if verify is True or (isinstance(verify, str) and verify.lower() in ("true", "yes", "")):
+        # as requests: a bundle named by the environment, else certifi's
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") \
+            or _certifi_bundle()
+    path = str(verify)
+    if os.path.isdir(path):
+        return {"cert_reqs": "CERT_REQUIRED", "ca_cert_dir": path}, None
+    if not os.path.exists(path):
+        return {"cert_reqs": "CERT_REQUIRED"}, f"the CA bundle {path!r} does not exist"
+    return {"cert_reqs": "CERT_REQUIRED", "ca_certs": path}, None
+
+
+def _certifi_bundle() -> str:
+    try:
+        import certifi
+
+        return str(certifi.where())
+    except ImportError:  # pragma: no cover - certifi comes with requests
+        return ""
+
+
+def _headers(given: dict[str, str]) -> dict[str, str]:
+    lower = {k.lower() for k in given}
+    out = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in lower}
+    out.update(given)
+    return out
+
+
+def _default(headers: dict[str, str], name: str, value: str) -> None:
+    low = name.lower()
+    if not any(k.lower() == low for k in headers):
+        headers[name] = value
+
+
+def _encode_pairs(data: Any) -> str:
+    """``key=value&...`` as requests encodes params and form data: None dropped, a list or
+    tuple repeats the key."""
+    pairs: list[tuple[Any, Any]] = []
+    for k, vs in data.items():
+        if isinstance(vs, (str, bytes)) or not hasattr(vs, "__iter__"):
+            vs = [vs]
+        for v in vs:
+            if v is not None:
+                pairs.append((k.encode("utf-8") if isinstance(k, str) else k,
+                              v.encode("utf-8") if isinstance(v, str) else v))
+    return urlencode(pairs, doseq=True)
+
+
+def _bypass(netloc: str, proxies: dict[str, str]) -> bool:
+    if "no" not in proxies:
+        return False
+    host = netloc.rsplit(":", 1)[0] if not netloc.endswith("]") else netloc
+    return bool(proxy_bypass_environment(host.strip("[]"), proxies)
+                or proxy_bypass_environment(netloc, proxies))
+
+
+def _should_strip_auth(old: str, new: str) -> bool:
+    """requests' rule: keep Authorization on the same host (http -> https allowed)."""
+    o, n = urlsplit(old), urlsplit(new)
+    if o.hostname != n.hostname:
+        return True
+    if o.scheme == "http" and o.port in (80, None) and n.scheme == "https" \
+            and n.port in (443, None):
+        return False
+    defaults = (DEFAULT_PORTS.get(o.scheme), None)
+    if o.scheme == n.scheme and o.port in defaults and n.port in defaults:
+        return False
+    return o.port != n.port or o.scheme != n.scheme
 
 
 def _gunzip(content: bytes, limit: int, url: str) -> bytes:
@@ -172,13 +367,13 @@ def _host(url: str) -> str:
 
 def _reason(e: BaseException) -> str:
     inner: BaseException = e
-    while inner.args and isinstance(inner.args[0], BaseException):
-        inner = inner.args[0]
-    text = str(getattr(inner, "reason", None) or inner)
+    for _ in range(5):  # the innermost cause: urllib3 wraps socket, TLS and zlib errors
+        nested = [a for a in inner.args if isinstance(a, BaseException)]
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, BaseException):
+            nested.append(reason)
+        if not nested:
+            break
+        inner = nested[-1]
+    text = str(inner)
     return text.split(": ")[-1][:200] if text else type(inner).__name__
-
-
-def _is_connect_failure(e: rex.ConnectionError) -> bool:
-    text = repr(e)
-    return any(s in text for s in ("NewConnectionError", "Connection refused",
-                                   "Failed to establish", "NameResolutionError"))
