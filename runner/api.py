@@ -87,8 +87,15 @@ def run(
 
 def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] | None = None,
            force: bool = False, **kw: Any) -> RunResult:
-    """Continue an interrupted, crashed or failed run: finished steps are not run again."""
+    """Continue an interrupted, crashed or failed run: finished steps are not run again.
+
+    The run is claimed first, as a worker claims it (:mod:`runner.ownership`): a run that looks
+    alive is refused unless ``force``; two resumes at once, or a resume and a worker taking the
+    run over, cannot both run it. Every write of this attempt is fenced by its ownership and a
+    heartbeat keeps the run looking alive while it waits in a poll.
+    """
     from runner.errors import InvalidInput
+    from runner.ownership import FencedStore, Heartbeat, claim_run, new_owner
 
     db = Store(store)
     try:
@@ -98,16 +105,29 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
                                hint="runner history lists the runs; --store picks the store")
         if row["status"] == "passed":
             raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
-        age = time.time() - (row["heartbeat"] or 0)
-        if row["status"] == "running" and age < STALE_SECONDS and not force:
+        claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else STALE_SECONDS,
+                          again=("failed", "interrupted"))
+        if claim.outcome == "busy":
+            age = time.time() - (row["heartbeat"] or 0)
             raise InvalidInput(f"run {run_id} looks alive (its last sign of life was "
                                f"{age:.0f} s ago)", hint="wait, or pass --force if its "
                                "process is gone")
+        if claim.outcome != "claimed":
+            why = {"lost": "another process took it up at the same moment",
+                   "done": f"it is {row['status']}", "waiting": "it waits for its schedule",
+                   "missing": "it is no longer in the store"}.get(claim.outcome, claim.outcome)
+            raise InvalidInput(f"run {run_id} cannot be resumed: {why}",
+                               hint=f"runner show {run_id} says where it stands")
         given = {k: v for k, v in (row["inputs"] or {}).items() if v != MASK}
         given.update(inputs or {})
-        state = ResumeState.load(db, run_id)
-        return run(row["file"], env=row["environment"], inputs=given, store=db, run_id=run_id,
-                   resume=state, **kw)
+        fenced = FencedStore(db, run_id, claim.owner)
+        beat = Heartbeat(fenced, STALE_SECONDS / 6)
+        beat.start()
+        try:
+            return run(row["file"], env=row["environment"], inputs=given, store=fenced,
+                       run_id=run_id, resume=claim.resume, **kw)
+        finally:
+            beat.done.set()
     finally:
         db.close()
 

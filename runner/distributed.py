@@ -27,10 +27,8 @@ Celery is imported only by the functions that need it, so the local scheduler ru
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import secrets as _secrets
 import socket
 import threading
 import time
@@ -41,18 +39,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import InvalidInput, RunnerError
-from runner.journal import ResumeState
-from runner.store import Store, journal, runs
+from runner.ownership import (  # re-exported: the workers' side of ownership
+    FINAL,
+    STALE_AFTER,
+    FencedStore,
+    Heartbeat,
+    LostOwnership,
+    claim_run,
+    new_owner,
+)
+from runner.store import Store, runs
 
 TASK_NAME = "runner.execute"
 DEFAULT_QUEUE = "runner"
-STALE_AFTER = 30.0  # a running run whose heartbeat is older than this is taken to be dead
 VISIBILITY_TIMEOUT = 3600.0  # Redis gives a vanished worker's messages back after this
-FINAL = ("passed", "failed", "interrupted", "skipped")
 
 log = logging.getLogger("runner.distributed")
 
@@ -77,115 +81,6 @@ class RunJob:
         return asdict(self)
 
 
-class LostOwnership(RunnerError):
-    """This attempt's run was taken over by another worker (this one looked dead)."""
-
-
-# -- claiming and fencing ----------------------------------------------------------------------
-@dataclass
-class Claim:
-    outcome: str  # claimed | done | busy | lost | missing | waiting
-    resume: ResumeState | None = None
-    owner: str = ""
-
-
-def new_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_secrets.token_hex(3)}"
-
-
-def claim_run(store: Store, run_id: str, owner: str, *,
-              stale_after: float = STALE_AFTER) -> Claim:
-    """Take ``run_id`` for ``owner`` if it is queued, or running but dead; say why not else."""
-    row = store.get_run(run_id)
-    if row is None:
-        return Claim("missing")
-    status, now = row["status"], time.time()
-    if status in FINAL:
-        return Claim("done")
-    if status == "pending":
-        return Claim("waiting")  # its schedule's earlier run is still going
-    q = update(runs).where(runs.c.run_id == run_id)
-    if status == "running":
-        beat = row["heartbeat"]
-        if beat is not None and now - beat < stale_after:
-            return Claim("busy")
-        q = q.where(runs.c.status == "running",
-                    runs.c.heartbeat.is_(None) if beat is None else runs.c.heartbeat == beat)
-    else:
-        q = q.where(runs.c.status == status)
-    with store.engine.begin() as c:
-        got = c.execute(q.values(status="running", owner=owner, heartbeat=now)).rowcount
-    if got != 1:
-        return Claim("lost")
-    state = ResumeState() if status != "running" else ResumeState.load(store, run_id)
-    return Claim("claimed", state, owner)
-
-
-class FencedStore(Store):
-    """The store as one attempt of one run sees it: its writes to the run succeed only while
-    the attempt still owns it; otherwise they raise :class:`LostOwnership`."""
-
-    def __init__(self, base: Store, run_id: str, owner: str) -> None:  # shares base's engine
-        self.url = base.url
-        self.engine = base.engine
-        self._lock = threading.Lock()
-        self.run_id = run_id
-        self.owner = owner
-
-    def close(self) -> None:  # the engine belongs to the base store
-        pass
-
-    def _touch(self, c: Any, now: float) -> None:
-        got = c.execute(update(runs).where(runs.c.run_id == self.run_id,
-                                           runs.c.owner == self.owner)
-                        .values(heartbeat=now)).rowcount
-        if got != 1:
-            raise LostOwnership(f"run {self.run_id} was taken over by another worker",
-                                hint="this worker looked dead to it; it resumes the run")
-
-    def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
-              data: dict[str, Any] | None = None) -> None:
-        now = time.time()
-        with self._lock, self.engine.begin() as c:
-            self._touch(c, now)
-            c.execute(insert(journal).values(
-                run_id=run_id, step_key=step_key, event=event_name, status=status,
-                data=json.dumps(data or {}, ensure_ascii=False, default=str), at=now))
-
-    def update_run(self, run_id: str, **values: Any) -> None:
-        for key in ("inputs", "outputs", "report"):
-            if key in values and not isinstance(values[key], str):
-                values[key] = json.dumps(values[key], ensure_ascii=False, default=str)
-        with self.engine.begin() as c:
-            got = c.execute(update(runs).where(runs.c.run_id == run_id,
-                                               runs.c.owner == self.owner)
-                            .values(**values)).rowcount
-        if got != 1:
-            raise LostOwnership(f"run {run_id} was taken over by another worker")
-
-    def heartbeat(self, run_id: str) -> None:
-        with self.engine.begin() as c:
-            self._touch(c, time.time())
-
-
-class _Heartbeat(threading.Thread):
-    """Keeps a run's heartbeat fresh while it runs (a poll may wait minutes between calls)."""
-
-    def __init__(self, store: FencedStore, every: float) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{store.run_id}")
-        self.store, self.every = store, every
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(self.every):
-            try:
-                self.store.heartbeat(self.store.run_id)
-            except LostOwnership:
-                return
-            except Exception as e:  # the database blinked: the next beat may get through
-                log.warning("heartbeat of run %s failed: %s", self.store.run_id, e)
-
-
 # -- executing ---------------------------------------------------------------------------------
 def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
                 heartbeat_every: float | None = None) -> str:
@@ -206,7 +101,7 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
     if claim.outcome != "claimed":
         return claim.outcome
     fenced = FencedStore(store, job.run_id, claim.owner)
-    beat = _Heartbeat(fenced, heartbeat_every or max(0.2, stale_after / 6))
+    beat = Heartbeat(fenced, heartbeat_every or max(0.2, stale_after / 6))
     beat.start()
     resumed = bool(claim.resume and (claim.resume.finished or claim.resume.unsafe_outcome))
     log.info("run %s %s: %s", job.run_id, "resumed" if resumed else "started", job.file)

@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from runner.distributed import (
-    FencedStore,
-    LostOwnership,
-    RunJob,
-    claim_run,
-    execute_job,
-    safe_url,
-)
+from runner.distributed import RunJob, execute_job, safe_url
+from runner.ownership import FencedStore, LostOwnership, claim_run
 from runner.store import Store, runs
 
 TINY = Path(__file__).resolve().parent / "get_machine.yaml"

@@ -135,3 +135,45 @@ def test_history_lists_and_filters(tmp_path: Path, sim: AutomatosSimulator) -> N
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("runs.db*"))  # with the WAL
     for value in sim.secret_values():
         assert value.encode() not in stored
+
+
+def test_two_resumes_of_one_run_at_once_one_runs_it(tmp_path: Path, sim: AutomatosSimulator,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`runner resume` claims the run as a worker would: a second resume (or a worker taking
+    it over) while the first is going finds it taken, and the create is sent once."""
+    import threading
+
+    from runner import api
+    from runner.errors import InvalidInput
+
+    store = tmp_path / "runs.db"
+    env = env_file(tmp_path, sim)
+    monkeypatch.setenv("AUTOMATOS_KEY", sim.automatos_key)
+    first = cli("run", str(DISTRIBUTE), "--env", str(env), "-i", "hostname=NTB2",
+                "-i", "package=", "--store", str(store))
+    assert first.returncode == 1
+    run_id = run_id_of(store)
+    outcomes: list[str] = []
+    gate = threading.Barrier(2)
+
+    def resume() -> None:
+        gate.wait()
+        try:
+            result = api.resume(run_id, store=str(store), inputs={"package": "7zip.exe"},
+                                quiet=True)
+            outcomes.append(result.status)
+        except InvalidInput as e:
+            outcomes.append(e.message)
+
+    threads = [threading.Thread(target=resume) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes, key=len)[0] == "passed", outcomes
+    other = sorted(outcomes, key=len)[1]
+    assert "looks alive" in other or "another process took it up" in other, outcomes
+    assert len(sim.distributions) == 1
+    row = Store(str(store)).get_run(run_id)
+    assert row is not None and row["status"] == "passed"
+    assert str(row["owner"]).count(":") == 2  # host:pid:token of the resume that ran it

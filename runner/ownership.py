@@ -1,0 +1,146 @@
+"""Who runs a recorded run: claiming it, fencing every write of the attempt, a heartbeat.
+
+Whoever executes a run first *claims* it with a compare-and-set on its row: ``queued`` (or,
+for ``runner resume``, ``failed``/``interrupted``) becomes ``running`` with the claimant as
+``owner``; a ``running`` row is taken over only when its heartbeat is older than ``stale_after``
+(its process died), and then the run is resumed from its journal. Every later write of the
+attempt goes through :class:`FencedStore` and succeeds only while the attempt still owns the
+run: an attempt taken for dead that comes back fails its next journal write, which comes before
+any request that is not safe to repeat, so two attempts never both send it. Used by the workers
+and the local scheduler (:mod:`runner.distributed`) and by ``runner resume``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets as _secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from runner.errors import RunnerError
+from runner.journal import ResumeState
+from runner.store import Store, journal, runs
+
+STALE_AFTER = 30.0  # a running run whose heartbeat is older than this is taken to be dead
+FINAL = ("passed", "failed", "interrupted", "skipped")
+
+log = logging.getLogger("runner.ownership")
+
+
+class LostOwnership(RunnerError):
+    """This attempt's run was taken over by another worker (this one looked dead)."""
+
+
+@dataclass
+class Claim:
+    outcome: str  # claimed | done | busy | lost | missing | waiting
+    resume: ResumeState | None = None
+    owner: str = ""
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_secrets.token_hex(3)}"
+
+
+def claim_run(store: Store, run_id: str, owner: str, *,
+              stale_after: float = STALE_AFTER, again: tuple[str, ...] = ()) -> Claim:
+    """Take ``run_id`` for ``owner`` if it is queued, or running but dead; say why not else.
+
+    ``again``: final statuses that may be claimed too (``runner resume`` takes a failed or
+    interrupted run up again); a claimed run of these resumes from its journal.
+    """
+    row = store.get_run(run_id)
+    if row is None:
+        return Claim("missing")
+    status, now = row["status"], time.time()
+    if status in FINAL and status not in again:
+        return Claim("done")
+    if status == "pending":
+        return Claim("waiting")  # its schedule's earlier run is still going
+    q = update(runs).where(runs.c.run_id == run_id)
+    if status == "running":
+        beat = row["heartbeat"]
+        if beat is not None and now - beat < stale_after:
+            return Claim("busy")
+        q = q.where(runs.c.status == "running",
+                    runs.c.heartbeat.is_(None) if beat is None else runs.c.heartbeat == beat)
+    else:
+        q = q.where(runs.c.status == status)
+    with store.engine.begin() as c:
+        got = c.execute(q.values(status="running", owner=owner, heartbeat=now)).rowcount
+    if got != 1:
+        return Claim("lost")
+    state = ResumeState() if status == "queued" else ResumeState.load(store, run_id)
+    return Claim("claimed", state, owner)
+
+
+class FencedStore(Store):
+    """The store as one attempt of one run sees it: its writes to the run succeed only while
+    the attempt still owns it; otherwise they raise :class:`LostOwnership`."""
+
+    def __init__(self, base: Store, run_id: str, owner: str) -> None:  # shares base's engine
+        self.url = base.url
+        self.engine = base.engine
+        self._lock = threading.Lock()
+        self.run_id = run_id
+        self.owner = owner
+
+    def close(self) -> None:  # the engine belongs to the base store
+        pass
+
+    def _touch(self, c: Any, now: float) -> None:
+        got = c.execute(update(runs).where(runs.c.run_id == self.run_id,
+                                           runs.c.owner == self.owner)
+                        .values(heartbeat=now)).rowcount
+        if got != 1:
+            raise LostOwnership(f"run {self.run_id} was taken over by another worker",
+                                hint="this worker looked dead to it; it resumes the run")
+
+    def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
+              data: dict[str, Any] | None = None) -> None:
+        now = time.time()
+        with self._lock, self.engine.begin() as c:
+            self._touch(c, now)
+            c.execute(insert(journal).values(
+                run_id=run_id, step_key=step_key, event=event_name, status=status,
+                data=json.dumps(data or {}, ensure_ascii=False, default=str), at=now))
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        for key in ("inputs", "outputs", "report"):
+            if key in values and not isinstance(values[key], str):
+                values[key] = json.dumps(values[key], ensure_ascii=False, default=str)
+        with self.engine.begin() as c:
+            got = c.execute(update(runs).where(runs.c.run_id == run_id,
+                                               runs.c.owner == self.owner)
+                            .values(**values)).rowcount
+        if got != 1:
+            raise LostOwnership(f"run {run_id} was taken over by another worker")
+
+    def heartbeat(self, run_id: str) -> None:
+        with self.engine.begin() as c:
+            self._touch(c, time.time())
+
+
+class Heartbeat(threading.Thread):
+    """Keeps a run's heartbeat fresh while it runs (a poll may wait minutes between calls)."""
+
+    def __init__(self, store: FencedStore, every: float) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{store.run_id}")
+        self.store, self.every = store, every
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            try:
+                self.store.heartbeat(self.store.run_id)
+            except LostOwnership:
+                return
+            except Exception as e:  # the database blinked: the next beat may get through
+                log.warning("heartbeat of run %s failed: %s", self.store.run_id, e)
