@@ -5,6 +5,7 @@ editor and pre-commit files say what the docs say."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -237,9 +238,21 @@ def test_pre_commit_hook_entry_on_this_repository() -> None:
 
 
 def test_pre_commit_validates_the_manifest() -> None:
-    pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install "
-                        "pre-commit); its own manifest check was not run")
-    pre_commit = RUNNER.with_name("pre-commit")
+    pre_commit = RUNNER.with_name("pre-commit")  # a dev dependency: make test installs it
     proc = subprocess.run([str(pre_commit), "validate-manifest", ".pre-commit-hooks.yaml"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_pre_commit_try_repo_runs_the_hook_on_this_repository(tmp_path: Path) -> None:
+    """What another repository of playbooks gets: pre-commit installs runner from this repo
+    into its own environment and runs the hook over the playbooks (the work tree as it is)."""
+    if not (ROOT / ".git").exists():
+        pytest.fail("try-repo needs this checkout to be a git repository")
+    pre_commit = RUNNER.with_name("pre-commit")
+    proc = subprocess.run(
+        [str(pre_commit), "try-repo", ".", "runner-validate", "--all-files"], cwd=ROOT,
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit")})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert re.search(r"runner validate\.+Passed", proc.stdout), proc.stdout[-3000:]
