@@ -8,6 +8,7 @@ event so Ctrl-C interrupts a poll's wait at once. Steps get the runtime, the ste
 
 from __future__ import annotations
 
+import json
 import secrets as _secrets
 import threading
 import time
@@ -211,8 +212,11 @@ class Runtime:
         finally:
             result.duration_ms = (time.perf_counter() - started) * 1000
         if self.journal is not None:
+            if iteration is not None and self.resume is not None and self.resume.blocked(key):
+                self.journal.unsafe_keys.add(key)  # an earlier attempt sent it: keep its entry
             self.journal.finished(key, result.status, self._defined(step, scope),
-                                  scope["steps"].get(step.id) or {})
+                                  scope["steps"].get(step.id) or {},
+                                  iteration=iteration is not None and step.include is None)
         self.emit("step_finished", result, iteration)
         return result
 
@@ -331,6 +335,17 @@ class _SandboxSecrets(dict[str, str]):
         return value
 
 
+def _redacted_json(redactor: Redactor, data: Any) -> str:
+    """``data`` as JSON with every secret masked. JSON escapes character by character, so a
+    string holding a secret holds its escaped form once dumped (a form the redactor knows):
+    one search of the whole text tells that nothing needs masking, which is the usual case and
+    much cheaper than walking a report of thousands of exchanges."""
+    text = json.dumps(data, default=str)
+    if redactor.redact(text) == text:
+        return text
+    return json.dumps(redactor.redact_data(data), ensure_ascii=False, default=str)
+
+
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
             run_id: str | None = None, sandbox: Sandbox | None = None,
@@ -409,6 +424,6 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             store.update_run(run.run_id, status=run.status, finished=time.time(),
                              duration_ms=run.duration_ms, error=run.error, hint=run.hint,
                              failed_step=run.failed_step, outputs=run.outputs,
-                             report=redactor.redact_data(run.to_dict()))
+                             report=_redacted_json(redactor, run.to_dict()))
     rt.emit("run_finished", run)
     return run

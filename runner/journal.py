@@ -8,6 +8,11 @@ Written for each step, before the next one starts:
     answered   it came back (``status``: ok, or vendor-error when the vendor refused it)
     finished   the step's status and the values it defined (extracted names, include outputs)
 
+A loop iteration that sent nothing unsafe writes no ``finished`` entry of its own: the loop's
+entry (written when the whole loop is done) restores it, and an interrupted loop re-runs its
+safe iterations, which is safe by definition. An iteration that sent an unsafe request keeps its
+own ``finished`` entry, so a resume never sends it again.
+
 On resume, a finished step is not run again: its values are restored. A step that sent a
 request that is not safe to repeat, and whose outcome is unknown (sent, never answered) or was
 a success the step did not finish with, is not sent again blindly: the run stops and says so,
@@ -16,6 +21,7 @@ unless the step has a ``resume-check`` that tells whether the first request took
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +31,19 @@ from runner.store import Store
 DONE = ("passed", "skipped")
 
 
+HEARTBEAT_EVERY = 5.0  # seconds between explicit heartbeats (a run is stale after 30 s)
+
+
 class Journal:
     def __init__(self, store: Store, run_id: str, redactor: Redactor) -> None:
         self.store = store
         self.run_id = run_id
         self.redactor = redactor
+        self.unsafe_keys: set[str] = set()  # step keys that sent a request not safe to repeat
+        self._last_beat = 0.0
 
     def sent(self, key: str, request: dict[str, Any]) -> None:
+        self.unsafe_keys.add(key)
         self.store.write(self.run_id, key, "sent",
                          data=self.redactor.redact_data({"method": request.get("method"),
                                                          "url": request.get("url")}))
@@ -42,13 +54,19 @@ class Journal:
                          {"error": self.redactor.redact(vendor_error or "")})
 
     def finished(self, key: str, status: str, defined: dict[str, Any],
-                 steps_entry: dict[str, Any]) -> None:
+                 steps_entry: dict[str, Any], *, iteration: bool = False) -> None:
+        if iteration and key not in self.unsafe_keys:
+            return  # the loop's own entry covers it; a resume re-runs what was safe
         entry = {k: v for k, v in steps_entry.items() if k != "response"}
         self.store.write(self.run_id, key, "finished", status,
                          self.redactor.redact_data({"defined": defined, "steps": entry}))
 
     def heartbeat(self) -> None:
-        self.store.heartbeat(self.run_id)
+        """The run is alive (a poll between calls): written at most every few seconds."""
+        now = time.monotonic()
+        if now - self._last_beat >= HEARTBEAT_EVERY:
+            self._last_beat = now
+            self.store.heartbeat(self.run_id)
 
 
 @dataclass

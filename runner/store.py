@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -47,6 +48,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, S
 from runner.errors import InvalidInput
 
 SCHEMA_VERSION = 2
+HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at most this often
 metadata = MetaData()
 
 meta_table = Table(
@@ -132,6 +134,8 @@ class Store:
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
+        self._beats: dict[str, float] = {}  # run_id -> when a write last refreshed its heartbeat
+        self._sql: tuple[str, tuple[str, ...] | None, str, tuple[str, ...] | None] | None = None
         try:
             migrate(self.engine)
         except SQLAlchemyError as e:
@@ -192,16 +196,36 @@ class Store:
     def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
               data: dict[str, Any] | None = None) -> None:
         now = time.time()
+        sql = self._sql or self._build_sql()
+        row = {"run_id": run_id, "step_key": step_key, "event": event_name, "status": status,
+               "data": _dump(data or {}), "at": now}
         with self._lock, self.engine.begin() as c:
-            c.execute(insert(journal).values(run_id=run_id, step_key=step_key, event=event_name,
-                                             status=status, data=_dump(data or {}), at=now))
-            c.execute(update(runs).where(runs.c.run_id == run_id).values(heartbeat=now))
+            c.exec_driver_sql(sql[0], _params(row, sql[1]))
+            # the heartbeat says "alive": refreshed every few seconds, not with every row
+            if now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY:
+                self._beats[run_id] = now
+                c.exec_driver_sql(sql[2], _params({"b_run_id": run_id, "b_now": now}, sql[3]))
+
+    def _build_sql(self) -> tuple[str, tuple[str, ...] | None, str, tuple[str, ...] | None]:
+        """The journal insert and the heartbeat update, compiled once for this database."""
+        ins = insert(journal).inline().compile(dialect=self.engine.dialect,
+                                      column_keys=["run_id", "step_key", "event", "status",
+                                                   "data", "at"])
+        upd = update(runs).where(runs.c.run_id == bindparam("b_run_id")) \
+            .values(heartbeat=bindparam("b_now")).compile(dialect=self.engine.dialect)
+        self._sql = (str(ins), tuple(ins.positiontup or ()) if ins.positional else None,
+                     str(upd), tuple(upd.positiontup or ()) if upd.positional else None)
+        return self._sql
 
     def entries(self, run_id: str) -> list[JournalEntry]:
         q = select(journal).where(journal.c.run_id == run_id).order_by(journal.c.id)
         with self.engine.connect() as c:
             return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
                                  r["at"]) for r in c.execute(q).mappings()]
+
+
+def _params(values: dict[str, Any], order: tuple[str, ...] | None) -> Any:
+    return tuple(values[k] for k in order) if order is not None else values
 
 
 def _dump(value: Any) -> str:
