@@ -55,6 +55,20 @@ def run_playbook(path: str | Path, tmp_path: Path, inputs: dict[str, Any] | None
     return Outcome(result, stream.getvalue(), rj.read_text(), ju.read_text(), box, redactor)
 
 
+def automatos_env(tmp_path: Path, sim: Any, name: str = "lab.yaml") -> Path:
+    """An environment file pointing the automatos connector at ``sim``; its key is read from
+    ``$AUTOMATOS_KEY`` (pass ``{"AUTOMATOS_KEY": sim.automatos_key}`` to the process)."""
+    env = tmp_path / name
+    env.write_text(f"""\
+connectors:
+  automatos:
+    base_url: {sim.url}
+    automatos_id: "{sim.automatos_id}"
+    automatos_key: {{secret: AUTOMATOS_KEY}}
+""")
+    return env
+
+
 def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
         timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the installed ``runner`` command as a user would."""

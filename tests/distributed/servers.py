@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from helpers import ROOT, RUNNER
+from helpers import ROOT, RUNNER, automatos_env
 
 from plugins.automatos.simulator import AutomatosSimulator
 from runner.store import Store
@@ -88,15 +88,7 @@ class Broker:
 
 
 def env_file(tmp_path: Path, sim: AutomatosSimulator) -> Path:
-    env = tmp_path / "lab.yaml"
-    env.write_text(f"""\
-connectors:
-  automatos:
-    base_url: {sim.url}
-    automatos_id: "{sim.automatos_id}"
-    automatos_key: {{secret: AUTOMATOS_KEY}}
-""")
-    return env
+    return automatos_env(tmp_path, sim)
 
 
 class Worker:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import PLAYBOOKS, ROOT, RUNNER, cli
+from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env, cli
 
 from plugins.automatos.simulator import AutomatosSimulator
 from runner.simulator import Faults
@@ -29,15 +29,7 @@ def sim() -> Iterator[AutomatosSimulator]:
 
 
 def env_file(tmp_path: Path, sim: AutomatosSimulator) -> Path:
-    env = tmp_path / "lab.yaml"
-    env.write_text(f"""\
-connectors:
-  automatos:
-    base_url: {sim.url}
-    automatos_id: "{sim.automatos_id}"
-    automatos_key: {{secret: AUTOMATOS_KEY}}
-""")
-    return env
+    return automatos_env(tmp_path, sim)
 
 
 def run_id_of(store: Path) -> str:
