@@ -138,6 +138,9 @@ class Store:
         self._sql: tuple[str, tuple[str, ...] | None, str, tuple[str, ...] | None] | None = None
         try:
             migrate(self.engine)
+        except InvalidInput:
+            self.engine.dispose()
+            raise
         except SQLAlchemyError as e:
             self.engine.dispose()
             cause = getattr(e, "orig", None) or e

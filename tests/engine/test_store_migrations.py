@@ -1,0 +1,67 @@
+"""The run store's schema is versioned: an older file is brought up to date with its runs kept,
+a newer one is refused with a clear message, and nothing is lost either way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, insert, inspect, select, update
+
+from runner.errors import InvalidInput
+from runner.store import MIGRATIONS, SCHEMA_VERSION, Store, meta_table, metadata, runs
+
+
+def _version_1_file(path: Path) -> str:
+    """A store as runner wrote it at schema version 1, holding one run."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    with engine.begin() as c:
+        metadata.create_all(c, tables=[meta_table])
+        MIGRATIONS[1](c)
+        c.execute(insert(meta_table).values(key="schema", value="1"))
+        c.execute(insert(runs).values(run_id="r1", playbook="p", file="/p.yaml",
+                                      environment="sandbox", inputs="{}", status="passed",
+                                      started=1.0))
+    engine.dispose()
+    return str(path)
+
+
+def _tables(path: Path) -> set[str]:
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    _version_1_file(path)
+    assert "schedule_state" not in _tables(path)
+    store = Store(str(path))
+    try:
+        with store.engine.connect() as c:
+            version = c.execute(select(meta_table.c.value)
+                                .where(meta_table.c.key == "schema")).scalar_one()
+        assert version == str(SCHEMA_VERSION) == "2"
+        row = store.get_run("r1")
+        assert row is not None and row["status"] == "passed"
+    finally:
+        store.close()
+    assert "schedule_state" in _tables(path)
+
+
+def test_a_store_from_a_newer_runner_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    Store(str(path)).close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as c:
+        c.execute(update(meta_table).where(meta_table.c.key == "schema").values(value="99"))
+    engine.dispose()
+    before = path.read_bytes()
+    with pytest.raises(InvalidInput) as caught:
+        Store(str(path))
+    assert "schema version 99, newer than this runner (2)" in caught.value.render()
+    assert "upgrade runner" in caught.value.render()
+    assert path.read_bytes() == before
