@@ -169,3 +169,21 @@ def test_two_resumes_of_one_run_at_once_one_runs_it(tmp_path: Path, sim: Automat
     row = Store(str(store)).get_run(run_id)
     assert row is not None and row["status"] == "passed"
     assert str(row["owner"]).count(":") == 2  # host:pid:token of the resume that ran it
+
+
+def test_a_run_left_queued_is_run_by_resume(tmp_path: Path, sim: AutomatosSimulator) -> None:
+    """A run whose message the broker lost stays queued: history shows it, resume runs it."""
+    store = tmp_path / "runs.db"
+    env = env_file(tmp_path, sim)
+    db = Store(str(store))
+    assert db.create_run("20261130-000000-abcdef", "Distribute", str(DISTRIBUTE), str(env),
+                         {"hostname": "NTB2"}, status="queued")
+    db.close()
+    listed = cli("history", "--store", str(store), "--status", "queued")
+    assert "20261130-000000-abcdef" in listed.stdout
+    done = cli("resume", "20261130-000000-abcdef", "--store", str(store),
+               env={"AUTOMATOS_KEY": sim.automatos_key})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sim.calls["create_distribution"] == 1
+    row = Store(str(store)).get_run("20261130-000000-abcdef")
+    assert row is not None and row["status"] == "passed"
