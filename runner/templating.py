@@ -127,11 +127,12 @@ def compile_template(source: str) -> Compiled:
         try:
             ast = ENV.parse(source)
             _check_ast(ast)
-            tmpl = ENV.from_string(ast)
+            _check_names(ast)
         except TemplateSyntaxError as e:
             raise TemplateFailure(f"template syntax error: {e.message}", syntax=True) from None
-        names = frozenset(meta.find_undeclared_variables(ast))
-        compiled = Compiled(source, names, tmpl.render, True)
+        names = _names_read(ast)
+        compiled = Compiled(source, names,
+                            _Lazy(lambda: _bind(ENV.from_string(ast).render, names)), True)
     _cache[key] = compiled
     return compiled
 
@@ -149,11 +150,60 @@ def _compile_expr(expr: str, source: str) -> Compiled:
     try:
         ast = ENV.parse("{{ " + expr + " }}")
         _check_ast(ast)
-        fn = ENV.compile_expression(expr, undefined_to_none=False)
+        _check_names(ast)
     except TemplateSyntaxError as e:
         raise TemplateFailure(f"expression syntax error: {e.message}", syntax=True) from None
-    names = frozenset(meta.find_undeclared_variables(ast))
-    return Compiled(source, names, lambda ctx: fn(**ctx), False)
+    names = _names_read(ast)
+    return Compiled(source, names, _Lazy(
+        lambda: _bind(ENV.compile_expression(expr, undefined_to_none=False), names)), False)
+
+
+def _names_read(ast: nodes.Template) -> frozenset[str]:
+    """Top-level names the template reads. Without blocks (``{% for %}``, ``{% set %}``) no name
+    is bound inside, so every name loaded is one; with blocks, Jinja's own analysis."""
+    if any(True for _ in ast.find_all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.Macro,
+                                       nodes.CallBlock, nodes.FilterBlock, nodes.With,
+                                       nodes.Scope, nodes.OverlayScope))):
+        return frozenset(meta.find_undeclared_variables(ast))
+    return frozenset(n.name for n in ast.find_all(nodes.Name)
+                     if n.ctx == "load" and n.name not in ENV.globals)
+
+
+def _check_names(ast: nodes.Template) -> None:
+    """Unknown filters and tests, which Jinja's compiler would refuse (compiling waits for the
+    first use: validation needs the parse only, and compiling is most of the cost)."""
+    for node in ast.find_all((nodes.Filter, nodes.Test)):
+        kind, known = ("filter", ENV.filters) if isinstance(node, nodes.Filter) \
+            else ("test", ENV.tests)
+        if node.name not in known:
+            raise TemplateSyntaxError(f"No {kind} named {node.name!r}.", node.lineno)
+
+
+class _Lazy:
+    """A function made on its first call (two threads may both make it: same result)."""
+
+    __slots__ = ("_fn", "_make")
+
+    def __init__(self, make: Callable[[], Callable[[Mapping[str, Any]], Any]]) -> None:
+        self._make = make
+        self._fn: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def __call__(self, ctx: Mapping[str, Any]) -> Any:
+        fn = self._fn
+        if fn is None:
+            fn = self._fn = self._make()
+        return fn(ctx)
+
+
+def _bind(fn: Callable[..., Any], names: frozenset[str]) -> Callable[[Mapping[str, Any]], Any]:
+    """Call ``fn`` with the names it reads only: Jinja copies what it is given into a new
+    context on every call, and a run's scope holds every input, step and extracted value."""
+    wanted = tuple(names)
+
+    def call(ctx: Mapping[str, Any]) -> Any:
+        return fn(**{n: ctx[n] for n in wanted if n in ctx})
+
+    return call
 
 
 def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
-
-from lxml import etree
 
 from runner.errors import TransportError
 
 _UNSET: Any = object()
 MAX_XML_DEPTH = 256
 
-_XML_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-    remove_blank_text=True, dtd_validation=False,
-)
+
+@cache
+def _xml_parser() -> Any:  # lxml is imported with the first XML answer, not at start-up
+    from lxml import etree
+
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_blank_text=True, dtd_validation=False,
+    )
 
 
 def parse_xml(content: bytes) -> Any:
@@ -30,8 +34,10 @@ def parse_xml(content: bytes) -> Any:
     if b"<!ENTITY" in content[:4096]:
         raise TransportError("the XML answer declares entities, which are refused",
                              hint="an XML answer with <!ENTITY> is treated as hostile")
+    from lxml import etree
+
     try:
-        return etree.fromstring(content, parser=_XML_PARSER)
+        return etree.fromstring(content, parser=_xml_parser())
     except etree.XMLSyntaxError as e:
         raise TransportError(f"the answer is not well-formed XML: {e}") from None
 
@@ -109,11 +115,17 @@ class Response:
 
     def summary(self, limit: int = 2000) -> dict[str, Any]:
         """What a report records of this answer (the caller redacts it)."""
-        text = self.text
+        if self._text is _UNSET and len(self.content) > limit * 4:
+            # decode what is kept, not a 20 MB body (a UTF-8 character is at most 4 bytes)
+            text = self.content[:limit * 4].decode("utf-8", errors="replace")[:limit]
+            body = text + f"... ({len(self.content):,} bytes)"
+        else:
+            text = self.text
+            body = text if len(text) <= limit else text[:limit] + f"... ({len(text):,} chars)"
         return {
             "status": self.status_code,
             "headers": dict(self.headers),
-            "body": text if len(text) <= limit else text[:limit] + f"... ({len(text):,} chars)",
+            "body": body,
             "elapsed_ms": round(self.elapsed_ms, 2),
             "error": self.error,
             **({"attempts": self.attempts} if self.attempts > 1 else {}),
