@@ -1,0 +1,75 @@
+"""Expressions of the common shapes run as plain Python; each gives what Jinja gives (value
+and type, or the same error) over answers of every shape, including the ones off the plain
+path (missing keys, lists where a mapping was expected, dict methods, undefined names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner.connectors.response import Response
+from runner.templating import (
+    ENV,
+    Compiled,
+    TemplateFailure,
+    _bind,
+    _call,
+    _fast,
+    compile_expression,
+)
+
+EXPRESSIONS = [
+    "host", "response.json.data.machines[0].machineId == '456DEF'",
+    "response.json is mapping and response.json.status is sameas false",
+    "response.json.status != true", "not response.json.status", "response.status_code == 200",
+    "response.json.data.machines[-1].department", "response.json['data']", "response.json.items",
+    "missing", "response.json.nope", "response.json.data.machines[5]", "host == 3 or flag",
+    "response.json.status is none", "response.json.status is defined", "x.y is string",
+    "response.error", "response.text == ''", "1 == 1.0", "flag and host",
+]
+
+ANSWERS = [
+    b'{"status": true, "data": {"machines": [{"machineId": "456DEF", "department": "DEV"}]}}',
+    b'{"status": false, "error": "Expired Job"}',
+    b'[{"status": false}]', b"not json", b"", b'{"status": null, "data": {"machines": []}}',
+    b'{"data": {"machines": {"0": 1}}, "items": 5}',
+]
+CONTEXTS: list[dict[str, Any]] = [
+    {"host": "NTB2", "flag": True, "x": {"y": "s"}},
+    {"host": 3, "flag": 0, "x": {"y": 1}},
+    {"flag": None, "x": []},
+]
+
+
+def jinja(expr: str, ctx: dict[str, Any]) -> tuple[str, Any]:
+    names = compile_expression(expr).names
+    slow = Compiled(expr, names, _bind(ENV.compile_expression(expr, undefined_to_none=False),
+                                       names), False)
+    try:
+        return "ok", _call(slow, ctx)
+    except TemplateFailure as e:
+        return "error", str(e)
+
+
+def ours(expr: str, ctx: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        return "ok", _call(compile_expression(expr), ctx)
+    except TemplateFailure as e:
+        return "error", str(e)
+
+
+@pytest.mark.parametrize("expr", EXPRESSIONS)
+def test_plain_python_gives_what_jinja_gives(expr: str) -> None:
+    for body in ANSWERS:
+        for base in CONTEXTS:
+            ctx = {**base, "response": Response(200, {"content-type": "application/json"}, body)}
+            want, got = jinja(expr, ctx), ours(expr, ctx)
+            assert got == want and type(got[1]) is type(want[1]), (expr, body, base)
+
+
+def test_the_common_shapes_take_the_fast_path() -> None:
+    for expr in EXPRESSIONS[:6]:
+        ast = ENV.parse("{{ " + expr + " }}")
+        assert _fast(ast.body[0].nodes[0]) is not None, expr  # type: ignore[attr-defined]
+    assert _fast(ENV.parse("{{ x | upper }}").body[0].nodes[0]) is None  # type: ignore[attr-defined]
