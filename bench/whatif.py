@@ -1,14 +1,14 @@
-"""What-if: the per-call scenario with two transport changes tried in this process only.
+"""What-if: the per-call scenario with other transports patched in, in this process only.
 
-Not engine code: prototypes that replace ``runner.connectors.client.Transport`` while the
-scenario runs, to put a measured number on the changes ``bench/README.md`` recommends:
+Not engine code: transports that replace ``runner.connectors.client.Transport`` while the
+scenario runs, to put a number on what the transport costs:
 
-- "requests, env read once": the same ``requests.Session`` with ``trust_env = False`` (today
-  requests scans ``os.environ`` for proxies and stats ``~/.netrc`` on every request); a real
-  change would resolve proxies per host once and keep ``no_proxy`` semantics.
-- "urllib3 transport": a ``urllib3.PoolManager`` sending the prepared call directly (no
-  requests layer). The prototype covers the happy path of this scenario only: errors are not
-  translated as the real transport does, and there is no proxy support.
+- "requests transport (before issue 5)": the engine's transport as it was, one
+  ``requests.Session`` (``trust_env`` on: requests scans ``os.environ`` for proxies and stats
+  ``~/.netrc`` on every request). Happy path only.
+- "prototype urllib3 transport": a bare ``urllib3.PoolManager`` sending the prepared call
+  (no proxies, no redirect rules, errors not translated): the floor of a urllib3 transport,
+  beside the engine's own (``runner today``), which does all of those.
 
 Same playbook, same simulator, store off; interleaved with the unchanged engine and the
 ``requests`` and ``urllib3`` baselines of ``bench/per_call.py``.
@@ -33,10 +33,39 @@ def _transports() -> tuple[type, type]:
     from runner.connectors.response import Response
     from runner.errors import TransportError
 
-    class EnvOnceTransport(http.Transport):  # type: ignore[misc]
-        def __init__(self, **kw: Any) -> None:
-            super().__init__(**kw)
-            self.session.trust_env = False
+    class RequestsTransport:
+        def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
+                     max_bytes: int = http.MAX_BYTES, verify: bool | str = True) -> None:
+            import requests
+
+            self.session = requests.Session()
+            self.session.verify = verify
+            self.timeout = (connect_timeout, read_timeout)
+            self.max_bytes = max_bytes
+
+        def close(self) -> None:
+            self.session.close()
+
+        def send(self, call: Any) -> Any:
+            headers = dict(call.headers)
+            data: Any = call.body_bytes()
+            if data is not None:
+                headers.setdefault("Content-Type", "application/json; charset=utf-8")
+            elif call.form is not None:
+                data = {k: v for k, v in call.form.items() if v is not None}
+            params = {k: http._query_value(v) for k, v in call.query.items() if v is not None}
+            start = time.perf_counter()
+            r = self.session.request(call.method, call.url, params=params or None, data=data,
+                                     headers=headers, timeout=self.timeout, stream=True,
+                                     allow_redirects=True)
+            try:
+                content = r.raw.read(self.max_bytes + 1, decode_content=True)
+            finally:
+                r.close()
+            elapsed = (time.perf_counter() - start) * 1000
+            return Response(r.status_code, {k.lower(): v for k, v in r.headers.items()},
+                            bytes(content), url=r.url, method=call.method, elapsed_ms=elapsed,
+                            decode=call.decode)
 
     class Urllib3Transport:
         def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
@@ -77,7 +106,7 @@ def _transports() -> tuple[type, type]:
             return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, content,
                             url=url, method=call.method, elapsed_ms=elapsed, decode=call.decode)
 
-    return EnvOnceTransport, Urllib3Transport
+    return RequestsTransport, Urllib3Transport
 
 
 @contextlib.contextmanager
@@ -98,7 +127,7 @@ def run(opts: Any) -> Outcome:
     out = Outcome("whatif", f"per-call ({CALLS:,} calls, store off) with prototype transports")
     reps = 3
     kw = {"store": False} if supports_store() else {}
-    env_once, plain_urllib3 = _transports()
+    with_requests_transport, plain_urllib3 = _transports()
 
     def engine_with(cls: type, box: Any, n: int) -> None:
         with transport(cls):
@@ -111,8 +140,10 @@ def run(opts: Any) -> Outcome:
         def variants(n: int) -> dict[str, Any]:
             return {
                 "runner today": lambda: with_runner(box, n, **kw),
-                "runner, requests env read once": lambda: engine_with(env_once, box, n),
-                "runner, urllib3 transport": lambda: engine_with(plain_urllib3, box, n),
+                "runner, requests transport (before issue 5)":
+                    lambda: engine_with(with_requests_transport, box, n),
+                "runner, prototype urllib3 transport":
+                    lambda: engine_with(plain_urllib3, box, n),
                 "requests": lambda: with_requests(settings, n),
                 "urllib3": lambda: with_urllib3(settings, n),
             }
@@ -124,7 +155,8 @@ def run(opts: Any) -> Outcome:
     def ratio(a: str, b: str) -> float:
         return median([x / y for x, y in zip(times[a], times[b], strict=True)])
 
-    for name in ("runner today", "runner, requests env read once", "runner, urllib3 transport"):
+    for name in ("runner today", "runner, requests transport (before issue 5)",
+                 "runner, prototype urllib3 transport"):
         out.add(f"{name}: per call", median(times[name]) / CALLS * 1e6, "us")
         out.add(f"{name} / requests", ratio(name, "requests"), "x", target=("<=", 1.15))
         out.add(f"{name} / urllib3", ratio(name, "urllib3"), "x", target=("<=", 1.5),
