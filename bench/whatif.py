@@ -158,9 +158,13 @@ def run(opts: Any) -> Outcome:
     for name in ("runner today", "runner, requests transport (before issue 5)",
                  "runner, prototype urllib3 transport"):
         out.add(f"{name}: per call", median(times[name]) / CALLS * 1e6, "us")
-        out.add(f"{name} / requests", ratio(name, "requests"), "x", target=("<=", 1.15))
-        out.add(f"{name} / urllib3", ratio(name, "urllib3"), "x", target=("<=", 1.5),
-                stretch=True)
+        if name == "runner today":
+            out.add(f"{name} / requests", ratio(name, "requests"), "x", target=("<=", 1.15))
+            out.add(f"{name} / urllib3", ratio(name, "urllib3"), "x", target=("<=", 1.5),
+                    stretch=True)
+        else:  # references: what the engine would cost with them; no target of their own
+            out.add(f"{name} / requests", ratio(name, "requests"), "x")
+            out.add(f"{name} / urllib3", ratio(name, "urllib3"), "x")
     out.details = {
         "calls_per_repetition": CALLS, "repetitions": reps,
         "seconds": {k: [round(t, 4) for t in v] for k, v in times.items()},

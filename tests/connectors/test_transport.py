@@ -397,3 +397,63 @@ def test_the_ca_bundle_from_the_environment(tls_server: Server, cert: tuple[Path
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert[0]))
     assert send(call(tls_server.url + "/echo")).status_code == 200
+
+
+class TunnelHandler(BaseHTTPRequestHandler):
+    """A forward proxy for HTTPS: answers CONNECT and pipes bytes both ways."""
+
+    protocol_version = "HTTP/1.1"
+    server: Server
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_CONNECT(self) -> None:
+        self.server.seen.append((self.command, self.path, {}, b""))
+        host, port = self.path.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        client = self.connection
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join(5)
+        upstream.close()
+        self.close_connection = True
+
+
+def test_https_through_a_tunnelling_proxy(tls_server: Server, cert: tuple[Path, Path],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    tunnel = Server(("127.0.0.1", 0), TunnelHandler)
+    tunnel.seen = []
+    threading.Thread(target=tunnel.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", tunnel.url)
+        r = send(call(tls_server.url + "/echo", "POST", json={"via": "tunnel"}),
+                 verify=str(cert[0]))
+        assert json.loads(r.json["body"]) == {"via": "tunnel"}
+        assert [(m, p) for m, p, _, _ in tunnel.seen] == [("CONNECT", tls_server.url[8:])]
+        # the certificate is still checked through the tunnel
+        with pytest.raises(TransportError) as e:
+            send(call(tls_server.url + "/echo"))
+        assert e.value.message.startswith("TLS error talking to ")
+        assert e.value.sent is False
+    finally:
+        tunnel.shutdown()
+        tunnel.server_close()
