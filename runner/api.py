@@ -29,7 +29,7 @@ def validate(paths: Sequence[str | Path]) -> list[Playbook]:
 
 
 def run(
-    path: str | Path,
+    path: str | Path | Playbook,
     *,
     env: str | None = "sandbox",
     inputs: Mapping[str, Any] | None = None,
@@ -50,12 +50,15 @@ def run(
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
+    ``path``: the playbook's file, or a :class:`Playbook` already loaded (and so checked).
+
     ``store``: a Store, a path or URL, None for the default store, False for none.
     ``progress``: on a terminal, a live line for polls and loops (else plain lines);
     ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
     """
-    playbook = load_playbook(path)
-    environment = load_environment(env, search=Path(path))
+    # a loaded playbook (a batch loads and checks it once for all its runs) or a file
+    playbook = path if isinstance(path, Playbook) else load_playbook(path)
+    environment = load_environment(env, search=Path(playbook.file))
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
     console = None

@@ -197,7 +197,7 @@ def run_batch(
     def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
         inputs = table[index]
         try:
-            result = api.run(path, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
+            result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
                              **run_kw)
         except RunnerError as e:  # invalid inputs for this row: the others still run
             return None, BatchFailure(index, shown(inputs), e.message, hint=e.hint)

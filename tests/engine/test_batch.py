@@ -116,3 +116,26 @@ def test_read_rows_errors_say_where(tmp_path: Path, name: str, text: str, messag
 def test_read_rows_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"missing\.csv"):
         read_rows(tmp_path / "missing.csv")
+
+
+def test_the_playbook_is_loaded_once_for_the_whole_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runner.api
+    import runner.playbook
+
+    loads: list[str] = []
+    real = runner.playbook.load_playbook
+
+    def counting(path: Any) -> Any:
+        loads.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(runner.playbook, "load_playbook", counting)
+    monkeypatch.setattr(runner.api, "load_playbook", counting)
+    box = sandbox()
+    try:
+        summary = run_batch(DISTRIBUTE, rows=[{"hostname": m["hostname"]} for m in MACHINES],
+                            concurrency=5, sandbox=box)
+    finally:
+        box.stop()
+    assert summary.passed == 5
+    assert loads == [str(DISTRIBUTE)]  # checked once, not once per row
