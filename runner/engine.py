@@ -42,6 +42,10 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + _secrets.token_hex(3)
 
 
+def _a(word: str | None) -> str:
+    return f"{'an' if (word or 'x')[0] in 'aeiou' else 'a'} {word}"
+
+
 def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs with defaults applied and ``-i key=value`` strings turned into declared types."""
     import json
@@ -58,8 +62,9 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
                 try:
                     value = json.loads(value)
                 except ValueError:
+                    shown = "a value that is not JSON" if spec.secret else repr(value)
                     raise InvalidInput(
-                        f"{spec.location}: input '{name}' must be a {spec.type}, got {value!r}",
+                        f"{spec.location}: input '{name}' must be {_a(spec.type)}, got {shown}",
                         hint="pass JSON for numbers, booleans, lists and objects") from None
             out[name] = value
         elif spec.has_default:

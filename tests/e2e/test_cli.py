@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import requests
 from helpers import PLAYBOOKS, ROOT, RUNNER, cli
@@ -57,3 +58,28 @@ def test_ctrl_c_during_a_poll_exits_130() -> None:
     assert proc.returncode == EXIT_INTERRUPTED, seen + out + err
     assert "INTERRUPTED" in out
     assert "Traceback" not in out + err
+
+
+def test_a_secret_input_of_the_wrong_type_is_refused_without_showing_it(tmp_path: Path) -> None:
+    playbook = tmp_path / "pin.yaml"
+    playbook.write_text("""\
+name: Set a PIN
+inputs:
+  pin: {type: integer, secret: true}
+steps:
+  - assert:
+      - that: "inputs.pin > 0"
+""")
+    value = "not-a-number-Sup3rSecret"
+    done = cli("run", str(playbook), "-i", f"pin={value}", "--store", str(tmp_path / "r.db"))
+    assert done.returncode == 2
+    assert "input 'pin' must be an integer, got a value that is not JSON" in done.stderr, \
+        done.stderr
+    assert value not in done.stdout + done.stderr
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(f'{{"pin": "{value}"}}\n')
+    report = tmp_path / "summary.json"
+    batch = cli("run", str(playbook), "--inputs-from", str(rows), "--report-json", str(report),
+                "--store", str(tmp_path / "r.db"))
+    assert batch.returncode == 1
+    assert value not in batch.stdout + batch.stderr + report.read_text()
