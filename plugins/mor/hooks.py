@@ -10,7 +10,7 @@ The hash is derived from the secret, so it is registered with the run's redactor
 ``decode`` unwraps answers some servers put in HTML (``<head></head><body><page>..</page>
 </body>``), so ``/page/devices/device`` works on every server, and registers the device
 passwords (``<secret>``) of the part of an answer a report can show. Gzip is already undone by the
-HTTP layer: ``Content-Encoding: gzip`` by requests, a raw gzip body by its magic bytes.
+HTTP layer: ``Content-Encoding: gzip`` by urllib3, a raw gzip body by its magic bytes.
 
 ``vendor_error`` finds errors inside HTTP 200 answers, in both of MOR's styles:
 ``<error>X</error>`` (older) and ``<page><status><error>X</error></status></page>`` (newer).
