@@ -83,3 +83,12 @@ steps:
                 "--store", str(tmp_path / "r.db"))
     assert batch.returncode == 1
     assert value not in batch.stdout + batch.stderr + report.read_text()
+
+
+def test_python_dash_m_runner_cli_has_every_command() -> None:
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "runner.cli", "worker", "--help"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Execute runs handed over through the broker" in done.stdout
