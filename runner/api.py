@@ -47,6 +47,7 @@ def run(
     run_id: str | None = None,
     resume: ResumeState | None = None,
     dedup_key: str | None = None,
+    cancel: Any = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
@@ -55,6 +56,7 @@ def run(
     ``store``: a Store, a path or URL, None for the default store, False for none.
     ``progress``: on a terminal, a live line for polls and loops (else plain lines);
     ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
+    ``cancel``: a ``threading.Event``; setting it stops the run as Ctrl-C would (resumable).
     """
     # a loaded playbook (a batch loads and checks it once for all its runs) or a file
     playbook = path if isinstance(path, Playbook) else load_playbook(path)
@@ -73,7 +75,7 @@ def run(
         result = execute(playbook, environment, inputs or {}, listeners=listeners,
                          redactor=redactor, sandbox=sandbox,
                          store=store if isinstance(store, Store) else None,
-                         run_id=run_id, resume=resume, dedup_key=dedup_key)
+                         run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel)
     finally:
         if opened is not None:
             opened.close()

@@ -25,7 +25,7 @@ from typing import Any
 
 from runner.errors import InvalidInput, RunnerError
 from runner.model import Playbook
-from runner.results import FAILED, PASSED, RunResult
+from runner.results import FAILED, INTERRUPTED, PASSED, RunResult
 from runner.secrets import MASK
 
 OnResult = Callable[[int, Mapping[str, Any], "RunResult | None", "BatchFailure | None"], None]
@@ -54,6 +54,8 @@ class BatchSummary:
     total: int = 0
     passed: int = 0
     failed: int = 0
+    interrupted: int = 0  # runs stopped by Ctrl-C: resumable with `runner resume`
+    not_started: list[int] = field(default_factory=list)  # rows Ctrl-C kept from starting
     wall_seconds: float = 0.0
     durations_ms: list[float] = field(default_factory=list)  # per run, in completion order
     run_ids: list[str] = field(default_factory=list)  # per row; "" for a run that never started
@@ -62,6 +64,11 @@ class BatchSummary:
     @property
     def ok(self) -> bool:
         return self.failed == 0 and self.passed == self.total
+
+    @property
+    def stopped(self) -> bool:
+        """Ctrl-C stopped the batch before every row ran to its end."""
+        return bool(self.interrupted or self.not_started)
 
     def percentile_ms(self, q: float) -> float:
         """The ``q`` quantile (0..1) of the run durations, nearest rank; 0.0 when none."""
@@ -73,6 +80,7 @@ class BatchSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "total": self.total, "passed": self.passed, "failed": self.failed,
+            "interrupted": self.interrupted, "not_started": self.not_started,
             "wall_seconds": round(self.wall_seconds, 3),
             "run_ms": {"p50": round(self.percentile_ms(0.5), 1),
                        "p95": round(self.percentile_ms(0.95), 1),
@@ -166,7 +174,10 @@ def run_batch(
 
     ``on_result(row_index, inputs, result, failure)`` is called as each run ends (``result`` is
     None when the run could not start; ``failure`` is None when it passed); calls are made one
-    at a time, in completion order. The playbook is validated once before any run starts, so an
+    at a time, in completion order. Ctrl-C (KeyboardInterrupt) stops the batch instead of
+    raising: rows not started yet are not started (``summary.not_started``), runs under way are
+    stopped at their next step or wait as ``interrupted`` (resumable), and the summary says so.
+    The playbook is validated once before any run starts, so an
     invalid playbook raises :class:`~runner.errors.InvalidInput` and nothing runs.
 
     ``store`` is passed to every run (a Store, a path or URL, None for the default store,
@@ -192,18 +203,28 @@ def run_batch(
     summary = BatchSummary(total=len(table), run_ids=[""] * len(table))
     report_lock = threading.Lock()
     run_kw: dict[str, Any] = {}
+    running: set[threading.Event] = set()  # one per run under way, to stop it on Ctrl-C
+    stopping = threading.Event()
     opened = None
 
     def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
         inputs = table[index]
+        cancel = threading.Event()
+        with report_lock:
+            running.add(cancel)
+            if stopping.is_set():
+                cancel.set()
         try:
             result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
-                             **run_kw)
+                             cancel=cancel, **run_kw)
         except RunnerError as e:  # invalid inputs for this row: the others still run
             return None, BatchFailure(index, shown(inputs), e.message, hint=e.hint)
         except Exception as e:  # an internal error in one run must not sink the batch
             return None, BatchFailure(index, shown(inputs),
                                       f"internal error: {type(e).__name__}")
+        finally:
+            with report_lock:
+                running.discard(cancel)
         if result.status == PASSED:
             return result, None
         return result, BatchFailure(
@@ -218,7 +239,10 @@ def run_batch(
             if failure is None:
                 summary.passed += 1
             else:
-                summary.failed += 1
+                if failure.status == INTERRUPTED:
+                    summary.interrupted += 1
+                else:
+                    summary.failed += 1
                 summary.failures.append(failure)
             if on_result is not None:
                 on_result(index, table[index], result, failure)
@@ -244,14 +268,23 @@ def run_batch(
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         record(pending.pop(future), *future.result())
-            except BaseException:
-                # Ctrl-C: runs not started yet never start; runs under way finish first
-                for future in pending:
-                    future.cancel()
-                raise
+            except KeyboardInterrupt:
+                # Ctrl-C: rows not started never start; runs under way stop at their next
+                # step or wait, as interrupted (resumable), after their finally steps
+                with report_lock:
+                    stopping.set()
+                    for cancel in running:
+                        cancel.set()
+                for future, index in list(pending.items()):
+                    if future.cancel():
+                        summary.not_started.append(index)
+                        del pending[future]
+                for future in list(pending):  # a second Ctrl-C here leaves them to finish
+                    record(pending.pop(future), *future.result())
     finally:
         summary.wall_seconds = time.perf_counter() - started
         summary.failures.sort(key=lambda f: f.row)
+        summary.not_started.sort()
         if opened is not None:
             opened.close()
         if own_sandbox and sandbox is not None:
@@ -270,10 +303,14 @@ def format_failure(f: BatchFailure) -> str:
 
 def format_summary(summary: BatchSummary, source: str | Path = "") -> str:
     """The summary printed at the end of a batch: counts, time, and each failure."""
-    rate = summary.total / summary.wall_seconds if summary.wall_seconds else 0.0
+    ran = summary.total - len(summary.not_started)
+    rate = ran / summary.wall_seconds if summary.wall_seconds else 0.0
     lines = [
         f"{summary.total} runs{f' from {source}' if source else ''}: {summary.passed} passed, "
-        f"{summary.failed} failed in {summary.wall_seconds:.1f} s ({rate:.1f} runs/s; one run "
+        f"{summary.failed} failed"
+        + (f", {summary.interrupted} interrupted" if summary.interrupted else "")
+        + (f", {len(summary.not_started)} not started" if summary.not_started else "")
+        + f" in {summary.wall_seconds:.1f} s ({rate:.1f} runs/s; one run "
         f"p50 {summary.percentile_ms(0.5) / 1000:.1f} s, "
         f"p95 {summary.percentile_ms(0.95) / 1000:.1f} s)"]
     for f in summary.failures:
@@ -282,6 +319,12 @@ def format_summary(summary: BatchSummary, source: str | Path = "") -> str:
             lines.append(f"    hint: {f.hint}")
     if summary.failures:
         lines.append("  runner show RUN_ID shows a run's steps; fix and run the failed rows again")
+    if summary.interrupted:
+        lines.append("  interrupted runs continue with: runner resume RUN_ID")
+    if summary.not_started:
+        rows = ", ".join(str(i + 1) for i in summary.not_started[:20])
+        more = f" and {len(summary.not_started) - 20} more" if len(summary.not_started) > 20 else ""
+        lines.append(f"  stopped by Ctrl-C before rows {rows}{more} started")
     return "\n".join(lines)
 
 

@@ -191,6 +191,8 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
     click.echo(format_summary(summary, inputs_from))
     if report_json:
         write_summary(summary, report_json)
+    if summary.stopped:  # Ctrl-C: what ran is recorded, interrupted runs are resumable
+        sys.exit(130)
     sys.exit(0 if summary.ok else 1)
 
 

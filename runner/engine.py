@@ -79,7 +79,8 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
 class Runtime:
     def __init__(self, env: Environment, redactor: Redactor, listeners: list[Listener],
                  sandbox: Sandbox | None = None, journal: Journal | None = None,
-                 resume: ResumeState | None = None) -> None:
+                 resume: ResumeState | None = None,
+                 cancel: threading.Event | None = None) -> None:
         self.env = env
         self.journal = journal
         self.resume = resume
@@ -89,7 +90,7 @@ class Runtime:
         self.renderer = Renderer(on_secret=redactor.add)
         self.refs: dict[str, ConnectorRef] = {}
         self.clients: dict[str, ConnectorClient] = {}
-        self.cancel = threading.Event()
+        self.cancel = cancel or threading.Event()  # set: stop at the next step or wait
         self._lock = threading.Lock()
         self.secrets = self._load_secrets()
 
@@ -195,6 +196,8 @@ class Runtime:
             return result
         started = time.perf_counter()
         try:
+            if self.cancel.is_set():  # the run is being stopped: start nothing new
+                raise Interrupted("interrupted before it started")
             # with a loop, `when` is checked for each item (it may read the loop variable)
             if step.when is not None and iteration is None and step.loop is None \
                     and not self._when(step, scope):
@@ -210,6 +213,9 @@ class Runtime:
             result.status = FAILED
             result.error = self.redactor.redact(e.message)
             result.hint = self.redactor.redact(e.hint) if e.hint else None
+        except Interrupted as e:  # stopped in a wait (a poll, a retry's backoff) or before
+            result.status = FAILED
+            result.error = e.message
         except InvalidInput as e:  # e.g. a missing secret, found when a connector starts
             result.status = FAILED
             result.error, result.hint = e.message, e.hint
@@ -372,13 +378,15 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
             run_id: str | None = None, sandbox: Sandbox | None = None,
             store: Store | None = None, resume: ResumeState | None = None,
-            dedup_key: str | None = None) -> RunResult:
+            dedup_key: str | None = None, cancel: threading.Event | None = None) -> RunResult:
     """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
 
     With a sandbox environment the simulators are started for this run and stopped after it,
     unless the caller passes its own ``sandbox`` (tests do, to look at the simulators).
     With a ``store`` the run is recorded and journaled step by step; with ``resume`` (the
     journal of an earlier attempt of ``run_id``) finished steps are restored, not run again.
+    Setting ``cancel`` from another thread stops the run as Ctrl-C does: at its next step or
+    wait, with status ``interrupted`` (resumable), after its ``finally`` steps.
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -406,7 +414,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     own_sandbox = sandbox is None and env.sandbox
     if own_sandbox:
         sandbox = Sandbox(env.simulators)
-    rt = Runtime(env, redactor, listeners, sandbox, journal, resume)
+    rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
                     "run": {"id": run.run_id, "environment": env.name}}
     rt.emit("run_started", run)
@@ -418,7 +426,10 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             failure = rt.run_steps(playbook.steps, scope, run.steps)
         except KeyboardInterrupt:
             rt.cancel.set()
-            failure = Interrupted("interrupted by Ctrl-C",
+            failure = Interrupted("interrupted by Ctrl-C")
+        if rt.cancel.is_set() and failure is not None:  # Ctrl-C, or stopped by the caller
+            failure = Interrupted(failure.message if isinstance(failure, Interrupted)
+                                  else "interrupted",
                                   hint=f"continue it with: runner resume {run.run_id}"
                                   if store is not None else None)
         rt.cancel.clear()

@@ -68,3 +68,53 @@ def test_options_that_do_not_go_together(tmp_path: Path, args: list[str], messag
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "j.xml").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_ctrl_c_stops_the_batch_and_leaves_resumable_runs(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a batch: rows not started never start, runs that are polling
+    stop as interrupted (recorded, resumable), the summary says so, exit 130; a resume then
+    finishes a run on the same job without a second create."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from helpers import RUNNER, automatos_env
+
+    from plugins.automatos.simulator import AutomatosSimulator
+    from runner.store import Store
+
+    sim = AutomatosSimulator(schedule_seconds=1.0, run_seconds=2.0)
+    sim.start()
+    try:
+        env = automatos_env(tmp_path, sim)
+        secrets = {"AUTOMATOS_KEY": sim.automatos_key}
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text('{"hostname": "NTB2"}\n' * 4)
+        store = tmp_path / "runs.db"
+        proc = subprocess.Popen(
+            [str(RUNNER), "run", DISTRIBUTE, "--inputs-from", str(rows), "--concurrency", "2",
+             "--env", str(env), "--store", str(store)], cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env={**os.environ, **secrets})
+        deadline = time.monotonic() + 30
+        while sim.calls["distribution_status"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # both running runs are polling their jobs
+        assert sim.calls["create_distribution"] == 2
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, out + err
+        assert "4 runs from" in out and "2 interrupted, 2 not started" in out, out
+        assert "runner resume RUN_ID" in out and "before rows 3, 4 started" in out, out
+        assert "Traceback" not in err
+        assert sim.calls["create_distribution"] == 2  # the other two rows never started
+        recorded = Store(str(store)).find_runs()
+        assert sorted(r["status"] for r in recorded) == ["interrupted", "interrupted"]
+        again = subprocess.run([str(RUNNER), "resume", recorded[0]["run_id"], "--store",
+                                str(store)], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, **secrets})
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert sim.calls["create_distribution"] == 2  # resumed on the same job
+        final = Store(str(store)).get_run(recorded[0]["run_id"])
+        assert final is not None and final["status"] == "passed"
+    finally:
+        sim.stop()
