@@ -1,8 +1,4 @@
-"""The commands for schedules and workers, registered on ``runner.cli.main``:
-``scheduler``, ``schedule list`` and ``worker`` (``runner run --broker`` hands one run
-to the workers). They parse and call
-:mod:`runner.scheduler` and :mod:`runner.distributed`; nothing else lives here.
-"""
+"""`runner scheduler` and `runner schedule list`: fire and look at schedule files."""
 
 from __future__ import annotations
 
@@ -13,16 +9,14 @@ import time
 
 import click
 
-from runner.cli import guarded, main, store_option
-
-broker_option = click.option(
-    "--broker", envvar="RUNNER_BROKER", metavar="URL",
-    help="the Celery broker, e.g. redis://127.0.0.1:6379/0 (default: $RUNNER_BROKER)")
-queue_option = click.option("--queue", default="runner", show_default=True,
-                            help="the broker queue the runs go through")
-stale_option = click.option("--stale-after", default=30.0, show_default=True, metavar="SECONDS",
-                            help="a running run silent this long is taken to be dead "
-                            "and resumed")
+from runner.cli.common import (
+    broker_option,
+    guarded,
+    main,
+    queue_option,
+    stale_option,
+    store_option,
+)
 
 
 def _say(text: str) -> None:
@@ -111,6 +105,7 @@ def scheduler(schedules_file: str, store: str | None, broker: str | None, queue:
     _say("scheduler stopped")
 
 
+
 @main.group()
 def schedule() -> None:
     """Look at schedule files."""
@@ -150,32 +145,3 @@ def schedule_list(schedules_file: str, count: int, store: str | None) -> None:
             click.echo(f"  last fire  {fire_iso(last[s.name])}")
         for t in s.next_fires(now, max(1, count)):
             click.echo(f"  next       {_when(t, s.timezone)}  ({fire_iso(t)})")
-
-
-@main.command()
-@broker_option
-@store_option
-@queue_option
-@click.option("--concurrency", "-c", default=4, show_default=True, help="runs at once")
-@click.option("--pool", type=click.Choice(["threads", "prefork", "solo"]), default="threads",
-              show_default=True, help="threads suit runs that mostly wait on the network")
-@click.option("--loglevel", "-l", default="INFO", show_default=True)
-@click.option("--hostname", "-n", default=None, help="the worker's node name")
-@click.option("--visibility-timeout", default=3600.0, show_default=True, metavar="SECONDS",
-              help="Redis gives the runs of a vanished worker to others after this; keep it "
-              "longer than your longest run")
-@stale_option
-@guarded
-def worker(broker: str | None, store: str | None, queue: str, concurrency: int, pool: str,
-           loglevel: str, hostname: str | None, visibility_timeout: float,
-           stale_after: float) -> None:
-    """Execute runs handed over through the broker, recording them in --store."""
-    from runner.distributed import start_worker
-    from runner.errors import InvalidInput
-
-    if not broker:
-        raise InvalidInput("runner worker needs --broker", hint="e.g. --broker "
-                           "redis://127.0.0.1:6379/0, or set RUNNER_BROKER")
-    sys.exit(start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
-                          loglevel=loglevel, hostname=hostname,
-                          visibility_timeout=visibility_timeout, stale_after=stale_after))

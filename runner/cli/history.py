@@ -1,0 +1,91 @@
+"""`runner history` and `runner show`: the recorded runs."""
+
+from __future__ import annotations
+
+import click
+
+from runner.cli.common import guarded, main, store_option
+
+
+@main.command()
+@store_option
+@click.option("--playbook", "-p", help="only runs of this playbook (name or file)")
+@click.option("--status", "-s", type=click.Choice(["queued", "pending", "running", "passed",
+                                                    "failed", "interrupted", "skipped"]))
+@click.option("--since", help="only runs since: 2026-11-23, or 2h, 3d")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table")
+@guarded
+def history(store: str | None, playbook: str | None, status: str | None, since: str | None,
+            limit: int, as_json: bool) -> None:
+    """List recorded runs, newest first."""
+    import json
+    import time as _time
+
+    from runner import api
+
+    rows = api.history(store=store, playbook=playbook, status=status,
+                       since=_since(since) if since else None, limit=limit)
+    for r in rows:
+        r.pop("report", None)
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False, default=str))
+            continue
+        when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(r["started"]))
+        took = f"{(r['duration_ms'] or 0) / 1000:.1f}s"
+        click.echo(f"{r['run_id']:<24} {when}  {r['status']:<11} {took:>7}  {r['playbook']}"
+                   + (f"  ({r['error'][:60]})" if r.get("error") else ""))
+    if not rows and not as_json:
+        click.echo("no runs recorded yet")
+
+
+def _since(text: str) -> float:
+    import datetime as dt
+    import time as _time
+
+    from runner.errors import InvalidInput
+    from runner.model import seconds
+
+    units = {"d": 86400.0, "w": 604800.0}
+    try:
+        if text[-1] in units and text[:-1].isdigit():
+            return _time.time() - int(text[:-1]) * units[text[-1]]
+        if text[-1] in "smh" and text[0].isdigit():
+            return _time.time() - seconds(text)
+        return dt.datetime.fromisoformat(text).timestamp()
+    except (ValueError, IndexError):
+        raise InvalidInput(f"--since {text!r} is neither a date nor a duration",
+                           hint="write 2026-11-23, 2026-11-23T08:00, 2h or 3d") from None
+
+
+@main.command()
+@click.argument("run_id")
+@store_option
+@click.option("--json", "as_json", is_flag=True, help="the whole record as JSON")
+@guarded
+def show(run_id: str, store: str | None, as_json: bool) -> None:
+    """Show one run: its steps, timings, outputs, errors (secrets were redacted when stored)."""
+    import json
+
+    from runner import api
+
+    row = api.show(run_id, store=store)
+    if as_json:
+        click.echo(json.dumps(row, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(f"run {row['run_id']} · {row['playbook']} · {row['status']}")
+    click.echo(f"  file {row['file']} · env {row['environment']}")
+    click.echo(f"  inputs {json.dumps(row['inputs'], ensure_ascii=False)}")
+    report = row.get("report") or {}
+    for s in report.get("steps", []):
+        mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}.get(s["status"], "?")
+        extra = " (resumed)" if s.get("resumed") else ""
+        click.echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}")
+        for k, v in (s.get("extracted") or {}).items():
+            click.echo(f"       {k} = {json.dumps(v, ensure_ascii=False, default=str)[:100]}")
+        if s.get("error"):
+            click.echo(f"       error: {s['error']}")
+    if row.get("outputs"):
+        click.echo(f"  outputs {json.dumps(row['outputs'], ensure_ascii=False)}")
+    if row.get("error"):
+        click.echo(f"  error: {row['error']}")

@@ -1,0 +1,38 @@
+"""`runner worker`: a Celery worker that executes runs handed over through a broker."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from runner.cli.common import broker_option, guarded, main, queue_option, stale_option, store_option
+
+
+@main.command()
+@broker_option
+@store_option
+@queue_option
+@click.option("--concurrency", "-c", default=4, show_default=True, help="runs at once")
+@click.option("--pool", type=click.Choice(["threads", "prefork", "solo"]), default="threads",
+              show_default=True, help="threads suit runs that mostly wait on the network")
+@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.option("--hostname", "-n", default=None, help="the worker's node name")
+@click.option("--visibility-timeout", default=3600.0, show_default=True, metavar="SECONDS",
+              help="Redis gives the runs of a vanished worker to others after this; keep it "
+              "longer than your longest run")
+@stale_option
+@guarded
+def worker(broker: str | None, store: str | None, queue: str, concurrency: int, pool: str,
+           loglevel: str, hostname: str | None, visibility_timeout: float,
+           stale_after: float) -> None:
+    """Execute runs handed over through the broker, recording them in --store."""
+    from runner.distributed import start_worker
+    from runner.errors import InvalidInput
+
+    if not broker:
+        raise InvalidInput("runner worker needs --broker", hint="e.g. --broker "
+                           "redis://127.0.0.1:6379/0, or set RUNNER_BROKER")
+    sys.exit(start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
+                          loglevel=loglevel, hostname=hostname,
+                          visibility_timeout=visibility_timeout, stale_after=stale_after))
