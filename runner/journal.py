@@ -26,12 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.secrets import Redactor
-from runner.store import Store
+from runner.store import HEARTBEAT_EVERY, Store
 
 DONE = ("passed", "skipped")
-
-
-HEARTBEAT_EVERY = 5.0  # seconds between explicit heartbeats (a run is stale after 30 s)
 
 
 class Journal:

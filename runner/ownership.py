@@ -12,7 +12,6 @@ and the local scheduler (:mod:`runner.distributed`) and by ``runner resume``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets as _secrets
@@ -22,11 +21,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from runner.errors import RunnerError
 from runner.journal import ResumeState
-from runner.store import Store, journal, runs
+from runner.store import Store, run_values, runs
 
 STALE_AFTER = 30.0  # a running run whose heartbeat is older than this is taken to be dead
 FINAL = ("passed", "failed", "interrupted", "skipped")
@@ -103,23 +102,14 @@ class FencedStore(Store):
             raise LostOwnership(f"run {self.run_id} was taken over by another worker",
                                 hint="this worker looked dead to it; it resumes the run")
 
-    def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
-              data: dict[str, Any] | None = None) -> None:
-        now = time.time()
-        with self._lock, self.engine.begin() as c:
-            self._touch(c, now)
-            c.execute(insert(journal).values(
-                run_id=run_id, step_key=step_key, event=event_name, status=status,
-                data=json.dumps(data or {}, ensure_ascii=False, default=str), at=now))
+    def _alive(self, c: Any, run_id: str, now: float) -> None:
+        self._touch(c, now)  # every journal write checks the run is still this attempt's
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        for key in ("inputs", "outputs", "report"):
-            if key in values and not isinstance(values[key], str):
-                values[key] = json.dumps(values[key], ensure_ascii=False, default=str)
         with self.engine.begin() as c:
             got = c.execute(update(runs).where(runs.c.run_id == run_id,
                                                runs.c.owner == self.owner)
-                            .values(**values)).rowcount
+                            .values(**run_values(values))).rowcount
         if got != 1:
             raise LostOwnership(f"run {run_id} was taken over by another worker")
 

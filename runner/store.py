@@ -135,7 +135,6 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
         self._beats: dict[str, float] = {}  # run_id -> when a write last refreshed its heartbeat
-        self._sql: tuple[str, tuple[str, ...] | None, str, tuple[str, ...] | None] | None = None
         try:
             migrate(self.engine)
         except InvalidInput:
@@ -169,11 +168,10 @@ class Store:
         return True
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        for key in ("inputs", "outputs", "report"):
-            if key in values and not isinstance(values[key], str):
-                values[key] = _dump(values[key])
+        if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
+            self._beats.pop(run_id, None)
         with self.engine.begin() as c:
-            c.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+            c.execute(update(runs).where(runs.c.run_id == run_id).values(**run_values(values)))
 
     def heartbeat(self, run_id: str) -> None:
         self.update_run(run_id, heartbeat=time.time())
@@ -199,26 +197,18 @@ class Store:
     def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
               data: dict[str, Any] | None = None) -> None:
         now = time.time()
-        sql = self._sql or self._build_sql()
         row = {"run_id": run_id, "step_key": step_key, "event": event_name, "status": status,
                "data": _dump(data or {}), "at": now}
         with self._lock, self.engine.begin() as c:
-            c.exec_driver_sql(sql[0], _params(row, sql[1]))
-            # the heartbeat says "alive": refreshed every few seconds, not with every row
-            if now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY:
-                self._beats[run_id] = now
-                c.exec_driver_sql(sql[2], _params({"b_run_id": run_id, "b_now": now}, sql[3]))
+            self._alive(c, run_id, now)
+            c.execute(_JOURNAL_INSERT, row)  # one statement object: SQLAlchemy caches its SQL
 
-    def _build_sql(self) -> tuple[str, tuple[str, ...] | None, str, tuple[str, ...] | None]:
-        """The journal insert and the heartbeat update, compiled once for this database."""
-        ins = insert(journal).inline().compile(dialect=self.engine.dialect,
-                                      column_keys=["run_id", "step_key", "event", "status",
-                                                   "data", "at"])
-        upd = update(runs).where(runs.c.run_id == bindparam("b_run_id")) \
-            .values(heartbeat=bindparam("b_now")).compile(dialect=self.engine.dialect)
-        self._sql = (str(ins), tuple(ins.positiontup or ()) if ins.positional else None,
-                     str(upd), tuple(upd.positiontup or ()) if upd.positional else None)
-        return self._sql
+    def _alive(self, c: Any, run_id: str, now: float) -> None:
+        """With each journal write, in its transaction: the heartbeat says "alive", refreshed
+        every few seconds rather than with every row."""
+        if now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY:
+            self._beats[run_id] = now
+            c.execute(_HEARTBEAT, {"b_run_id": run_id, "b_now": now})
 
     def entries(self, run_id: str) -> list[JournalEntry]:
         q = select(journal).where(journal.c.run_id == run_id).order_by(journal.c.id)
@@ -227,8 +217,15 @@ class Store:
                                  r["at"]) for r in c.execute(q).mappings()]
 
 
-def _params(values: dict[str, Any], order: tuple[str, ...] | None) -> Any:
-    return tuple(values[k] for k in order) if order is not None else values
+_JOURNAL_INSERT = insert(journal)
+_HEARTBEAT = update(runs).where(runs.c.run_id == bindparam("b_run_id")) \
+    .values(heartbeat=bindparam("b_now"))
+
+
+def run_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values for a run's row: inputs, outputs and the report stored as JSON text."""
+    return {k: _dump(v) if k in ("inputs", "outputs", "report") and not isinstance(v, str)
+            else v for k, v in values.items()}
 
 
 def _dump(value: Any) -> str:
