@@ -20,8 +20,6 @@ from runner.results import Listener, RunResult
 from runner.secrets import MASK, Redactor
 from runner.store import Store
 
-STALE_SECONDS = 30.0  # a running run silent this long is taken to be dead
-
 
 def validate(paths: Sequence[str | Path]) -> list[Playbook]:
     """Load and check each playbook; raises PlaybookError at the first invalid one."""
@@ -100,7 +98,7 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
     heartbeat keeps the run looking alive while it waits in a poll.
     """
     from runner.errors import InvalidInput
-    from runner.ownership import FencedStore, Heartbeat, claim_run, new_owner
+    from runner.ownership import STALE_AFTER, claim_run, new_owner, owned
 
     db = Store(store)
     try:
@@ -110,7 +108,7 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
                                hint="runner history lists the runs; --store picks the store")
         if row["status"] == "passed":
             raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
-        claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else STALE_SECONDS,
+        claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else STALE_AFTER,
                           again=("failed", "interrupted"))
         if claim.outcome == "busy":
             age = time.time() - (row["heartbeat"] or 0)
@@ -125,14 +123,9 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
                                hint=f"runner show {run_id} says where it stands")
         given = {k: v for k, v in (row["inputs"] or {}).items() if v != MASK}
         given.update(inputs or {})
-        fenced = FencedStore(db, run_id, claim.owner)
-        beat = Heartbeat(fenced, STALE_SECONDS / 6)
-        beat.start()
-        try:
+        with owned(db, run_id, claim.owner) as fenced:
             return run(row["file"], env=row["environment"], inputs=given, store=fenced,
                        run_id=run_id, resume=claim.resume, **kw)
-        finally:
-            beat.done.set()
     finally:
         db.close()
 

@@ -43,14 +43,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import InvalidInput, RunnerError
-from runner.ownership import (  # re-exported: the workers' side of ownership
+from runner.ownership import (
     FINAL,
     STALE_AFTER,
     FencedStore,
-    Heartbeat,
     LostOwnership,
     claim_run,
     new_owner,
+    owned,
 )
 from runner.store import Store, runs
 
@@ -100,31 +100,28 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
         return "busy"
     if claim.outcome != "claimed":
         return claim.outcome
-    fenced = FencedStore(store, job.run_id, claim.owner)
-    beat = Heartbeat(fenced, heartbeat_every or max(0.2, stale_after / 6))
-    beat.start()
     resumed = bool(claim.resume and (claim.resume.finished or claim.resume.unsafe_outcome))
     log.info("run %s %s: %s", job.run_id, "resumed" if resumed else "started", job.file)
     status = "failed"
-    try:
-        result = api.run(job.file, env=job.environment, inputs=job.inputs, store=fenced,
-                         run_id=job.run_id, resume=claim.resume, quiet=True)
-        status = result.status
-    except LostOwnership as e:
-        log.warning("run %s: %s; stopping here", job.run_id, e.message)
-        return "lost"
-    except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret
-        _record_failure(fenced, job.run_id, e.message, e.hint)
-    except SQLAlchemyError as e:  # the store went away mid-run: resume it once it is back
-        log.warning("run %s: the run store failed (%s); it is resumed later", job.run_id,
-                    type(e).__name__)
-        return "busy"
-    except Exception as e:
-        log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
-        _record_failure(fenced, job.run_id, f"internal error: {type(e).__name__}",
-                        "this is a bug in runner; the worker's log has the details")
-    finally:
-        beat.done.set()
+    with owned(store, job.run_id, claim.owner,
+               beat_every=heartbeat_every or max(0.2, stale_after / 6)) as fenced:
+        try:
+            result = api.run(job.file, env=job.environment, inputs=job.inputs, store=fenced,
+                             run_id=job.run_id, resume=claim.resume, quiet=True)
+            status = result.status
+        except LostOwnership as e:
+            log.warning("run %s: %s; stopping here", job.run_id, e.message)
+            return "lost"
+        except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret
+            _record_failure(fenced, job.run_id, e.message, e.hint)
+        except SQLAlchemyError as e:  # the store went away mid-run: resume it once it is back
+            log.warning("run %s: the run store failed (%s); it is resumed later", job.run_id,
+                        type(e).__name__)
+            return "busy"
+        except Exception as e:
+            log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
+            _record_failure(fenced, job.run_id, f"internal error: {type(e).__name__}",
+                            "this is a bug in runner; the worker's log has the details")
     log.info("run %s %s", job.run_id, status)
     if status != "passed" and job.webhook:
         notify_failure(store, job)

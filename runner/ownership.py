@@ -18,6 +18,8 @@ import secrets as _secrets
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,3 +136,17 @@ class Heartbeat(threading.Thread):
                 return
             except Exception as e:  # the database blinked: the next beat may get through
                 log.warning("heartbeat of run %s failed: %s", self.store.run_id, e)
+
+
+@contextmanager
+def owned(store: Store, run_id: str, owner: str, *,
+          beat_every: float = STALE_AFTER / 6) -> Iterator[FencedStore]:
+    """The store as the claimed attempt ``owner`` of ``run_id`` writes to it, with a heartbeat
+    thread keeping the run alive-looking until the block ends."""
+    fenced = FencedStore(store, run_id, owner)
+    beat = Heartbeat(fenced, beat_every)
+    beat.start()
+    try:
+        yield fenced
+    finally:
+        beat.done.set()
