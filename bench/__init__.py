@@ -208,15 +208,6 @@ class PeakRSS:
 
 # -- the run store -----------------------------------------------------------------------------
 
-def supports_store() -> bool:
-    """Whether ``runner.api.run`` takes ``store=`` (the run store is newer than this suite)."""
-    import inspect
-
-    from runner import api
-
-    return "store" in inspect.signature(api.run).parameters
-
-
 @contextlib.contextmanager
 def private_store(tmp: Path) -> Iterator[None]:
     """Point the default run store at a fresh file under ``tmp`` (never the user's history)."""

@@ -32,7 +32,6 @@ from bench import (
     log,
     max_rss_mb,
     private_store,
-    supports_store,
 )
 
 PLAYBOOK = ROOT / "playbooks" / "automatos" / "distribute-package.yaml"
@@ -122,10 +121,7 @@ def run(opts: Any) -> Outcome:
     concurrency = min(CONCURRENCY, n)
     out = Outcome("many_runs", f"{n} distribution runs (2 s jobs), {concurrency} at a time")
     ms = machines(n)
-    store = supports_store()
-    variants: dict[str, dict[str, Any]] = {"runner": {}}
-    if store:
-        variants["runner (no store)"] = {"store": False}
+    variants: dict[str, dict[str, Any]] = {"runner": {}, "runner (no store)": {"store": False}}
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp, private_store(Path(tmp)):
         rows_file = Path(tmp) / "rows.jsonl"

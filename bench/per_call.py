@@ -8,7 +8,7 @@ in plain Python on the same simulator, in the same process: one ``requests.Sessi
 the machine of department DEV and checks its id, as the playbook does.
 
 Variants are interleaved round by round; times are medians, ratios the median of each round's
-ratio. With a run store in the engine, "runner" is a run as ``runner run`` makes it (the default
+ratio. "runner" is a run as ``runner run`` makes it (the default
 store, here a fresh file in a temp dir) and "runner (no store)" passes ``store=False``.
 Targets: runner/requests <= 1.15, stretch runner/urllib3 <= 1.5.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from bench import PLAYBOOKS, Outcome, log, median, private_store, rounds, supports_store
+from bench import PLAYBOOKS, Outcome, log, median, private_store, rounds
 
 PLAYBOOK = PLAYBOOKS / "per-call.yaml"
 CALLS = 1000
@@ -114,14 +114,11 @@ def with_runner(box: Any, n: int, **kw: Any) -> None:
         raise AssertionError(f"{len(loop.iterations)} iterations, expected {n}")
 
 
-def variants(box: Any, n: int, store: bool) -> dict[str, Any]:
+def variants(box: Any, n: int) -> dict[str, Any]:
     settings = box.settings("automatos")
     out: dict[str, Any] = {}
-    if store:
-        out["runner"] = lambda: with_runner(box, n)  # the default store, as `runner run` has
-        out["runner (no store)"] = lambda: with_runner(box, n, store=False)
-    else:
-        out["runner"] = lambda: with_runner(box, n)
+    out["runner"] = lambda: with_runner(box, n)  # the default store, as `runner run` has
+    out["runner (no store)"] = lambda: with_runner(box, n, store=False)
     out["requests"] = lambda: with_requests(settings, n)
     out["urllib3"] = lambda: with_urllib3(settings, n)
     out["http.client"] = lambda: with_http_client(settings, n)
@@ -133,15 +130,14 @@ def run(opts: Any) -> Outcome:
 
     out = Outcome("per_call", f"1 login + {CALLS:,} get_machine calls, each extract + assert")
     reps = opts.reps
-    store = supports_store()
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp, private_store(Path(tmp)), \
             Sandbox() as box:
         box.start(["automatos"])
         sim = box.simulators["automatos"]
         log(f"per_call: warm-up, then {reps} interleaved rounds of {CALLS} calls per variant")
-        rounds(variants(box, 50, store), 1)  # imports, compiled templates, first connections
+        rounds(variants(box, 50), 1)  # imports, compiled templates, first connections
         before = sim.calls["get_machine"]
-        times = rounds(variants(box, CALLS, store), reps)
+        times = rounds(variants(box, CALLS), reps)
         sent = sim.calls["get_machine"] - before
     expected = CALLS * reps * len(times)
     if sent != expected:
@@ -151,7 +147,7 @@ def run(opts: Any) -> Outcome:
     per_call_us = {name: m / CALLS * 1e6 for name, m in med.items()}
     for name in med:
         out.add(f"{name}: per call", per_call_us[name], "us")
-    engines = ["runner", "runner (no store)"] if store else ["runner"]
+    engines = ["runner", "runner (no store)"]
     def ratio(a: str, b: str) -> float:
         # the median of the ratios of each round: both sides of a pair ran back to back
         return median([x / y for x, y in zip(times[a], times[b], strict=True)])
@@ -166,13 +162,13 @@ def run(opts: Any) -> Outcome:
         out.add(f"{engine} - requests: engine cost per call",
                 per_call_us[engine] - per_call_us["requests"], "us")
     out.details = {
-        "calls_per_repetition": CALLS, "repetitions": reps, "store_supported": store,
+        "calls_per_repetition": CALLS, "repetitions": reps,
         "seconds": {k: [round(t, 4) for t in v] for k, v in times.items()},
         "median_seconds": {k: round(v, 4) for k, v in med.items()},
         "per_call_us": {k: round(v, 1) for k, v in per_call_us.items()},
         "ratio_of_medians": {f"{e} / {b}": round(med[e] / med[b], 3) for e in engines
                              for b in ("requests", "urllib3", "http.client")},
-        "note": "'runner' uses the default run store (a fresh file in a temp dir) when the "
-                "engine has one; 'runner (no store)' passes store=False",
+        "note": "'runner' uses the default run store (a fresh file in a temp dir); "
+                "'runner (no store)' passes store=False",
     }
     return out

@@ -1,7 +1,7 @@
 """The engine's per-call path under pyinstrument: where the time of one call goes.
 
 Profiles the per-call playbook (1 login + 1,000 ``get_machine`` calls, extract + assert) with
-the store off (the engine alone) and, when the engine has a run store, with the default store.
+the store off (the engine alone) and with the default store.
 pyinstrument samples the main thread's wall-clock stack every 1 ms; the simulator answers from
 its own thread in this process, so "waiting for the answer" includes its work and the GIL.
 
@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import RESULTS, Outcome, log, private_store, supports_store
+from bench import RESULTS, Outcome, log, private_store
 
 INTERVAL = 0.001
 # (label, function name, a piece of the file path); inclusive time of the outermost frame
@@ -98,8 +98,7 @@ def run(opts: Any) -> Outcome:
 
     out = Outcome("profile", f"pyinstrument: runner, 1 login + {CALLS:,} calls")
     n = 300 if opts.quick else CALLS
-    modes = {"no store": {"store": False}, "default store": {}} if supports_store() \
-        else {"engine": {}}
+    modes = {"no store": {"store": False}, "default store": {}}
     texts, analyses = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-prof-") as tmp, private_store(Path(tmp)), \
             Sandbox() as box:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from bench import Outcome, log, median, rounds, supports_store
+from bench import Outcome, log, median, rounds
 from bench.per_call import CALLS, with_requests, with_runner, with_urllib3
 
 
@@ -126,7 +126,7 @@ def run(opts: Any) -> Outcome:
 
     out = Outcome("whatif", f"per-call ({CALLS:,} calls, store off) with prototype transports")
     reps = 3
-    kw = {"store": False} if supports_store() else {}
+    kw = {"store": False}
     with_requests_transport, plain_urllib3 = _transports()
 
     def engine_with(cls: type, box: Any, n: int) -> None:

@@ -196,13 +196,13 @@ def run_batch(
 
     def shown(inputs: dict[str, Any]) -> dict[str, Any]:  # a failure never shows a secret
         return {k: MASK if k in secret_inputs else v for k, v in inputs.items()}
+
     environment = load_environment(env, search=Path(path))
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:
         sandbox = Sandbox(environment.simulators)
     summary = BatchSummary(total=len(table), run_ids=[""] * len(table))
     report_lock = threading.Lock()
-    run_kw: dict[str, Any] = {}
     running: set[threading.Event] = set()  # one per run under way, to stop it on Ctrl-C
     stopping = threading.Event()
     opened = None
@@ -216,7 +216,7 @@ def run_batch(
                 cancel.set()
         try:
             result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
-                             cancel=cancel, **run_kw)
+                             cancel=cancel, store=store)
         except RunnerError as e:  # invalid inputs for this row: the others still run
             return None, BatchFailure(index, shown(inputs), e.message, hint=e.hint)
         except Exception as e:  # an internal error in one run must not sink the batch
@@ -252,14 +252,12 @@ def run_batch(
         if sandbox is not None:
             # started once, here: parallel runs would otherwise race to start one simulator
             sandbox.start(sorted(connector_names(playbook)))
-        if _accepts_store():
-            if store is None or isinstance(store, str):
-                from runner.store import Store
+        if store is None or isinstance(store, str):
+            from runner.store import Store
 
-                # one store for the batch: a store opened by each run would be migrated by
-                # hundreds of runs at once
-                opened = store = Store(store)
-            run_kw["store"] = store
+            # one store for the batch: a store opened by each run would be migrated by
+            # hundreds of runs at once
+            opened = store = Store(store)
         with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(table))),
                                 thread_name_prefix="batch") as pool:
             pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in range(len(table))}
@@ -332,14 +330,6 @@ def write_summary(summary: BatchSummary, path: str | Path) -> None:
     """The summary as JSON (``--report-json`` with ``--inputs-from``)."""
     Path(path).write_text(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False,
                                      default=str) + "\n", encoding="utf-8")
-
-
-def _accepts_store() -> bool:
-    import inspect
-
-    from runner import api
-
-    return "store" in inspect.signature(api.run).parameters
 
 
 __all__ = ["BatchFailure", "BatchSummary", "format_failure", "format_summary", "read_rows",
