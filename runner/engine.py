@@ -21,7 +21,7 @@ from typing import Any
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
-from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed
+from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed, with_article
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
@@ -42,10 +42,6 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + _secrets.token_hex(3)
 
 
-def _a(word: str | None) -> str:
-    return f"{'an' if (word or 'x')[0] in 'aeiou' else 'a'} {word}"
-
-
 def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs with defaults applied and ``-i key=value`` strings turned into declared types."""
     import json
@@ -63,8 +59,9 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
                     value = json.loads(value)
                 except ValueError:
                     shown = "a value that is not JSON" if spec.secret else repr(value)
+                    kind = with_article(str(spec.type))
                     raise InvalidInput(
-                        f"{spec.location}: input '{name}' must be {_a(spec.type)}, got {shown}",
+                        f"{spec.location}: input '{name}' must be {kind}, got {shown}",
                         hint="pass JSON for numbers, booleans, lists and objects") from None
             out[name] = value
         elif spec.has_default:

@@ -115,6 +115,11 @@ class Interrupted(RunnerError):
     exit_code = EXIT_INTERRUPTED
 
 
+def with_article(word: str) -> str:
+    """``an integer``, ``a string``: a word with its indefinite article, for messages."""
+    return f"{'an' if word[:1].lower() in tuple('aeiou') else 'a'} {word}"
+
+
 def source_excerpt(loc: Location, context: int = 1) -> list[str]:
     """The lines around ``loc`` with a caret under its column (runn's pickStepYAML)."""
     try:

@@ -17,7 +17,7 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from runner.errors import PlaybookError
+from runner.errors import PlaybookError, with_article
 from runner.loader import Document, Path_
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
     """
     if not isinstance(doc.data, dict):
         raise PlaybookError(
-            f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be a YAML mapping, "
+            f"{with_article(what)} must be a YAML mapping, "
             f"got {_TYPE_NAMES[_json_type(doc.data)]}",
             location=doc.loc(()),
             hint=f"start the file with the {what}'s keys, e.g. 'name:'",
