@@ -26,7 +26,6 @@ from typing import Any
 from runner.errors import InvalidInput, RunnerError
 from runner.model import Playbook
 from runner.results import FAILED, INTERRUPTED, PASSED, RunResult
-from runner.secrets import MASK
 
 OnResult = Callable[[int, Mapping[str, Any], "RunResult | None", "BatchFailure | None"], None]
 
@@ -184,6 +183,7 @@ def run_batch(
     False for none); a path or None opens one store for the whole batch, shared by the runs.
     """
     from runner import api
+    from runner.engine import masked_inputs
     from runner.environment import load_environment
     from runner.playbook import load_playbook
     from runner.sandbox import Sandbox
@@ -192,11 +192,6 @@ def run_batch(
         raise InvalidInput(f"concurrency must be at least 1, got {concurrency}")
     table = [dict(r) for r in rows]
     playbook = load_playbook(path)  # fail once, before any run, on an invalid playbook
-    secret_inputs = {n for n, spec in playbook.inputs.items() if spec.secret}
-
-    def shown(inputs: dict[str, Any]) -> dict[str, Any]:  # a failure never shows a secret
-        return {k: MASK if k in secret_inputs else v for k, v in inputs.items()}
-
     environment = load_environment(env, search=Path(path))
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:
@@ -209,6 +204,7 @@ def run_batch(
 
     def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
         inputs = table[index]
+        shown = masked_inputs(playbook, inputs)  # a failure never shows a secret input
         cancel = threading.Event()
         with report_lock:
             running.add(cancel)
@@ -218,9 +214,9 @@ def run_batch(
             result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
                              cancel=cancel, store=store)
         except RunnerError as e:  # invalid inputs for this row: the others still run
-            return None, BatchFailure(index, shown(inputs), e.message, hint=e.hint)
+            return None, BatchFailure(index, shown, e.message, hint=e.hint)
         except Exception as e:  # an internal error in one run must not sink the batch
-            return None, BatchFailure(index, shown(inputs),
+            return None, BatchFailure(index, shown,
                                       f"internal error: {type(e).__name__}")
         finally:
             with report_lock:
@@ -228,7 +224,7 @@ def run_batch(
         if result.status == PASSED:
             return result, None
         return result, BatchFailure(
-            index, shown(inputs), result.error or result.status, run_id=result.run_id,
+            index, shown, result.error or result.status, run_id=result.run_id,
             failed_step=result.failed_step, status=result.status, hint=result.hint)
 
     def record(index: int, result: RunResult | None, failure: BatchFailure | None) -> None:

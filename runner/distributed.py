@@ -340,14 +340,6 @@ class CeleryDispatcher:
 
 
 # -- submitting --------------------------------------------------------------------------------
-@dataclass
-class Submitted:
-    run_id: str
-    status: str  # queued without wait; the final status, or the current one after a timeout
-    error: str | None = None
-    timed_out: bool = False
-
-
 class Submitter:
     """Records runs as ``queued`` in the store and hands them to workers; reusable."""
 
@@ -387,7 +379,7 @@ class Submitter:
                inputs: Mapping[str, Any] | None = None, *, dedup_key: str | None = None,
                webhook: str | dict[str, str] | None = None) -> str:
         """Check the playbook and inputs, record the run as queued, publish it; its run id."""
-        from runner.engine import coerce_inputs, new_run_id
+        from runner.engine import coerce_inputs, masked_inputs, new_run_id
 
         playbook, where = self._prepare(path, env)
         given = dict(inputs or {})
@@ -423,32 +415,3 @@ class Submitter:
             if deadline is not None and time.monotonic() >= deadline:
                 return statuses
             time.sleep(every)
-
-
-def masked_inputs(playbook: Any, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Inputs as the store keeps them: the playbook's secret inputs masked."""
-    from runner.secrets import Redactor
-
-    redactor = Redactor()
-    for name, spec in playbook.inputs.items():
-        if spec.secret:
-            redactor.add(values.get(name))
-    return dict(redactor.redact_data(dict(values)))
-
-
-def submit(path: str | Path, env: str | None = "sandbox",
-           inputs: Mapping[str, Any] | None = None, *, broker: str,
-           store: Store | str | None = None, wait: bool = False, timeout: float | None = None,
-           queue: str = DEFAULT_QUEUE) -> Submitted:
-    """Hand one run to the workers behind ``broker``; with ``wait``, until it has ended.
-
-    The run is recorded in ``store`` (which the workers must share) as ``queued`` first, so
-    ``runner history`` shows it at once. Returns the run id and its status.
-    """
-    with Submitter(broker, store, queue=queue) as s:
-        run_id = s.submit(path, env, inputs)
-        if not wait:
-            return Submitted(run_id, "queued")
-        status = s.wait([run_id], timeout)[run_id]
-        row = s.store.get_run(run_id) or {}
-        return Submitted(run_id, status, row.get("error"), timed_out=status not in FINAL)

@@ -26,7 +26,7 @@ from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
 from runner.sandbox import Sandbox
-from runner.secrets import Redactor
+from runner.secrets import MASK, Redactor
 from runner.steps import auth, call, check, extract, include, poll
 from runner.steps.common import Scope, apply_extract, build_call, evaluate, render, send
 from runner.store import Store
@@ -71,6 +71,13 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
                                + (f" ({spec.description})" if spec.description else ""),
                                hint=f"pass it with -i {name}=...")
     return out
+
+
+def masked_inputs(playbook: Playbook, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs as they are stored and shown: the playbook's secret inputs masked, whatever
+    their type or length."""
+    secret = {name for name, spec in playbook.inputs.items() if spec.secret}
+    return {k: MASK if k in secret else v for k, v in values.items()}
 
 
 class Runtime:
@@ -389,10 +396,11 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     listeners = listeners or []
     values = coerce_inputs(playbook, inputs)
     for name, spec in playbook.inputs.items():
-        if spec.secret:
-            redactor.add(values.get(name))
+        if spec.secret and values.get(name) is not None:
+            value = values[name]  # a PIN may be a number: its text is what outputs would show
+            redactor.add(value if isinstance(value, str) else json.dumps(value))
     run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
-                    redactor.redact_data(values))
+                    redactor.redact_data(masked_inputs(playbook, values)))
     journal = None
     if store is not None:
         if resume is None:

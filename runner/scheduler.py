@@ -58,8 +58,8 @@ from croniter import croniter
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from runner.distributed import RunJob, masked_inputs
-from runner.engine import coerce_inputs, new_run_id
+from runner.distributed import RunJob
+from runner.engine import coerce_inputs, masked_inputs, new_run_id
 from runner.errors import InvalidInput, Location, PlaybookError
 from runner.loader import Document, Path_, load_file
 from runner.store import Store, runs, schedule_state

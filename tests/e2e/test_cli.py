@@ -92,3 +92,24 @@ def test_python_dash_m_runner_cli_has_every_command() -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "Execute runs handed over through the broker" in done.stdout
+
+
+def test_a_secret_input_that_is_not_a_string_is_masked_everywhere(tmp_path: Path) -> None:
+    playbook = tmp_path / "pin.yaml"
+    playbook.write_text("""\
+name: Set a PIN
+inputs:
+  pin: {type: integer, secret: true}
+steps:
+  - assert:
+      - that: "inputs.pin > 99999"
+        message: "the PIN {{ inputs.pin }} is too short"
+""")
+    store, report = tmp_path / "r.db", tmp_path / "r.json"
+    done = cli("run", str(playbook), "-i", "pin=48213", "--store", str(store),
+               "--report-json", str(report))
+    assert done.returncode == 1, done.stdout + done.stderr
+    run_id = cli("history", "--store", str(store), "--json").stdout.split('"run_id": "')[1][:22]
+    shown = cli("show", run_id, "--store", str(store), "--json").stdout
+    for text in (done.stdout, done.stderr, report.read_text(), shown):
+        assert "48213" not in text
