@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -137,6 +137,9 @@ def route(method: str, pattern: str, name: str | None = None) -> Callable[[Handl
     return mark
 
 
+_S = TypeVar("_S", bound="Simulator")
+
+
 class Simulator:
     """A stateful vendor simulator. Subclasses add routes and state.
 
@@ -210,7 +213,7 @@ class Simulator:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> Simulator:
+    def __enter__(self: _S) -> _S:
         self.start()
         return self
 

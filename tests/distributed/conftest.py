@@ -77,7 +77,5 @@ def broker() -> Iterator[Broker]:
 
 @pytest.fixture()
 def sim() -> Iterator[AutomatosSimulator]:
-    s = AutomatosSimulator(schedule_seconds=1.0, run_seconds=2.0)
-    s.start()
-    yield s
-    s.stop()
+    with AutomatosSimulator(schedule_seconds=1.0, run_seconds=2.0) as s:
+        yield s

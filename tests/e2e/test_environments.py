@@ -20,10 +20,8 @@ USER, PASSWORD = "svc-deploy", "Pa55w0rd!Very+Secret/Value"
 
 @pytest.fixture()
 def sim() -> Iterator[AutomatosSimulator]:
-    s = AutomatosSimulator(schedule_seconds=0.1, run_seconds=0.1)
-    s.start()
-    yield s
-    s.stop()
+    with AutomatosSimulator(schedule_seconds=0.1, run_seconds=0.1) as s:
+        yield s
 
 
 def write_env(tmp_path: Path, sim: AutomatosSimulator, *, literal_key: bool = False) -> Path:

@@ -34,10 +34,8 @@ steps:
 
 @pytest.fixture()
 def sim() -> Iterator[AutomatosSimulator]:
-    s = AutomatosSimulator(schedule_seconds=0.1, run_seconds=0.1)
-    s.start()
-    yield s
-    s.stop()
+    with AutomatosSimulator(schedule_seconds=0.1, run_seconds=0.1) as s:
+        yield s
 
 
 def test_a_resumed_loop_does_not_resend_its_unsafe_iterations(

@@ -22,10 +22,8 @@ DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"
 
 @pytest.fixture()
 def sim() -> Iterator[AutomatosSimulator]:
-    s = AutomatosSimulator(schedule_seconds=1.0, run_seconds=2.0)
-    s.start()
-    yield s
-    s.stop()
+    with AutomatosSimulator(schedule_seconds=1.0, run_seconds=2.0) as s:
+        yield s
 
 
 def env_file(tmp_path: Path, sim: AutomatosSimulator) -> Path:
