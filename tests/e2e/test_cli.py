@@ -60,7 +60,8 @@ def test_ctrl_c_during_a_poll_exits_130() -> None:
     assert "Traceback" not in out + err
 
 
-def test_a_secret_input_of_the_wrong_type_is_refused_without_showing_it(tmp_path: Path) -> None:
+def pin_playbook(tmp_path: Path) -> Path:
+    """A playbook with a secret integer input; its assertion fails below 100000."""
     playbook = tmp_path / "pin.yaml"
     playbook.write_text("""\
 name: Set a PIN
@@ -68,8 +69,14 @@ inputs:
   pin: {type: integer, secret: true}
 steps:
   - assert:
-      - that: "inputs.pin > 0"
+      - that: "inputs.pin > 99999"
+        message: "the PIN {{ inputs.pin }} is too short"
 """)
+    return playbook
+
+
+def test_a_secret_input_of_the_wrong_type_is_refused_without_showing_it(tmp_path: Path) -> None:
+    playbook = pin_playbook(tmp_path)
     value = "not-a-number-Sup3rSecret"
     done = cli("run", str(playbook), "-i", f"pin={value}", "--store", str(tmp_path / "r.db"))
     assert done.returncode == 2
@@ -95,16 +102,7 @@ def test_python_dash_m_runner_cli_has_every_command() -> None:
 
 
 def test_a_secret_input_that_is_not_a_string_is_masked_everywhere(tmp_path: Path) -> None:
-    playbook = tmp_path / "pin.yaml"
-    playbook.write_text("""\
-name: Set a PIN
-inputs:
-  pin: {type: integer, secret: true}
-steps:
-  - assert:
-      - that: "inputs.pin > 99999"
-        message: "the PIN {{ inputs.pin }} is too short"
-""")
+    playbook = pin_playbook(tmp_path)
     store, report = tmp_path / "r.db", tmp_path / "r.json"
     done = cli("run", str(playbook), "-i", "pin=48213", "--store", str(store),
                "--report-json", str(report))
