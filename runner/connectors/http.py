@@ -39,6 +39,7 @@ NO_BODY: Any = object()
 MAX_BYTES = 128 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_REDIRECTS = 30
+MIN_WAIT = 1.0  # seconds a request with a deadline still waits at its deadline
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_HEADERS = {
@@ -65,6 +66,7 @@ class PreparedCall:
     needs_auth: bool = True
     decode: str = "auto"
     success: tuple[int, ...] = ()
+    deadline: float | None = None  # time.monotonic() when the caller stops waiting (a poll)
 
     @property
     def target(self) -> str:
@@ -96,7 +98,7 @@ class Transport:
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  max_bytes: int = MAX_BYTES, verify: bool | str = True) -> None:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.read_timeout = read_timeout
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.max_bytes = max_bytes
         self._tls, self._tls_error = _tls_settings(verify)
         self._direct = urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls)
@@ -177,14 +179,20 @@ class Transport:
 
     def _urlopen(self, call: PreparedCall, method: str, url: str, body: bytes | None,
                  headers: dict[str, str]) -> Any:
+        timeout, read = self.timeout, self.read_timeout
+        if call.deadline is not None:  # no wait past the caller's deadline (at least 1 s,
+            # so the try a poll makes at its deadline still hears a server that answers)
+            left = max(call.deadline - time.monotonic(), MIN_WAIT)
+            read = min(read, left)
+            timeout = urllib3.Timeout(connect=min(self.connect_timeout, left), read=read)
         try:
             return self._manager(url).urlopen(
-                method, url, body=body, headers=headers, timeout=self.timeout,
+                method, url, body=body, headers=headers, timeout=timeout,
                 preload_content=False, redirect=False, retries=False)
         except urllib3.exceptions.HTTPError as e:
-            raise self._error(call, e) from None
+            raise self._error(call, e, read) from None
 
-    def _error(self, call: PreparedCall, e: Exception) -> TransportError:
+    def _error(self, call: PreparedCall, e: Exception, read: float) -> TransportError:
         host = _host(call.url)
         x = urllib3.exceptions
         cause: Exception = e
@@ -196,6 +204,9 @@ class Transport:
             return TransportError(f"timed out connecting to {host}", sent=False,
                                   hint="check the base URL and that the service is up")
         if isinstance(cause, x.ReadTimeoutError):
+            if read < self.read_timeout:
+                return TransportError(f"no answer from {host} within {read:.3g} s, the time "
+                                      "left before the step's timeout", sent=True)
             return TransportError(
                 f"no answer from {host} within {self.read_timeout:g} s", sent=True,
                 hint="the request may have been processed; raise timeouts.read if it is slow")
