@@ -106,9 +106,11 @@ class VendorError(StepFailed):
 
 
 class TransportError(StepFailed):
-    def __init__(self, message: str, *, sent: bool | None = None, hint: str | None = None):
+    def __init__(self, message: str, *, sent: bool | None = None, hint: str | None = None,
+                 final: bool = False):
         super().__init__(message, hint=hint)
         self.sent = sent  # True/False when known whether the request reached the server
+        self.final = final  # another try would fail the same way (a redirect loop): no retry
 
 
 class Interrupted(RunnerError):

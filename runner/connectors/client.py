@@ -160,7 +160,8 @@ class ConnectorClient:
             try:
                 response = self._send_authorized(call, with_auth)
             except TransportError as e:
-                if attempt < policy.attempts and policy.retry_transport(e.sent, call.safe):
+                if attempt < policy.attempts and not e.final \
+                        and policy.retry_transport(e.sent, call.safe):
                     wait = policy.delay(attempt)
                     if _in_time(call, wait):
                         sleep(wait)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json as _json
 import os
+import ssl
 import threading
 import time
 import urllib.request
@@ -115,7 +116,7 @@ class Transport:
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:
-            raise TransportError(self._tls_error, sent=False,
+            raise TransportError(self._tls_error, sent=False, final=True,
                                  hint="check the connector's verify_tls setting")
         headers = _headers(call.headers)
         body: bytes | None = call.body_bytes()
@@ -161,7 +162,7 @@ class Transport:
             r.release_conn()
             if hop == MAX_REDIRECTS:
                 raise TransportError(f"too many redirects from {_host(call.url)} "
-                                     f"(more than {MAX_REDIRECTS})", sent=True,
+                                     f"(more than {MAX_REDIRECTS})", sent=True, final=True,
                                      hint="the service redirects in a loop; check the base URL")
             new_url = urljoin(url, location)
             if _should_strip_auth(url, new_url):
@@ -210,15 +211,17 @@ class Transport:
             return TransportError(
                 f"no answer from {host} within {self.read_timeout:g} s", sent=True,
                 hint="the request may have been processed; raise timeouts.read if it is slow")
-        if isinstance(cause, x.SSLError):
-            return TransportError(f"TLS error talking to {host}: {_reason(cause)}", sent=False)
+        if isinstance(cause, x.SSLError):  # a certificate that does not verify will not next time
+            return TransportError(f"TLS error talking to {host}: {_reason(cause)}", sent=False,
+                                  final=_unverified(cause))
         if isinstance(e, x.ProxyError):
             return TransportError(f"cannot connect ({host}): {_reason(cause)}", sent=False)
         if isinstance(e, x.ProxySchemeUnknown):
             return TransportError(f"the proxy for {host} is not usable: {e}", sent=False,
+                                  final=True,
                                   hint="check HTTP_PROXY / HTTPS_PROXY in the environment")
         if isinstance(e, x.LocationValueError):
-            return TransportError(f"invalid URL {call.url!r}: {e}", sent=False)
+            return TransportError(f"invalid URL {call.url!r}: {e}", sent=False, final=True)
         if isinstance(e, x.ProtocolError):
             return TransportError(f"the connection was dropped ({host}): {_reason(e)}",
                                   sent=True)
@@ -264,11 +267,11 @@ class Transport:
         declared = r.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise TransportError(f"the answer is {int(declared):,} bytes, over the limit of "
-                                 f"{self.max_bytes:,}", sent=True)
+                                 f"{self.max_bytes:,}", sent=True, final=True)
         content = r.read(self.max_bytes + 1, decode_content=True)
         if len(content) > self.max_bytes:
             raise TransportError(f"the answer is over the limit of {self.max_bytes:,} bytes",
-                                 sent=True)
+                                 sent=True, final=True)
         if declared and declared.isdigit() and "content-encoding" not in r.headers \
                 and len(content) < int(declared):
             raise TransportError(f"the answer was cut short ({len(content):,} of "
@@ -355,11 +358,28 @@ def _gunzip(content: bytes, limit: int, url: str) -> bytes:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = d.decompress(content, limit + 1)
         if len(out) > limit:
-            raise TransportError(f"the gzipped answer expands past {limit:,} bytes", sent=True)
+            raise TransportError(f"the gzipped answer expands past {limit:,} bytes", sent=True,
+                                 final=True)
         return out
     except (zlib.error, gzip.BadGzipFile, EOFError) as e:
         raise TransportError(f"the answer from {_host(url)} looks gzipped but is not: {e}",
                              sent=True) from None
+
+
+def _unverified(e: BaseException) -> bool:
+    """Whether a TLS error is the certificate's (unknown issuer, expired, another host's), not a
+    handshake cut short by the network."""
+    for _ in range(5):
+        if isinstance(e, (ssl.SSLCertVerificationError, ssl.CertificateError)):
+            return True
+        nested = [a for a in e.args if isinstance(a, BaseException)]
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            nested.append(reason)
+        if not nested:
+            break
+        e = nested[-1]
+    return "CERTIFICATE_VERIFY_FAILED" in str(e) or "doesn't match" in str(e)
 
 
 def _query_value(v: Any) -> Any:

@@ -67,7 +67,7 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
         try:
             response = send(rt, step, result, call, attempt=attempt)
         except TransportError as e:
-            if not call.safe:
+            if not call.safe or e.final:  # a redirect loop will loop on the next try too
                 raise
             transient += 1
             last_state = f"transport error: {e.message}"
