@@ -3,6 +3,7 @@ a playbook without a regex does not import it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,13 @@ import pytest
 from helpers import ROOT, cli
 
 from runner.errors import EXIT_INVALID
-from runner.extract import ExtractError, check_syntax, compile_regex
+from runner.extract import (
+    ExtractError,
+    check_syntax,
+    compile_jsonpath,
+    compile_regex,
+    jsonpath_values,
+)
 
 
 @pytest.mark.parametrize(("pattern", "construct"), [
@@ -64,3 +71,29 @@ def test_re2_is_imported_only_for_a_regex() -> None:
         "tests/playbooks/nddprint/renew-pin.yaml")], cwd=ROOT, capture_output=True, text=True,
         check=True)
     assert (plain.stdout.strip(), regex.stdout.strip()) == ("False", "True")
+
+
+def test_a_jsonpath_regex_filter_cannot_hang() -> None:
+    # jsonpath_ng's =~ ran Python's re.search: 2**41 steps here. A process of its own, so the
+    # test ends even where the match would not.
+    code = ("from runner.extract import jsonpath_values; "
+            "print(jsonpath_values(\"$[?(@.n =~ '(a+)+$')].n\", "
+            "[{'n': 'a' * 41 + '!'}, {'n': 'aa'}]))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=20)
+    assert proc.stdout.strip() == "['aa']", proc.stderr
+
+
+@pytest.mark.parametrize(("path", "construct"), [
+    ("$[?(@.n =~ 'a(?=b)')]", "a lookahead (?=...)"),
+    (r"$.n.`sub(/(a)\\1/, x)`", r"a backreference (\1)"),  # JSONPath unescapes \\ once
+])
+def test_a_jsonpath_regex_re2_refuses_is_named(path: str, construct: str) -> None:
+    with pytest.raises(ExtractError, match=re.escape(f"uses {construct}, which runner's")):
+        check_syntax("jsonpath", path)
+
+
+def test_jsonpath_sub_matches_with_re2() -> None:
+    path = r"$[*].n.`sub(/(a)(b)/, \\2\\1)`"
+    assert jsonpath_values(path, [{"n": "xab"}, {"n": "zz"}]) == ["xba"]
+    assert compile_jsonpath(path).right.regex is compile_regex("(a)(b)")
