@@ -3,8 +3,9 @@
 Jinja's sandbox stops templates from reaching Python internals, not from computing too much:
 ``{{ 9 ** (9 ** 8) }}`` takes minutes, ``{{ 'x' * 10 ** 10 }}`` 10 GB. The sandbox's documented
 hook for operators (``intercepted_binops`` and ``call_binop``) lets each ``**``, ``*`` and ``+``
-check the size of its result *before* computing it; the rendered text, namespace attributes,
-``range`` and the padding methods and filters are capped the same way. The plain-Python fast
+check the size of its result *before* computing it (``%`` its widths); the rendered text,
+namespace attributes, ``range``, ``str.format`` and the padding methods and filters are capped
+the same way. The plain-Python fast
 path of the templating module evaluates no operator, so every computation goes through here.
 
 The limits are far above what a playbook needs (a request body, an id, a count) and far below
@@ -15,7 +16,9 @@ string or list of more than 10,000,000 characters or items.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
+from functools import update_wrapper
 from typing import Any
 
 from jinja2 import filters
@@ -88,7 +91,30 @@ def _short(n: int) -> str:
     return str(n) if _digits(n) < 30 else f"an integer of ~{_digits(n):,.0f} digits"
 
 
-_CHECKS = {"**": check_power, "*": check_product, "+": check_sum}
+# a printf conversion ('%-10.3f', '%*d') and the spec of a str.format field ('{:>{w}}')
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d*)(?:\.(?:\*|\d*))?[a-zA-Z%]")
+_FIELD = re.compile(r"\{[^{}]*:((?:[^{}]|\{[^{}]*\})*)\}")
+
+
+def check_format(fmt: str, spec: re.Pattern[str], args: Iterable[Any]) -> None:
+    """A width or precision over the cap in a format, written in it or given as an argument
+    (``'%*d' % (n, 1)``, ``'{:>{w}}'.format(1, w=n)``): Python would allocate it at once."""
+    specs = [m.group(1) if m.groups() else m.group(0) for m in spec.finditer(fmt)]
+    numbers = [int(n) for s in specs for n in re.findall(r"\d+", s)]
+    if any("*" in s or "{" in s for s in specs):
+        numbers += [a for a in args if _ints(a)]
+    widest = max(numbers, default=0)
+    _check_length(f"a format width of {widest:,}", widest)
+
+
+def check_percent(left: Any, right: Any) -> None:
+    if isinstance(left, str):
+        args = right.values() if isinstance(right, Mapping) else \
+            right if isinstance(right, tuple) else (right,)
+        check_format(left, _PERCENT, args)
+
+
+_CHECKS = {"**": check_power, "*": check_product, "+": check_sum, "%": check_percent}
 
 
 def _capped_concat(pieces: Iterable[str]) -> str:
@@ -125,6 +151,11 @@ def _capped_center(value: str, width: int = 80) -> str:
     return filters.do_center(value, width)
 
 
+def _capped_format(value: str, *args: Any, **kwargs: Any) -> str:
+    check_format(str(value), _PERCENT, [*args, *kwargs.values()])
+    return filters.do_format(value, *args, **kwargs)
+
+
 def _capped_indent(s: str, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
     pad = len(width) if isinstance(width, str) else width
     _check_length(f"indent({pad:,}) of {str(s).count(chr(10)) + 1:,} lines",
@@ -139,7 +170,7 @@ class CappedEnvironment(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals.update(range=_capped_range, namespace=CappedNamespace)
-        self.filters.update(center=_capped_center, indent=_capped_indent)
+        self.filters.update(center=_capped_center, indent=_capped_indent, format=_capped_format)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _CHECKS[operator](left, right)
@@ -154,3 +185,20 @@ class CappedEnvironment(SandboxedEnvironment):
             elif obj.__name__ == "expandtabs":
                 _check_length(f"expandtabs({args[0]:,})", len(owner) + owner.count("\t") * args[0])
         return super().call(context, obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # the sandbox hands templates its own str.format; its widths are capped here
+        sandboxed = super().wrap_str_format(value)
+        if sandboxed is None:
+            return None
+        fmt: str = value.__self__
+        run: Callable[..., str] = sandboxed
+
+        def capped(*args: Any, **kwargs: Any) -> str:
+            values = [*args, *kwargs.values()]
+            if args and isinstance(args[0], Mapping):  # format_map
+                values += list(args[0].values())
+            check_format(fmt, _FIELD, values)
+            return run(*args, **kwargs)
+
+        return update_wrapper(capped, value)

@@ -30,6 +30,14 @@ CAPPED = [
     ("'\t'.expandtabs(10 ** 10)", "expandtabs(10,000,000,000) would make 10,000,000,001"),
     ("'x' | center(10 ** 10)", "center(10,000,000,000) would make 10,000,000,000 characters"),
     ("'a\nb' | indent(10 ** 9)", "indent(1,000,000,000) of 2 lines would make 2,000,000,003"),
+    ("'%10000000000d' % 1", "a format width of 10,000,000,000 would make 10,000,000,000 "
+     "characters, over the cap of 10,000,000"),
+    ("'%*d' % (10 ** 10, 1)", "a format width of 10,000,000,000"),
+    ("'%(a)10000000000s' % {'a': 1}", "a format width of 10,000,000,000"),
+    ("'%10000000000d' | format(1)", "a format width of 10,000,000,000"),
+    ("'{:>10000000000}'.format(1)", "a format width of 10,000,000,000"),
+    ("'{:>{w}}'.format(1, w=10 ** 10)", "a format width of 10,000,000,000"),
+    ("'{a:>{w}}'.format_map({'a': 1, 'w': 10 ** 10})", "a format width of 10,000,000,000"),
 ]
 
 
@@ -76,7 +84,10 @@ def test_the_rendered_text_is_capped() -> None:
     ("2 ** 10", 1024), ("2 ** -1", 0.5), ("(10 ** 4000) * 3 > 0", True), ("'ab' * 3", "ababab"),
     ("3 * [1]", [1, 1, 1]), ("[1] + [2]", [1, 2]), ("'a' + 'b'", "ab"), ("1 + 2", 3),
     ("range(3) | list", [0, 1, 2]), ("'x'.ljust(3)", "x  "), ("'x' | center(3)", " x "),
-    ("('x' * 10000000) | length", 10_000_000),
+    ("('x' * 10000000) | length", 10_000_000), ("'%5d|%-3s' % (42, 'x')", "   42|x  "),
+    ("'%s-%d' % ('a', 10 ** 12)", "a-1000000000000"), ("'%d%%' % 50", "50%"), ("10 % 3", 1),
+    ("'%s' | format('x')", "x"), ("'{:>5}'.format(7)", "    7"),
+    ("'{a}'.format_map({'a': 1})", "1"),
 ])
 def test_below_the_caps_nothing_changes(expr: str, value: object) -> None:
     assert Renderer().evaluate(expr, {}) == value
