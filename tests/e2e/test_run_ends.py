@@ -1,0 +1,301 @@
+"""History never says "passed" for a run that did not pass: real `runner` processes meet a
+reader that goes away (`| head -3`), SIGTERM, and a connector hook that raises; the store, the
+simulator and the exit code say what happened."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, RUNNER, automatos_env, cli
+
+from plugins.automatos.simulator import AutomatosSimulator
+from runner.store import Store
+
+PLAYBOOK = ROOT / "tests" / "playbooks" / "automatos" / "distribute-then-report.yaml"
+
+
+@pytest.fixture()
+def sim() -> Iterator[AutomatosSimulator]:
+    with AutomatosSimulator(schedule_seconds=0.5, run_seconds=1.0) as s:
+        yield s
+
+
+def _only_run(store: Path) -> dict:
+    rows = Store(str(store)).find_runs()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _wait_for(predicate, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+# -- a reader that goes away -----------------------------------------------------------------
+
+def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path,
+                                                       sim: AutomatosSimulator) -> None:
+    """`runner run ... | head -3`: head exits after the run's header, the run goes on to its
+    end (the poll and the finally step reach the simulator), is recorded passed with every
+    step, and the exit code is the run's (0), not a crash's."""
+    store = tmp_path / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    command = (f"'{RUNNER}' run '{PLAYBOOK}' --env '{env}' -i hostname=NTB2 --store '{store}'"
+               " | head -3; exit ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "AUTOMATOS_KEY": sim.automatos_key})
+    assert done.stdout.count("\n") == 3, done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == ""
+    row = _only_run(store)
+    assert row["status"] == "passed"
+    steps = row["report"]["steps"]
+    assert [s["id"] for s in steps] == ["machine", "job", "wait", "report"]
+    assert all(s["status"] == "passed" for s in steps)
+    assert sim.calls["create_distribution"] == 1
+    assert sim.calls["get_machine"] == 2  # the finally step's request went out
+
+
+def test_a_reader_that_goes_away_leaves_a_failed_run_failed(tmp_path: Path,
+                                                            sim: AutomatosSimulator) -> None:
+    store = tmp_path / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    command = (f"'{RUNNER}' run '{PLAYBOOK}' --env '{env}' -i hostname=NOSUCH --store '{store}'"
+               " | head -1; exit ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "AUTOMATOS_KEY": sim.automatos_key})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _only_run(store)["status"] == "failed"
+
+
+# -- SIGTERM -------------------------------------------------------------------------------------
+
+def test_sigterm_mid_poll_is_ctrl_c_then_resume_finishes(tmp_path: Path,
+                                                         sim: AutomatosSimulator) -> None:
+    """systemd stopping the unit, a CI job cancelled: SIGTERM in the middle of a poll. The
+    finally step still reaches the simulator, the run is recorded interrupted (not left
+    running), exit 130; `runner resume` then finishes the same job without a second create."""
+    sim.run_seconds = 30.0  # the poll goes on until the signal
+    store = tmp_path / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    secrets = {"AUTOMATOS_KEY": sim.automatos_key}
+    proc = subprocess.Popen(
+        [str(RUNNER), "run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2",
+         "--store", str(store)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, **secrets})
+    try:
+        _wait_for(lambda: sim.calls["distribution_status"] >= 2)
+        assert sim.calls["get_machine"] == 1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert "INTERRUPTED at step 'wait'" in out and "interrupted by SIGTERM" in out, out
+    assert sim.calls["get_machine"] == 2  # the finally step ran
+    row = _only_run(store)
+    assert row["status"] == "interrupted"
+    assert row["error"] == "interrupted by SIGTERM"
+    assert row["hint"] == f"continue it with: runner resume {row['run_id']}"
+    assert [s["id"] for s in row["report"]["steps"]][-1] == "report"
+
+    sim.run_seconds = 0.5
+    resumed = cli("resume", row["run_id"], "--store", str(store), env=secrets)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert sim.calls["create_distribution"] == 1  # the same job: no second create
+    final = Store(str(store)).get_run(row["run_id"])
+    assert final is not None and final["status"] == "passed"
+
+
+def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path: Path, sim: AutomatosSimulator) -> None:
+    """`runner run --inputs-from` and SIGTERM: rows not started never start, runs under way
+    stop as interrupted (after their finally steps), the summary says so, exit 130."""
+    sim.run_seconds = 30.0
+    env = automatos_env(tmp_path, sim)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"hostname": "NTB2"}\n' * 4)
+    store = tmp_path / "runs.db"
+    proc = subprocess.Popen(
+        [str(RUNNER), "run", str(PLAYBOOK), "--inputs-from", str(rows), "--concurrency", "2",
+         "--env", str(env), "--store", str(store)], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "AUTOMATOS_KEY": sim.automatos_key})
+    try:
+        _wait_for(lambda: sim.calls["distribution_status"] >= 2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "2 interrupted, 2 not started" in out, out
+    assert "Traceback" not in err
+    assert sim.calls["create_distribution"] == 2
+    assert sim.calls["get_machine"] == 4  # two lookups, two finally steps
+    recorded = Store(str(store)).find_runs()
+    assert sorted(r["status"] for r in recorded) == ["interrupted", "interrupted"]
+    assert {r["error"] for r in recorded} == {"interrupted"}
+
+
+# -- an internal error ---------------------------------------------------------------------------
+
+ECHO = ROOT / "tests" / "thirdparty" / "runner-connector-echo"
+CRASHING = '''
+    def prepare(self, call: PreparedCall) -> None:
+        if call.headers.get("X-Mood") == "explode":  # added by tests/e2e/test_run_ends.py
+            raise RuntimeError("the hook exploded")
+'''
+
+
+@pytest.fixture(scope="module")
+def crashing_echo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The example third-party connector, installed (pip, into a directory only the
+    subprocesses see) with a hook that raises on a request with ``X-Mood: explode``."""
+    tmp = tmp_path_factory.mktemp("crashing-echo")
+    src = tmp / "src"
+    shutil.copytree(ECHO, src, ignore=shutil.ignore_patterns("build", "*.egg-info",
+                                                               "__pycache__"))
+    hooks = src / "runner_connector_echo" / "hooks.py"
+    text = hooks.read_text()
+    head = "\n    def prepare(self, call: PreparedCall) -> None:\n"
+    assert head in text
+    hooks.write_text(text.replace(head, CRASHING, 1))
+    target = tmp / "site"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                           "--no-build-isolation", "--no-index", "--target", str(target),
+                           str(src)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    path = os.pathsep.join(p for p in (str(target), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path}
+
+
+def _echo_playbook(tmp_path: Path) -> Path:
+    playbook = tmp_path / "echo.yaml"
+    playbook.write_text("""\
+name: Post a message and read it back
+inputs:
+  mood: {type: string}
+connectors:
+  echo: {use: echo}
+steps:
+  - id: post
+    call: echo.post_message
+    with: {text: hello}
+    extract: {message_id: $.data.id}
+  - id: read
+    call: echo
+    method: GET
+    path: "/messages/{{ message_id }}"
+    headers: {X-Mood: "{{ inputs.mood }}"}
+    allow-error: true  # a resume runs a new sandbox: the message is not there any more
+  - id: after
+    call: echo.post_message
+    with: {text: "after"}
+finally:
+  - id: goodbye
+    call: echo.post_message
+    with: {text: "goodbye"}
+""")
+    return playbook
+
+
+def test_an_internal_error_records_the_run_errored(tmp_path: Path,
+                                                   crashing_echo: dict[str, str]) -> None:
+    """A hook that raises: the run is recorded errored at the step it was in (not passed),
+    the finally step still runs (its request answered by the simulator), the CLI says
+    "internal error" in a few lines without a traceback and exits 3; the traceback is in the
+    crash log; `runner resume` takes an errored run up again."""
+    store = tmp_path / "runs.db"
+    playbook = _echo_playbook(tmp_path)
+    done = cli("run", str(playbook), "-i", "mood=explode", "--store", str(store),
+               env=crashing_echo)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "errored at step 'read': internal error: RuntimeError: the hook exploded" \
+        in done.stderr, done.stderr
+    assert "ERRORED at step 'read'" in done.stdout
+    log = done.stderr.split("the details are in ")[1].split()[0]
+    assert "Traceback" in Path(log).read_text() and "the hook exploded" in Path(log).read_text()
+    row = _only_run(store)
+    assert row["status"] == "errored"
+    assert row["failed_step"] == "step 'read'"
+    assert row["error"] == "internal error: RuntimeError: the hook exploded"
+    steps = {s["id"]: s for s in row["report"]["steps"]}
+    assert list(steps) == ["post", "read", "goodbye"]  # `after` never ran; the finally did
+    assert steps["read"]["status"] == "errored"
+    assert steps["goodbye"]["status"] == "passed"
+    assert steps["goodbye"]["exchanges"][-1]["response"]["status"] == 201  # it reached the sim
+    history = cli("history", "--store", str(store), "--status", "errored")
+    assert history.returncode == 0 and row["run_id"] in history.stdout, history.stderr
+
+    # RUNNER_DEBUG=1 shows the traceback on stderr
+    debug = cli("run", str(playbook), "-i", "mood=explode", "--store", str(store),
+                env={**crashing_echo, "RUNNER_DEBUG": "1"})
+    assert debug.returncode == 3 and "Traceback" in debug.stderr
+
+    # an errored run is resumable: the post is not sent again, the read goes out calm
+    resumed = cli("resume", row["run_id"], "--store", str(store), "-i", "mood=calm",
+                  env=crashing_echo)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    final = Store(str(store)).get_run(row["run_id"])
+    assert final is not None and final["status"] == "passed"
+    steps = {s["id"]: s for s in final["report"]["steps"]}
+    assert steps["post"].get("resumed") is True and steps["read"]["status"] == "passed"
+
+
+def test_an_internal_error_in_a_loop_iteration_errors_the_run(
+        tmp_path: Path, crashing_echo: dict[str, str]) -> None:
+    """An iteration that meets an internal error: not swallowed by the loop, the run is
+    errored, exit 3."""
+    store = tmp_path / "runs.db"
+    playbook = tmp_path / "loop.yaml"
+    playbook.write_text("""\
+name: Post messages
+connectors:
+  echo: {use: echo}
+steps:
+  - id: post
+    loop: ["calm", "explode", "calm"]
+    call: echo
+    method: GET
+    path: /messages/none
+    headers: {X-Mood: "{{ item }}"}
+    allow-error: true
+""")
+    done = cli("run", str(playbook), "--store", str(store), env=crashing_echo)
+    assert done.returncode == 3, done.stdout + done.stderr
+    row = _only_run(store)
+    assert row["status"] == "errored"
+    assert row["failed_step"] == "step 'post[1]'"
+
+
+def test_a_reader_that_goes_away_does_not_stop_a_batch(tmp_path: Path,
+                                                       sim: AutomatosSimulator) -> None:
+    """`runner run --inputs-from rows | head -1`: every row still runs and is recorded, and
+    the exit code is the batch's."""
+    store = tmp_path / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"hostname": "NTB2"}\n' * 3)
+    command = (f"'{RUNNER}' run '{PLAYBOOK}' --inputs-from '{rows}' --concurrency 1 "
+               f"--env '{env}' --store '{store}' | head -1; exit ${{PIPESTATUS[0]}}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=90,
+                          env={**os.environ, "AUTOMATOS_KEY": sim.automatos_key})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    recorded = Store(str(store)).find_runs()
+    assert [r["status"] for r in recorded] == ["passed"] * 3
+    assert sim.calls["create_distribution"] == 3
