@@ -6,7 +6,8 @@
      ├── StepFailed                   exit 1: a step or an assertion failed at run time
      │    ├── AssertionFailed         an `assert` expression was false
      │    ├── VendorError             the vendor answered with an error (HTTP or in the body)
-     │    └── TransportError          no usable answer (connection, timeout, broken body)
+     │    ├── TransportError          no usable answer (connection, timeout, broken body)
+     │    └── Unsendable              the request cannot be sent as it is (a header's value)
      ├── Interrupted                  exit 130: Ctrl-C, SIGTERM
      └── InternalError                exit 3: an unexpected exception (a bug, a full disk) ended
                                       a run, which is recorded ``errored``
@@ -112,6 +113,13 @@ class TransportError(StepFailed):
     def __init__(self, message: str, *, sent: bool | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
         self.sent = sent  # True/False when known whether the request reached the server
+
+
+class Unsendable(StepFailed):
+    """The request cannot be put on the wire as it is (a header value outside Latin-1, a line
+    break in a header): nothing was sent, and sending it again would fail the same way."""
+
+    sent = False
 
 
 class Interrupted(RunnerError):
