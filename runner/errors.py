@@ -147,9 +147,9 @@ class InternalError(RunnerError):
         if type(e).__module__.startswith("sqlalchemy") or (isinstance(e, OSError)
                                                             and e.errno == errno.ENOSPC):
             return cls(f"the run store failed: {text}", step=step,
-                       hint="the run stopped here, so that nothing it does goes unrecorded; "
-                       "free space on the store's disk (or bring its database back), then "
-                       "runner resume RUN_ID")
+                       hint="a run stops at once, so that nothing it does goes unrecorded; "
+                       "free space on the store's disk (or bring its database back); a run it "
+                       "stopped continues with runner resume RUN_ID")
         name = type(e).__name__
         return cls(f"internal error: {name}: {text}" if text else f"internal error: {name}",
                    step=step, hint="this is a bug in runner, not in your playbook; please "

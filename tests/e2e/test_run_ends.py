@@ -299,3 +299,84 @@ def test_a_reader_that_goes_away_does_not_stop_a_batch(tmp_path: Path,
     recorded = Store(str(store)).find_runs()
     assert [r["status"] for r in recorded] == ["passed"] * 3
     assert sim.calls["create_distribution"] == 3
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem of its own, 1 MiB: a tmpfs, mounted for the test (root only; CI runs
+    as root, where a failure to mount fails the test)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot mount a tmpfs: {done.stderr}")
+        pytest.skip(f"mounting a tmpfs needs root: {done.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Write a file until the filesystem is full; the file, to free the space again."""
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError as e:
+            assert e.errno == 28, e  # ENOSPC
+    return filler
+
+
+def test_a_full_disk_mid_run_stops_it_clearly_and_resume_finishes(
+        tmp_path: Path, sim: AutomatosSimulator, small_disk: Path) -> None:
+    """The store's disk fills up while the run polls: the run stops at once with a clear
+    message (no traceback), exit 3; the finally step still reaches the simulator; what the
+    store holds is whole (integrity check, every journal row readable) and says the run is
+    running, as the message says; once space is freed, `runner resume --force` finishes the
+    same job without a second create."""
+    import sqlite3
+
+    sim.run_seconds = 3.0
+    store = small_disk / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    secrets = {"AUTOMATOS_KEY": sim.automatos_key}
+    proc = subprocess.Popen(
+        [str(RUNNER), "run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2",
+         "--store", str(store)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, **secrets})
+    try:
+        _wait_for(lambda: sim.calls["distribution_status"] >= 1)
+        filler = _fill(small_disk)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, out + err
+    assert "Traceback" not in out + err
+    run_id = out.split(" · run ")[1].split()[0]
+    assert (f"error: run {run_id} errored at step 'wait': the run store failed: database or "
+            "disk is full; the run could not be recorded as errored: the store still shows it "
+            "running") in err, err
+    assert f"hint: free space on the store's disk, then: runner resume {run_id} --force" in err
+    assert sim.calls["get_machine"] == 2  # the finally step ran
+    assert sim.calls["create_distribution"] == 1
+
+    filler.unlink()
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    row = Store(str(store)).get_run(run_id)
+    assert row is not None and row["status"] == "running"
+    entries = Store(str(store)).entries(run_id)  # every row whole: its JSON parses
+    assert [(e.step_key, e.event) for e in entries][-1] == ("steps/1", "finished")
+
+    resumed = cli("resume", run_id, "--store", str(store), "--force", env=secrets)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert sim.calls["create_distribution"] == 1
+    final = Store(str(store)).get_run(run_id)
+    assert final is not None and final["status"] == "passed"
