@@ -562,7 +562,7 @@ def _record(rt: Runtime, store: Store, run: RunResult) -> None:
     except Exception as e:
         error = rt.crashed(e)
         was = run.status
-        run.status = ERRORED
+        run.status, run.unrecorded = ERRORED, True
         run.error = rt.redactor.redact(f"{error.message}; the run could not be recorded as "
                                        f"{was}: the store still shows it running")
         run.hint = f"free space on the store's disk, then: runner resume {run.run_id} --force"

@@ -92,6 +92,7 @@ class RunResult:
     failed_step: str | None = None
     # an errored run: the traceback of its internal error, redacted; for the crash log only
     traceback: str | None = field(default=None, repr=False, compare=False)
+    unrecorded: bool = field(default=False, repr=False, compare=False)  # the store failed it
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -158,5 +158,5 @@ def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from:
                    f"runner show {unfinished[0]}")
         sys.exit(1)
     if len(ids) == 1:
-        sys.exit({"passed": 0, "interrupted": 130}.get(statuses[ids[0]], 1))
+        sys.exit({"passed": 0, "interrupted": 130, "errored": 3}.get(statuses[ids[0]], 1))
     sys.exit(0 if all(statuses[i] == "passed" for i in ids) else 1)

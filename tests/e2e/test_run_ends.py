@@ -69,14 +69,18 @@ def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path,
 
 def test_a_reader_that_goes_away_leaves_a_failed_run_failed(tmp_path: Path,
                                                             sim: AutomatosSimulator) -> None:
+    """The same with --log-format json, for a run that fails: failed, exit 1."""
     store = tmp_path / "runs.db"
     env = automatos_env(tmp_path, sim)
     command = (f"'{RUNNER}' run '{PLAYBOOK}' --env '{env}' -i hostname=NOSUCH --store '{store}'"
-               " | head -1; exit ${PIPESTATUS[0]}")
+               " --log-format json | head -1; exit ${PIPESTATUS[0]}")
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "AUTOMATOS_KEY": sim.automatos_key})
     assert done.returncode == 1, done.stdout + done.stderr
-    assert _only_run(store)["status"] == "failed"
+    assert '"event": "run_started"' in done.stdout and done.stderr == ""
+    row = _only_run(store)
+    assert row["status"] == "failed"
+    assert [s["id"] for s in row["report"]["steps"]] == ["machine", "report"]
 
 
 # -- SIGTERM -------------------------------------------------------------------------------------
