@@ -565,5 +565,5 @@ def _record(rt: Runtime, store: Store, run: RunResult) -> None:
         run.status, run.unrecorded = ERRORED, True
         run.error = rt.redactor.redact(f"{error.message}; the run could not be recorded as "
                                        f"{was}: the store still shows it running")
-        run.hint = f"free space on the store's disk, then: runner resume {run.run_id} --force"
-        run.failed_step = run.failed_step or None
+        run.hint = (f"free space on the store's disk (or bring its database back), then: "
+                    f"runner resume {run.run_id} --force")

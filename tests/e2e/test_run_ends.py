@@ -367,7 +367,8 @@ def test_a_full_disk_mid_run_stops_it_clearly_and_resume_finishes(
     assert (f"error: run {run_id} errored at step 'wait': the run store failed: database or "
             "disk is full; the run could not be recorded as errored: the store still shows it "
             "running") in err, err
-    assert f"hint: free space on the store's disk, then: runner resume {run_id} --force" in err
+    assert ("hint: free space on the store's disk (or bring its database back), then: "
+            f"runner resume {run_id} --force") in err
     assert sim.calls["get_machine"] == 2  # the finally step ran
     assert sim.calls["create_distribution"] == 1
 
@@ -384,3 +385,39 @@ def test_a_full_disk_mid_run_stops_it_clearly_and_resume_finishes(
     assert sim.calls["create_distribution"] == 1
     final = Store(str(store)).get_run(run_id)
     assert final is not None and final["status"] == "passed"
+
+
+def test_a_worker_whose_store_fills_up_leaves_the_run_to_be_taken_up_again(
+        tmp_path: Path, sim: AutomatosSimulator, small_disk: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a worker the same full disk must not end the message: the run's end could not be
+    recorded, so the worker answers "busy" (the message comes back) and, once there is space,
+    the run is resumed to its end on the same job. (Kept from before errored existed, when
+    the store's exception escaped the engine: a regression test, not a new behaviour.)"""
+    import threading
+
+    from runner.distributed import RunJob, execute_job
+
+    sim.run_seconds = 3.0
+    monkeypatch.setenv("AUTOMATOS_KEY", sim.automatos_key)
+    env = automatos_env(tmp_path, sim)
+    store = Store(str(small_disk / "runs.db"))
+    try:
+        assert store.create_run("w1", "distribute", str(PLAYBOOK), str(env), {},
+                                status="queued")
+        job = RunJob("w1", str(PLAYBOOK), str(env), {"hostname": "NTB2"})
+        outcome: list[str] = []
+        worker = threading.Thread(target=lambda: outcome.append(execute_job(store, job)))
+        worker.start()
+        _wait_for(lambda: sim.calls["distribution_status"] >= 1)
+        filler = _fill(small_disk)
+        worker.join(timeout=60)
+        assert outcome == ["busy"]
+        filler.unlink()
+        row = store.get_run("w1")
+        assert row is not None and row["status"] == "running"
+        sim.run_seconds = 0.5
+        assert execute_job(store, job, stale_after=0.0) == "passed"
+        assert sim.calls["create_distribution"] == 1
+    finally:
+        store.close()
