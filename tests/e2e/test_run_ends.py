@@ -231,6 +231,7 @@ def test_an_internal_error_records_the_run_errored(tmp_path: Path,
     assert "errored at step 'read': internal error: RuntimeError: the hook exploded" \
         in done.stderr, done.stderr
     assert "ERRORED at step 'read'" in done.stdout
+    assert "ERR! read" in done.stdout and "PASS goodbye" in done.stdout
     log = done.stderr.split("the details are in ")[1].split()[0]
     assert "Traceback" in Path(log).read_text() and "the hook exploded" in Path(log).read_text()
     row = _only_run(store)
