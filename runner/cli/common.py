@@ -110,6 +110,7 @@ def sigterm_as_ctrl_c() -> None:
     Only the first SIGTERM does: more of them (a supervisor that repeats it) do not cut the
     ``finally`` steps short."""
     import signal
+    import threading
 
     from runner.errors import Terminated
 
@@ -117,7 +118,8 @@ def sigterm_as_ctrl_c() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated()
 
-    signal.signal(signal.SIGTERM, handler)
+    if threading.current_thread() is threading.main_thread():  # where Python runs handlers
+        signal.signal(signal.SIGTERM, handler)
 
 
 def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
