@@ -10,8 +10,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import ROOT, RUNNER, automatos_env, cli
@@ -28,13 +29,13 @@ def sim() -> Iterator[AutomatosSimulator]:
         yield s
 
 
-def _only_run(store: Path) -> dict:
+def _only_run(store: Path) -> dict[str, Any]:
     rows = Store(str(store)).find_runs()
     assert len(rows) == 1, rows
     return rows[0]
 
 
-def _wait_for(predicate, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate: Callable[[], bool], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
         assert time.monotonic() < deadline, "timed out"

@@ -16,6 +16,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 
 from runner import api
 from runner.errors import PlaybookError
+from runner.results import RunResult
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def _playbook(tmp_path: Path, extraction: str) -> Path:
     return path
 
 
-def _run(playbook: Path, env: Path, **inputs: str) -> api.RunResult:  # type: ignore[name-defined]
+def _run(playbook: Path, env: Path, **inputs: str) -> RunResult:
     return api.run(playbook, env=str(env), inputs=inputs, stream=io.StringIO(), store=False)
 
 
