@@ -144,12 +144,15 @@ class InternalError(RunnerError):
         """The error to record for ``e``: a run store that failed (a full disk, the database
         gone) says so and how to go on; anything else is a bug in runner."""
         text = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0][:200]
-        if type(e).__module__.startswith("sqlalchemy") or (isinstance(e, OSError)
-                                                            and e.errno == errno.ENOSPC):
+        if type(e).__module__.startswith("sqlalchemy"):
             return cls(f"the run store failed: {text}", step=step,
                        hint="a run stops at once, so that nothing it does goes unrecorded; "
                        "free space on the store's disk (or bring its database back); a run it "
                        "stopped continues with runner resume RUN_ID")
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:  # a report file, a crash log
+            return cls(f"the disk is full: {text}", step=step,
+                       hint="free space and run the command again (a run it stopped "
+                       "continues with runner resume RUN_ID)")
         name = type(e).__name__
         return cls(f"internal error: {name}: {text}" if text else f"internal error: {name}",
                    step=step, hint="this is a bug in runner, not in your playbook; please "

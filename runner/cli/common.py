@@ -41,11 +41,14 @@ def crash_log(traceback_text: str) -> str:
     import os
     import tempfile
 
-    with tempfile.NamedTemporaryFile("w", prefix="runner-crash-", suffix=".log",
-                                     delete=False) as log:
-        log.write(traceback_text)
     if os.environ.get("RUNNER_DEBUG", "") not in ("", "0"):
         click.echo(traceback_text.rstrip(), err=True)
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="runner-crash-", suffix=".log",
+                                         delete=False) as log:
+            log.write(traceback_text)
+    except OSError as e:  # the temporary folder's disk is full too
+        return f"no log file ({e.strerror or e}; RUNNER_DEBUG=1 shows the traceback)"
     return log.name
 
 
