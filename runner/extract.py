@@ -31,9 +31,13 @@ _NO_DEFAULT: Any = object()
 
 
 class ExtractError(Exception):
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, prefix: str = ""):
         super().__init__(message)
         self.hint = hint
+        self.prefix = prefix  # an XPath namespace prefix that is not declared
+
+
+Namespaces = tuple[tuple[str, str], ...]  # an xpath extraction's prefix -> URI, hashable
 
 
 @lru_cache(maxsize=4096)
@@ -75,15 +79,44 @@ def _regexes_on_re2(node: Any) -> None:
                 _regexes_on_re2(sub)
 
 
+# a QName's prefix: `D` in //D:href or D:*, not an axis (child::) nor inside a string literal
+_PREFIX = re.compile(r"(?<![\w.\-:$])([A-Za-z_][\w.\-]*):(?=[A-Za-z_*])")
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def xpath_prefixes(expr: str) -> list[str]:
+    """The namespace prefixes an XPath names (``D`` in ``//D:href``), each once, in order."""
+    return list(dict.fromkeys(m.group(1) for m in _PREFIX.finditer(_LITERAL.sub("''", expr))))
+
+
 @lru_cache(maxsize=4096)
-def compile_xpath(expr: str) -> etree.XPath:
+def compile_xpath(expr: str, namespaces: Namespaces = ()) -> etree.XPath:
+    """The compiled XPath; an undeclared prefix is refused here, before any answer (lxml
+    itself only finds it when the expression runs, and does not say which prefix)."""
     from lxml import etree
 
+    declared = dict(namespaces)
     try:
-        return etree.XPath(expr)
+        xpath = etree.XPath(expr, namespaces=declared or None)
     except etree.XPathSyntaxError as e:
         raise ExtractError(f"invalid XPath {expr!r}: {e}",
                            hint="XPath looks like //device/device_id/text()") from None
+    except TypeError as e:  # an empty namespace URI: XPath 1.0 has no default namespace
+        raise ExtractError(f"XPath {expr!r}: namespaces: {e}",
+                           hint="give each prefix the namespace URI the answer declares") from None
+    missing = [p for p in xpath_prefixes(expr) if p not in declared and p != "xml"]
+    if missing:
+        try:  # the prefix scan is a heuristic: lxml, on an empty document, has the last word
+            xpath(etree.fromstring(b"<x/>"))
+        except etree.XPathEvalError as e:
+            if "namespace prefix" in str(e):
+                raise ExtractError(
+                    f"XPath {expr!r} uses the namespace prefix '{missing[0]}', which is not "
+                    "declared", prefix=missing[0],
+                    hint=f"declare it on the extraction: {{xpath: \"{expr}\", namespaces: "
+                    f"{{{missing[0]}: \"URI\"}}}} with the URI the answer declares "
+                    f"(xmlns:{missing[0]}=\"...\"; WebDAV's D: is \"DAV:\")") from None
+    return xpath
 
 
 # What RE2 refuses that Python's re accepts, by the start of RE2's error text: named, so the
@@ -140,14 +173,15 @@ def compile_regex(expr: str) -> Any:
         raise ExtractError(f"invalid regular expression {expr!r}: {message}") from None
 
 
-def check_syntax(kind: str, expr: str) -> None:
-    """Raise ExtractError when ``expr`` cannot be parsed (templates replaced by a placeholder)."""
+def check_syntax(kind: str, expr: str, namespaces: Namespaces = ()) -> None:
+    """Raise ExtractError when ``expr`` cannot be parsed (templates replaced by a placeholder)
+    or, for an XPath, names a namespace prefix that is not declared."""
     probe = re.sub(r"\{\{.*?\}\}", "x", expr)
     if kind == "jsonpath":
         if fast_jsonpath(probe) is None:
             compile_jsonpath(probe)
     elif kind == "xpath":
-        compile_xpath(probe)
+        compile_xpath(probe, namespaces)
     elif kind == "regex":
         compile_regex(probe)
 
@@ -294,6 +328,7 @@ class Extractor:
     all: bool = False
     default: Any = _NO_DEFAULT
     group: int | str | None = None
+    namespaces: Namespaces = ()  # xpath: the prefixes it may use, with their URIs
 
     @property
     def has_default(self) -> bool:
@@ -315,7 +350,20 @@ class Extractor:
             if root is None:
                 raise ExtractError("the answer is not XML, so XPath cannot apply",
                                    hint="use a JSONPath or regex extraction for this answer")
-            result = compile_xpath(self.expr)(root)
+            from lxml import etree
+
+            try:
+                result = compile_xpath(self.expr, self.namespaces)(root)
+            except ExtractError as e:  # an undeclared prefix: the answer may say its URI
+                uri = next((el.nsmap[e.prefix] for el in root.iter()
+                            if e.prefix and e.prefix in getattr(el, "nsmap", {})), None)
+                if uri is None:
+                    raise
+                raise ExtractError(str(e), hint=f"the answer declares {e.prefix} as "
+                                   f"\"{uri}\": write namespaces: {{{e.prefix}: \"{uri}\"}} "
+                                   "on the extraction") from None
+            except etree.XPathEvalError as e:
+                raise ExtractError(f"XPath {self.expr!r} could not be evaluated: {e}") from None
             nodes = result if isinstance(result, list) else [result]
             return [_xml_value(n) for n in nodes]
         if self.kind == "regex":
@@ -367,5 +415,9 @@ def from_spec(raw: Any) -> Extractor:
         )
     kind = next(k for k in KINDS if k in raw)
     expr = "" if kind == "status" else str(raw[kind])
+    namespaces = raw.get("namespaces") or {}
+    if namespaces and kind != "xpath":
+        raise ExtractError(f"namespaces: go with an xpath: extraction, not with {kind}:",
+                           hint="remove namespaces:, or write the extraction as xpath:")
     return Extractor(kind, expr, bool(raw.get("all", False)), raw.get("default", _NO_DEFAULT),
-                     raw.get("group"))
+                     raw.get("group"), tuple(sorted(namespaces.items())))

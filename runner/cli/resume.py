@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import exit_as_run, guarded, inputs_option, main, parse_inputs, store_option
+from runner.cli.common import (
+    exit_as_run,
+    guarded,
+    inputs_option,
+    main,
+    parse_inputs,
+    sigterm_as_ctrl_c,
+    store_option,
+)
 
 
 @main.command()
@@ -20,6 +28,7 @@ def resume(run_id: str, inputs: tuple[str, ...], store: str | None, report_json:
     """Continue a crashed, interrupted or failed run; finished steps are not sent again."""
     from runner import api
 
+    sigterm_as_ctrl_c()
     result = api.resume(run_id, store=store, inputs=parse_inputs(inputs), force=force,
                         report_json=report_json, junit=junit)
-    exit_as_run(result.status)
+    exit_as_run(result)

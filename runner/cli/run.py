@@ -9,12 +9,14 @@ from typing import Any
 import click
 
 from runner.cli.common import (
+    echo,
     env_option,
     exit_as_run,
     guarded,
     inputs_option,
     main,
     parse_inputs,
+    sigterm_as_ctrl_c,
     store_option,
 )
 
@@ -55,6 +57,7 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
+    sigterm_as_ctrl_c()
     given = parse_inputs(inputs)
     if (wait or timeout is not None) and not broker:
         raise InvalidInput("--wait and --timeout go with --broker",
@@ -81,7 +84,7 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
                      log_format=log_format, quiet=quiet, store=store)
-    exit_as_run(result.status)
+    exit_as_run(result)
 
 
 def _rows(inputs_from: str, given: dict[str, str]) -> list[dict[str, Any]]:
@@ -106,14 +109,14 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
         if quiet:
             return
         if failure is None:
-            click.echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
-                       f"{result.duration_ms / 1000:.1f}s")
+            echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
+                 f"{result.duration_ms / 1000:.1f}s")
         else:
-            click.echo(f"row {index + 1:>{width}}  {format_failure(failure)}")
+            echo(f"row {index + 1:>{width}}  {format_failure(failure)}")
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
                         on_result=on_result)
-    click.echo(format_summary(summary, inputs_from))
+    echo(format_summary(summary, inputs_from))
     if report_json:
         write_summary(summary, report_json)
     if summary.stopped:  # Ctrl-C: what ran is recorded, interrupted runs are resumable
@@ -155,5 +158,5 @@ def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from:
                    f"runner show {unfinished[0]}")
         sys.exit(1)
     if len(ids) == 1:
-        sys.exit({"passed": 0, "interrupted": 130}.get(statuses[ids[0]], 1))
+        sys.exit({"passed": 0, "interrupted": 130, "errored": 3}.get(statuses[ids[0]], 1))
     sys.exit(0 if all(statuses[i] == "passed" for i in ids) else 1)

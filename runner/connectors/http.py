@@ -31,7 +31,7 @@ import urllib3
 
 from runner import __version__
 from runner.connectors.response import Response
-from runner.errors import TransportError
+from runner.errors import TransportError, Unsendable
 
 # in urllib.request on every platform, missing from typeshed's stubs
 proxy_bypass_environment: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
@@ -119,6 +119,7 @@ class Transport:
             raise TransportError(self._tls_error, sent=False, final=True,
                                  hint="check the connector's verify_tls setting")
         headers = _headers(call.headers)
+        _check_headers(call, headers)
         body: bytes | None = call.body_bytes()
         if body is not None:
             _default(headers, "Content-Type", "application/json; charset=utf-8")
@@ -309,6 +310,29 @@ def _headers(given: dict[str, str]) -> dict[str, str]:
     out = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in lower}
     out.update(given)
     return out
+
+
+def _check_headers(call: PreparedCall, headers: dict[str, str]) -> None:
+    """Refuse, before anything is sent, a header http.client cannot write: a character
+    outside Latin-1 (it would raise deep in the transport), or a line break (it would split
+    the header). No silent re-encoding: RFC 9110 wants ASCII field values, and how a vendor
+    reads anything else (RFC 8187's UTF-8'', percent-encoding, base64) is the vendor's call."""
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            continue
+        for i, ch in enumerate(value):
+            if ch in "\r\n\0":
+                raise Unsendable(
+                    f"{call.target}: header '{name}' has a line break or NUL at position "
+                    f"{i + 1}, which would split the header, so it is not sent",
+                    hint="remove line breaks from the value (e.g. {{ value | trim }})")
+            if ord(ch) > 255:
+                raise Unsendable(
+                    f"{call.target}: header '{name}' has a character HTTP headers cannot "
+                    f"carry (U+{ord(ch):04X} at position {i + 1}: header values are Latin-1 "
+                    "bytes, and RFC 9110 asks for ASCII), so it is not sent",
+                    hint="send the text in the body, or encode it as the vendor expects, "
+                    "e.g. {{ value | urlencode }}")
 
 
 def _default(headers: dict[str, str], name: str, value: str) -> None:
