@@ -255,8 +255,9 @@ class Runtime:
         self.resume.resumed_keys.add(result.key)
 
     def _resume_check(self, step: Step, scope: Scope, result: StepResult, outcome: str) -> None:
-        what = "its outcome is unknown" if outcome == "unknown" else \
-            "it succeeded but the step did not finish"
+        assert self.resume is not None
+        what = (f"its outcome is unknown ({self.resume.why(result.key)})"
+                if outcome == "unknown" else "it succeeded but the step did not finish")
         check = step.resume_check
         if check is None:
             raise StepFailed(

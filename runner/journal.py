@@ -5,7 +5,10 @@ Each step has a key that stays the same between attempts of one run: ``steps/2``
 
 Written for each step, before the next one starts:
     sent       a request that is not safe to repeat is about to go out (before it does)
-    answered   it came back (``status``: ok, or vendor-error when the vendor refused it)
+    answered   it came back; ``status`` is what the answer proves (runner.connectors.outcome):
+               ``ok`` (applied), ``not-applied`` (a refusal the connector's ``not_applied``
+               rule accepts as proof, or a connection refused before anything was sent), or
+               ``unknown`` (a 5xx, a 408: a gateway may have answered after the vendor acted)
     finished   the step's status and the values it defined (extracted names, include outputs)
 
 A loop iteration that sent nothing unsafe writes no ``finished`` entry of its own: the loop's
@@ -15,7 +18,8 @@ own ``finished`` entry, so a resume never sends it again.
 
 On resume, a finished step is not run again: its values are restored. A step that sent a
 request that is not safe to repeat, and whose outcome is unknown (sent, never answered) or was
-a success the step did not finish with, is not sent again blindly: the run stops and says so,
+a success the step did not finish with, is not sent again blindly (only ``not-applied`` lets
+it be sent again): the run stops and says so,
 unless the step has a ``resume-check`` that tells whether the first request took effect.
 """
 
@@ -25,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.connectors.outcome import APPLIED, NOT_APPLIED, UNKNOWN
 from runner.secrets import Redactor
 from runner.store import HEARTBEAT_EVERY, Store
 
@@ -45,10 +50,11 @@ class Journal:
                          data=self.redactor.redact_data({"method": request.get("method"),
                                                          "url": request.get("url")}))
 
-    def answered(self, key: str, vendor_error: str | None) -> None:
-        self.store.write(self.run_id, key, "answered",
-                         "vendor-error" if vendor_error else "ok",
-                         {"error": self.redactor.redact(vendor_error or "")})
+    def answered(self, key: str, outcome: str, error: str | None,
+                 status: int | None = None) -> None:
+        """The answer came back; ``outcome`` is what it proves (ok, not-applied, unknown)."""
+        self.store.write(self.run_id, key, "answered", outcome,
+                         {"error": self.redactor.redact(error or ""), "status": status})
 
     def finished(self, key: str, status: str, defined: dict[str, Any],
                  steps_entry: dict[str, Any], *, iteration: bool = False) -> None:
@@ -72,6 +78,7 @@ class ResumeState:
 
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
     unsafe_outcome: dict[str, str] = field(default_factory=dict)  # key -> unknown | ok
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> last answer seen
     resumed_keys: set[str] = field(default_factory=set)
 
     @classmethod
@@ -83,12 +90,17 @@ class ResumeState:
                     state.finished[e.step_key] = e.data
                     state.unsafe_outcome.pop(e.step_key, None)
             elif e.event == "sent":
-                state.unsafe_outcome[e.step_key] = "unknown"
+                state.unsafe_outcome[e.step_key] = UNKNOWN
+                state.answers.pop(e.step_key, None)
             elif e.event == "answered":
-                if e.status == "ok":
-                    state.unsafe_outcome[e.step_key] = "ok"
-                else:  # the vendor refused it: nothing happened, sending again is fine
+                if e.status == NOT_APPLIED:  # proved not applied: sending it again is fine
                     state.unsafe_outcome.pop(e.step_key, None)
+                    state.answers.pop(e.step_key, None)
+                else:  # ok, unknown, or an older runner's "vendor-error" (any error: a 504
+                    # too), which proves nothing
+                    state.unsafe_outcome[e.step_key] = APPLIED if e.status == APPLIED \
+                        else UNKNOWN
+                    state.answers[e.step_key] = e.data
         return state
 
     def done(self, key: str) -> dict[str, Any] | None:
@@ -97,3 +109,14 @@ class ResumeState:
     def blocked(self, key: str) -> str | None:
         """Why the step at ``key`` must not be re-sent (``unknown`` or ``ok``), or None."""
         return self.unsafe_outcome.get(key)
+
+    def why(self, key: str) -> str:
+        """What the journal saw of the blocked request at ``key``, for the message."""
+        answer = self.answers.get(key)
+        if answer is None:
+            return "no answer came back"
+        status = answer.get("status")
+        said = f"HTTP {status}" if status else "an error"
+        if self.unsafe_outcome.get(key) == APPLIED:
+            return f"it was answered {said}"
+        return f"it was answered {said}, which does not prove it was not applied"

@@ -1,0 +1,105 @@
+"""A gateway in front of the vendor answers 504 (or 503) after the vendor acted on a create: the
+outcome is unknown, so the create is neither retried nor re-sent by `runner resume`. A real
+gateway process (tests/gateway.py) stands between runner and the Automatos simulator; the
+creates are counted on the simulator's side."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import PLAYBOOKS, ROOT, cli
+
+from plugins.automatos.simulator import AutomatosSimulator
+from runner.store import Store
+
+DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"
+GATEWAY = ROOT / "tests" / "gateway.py"
+CREATE_PATH = AutomatosSimulator.prefix + "/express/distribution"
+
+
+@pytest.fixture()
+def sim() -> Iterator[AutomatosSimulator]:
+    with AutomatosSimulator(schedule_seconds=0.2, run_seconds=0.3) as s:
+        yield s
+
+
+def start_gateway(sim: AutomatosSimulator, status: int) -> tuple[subprocess.Popen[str], str]:
+    upstream = sim.url.removesuffix(sim.prefix)
+    proc = subprocess.Popen([sys.executable, str(GATEWAY), upstream, "--fail", str(status),
+                             "--path", CREATE_PATH], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("listening on "), line
+    return proc, f"http://127.0.0.1:{int(line.split()[-1])}{sim.prefix}"
+
+
+@pytest.fixture(params=[504])
+def gateway(request: pytest.FixtureRequest, sim: AutomatosSimulator) -> Iterator[str]:
+    proc, url = start_gateway(sim, request.param)
+    try:
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def env_through(tmp_path: Path, sim: AutomatosSimulator, url: str) -> Path:
+    env = tmp_path / "through-gateway.yaml"
+    env.write_text(f"""\
+connectors:
+  automatos:
+    base_url: {url}
+    automatos_id: "{sim.automatos_id}"
+    automatos_key: {{secret: AUTOMATOS_KEY}}
+""")
+    return env
+
+
+def only_run(store: Path) -> str:
+    rows = Store(str(store)).find_runs()
+    assert len(rows) == 1
+    return str(rows[0]["run_id"])
+
+
+def test_a_504_after_the_create_is_not_resent_by_resume(tmp_path: Path, sim: AutomatosSimulator,
+                                                        gateway: str) -> None:
+    store = tmp_path / "runs.db"
+    env = env_through(tmp_path, sim, gateway)
+    secrets = {"AUTOMATOS_KEY": sim.automatos_key}
+    first = cli("run", str(DISTRIBUTE), "--env", str(env), "-i", "hostname=NTB2",
+                "--store", str(store), env=secrets)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "HTTP 504" in first.stdout
+    assert "does not prove the request was not applied" in first.stdout
+    assert sim.calls["create_distribution"] == 1  # not retried: the vendor acted behind it
+    assert len(sim.distributions) == 1
+    run_id = only_run(store)
+    journal = json.loads(cli("show", run_id, "--store", str(store), "--json").stdout)["journal"]
+    answered = [e for e in journal if e["step_key"] == "steps/2" and e["event"] == "answered"]
+    assert [(e["status"], e["data"]["status"]) for e in answered] == [("unknown", 504)]
+
+    again = cli("resume", run_id, "--store", str(store), env=secrets)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "outcome is unknown (it was answered HTTP 504, which does not prove it was not " \
+        "applied)" in again.stdout
+    assert "Traceback" not in again.stdout + again.stderr
+    assert sim.calls["create_distribution"] == 1  # counted by the vendor: exactly once
+    assert len(sim.distributions) == 1
+
+
+@pytest.mark.parametrize("gateway", [503], indirect=True)
+def test_a_503_from_a_gateway_is_not_retried_for_a_create(tmp_path: Path,
+                                                          sim: AutomatosSimulator,
+                                                          gateway: str) -> None:
+    env = env_through(tmp_path, sim, gateway)
+    first = cli("run", str(DISTRIBUTE), "--env", str(env), "-i", "hostname=NTB2",
+                "--store", str(tmp_path / "runs.db"), env={"AUTOMATOS_KEY": sim.automatos_key})
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "HTTP 503" in first.stdout
+    assert sim.calls["create_distribution"] == 1
+    assert sim.calls["get_machine"] == 1 and sim.calls["auth"] == 1  # the rest went through
