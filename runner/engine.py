@@ -22,7 +22,7 @@ from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
 from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed, with_article
-from runner.journal import Journal, ResumeState
+from runner.journal import Journal, ResumeState, restored_response
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
 from runner.sandbox import Sandbox
@@ -199,6 +199,7 @@ class Runtime:
             self.emit("step_finished", result, iteration)
             return result
         started = time.perf_counter()
+        before = scope.get("response")
         try:
             if self.cancel.is_set():  # the run is being stopped: start nothing new
                 raise Interrupted("interrupted before it started")
@@ -229,9 +230,12 @@ class Runtime:
         if self.journal is not None:
             if iteration is not None and self.resume is not None and self.resume.blocked(key):
                 self.journal.unsafe_keys.add(key)  # an earlier attempt sent it: keep its entry
+            after = scope.get("response")
             self.journal.finished(key, result.status, self._defined(step, scope),
-                                  scope["steps"].get(step.id) or {},
-                                  iteration=iteration is not None and step.include is None)
+                                  scope["steps"].get(step.id),
+                                  iteration=iteration is not None and step.include is None,
+                                  response=after if after is not before else None,
+                                  skipped_reason=result.skipped_reason)
         self.emit("step_finished", result, iteration)
         return result
 
@@ -245,12 +249,26 @@ class Runtime:
 
     def _restore(self, step: Step, scope: Scope, done: dict[str, Any],
                  result: StepResult) -> None:
+        """Put back everything a later step can read of a step an earlier attempt finished:
+        its values, its ``steps.<id>`` (a skipped step had none), the ``response`` it left."""
         for name, value in (done.get("defined") or {}).items():
             scope[name] = value
             if name != step.id:
                 result.extracted[name] = value
-        scope["steps"][step.id] = done.get("steps") or {}
-        result.status, result.resumed = PASSED, True
+            else:
+                result.outputs = value
+        response = restored_response(done["response"]) if done.get("response") else None
+        if response is not None:
+            scope["response"] = response
+        entry = done.get("steps", {})  # an older journal always wrote one
+        if entry is not None:
+            entry = dict(entry)
+            if done.get("steps_response") and response is not None:
+                entry["response"] = response
+            scope["steps"][step.id] = entry
+        result.status = SKIPPED if done.get("status") == SKIPPED else PASSED
+        result.skipped_reason = done.get("skipped_reason")
+        result.resumed = True
         assert self.resume is not None
         self.resume.resumed_keys.add(result.key)
 

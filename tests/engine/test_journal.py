@@ -83,8 +83,8 @@ def test_finished_passed_or_skipped_is_done_and_clears_the_outcome(store: Store)
                  ("steps/3", "finished", "skipped", {"defined": {}}),
                  ("steps/4", "finished", "failed", {"defined": {}}))
     assert state.blocked("steps/2") is None
-    assert state.done("steps/2") == {"defined": {"job": "J1"}}
-    assert state.done("steps/3") == {"defined": {}}
+    assert state.done("steps/2") == {"defined": {"job": "J1"}, "status": "passed"}
+    assert state.done("steps/3") == {"defined": {}, "status": "skipped"}
     assert state.done("steps/4") is None  # a failed step runs again
 
 
