@@ -22,6 +22,8 @@ from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
 from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed, with_article
+from runner.fingerprint import check as check_fingerprint
+from runner.fingerprint import fingerprint
 from runner.journal import Journal, ResumeState, restored_response
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
@@ -397,11 +399,27 @@ def _redacted_json(redactor: Redactor, data: Any) -> str:
     return json.dumps(redactor.redact_data(data), ensure_ascii=False, default=str)
 
 
+def _unchanged(store: Store, run_id: str, playbook: Playbook, resume: ResumeState, remap: bool,
+               worker: bool) -> ResumeState:
+    """The journal to resume with, after checking the playbook is the one the run was recorded
+    with; a refusal is recorded on the run (nothing ran) before it is raised."""
+    row = store.get_run(run_id) or {}
+    try:
+        return check_fingerprint(run_id, row.get("fingerprint"), playbook, resume, remap=remap,
+                                 worker=worker)
+    except InvalidInput as e:
+        store.update_run(run_id, status="failed", finished=time.time(), error=e.message,
+                         hint=e.hint)
+        raise
+
+
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
             run_id: str | None = None, sandbox: Sandbox | None = None,
             store: Store | None = None, resume: ResumeState | None = None,
-            dedup_key: str | None = None, cancel: threading.Event | None = None) -> RunResult:
+            dedup_key: str | None = None, cancel: threading.Event | None = None,
+            remap: bool = False, worker: bool = False, batch_id: str | None = None,
+            batch_row: int | None = None) -> RunResult:
     """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
 
     With a sandbox environment the simulators are started for this run and stopped after it,
@@ -410,6 +428,10 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     journal of an earlier attempt of ``run_id``) finished steps are restored, not run again.
     Setting ``cancel`` from another thread stops the run as Ctrl-C does: at its next step or
     wait, with status ``interrupted`` (resumable), after its ``finally`` steps.
+    A resumed run whose playbook changed since its record was made is refused (recorded as
+    failed, with what changed) unless ``remap`` (:func:`runner.fingerprint.check`; ``worker``:
+    the message is for a worker whose checkout differs). ``batch_id``/``batch_row``: the batch
+    this run is a row of (``runner run --inputs-from``).
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -422,16 +444,20 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                     redactor.redact_data(masked_inputs(playbook, values)))
     journal = None
     if store is not None:
+        made = fingerprint(playbook)
         if resume is None:
             # absolute paths, so that `runner resume` works from any directory
             where = str(Path(env.source).resolve()) if env.source else env.name
             if not store.create_run(run.run_id, playbook.name,
                                     str(Path(playbook.file).resolve()), where,
-                                    run.inputs, dedup_key=dedup_key):
+                                    run.inputs, dedup_key=dedup_key, fingerprint=made,
+                                    batch_id=batch_id, batch_row=batch_row):
                 raise InvalidInput(f"run {run.run_id} ({dedup_key}) is already recorded",
                                    hint="it ran already; see runner history")
         else:
-            store.update_run(run.run_id, status="running", error=None, hint=None)
+            resume = _unchanged(store, run.run_id, playbook, resume, remap, worker)
+            store.update_run(run.run_id, status="running", error=None, hint=None,
+                             fingerprint=made)
         journal = Journal(store, run.run_id, redactor)
     if not env.sandbox:
         sandbox = None  # a caller's sandbox applies to sandbox environments only

@@ -35,7 +35,7 @@ unless the step has a ``resume-check`` that tells whether the first request took
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +131,7 @@ class ResumeState:
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
     unsafe_outcome: dict[str, str] = field(default_factory=dict)  # key -> unknown | ok
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> last answer seen
+    unsafe_sent: set[str] = field(default_factory=set)  # keys that sent one, not proved undone
     resumed_keys: set[str] = field(default_factory=set)
 
     @classmethod
@@ -142,10 +143,12 @@ class ResumeState:
                     state.finished[e.step_key] = {**e.data, "status": e.status}
                     state.unsafe_outcome.pop(e.step_key, None)
             elif e.event == "sent":
+                state.unsafe_sent.add(e.step_key)
                 state.unsafe_outcome[e.step_key] = UNKNOWN
                 state.answers.pop(e.step_key, None)
             elif e.event == "answered":
                 if e.status == NOT_APPLIED:  # proved not applied: sending it again is fine
+                    state.unsafe_sent.discard(e.step_key)
                     state.unsafe_outcome.pop(e.step_key, None)
                     state.answers.pop(e.step_key, None)
                 else:  # ok, unknown, or an older runner's "vendor-error" (any error: a 504
@@ -154,6 +157,27 @@ class ResumeState:
                         else UNKNOWN
                     state.answers[e.step_key] = e.data
         return state
+
+    def remapped(self, translate: Callable[[str], str | None]) -> tuple[ResumeState, list[str]]:
+        """This state with each key moved to ``translate(key)`` (the same step in an edited
+        playbook); a key it maps to None is dropped (that step runs again), and listed in the
+        second value when it sent a request not safe to repeat (it must not run again)."""
+        out, stuck = ResumeState(), set()
+        for key in {*self.finished, *self.unsafe_outcome, *self.unsafe_sent}:
+            new = translate(key)
+            if new is None:
+                if key in self.unsafe_sent or key in self.unsafe_outcome:
+                    stuck.add(key)
+                continue
+            if key in self.finished:
+                out.finished[new] = self.finished[key]
+            if key in self.unsafe_outcome:
+                out.unsafe_outcome[new] = self.unsafe_outcome[key]
+            if key in self.answers:
+                out.answers[new] = self.answers[key]
+            if key in self.unsafe_sent:
+                out.unsafe_sent.add(new)
+        return out, sorted(stuck)
 
     def done(self, key: str) -> dict[str, Any] | None:
         return self.finished.get(key)

@@ -14,12 +14,16 @@ from runner.cli.common import exit_as_run, guarded, inputs_option, main, parse_i
 @click.option("--report-json", type=click.Path(), help="write a JSON report here")
 @click.option("--junit", type=click.Path(), help="write a JUnit XML report here")
 @click.option("--force", is_flag=True, help="resume even if the run looks alive")
+@click.option("--remap", is_flag=True,
+              help="the playbook was edited since the run started: carry its finished steps "
+              "over by step id and content (changed steps run again; a call not safe to repeat "
+              "is never sent again)")
 @guarded
 def resume(run_id: str, inputs: tuple[str, ...], store: str | None, report_json: str | None,
-           junit: str | None, force: bool) -> None:
+           junit: str | None, force: bool, remap: bool) -> None:
     """Continue a crashed, interrupted or failed run; finished steps are not sent again."""
     from runner import api
 
     result = api.resume(run_id, store=store, inputs=parse_inputs(inputs), force=force,
-                        report_json=report_json, junit=junit)
+                        remap=remap, report_json=report_json, junit=junit)
     exit_as_run(result.status)
