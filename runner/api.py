@@ -97,7 +97,8 @@ def run(
     return result
 
 
-def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] | None = None,
+def resume(run_id: str, *, store: str | Store | None = None,
+           inputs: Mapping[str, Any] | None = None,
            force: bool = False, remap: bool = False, **kw: Any) -> RunResult:
     """Continue an interrupted, crashed or failed run: finished steps are not run again.
 
@@ -113,7 +114,7 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
     from runner.errors import InvalidInput
     from runner.ownership import STALE_AFTER, claim_run, new_owner, owned
 
-    db = Store(store)
+    db = store if isinstance(store, Store) else Store(store)
     try:
         row = db.get_run(run_id)
         if row is None:
@@ -142,6 +143,21 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
         with owned(db, run_id, claim.owner) as fenced:
             return run(row["file"], env=row["environment"], inputs=given, store=fenced,
                        run_id=run_id, resume=claim.resume, remap=remap, **kw)
+    finally:
+        if db is not store:
+            db.close()
+
+
+def resume_batch(batch_id: str, *, store: str | None = None,
+                 inputs: Mapping[str, Any] | None = None, concurrency: int = 10,
+                 force: bool = False, on_row: Any = None) -> list[Any]:
+    """Finish a stopped batch (``runner resume --batch``): see :func:`runner.batch.resume_batch`."""
+    from runner.batch import resume_batch as finish
+
+    db = Store(store)
+    try:
+        return finish(batch_id, store=db, inputs=inputs, concurrency=concurrency, force=force,
+                      on_row=on_row)
     finally:
         db.close()
 

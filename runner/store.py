@@ -176,6 +176,49 @@ class Store:
             return False
         return True
 
+    def create_runs(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert many runs at once (a batch's rows, ``queued``); each row takes the keyword
+        arguments of :meth:`create_run`. Returns the ``dedup_key`` values that were already
+        taken (those rows are not inserted)."""
+        taken = set(self.dedup_keys_taken([r["dedup_key"] for r in rows if r.get("dedup_key")]))
+        now = time.time()
+        fresh = [r for r in rows if r.get("dedup_key") not in taken]
+        values = [{
+            "run_id": r["run_id"], "playbook": r["playbook"], "file": r["file"],
+            "environment": r["environment"], "inputs": _dump(r["inputs"]),
+            "status": r.get("status", "queued"), "started": now, "heartbeat": now,
+            "owner": r.get("owner", ""), "dedup_key": r.get("dedup_key"),
+            "fingerprint": _dump(r["fingerprint"]) if r.get("fingerprint") else None,
+            "batch_id": r.get("batch_id"), "batch_row": r.get("batch_row")} for r in fresh]
+        if not values:
+            return taken
+        try:
+            with self.engine.begin() as c:
+                c.execute(insert(runs), values)
+        except IntegrityError:  # another process took some keys since: one at a time
+            for r, v in zip(fresh, values, strict=True):
+                try:
+                    with self.engine.begin() as c:
+                        c.execute(insert(runs), [v])
+                except IntegrityError:
+                    taken.add(r["dedup_key"])
+        return taken
+
+    def dedup_keys_taken(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The runs that hold any of ``keys`` as their ``dedup_key``, by key."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as c:
+            for i in range(0, len(keys), 500):
+                q = select(runs).where(runs.c.dedup_key.in_(keys[i:i + 500]))
+                out.update({r["dedup_key"]: _run_row(r) for r in c.execute(q).mappings()})
+        return out
+
+    def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
+        """The runs of one batch, in the order of its rows."""
+        q = select(runs).where(runs.c.batch_id == batch_id).order_by(runs.c.batch_row)
+        with self.engine.connect() as c:
+            return [_run_row(r) for r in c.execute(q).mappings()]
+
     def update_run(self, run_id: str, **values: Any) -> None:
         if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
             self._beats.pop(run_id, None)
