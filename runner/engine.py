@@ -20,6 +20,7 @@ from typing import Any
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
+from runner.connectors.outcome import NOT_APPLIED
 from runner.environment import Environment
 from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed, with_article
 from runner.fingerprint import check as check_fingerprint
@@ -287,8 +288,18 @@ class Runtime:
                 "the step lets runner find out by itself; or start a new run")
         call_ = build_call(self, check, scope)
         response = send(self, check, result, call_)
-        if response.error is not None:  # the first request did not take effect: send it now
-            STEP_RUNNERS[step.kind](self, step, scope, result)
+        if response.error is not None:
+            # only an answer that proves "not there" (a 4xx but 408, a vendor's own error:
+            # the connector's not_applied rule) says the first request did not take effect;
+            # a gateway's 502 says nothing, and sending the create again then could repeat it
+            if self.client(call_.connector).outcome(call_, response) != NOT_APPLIED:
+                raise StepFailed(
+                    f"{step.target} is not safe to repeat and was sent before the run stopped; "
+                    f"{what}, and its resume-check {check.target} was answered "
+                    f"HTTP {response.status_code}, which does not tell: it is not sent again",
+                    hint="run runner resume again once the vendor answers, or check on its "
+                    "side whether the first request took effect")
+            STEP_RUNNERS[step.kind](self, step, scope, result)  # it did not: send it now
             return
         scope["response"] = response
         apply_extract(self, check, response, scope, result)

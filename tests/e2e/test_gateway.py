@@ -103,3 +103,73 @@ def test_a_503_from_a_gateway_is_not_retried_for_a_create(tmp_path: Path,
     assert "HTTP 503" in first.stdout
     assert sim.calls["create_distribution"] == 1
     assert sim.calls["get_machine"] == 1 and sim.calls["auth"] == 1  # the rest went through
+
+
+CHECKED = """\
+name: A create with a resume-check
+connectors:
+  automatos: {use: automatos}
+steps:
+  - id: machine
+    call: automatos.get_machine
+    with: {hostname: NTB2}
+    extract: {machine_id: "$.data.machines[0].machineId"}
+  - id: job
+    call: automatos.create_distribution
+    with: {machineId: "{{ machine_id }}", package: 7zip.exe}
+    extract: {job_name: $.data.jobName}
+    resume-check:
+      call: CHECK
+      extract: {job_name: "$.data.machines[0].machineId"}
+  - assert: ["job_name is defined"]
+outputs:
+  job: "{{ job_name }}"
+"""
+
+
+def checked_run(tmp_path: Path, sim: AutomatosSimulator, gateway: str,
+                check: str) -> tuple[Path, str]:
+    """A run whose create got the gateway's 504 (applied, unknown to runner), with a
+    resume-check ``check``; the store and the run id."""
+    pb = tmp_path / "checked.yaml"
+    pb.write_text(CHECKED.replace("CHECK", check))
+    store = tmp_path / "runs.db"
+    env = env_through(tmp_path, sim, gateway)
+    first = cli("run", str(pb), "--env", str(env), "--store", str(store),
+                env={"AUTOMATOS_KEY": sim.automatos_key})
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert sim.calls["create_distribution"] == 1
+    return store, only_run(store)
+
+
+def test_a_resume_check_answered_by_a_5xx_does_not_resend(tmp_path: Path,
+                                                          sim: AutomatosSimulator,
+                                                          gateway: str) -> None:
+    from runner.simulator import Faults
+
+    store, run_id = checked_run(tmp_path, sim, gateway,
+                                "automatos.get_machine\n      with: {hostname: NTB2}")
+    sim.faults = Faults(error_5xx=1.0, status_5xx=502, only={"get_machine"})
+    again = cli("resume", run_id, "--store", str(store), env={"AUTOMATOS_KEY": sim.automatos_key})
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "its resume-check automatos.get_machine was answered HTTP 502, which does not tell: " \
+        "it is not sent again" in again.stdout
+    assert sim.calls["create_distribution"] == 1
+    assert sim.calls["get_machine"] == 1  # the first run's: the 502s are not counted
+    sim.faults = Faults()  # the vendor answers again: the check finds the job done
+    done = cli("resume", run_id, "--store", str(store), env={"AUTOMATOS_KEY": sim.automatos_key})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "resume-check: automatos.get_machine found it done" in done.stdout
+    assert sim.calls["create_distribution"] == 1
+
+
+def test_a_resume_check_that_proves_not_done_sends_the_step(tmp_path: Path,
+                                                            sim: AutomatosSimulator,
+                                                            gateway: str) -> None:
+    store, run_id = checked_run(tmp_path, sim, gateway,
+                                "automatos.distribution_status\n      with: {jobName: NOPE}")
+    again = cli("resume", run_id, "--store", str(store), env={"AUTOMATOS_KEY": sim.automatos_key})
+    # "Job not found" (HTTP 400) proves it: the create is sent (and the gateway 504s it again)
+    assert sim.calls["distribution_status"] == 1
+    assert sim.calls["create_distribution"] == 2
+    assert again.returncode == 1 and "HTTP 504" in again.stdout, again.stdout
