@@ -99,3 +99,68 @@ def test_the_journal_writes_what_the_answer_proves(store: Store) -> None:
                                                         "status": 504}),
                     ("steps/2", "answered", "not-applied", {"error": "", "status": None})]
     assert journal.unsafe_keys == {"steps/1"}
+
+
+def test_an_answer_is_kept_and_rebuilt_as_it_was() -> None:
+    from runner.connectors.response import Response
+    from runner.journal import RestoredResponse, response_record, restored_response
+
+    answer = Response(201, {"content-type": "application/json"}, b'{"a": [1, "\xc3\xa4"]}',
+                      url="http://x/things?q=1", method="POST", elapsed_ms=12.5,
+                      decode="json", error=None, attempts=2)
+    record = response_record(answer)
+    assert record == {"status": 201, "headers": {"content-type": "application/json"},
+                      "url": "http://x/things?q=1", "method": "POST", "decode": "json",
+                      "error": None, "attempts": 2, "elapsed_ms": 12.5,
+                      "body": '{"a": [1, "ä"]}', "dropped_bytes": 0}
+    back = restored_response(record)
+    assert isinstance(back, RestoredResponse)
+    assert (back.status_code, back.headers, back.url, back.method, back.decode, back.error,
+            back.attempts, back.elapsed_ms, back.dropped_bytes) == \
+        (201, {"content-type": "application/json"}, "http://x/things?q=1", "POST", "json",
+         None, 2, 12.5, 0)
+    assert back.json == {"a": [1, "ä"]} and back.ok
+    failed = restored_response({"status": 400, "body": "no", "error": "HTTP 400: no"})
+    assert (failed.ok, failed.text, failed.decode, failed.attempts, failed.url) == \
+        (False, "no", "auto", 1, "")
+
+
+def test_a_body_over_the_cap_is_not_kept() -> None:
+    from runner.connectors.response import Response
+    from runner.journal import MAX_KEPT_BODY, response_record, restored_response
+
+    at_cap = Response(200, {}, b"x" * MAX_KEPT_BODY)
+    assert response_record(at_cap)["body"] == "x" * MAX_KEPT_BODY
+    over = Response(200, {}, b"x" * (MAX_KEPT_BODY + 1))
+    record = response_record(over)
+    assert (record["body"], record["dropped_bytes"]) == ("", MAX_KEPT_BODY + 1)
+    back = restored_response(record)
+    assert (back.content, back.json, back.dropped_bytes) == (b"", None, MAX_KEPT_BODY + 1)
+
+
+def test_finished_keeps_what_a_later_step_reads_redacted(store: Store) -> None:
+    from runner.connectors.response import Response
+
+    redactor = Redactor()
+    redactor.add("s3cr3t-value")
+    journal = Journal(store, "r1", redactor)
+    answer = Response(200, {}, b'{"token": "s3cr3t-value"}')
+    journal.finished("steps/0", "passed", {"t": "s3cr3t-value"}, {"t": "x", "response": answer})
+    journal.finished("steps/1", "skipped", {}, None, skipped_reason="when: False")
+    journal.finished("steps/2", "passed", {}, {"n": 1}, response=answer)
+    journal.finished("steps/3[0]", "passed", {}, {}, iteration=True)  # safe: the loop's entry
+    journal.unsafe_keys.add("steps/3[1]")
+    journal.finished("steps/3[1]", "passed", {}, {}, iteration=True)
+    rows = {e.step_key: (e.status, e.data) for e in store.entries("r1")}
+    assert set(rows) == {"steps/0", "steps/1", "steps/2", "steps/3[1]"}
+    status, first = rows["steps/0"]
+    assert status == "passed"
+    assert first["defined"] == {"t": "***"} and first["steps"] == {"t": "x"}
+    assert first["steps_response"] is True
+    assert first["response"]["body"] == '{"token": "***"}'
+    assert rows["steps/1"] == ("skipped", {"defined": {}, "steps": None,
+                                           "skipped_reason": "when: False"})
+    assert "steps_response" not in rows["steps/2"][1]
+    assert rows["steps/2"][1]["steps"] == {"n": 1}
+    assert rows["steps/2"][1]["response"]["status"] == 200
+    assert rows["steps/3[1]"] == ("passed", {"defined": {}, "steps": {}})
