@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from runner.engine import execute
 from runner.environment import load_environment
+from runner.fingerprint import check as check_fingerprint
 from runner.journal import ResumeState
 from runner.model import Playbook
 from runner.playbook import load_playbook
@@ -46,6 +47,10 @@ def run(
     resume: ResumeState | None = None,
     dedup_key: str | None = None,
     cancel: Any = None,
+    remap: bool = False,
+    worker: bool = False,
+    batch_id: str | None = None,
+    batch_row: int | None = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
@@ -55,6 +60,9 @@ def run(
     ``progress``: on a terminal, a live line for polls and loops (else plain lines);
     ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
     ``cancel``: a ``threading.Event``; setting it stops the run as Ctrl-C would (resumable).
+    ``remap``, ``worker``: with ``resume``, how a playbook changed since the run was recorded
+    is handled (:func:`runner.engine.execute`); ``batch_id``, ``batch_row``: the batch this
+    run is a row of.
     """
     # a loaded playbook (a batch loads and checks it once for all its runs) or a file
     playbook = path if isinstance(path, Playbook) else load_playbook(path)
@@ -73,7 +81,8 @@ def run(
         result = execute(playbook, environment, inputs or {}, listeners=listeners,
                          redactor=redactor, sandbox=sandbox,
                          store=store if isinstance(store, Store) else None,
-                         run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel)
+                         run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel,
+                         remap=remap, worker=worker, batch_id=batch_id, batch_row=batch_row)
     finally:
         if opened is not None:
             opened.close()
@@ -88,8 +97,9 @@ def run(
     return result
 
 
-def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] | None = None,
-           force: bool = False, **kw: Any) -> RunResult:
+def resume(run_id: str, *, store: str | Store | None = None,
+           inputs: Mapping[str, Any] | None = None,
+           force: bool = False, remap: bool = False, **kw: Any) -> RunResult:
     """Continue an interrupted, crashed, errored or failed run: finished steps are not run
     again.
 
@@ -97,11 +107,15 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
     alive is refused unless ``force``; two resumes at once, or a resume and a worker taking the
     run over, cannot both run it. Every write of this attempt is fenced by its ownership and a
     heartbeat keeps the run looking alive while it waits in a poll.
+
+    A run whose playbook (or a playbook it includes) changed since it was recorded is refused,
+    before it is claimed, with what changed; ``remap`` carries its finished steps over to the
+    edited playbook by step id and content instead (:mod:`runner.fingerprint`).
     """
     from runner.errors import InvalidInput
     from runner.ownership import STALE_AFTER, claim_run, new_owner, owned
 
-    db = Store(store)
+    db = store if isinstance(store, Store) else Store(store)
     try:
         row = db.get_run(run_id)
         if row is None:
@@ -109,6 +123,9 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
                                hint="runner history lists the runs; --store picks the store")
         if row["status"] == "passed":
             raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
+        # refused before the claim, so a refusal leaves the run as it was
+        check_fingerprint(run_id, row.get("fingerprint"), load_playbook(row["file"]),
+                          ResumeState.load(db, run_id), remap=remap)
         claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else STALE_AFTER,
                           again=("failed", "interrupted", "errored"))
         if claim.outcome == "busy":
@@ -126,7 +143,22 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
         given.update(inputs or {})
         with owned(db, run_id, claim.owner) as fenced:
             return run(row["file"], env=row["environment"], inputs=given, store=fenced,
-                       run_id=run_id, resume=claim.resume, **kw)
+                       run_id=run_id, resume=claim.resume, remap=remap, **kw)
+    finally:
+        if db is not store:
+            db.close()
+
+
+def resume_batch(batch_id: str, *, store: str | None = None,
+                 inputs: Mapping[str, Any] | None = None, concurrency: int = 10,
+                 force: bool = False, on_row: Any = None) -> list[Any]:
+    """Finish a stopped batch (``runner resume --batch``): see :func:`runner.batch.resume_batch`."""
+    from runner.batch import resume_batch as finish
+
+    db = Store(store)
+    try:
+        return finish(batch_id, store=db, inputs=inputs, concurrency=concurrency, force=force,
+                      on_row=on_row)
     finally:
         db.close()
 

@@ -9,12 +9,24 @@ summary without stopping the others.
 
 In the sandbox all runs share one :class:`~runner.sandbox.Sandbox`, started before the first
 run, so a batch of 500 runs talks to one simulator per connector, as it would to one vendor.
+
+With a run store, a batch has a **batch id**, and every row is recorded as a ``queued`` run of
+it before the first one starts, so a batch killed mid-way (SIGKILL, a crash) can be finished:
+:func:`resume_batch` (``runner resume --batch ID``) runs the rows that did not end — not
+started, interrupted, or killed while running — and lists, without sending anything, the rows
+whose outcome is unknown and the rows that failed. Each row's run also gets a key made of the
+playbook, the environment and the row's inputs (secret inputs masked): running the same file
+again does not run a row that already ran; it says which run it was and how it ended
+(``again=True`` runs them all anyway). In the sandbox (fresh simulators every time) rows always
+run.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import secrets as _secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -47,9 +59,24 @@ class BatchFailure:
 
 
 @dataclass
+class AlreadyRan:
+    """A row that an earlier batch of the same file ran already: it is not run again."""
+
+    row: int
+    run_id: str
+    status: str
+    batch_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
 class BatchSummary:
     """What a batch did: counts, timings, every run id, and the failures."""
 
+    batch_id: str | None = None  # None without a run store
+    already_ran: list[AlreadyRan] = field(default_factory=list)
     total: int = 0
     passed: int = 0
     failed: int = 0
@@ -62,7 +89,8 @@ class BatchSummary:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.passed == self.total
+        before = sum(1 for a in self.already_ran if a.status == PASSED)
+        return self.failed == 0 and self.passed + before == self.total
 
     @property
     def stopped(self) -> bool:
@@ -78,6 +106,8 @@ class BatchSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "batch_id": self.batch_id,
+            "already_ran": [a.to_dict() for a in self.already_ran],
             "total": self.total, "passed": self.passed, "failed": self.failed,
             "interrupted": self.interrupted, "not_started": self.not_started,
             "wall_seconds": round(self.wall_seconds, 3),
@@ -159,6 +189,61 @@ def connector_names(playbook: Playbook) -> set[str]:
     return names
 
 
+def new_batch_id() -> str:
+    return "b" + time.strftime("%Y%m%d-%H%M%S") + "-" + _secrets.token_hex(3)
+
+
+def row_key(file: str, environment: str, inputs: Mapping[str, Any], occurrence: int) -> str:
+    """The key of one row's run: the same playbook, environment and inputs (secret inputs
+    masked: the store never holds a hash of a secret) make the same key; ``occurrence`` tells
+    apart identical rows of one file."""
+    text = json.dumps([file, environment, inputs, occurrence], sort_keys=True,
+                      ensure_ascii=False, default=str)
+    return "row:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def _record_rows(store: Any, playbook: Playbook, environment: Any, table: list[dict[str, Any]],
+                 batch_id: str, again: bool) -> tuple[dict[int, str], list[AlreadyRan]]:
+    """Record each row whose inputs are valid as a queued run of the batch, before any runs;
+    the run id of each row recorded, and the rows an earlier batch ran already."""
+    from runner.engine import coerce_inputs, masked_inputs, new_run_id
+    from runner.fingerprint import fingerprint
+
+    file = str(Path(playbook.file).resolve())
+    where = str(Path(environment.source).resolve()) if environment.source else environment.name
+    made = fingerprint(playbook)
+    keyed = not again and not environment.sandbox
+    seen: dict[str, int] = {}
+    records: list[dict[str, Any]] = []
+    indexes: list[int] = []
+    for index, inputs in enumerate(table):
+        try:
+            shown = masked_inputs(playbook, coerce_inputs(playbook, inputs))
+        except RunnerError:
+            continue  # it fails when its turn comes, with the reason
+        key = None
+        if keyed:
+            plain = json.dumps(shown, sort_keys=True, default=str)
+            seen[plain] = seen.get(plain, -1) + 1
+            key = row_key(file, where, shown, seen[plain])
+        records.append({"run_id": new_run_id(), "playbook": playbook.name, "file": file,
+                        "environment": where, "inputs": shown, "dedup_key": key,
+                        "fingerprint": made, "batch_id": batch_id, "batch_row": index})
+        indexes.append(index)
+    taken = store.create_runs(records)
+    earlier = store.dedup_keys_taken(sorted(taken)) if taken else {}
+    run_ids: dict[int, str] = {}
+    already: list[AlreadyRan] = []
+    for index, record in zip(indexes, records, strict=True):
+        if record["dedup_key"] in taken:
+            old = earlier.get(record["dedup_key"]) or {}
+            already.append(AlreadyRan(index, str(old.get("run_id", "")),
+                                      str(old.get("status", "unknown")), old.get("batch_id")))
+        else:
+            run_ids[index] = record["run_id"]
+    return run_ids, already
+
+
 def run_batch(
     path: str | Path,
     *,
@@ -168,6 +253,8 @@ def run_batch(
     sandbox: Any = None,
     on_result: OnResult | None = None,
     store: Any = None,
+    again: bool = False,
+    on_start: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
     """Run the playbook at ``path`` once per row of inputs, ``concurrency`` runs at a time.
 
@@ -181,10 +268,14 @@ def run_batch(
 
     ``store`` is passed to every run (a Store, a path or URL, None for the default store,
     False for none); a path or None opens one store for the whole batch, shared by the runs.
+    With a store the batch gets an id and its rows are recorded first (see the module's
+    notes); ``on_start(summary)`` is called then, with ``batch_id`` and ``already_ran`` set.
+    ``again``: run the rows an earlier batch of the same file ran already, too.
     """
     from runner import api
     from runner.engine import masked_inputs
     from runner.environment import load_environment
+    from runner.ownership import claim_run, new_owner
     from runner.playbook import load_playbook
     from runner.sandbox import Sandbox
 
@@ -202,6 +293,9 @@ def run_batch(
     stopping = threading.Event()
     opened = None
 
+    recorded: dict[int, str] = {}  # row -> the queued run recorded for it
+    owner = new_owner()
+
     def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
         inputs = table[index]
         shown = masked_inputs(playbook, inputs)  # a failure never shows a secret input
@@ -211,8 +305,16 @@ def run_batch(
             if stopping.is_set():
                 cancel.set()
         try:
+            run_id, resume = recorded.get(index), None
+            if run_id is not None:  # recorded as queued: take it as a worker would
+                claim = claim_run(store, run_id, owner)
+                if claim.outcome != "claimed":
+                    return None, BatchFailure(index, shown, f"run {run_id} was taken up by "
+                                              f"another process ({claim.outcome})",
+                                              run_id=run_id, status="taken")
+                resume = claim.resume
             result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
-                             cancel=cancel, store=store)
+                             cancel=cancel, store=store, run_id=run_id, resume=resume)
         except RunnerError as e:  # invalid inputs for this row: the others still run
             return None, BatchFailure(index, shown, e.message, hint=e.hint)
         except Exception as e:  # an internal error in one run must not sink the batch
@@ -229,6 +331,8 @@ def run_batch(
 
     def record(index: int, result: RunResult | None, failure: BatchFailure | None) -> None:
         with report_lock:
+            if failure is not None and failure.run_id and result is None:
+                summary.run_ids[index] = failure.run_id
             if result is not None:
                 summary.run_ids[index] = result.run_id
                 summary.durations_ms.append(result.duration_ms)
@@ -254,9 +358,19 @@ def run_batch(
             # one store for the batch: a store opened by each run would be migrated by
             # hundreds of runs at once
             opened = store = Store(store)
+        if store is not False:
+            summary.batch_id = new_batch_id()
+            recorded, summary.already_ran = _record_rows(store, playbook, environment, table,
+                                                         summary.batch_id, again)
+            for a in summary.already_ran:
+                summary.run_ids[a.row] = a.run_id
+        if on_start is not None:
+            on_start(summary)
+        todo = [i for i in range(len(table))
+                if i not in {a.row for a in summary.already_ran}]
         with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(table))),
                                 thread_name_prefix="batch") as pool:
-            pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in range(len(table))}
+            pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in todo}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -299,9 +413,11 @@ def format_summary(summary: BatchSummary, source: str | Path = "") -> str:
     """The summary printed at the end of a batch: counts, time, and each failure."""
     ran = summary.total - len(summary.not_started)
     rate = ran / summary.wall_seconds if summary.wall_seconds else 0.0
+    batch = f" (batch {summary.batch_id})" if summary.batch_id else ""
     lines = [
-        f"{summary.total} runs{f' from {source}' if source else ''}: {summary.passed} passed, "
-        f"{summary.failed} failed"
+        f"{summary.total} runs{f' from {source}' if source else ''}{batch}: "
+        f"{summary.passed} passed, {summary.failed} failed"
+        + (f", {len(summary.already_ran)} already ran" if summary.already_ran else "")
         + (f", {summary.interrupted} interrupted" if summary.interrupted else "")
         + (f", {len(summary.not_started)} not started" if summary.not_started else "")
         + f" in {summary.wall_seconds:.1f} s ({rate:.1f} runs/s; one run "
@@ -313,13 +429,111 @@ def format_summary(summary: BatchSummary, source: str | Path = "") -> str:
             lines.append(f"    hint: {f.hint}")
     if summary.failures:
         lines.append("  runner show RUN_ID shows a run's steps; fix and run the failed rows again")
+    if summary.already_ran:
+        lines.append(f"  {len(summary.already_ran)} rows ran already in an earlier batch and "
+                     "were not run again (--again runs them anyway)")
     if summary.interrupted:
-        lines.append("  interrupted runs continue with: runner resume RUN_ID")
+        lines.append("  interrupted runs continue with: runner resume RUN_ID"
+                     + (f", or all at once: runner resume --batch {summary.batch_id}"
+                        if summary.batch_id else ""))
     if summary.not_started:
         rows = ", ".join(str(i + 1) for i in summary.not_started[:20])
         more = f" and {len(summary.not_started) - 20} more" if len(summary.not_started) > 20 else ""
         lines.append(f"  stopped by Ctrl-C before rows {rows}{more} started")
     return "\n".join(lines)
+
+
+def format_already(a: AlreadyRan) -> str:
+    """One line for a row an earlier batch ran already."""
+    where = f" in batch {a.batch_id}" if a.batch_id else ""
+    return f"already ran  {a.run_id}  {a.status}{where}"
+
+
+# -- resuming a batch ------------------------------------------------------------------------
+
+@dataclass
+class RowOutcome:
+    """What ``runner resume --batch`` did with one row of the batch."""
+
+    row: int
+    run_id: str
+    outcome: str  # passed-before | resumed | unknown | failed-before | running | not-resumed
+    status: str  # the run's status after this
+    detail: str = ""
+    result: RunResult | None = None
+
+
+def resume_batch(batch_id: str, *, store: Any, inputs: Mapping[str, Any] | None = None,
+                 concurrency: int = 10, force: bool = False,
+                 on_row: Callable[[RowOutcome], None] | None = None) -> list[RowOutcome]:
+    """Finish a batch that was stopped (killed, Ctrl-C): run the rows that did not end.
+
+    Rows that passed are left alone. Rows that did not end — never started (``queued``),
+    ``interrupted``, or ``running`` with a stale heartbeat (``force``: even a fresh one) — are
+    resumed (:func:`runner.api.resume`: finished steps restored, nothing sent twice). A row
+    whose journal holds a request not safe to repeat with an unknown outcome is listed and not
+    resumed (``runner resume RUN_ID`` it, after checking on the vendor's side, or let its
+    ``resume-check`` find out); a row that failed is listed (``runner resume RUN_ID`` tries it
+    again). ``inputs``: given to every resumed row (secret inputs are not stored).
+    """
+    from runner import api
+    from runner.journal import ResumeState
+    from runner.ownership import STALE_AFTER
+
+    rows = store.batch_runs(batch_id)
+    if not rows:
+        raise InvalidInput(f"no batch {batch_id} in the run store {store.url}",
+                           hint="runner run --inputs-from prints its batch id when it starts; "
+                           "--store picks the store")
+    outcomes: list[RowOutcome] = []
+    lock = threading.Lock()
+
+    def done(o: RowOutcome) -> None:
+        with lock:
+            outcomes.append(o)
+            if on_row is not None:
+                on_row(o)
+
+    todo: list[dict[str, Any]] = []
+    now = time.time()
+    for row in rows:
+        run_id, status, index = row["run_id"], row["status"], int(row["batch_row"] or 0)
+        if status in (PASSED, "skipped"):
+            done(RowOutcome(index, run_id, "passed-before", status))
+            continue
+        if status == "running" and not force and \
+                now - (row["heartbeat"] or 0) < STALE_AFTER:
+            done(RowOutcome(index, run_id, "running", status,
+                            "it looks alive; --force if its process is gone"))
+            continue
+        state = ResumeState.load(store, run_id)
+        unknown = sorted(k for k, v in state.unsafe_outcome.items() if v == "unknown")
+        if unknown:
+            done(RowOutcome(index, run_id, "unknown", status,
+                            f"a request not safe to repeat ({unknown[0]}) was sent and "
+                            f"{state.why(unknown[0])}; it is not sent again"))
+            continue
+        if status == FAILED:
+            done(RowOutcome(index, run_id, "failed-before", status, row.get("error") or ""))
+            continue
+        todo.append(row)
+
+    def one(row: dict[str, Any]) -> RowOutcome:
+        index = int(row["batch_row"] or 0)
+        try:
+            result = api.resume(row["run_id"], store=store, inputs=inputs, force=force,
+                                quiet=True)
+        except RunnerError as e:
+            return RowOutcome(index, row["run_id"], "not-resumed", row["status"], e.message)
+        return RowOutcome(index, row["run_id"], "resumed", result.status,
+                          result.error or "", result)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(todo) or 1)),
+                            thread_name_prefix="resume") as pool:
+        for outcome in pool.map(one, todo):
+            done(outcome)
+    outcomes.sort(key=lambda o: o.row)
+    return outcomes
 
 
 def write_summary(summary: BatchSummary, path: str | Path) -> None:
@@ -328,5 +542,6 @@ def write_summary(summary: BatchSummary, path: str | Path) -> None:
                                      default=str) + "\n", encoding="utf-8")
 
 
-__all__ = ["BatchFailure", "BatchSummary", "format_failure", "format_summary", "read_rows",
-           "run_batch", "write_summary"]
+__all__ = ["AlreadyRan", "BatchFailure", "BatchSummary", "RowOutcome", "format_already",
+           "format_failure", "format_summary", "read_rows", "resume_batch", "run_batch",
+           "write_summary"]

@@ -107,7 +107,7 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
                beat_every=heartbeat_every or max(0.2, stale_after / 6)) as fenced:
         try:
             result = api.run(job.file, env=job.environment, inputs=job.inputs, store=fenced,
-                             run_id=job.run_id, resume=claim.resume, quiet=True)
+                             run_id=job.run_id, resume=claim.resume, quiet=True, worker=True)
             status = result.status
             if result.unrecorded:  # the store went away mid-run: resume it once it is back
                 log.warning("run %s: the run store failed (%s); it is resumed later",
@@ -116,7 +116,9 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
         except LostOwnership as e:
             log.warning("run %s: %s; stopping here", job.run_id, e.message)
             return "lost"
-        except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret
+        except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret,
+            # a checkout whose playbook differs from the one the run was recorded with
+            log.warning("run %s not run: %s", job.run_id, e.message)
             _record_failure(fenced, job.run_id, e.message, e.hint)
         except SQLAlchemyError as e:  # the store went away mid-run: resume it once it is back
             log.warning("run %s: the run store failed (%s); it is resumed later", job.run_id,
@@ -353,7 +355,7 @@ class Submitter:
         self._own_store = not isinstance(store, Store)
         self.dispatch = CeleryDispatcher(broker, queue=queue)
         self.broker = broker
-        self._prepared: dict[tuple[str, str | None], tuple[Any, str]] = {}
+        self._prepared: dict[tuple[str, str | None], tuple[Any, str, dict[str, Any]]] = {}
 
     def __enter__(self) -> Submitter:
         return self
@@ -366,8 +368,9 @@ class Submitter:
         if self._own_store:
             self.store.close()
 
-    def _prepare(self, path: str | Path, env: str | None) -> tuple[Any, str]:
+    def _prepare(self, path: str | Path, env: str | None) -> tuple[Any, str, dict[str, Any]]:
         from runner.environment import load_environment
+        from runner.fingerprint import fingerprint
         from runner.playbook import load_playbook
 
         key = (str(Path(path).resolve()), env)
@@ -376,7 +379,7 @@ class Submitter:
             environment = load_environment(env, search=Path(path))
             where = (str(Path(environment.source).resolve()) if environment.source
                      else environment.name)
-            self._prepared[key] = (playbook, where)
+            self._prepared[key] = (playbook, where, fingerprint(playbook))
         return self._prepared[key]
 
     def submit(self, path: str | Path, env: str | None = "sandbox",
@@ -385,13 +388,13 @@ class Submitter:
         """Check the playbook and inputs, record the run as queued, publish it; its run id."""
         from runner.engine import coerce_inputs, masked_inputs, new_run_id
 
-        playbook, where = self._prepare(path, env)
+        playbook, where, made = self._prepare(path, env)  # made: what workers must run
         given = dict(inputs or {})
         stored = masked_inputs(playbook, coerce_inputs(playbook, given))
         run_id = new_run_id()
         file = str(Path(playbook.file).resolve())
         if not self.store.create_run(run_id, playbook.name, file, where, stored,
-                                     dedup_key=dedup_key, status="queued"):
+                                     dedup_key=dedup_key, status="queued", fingerprint=made):
             raise InvalidInput(f"a run with dedup key {dedup_key} is already recorded",
                                hint="see runner history")
         try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
+from runner.connectors.outcome import NOT_APPLIED
 from runner.environment import Environment
 from runner.errors import (
     InternalError,
@@ -31,7 +32,9 @@ from runner.errors import (
     Terminated,
     with_article,
 )
-from runner.journal import Journal, ResumeState
+from runner.fingerprint import check as check_fingerprint
+from runner.fingerprint import fingerprint
+from runner.journal import Journal, ResumeState, restored_response
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import (
     ERRORED,
@@ -247,6 +250,7 @@ class Runtime:
             self.emit("step_finished", result, iteration)
             return
         started = time.perf_counter()
+        before = scope.get("response")
         try:
             if self.cancel.is_set():  # the run is being stopped: start nothing new
                 raise Interrupted("interrupted before it started")
@@ -286,9 +290,12 @@ class Runtime:
         if self.journal is not None:
             if iteration is not None and self.resume is not None and self.resume.blocked(key):
                 self.journal.unsafe_keys.add(key)  # an earlier attempt sent it: keep its entry
+            after = scope.get("response")
             self.journal.finished(key, result.status, self._defined(step, scope),
-                                  scope["steps"].get(step.id) or {},
-                                  iteration=iteration is not None and step.include is None)
+                                  scope["steps"].get(step.id),
+                                  iteration=iteration is not None and step.include is None,
+                                  response=after if after is not before else None,
+                                  skipped_reason=result.skipped_reason)
         self.emit("step_finished", result, iteration)
 
     # -- journal and resume ----------------------------------------------------------------
@@ -301,18 +308,33 @@ class Runtime:
 
     def _restore(self, step: Step, scope: Scope, done: dict[str, Any],
                  result: StepResult) -> None:
+        """Put back everything a later step can read of a step an earlier attempt finished:
+        its values, its ``steps.<id>`` (a skipped step had none), the ``response`` it left."""
         for name, value in (done.get("defined") or {}).items():
             scope[name] = value
             if name != step.id:
                 result.extracted[name] = value
-        scope["steps"][step.id] = done.get("steps") or {}
-        result.status, result.resumed = PASSED, True
+            else:
+                result.outputs = value
+        response = restored_response(done["response"]) if done.get("response") else None
+        if response is not None:
+            scope["response"] = response
+        entry = done.get("steps", {})  # an older journal always wrote one
+        if entry is not None:
+            entry = dict(entry)
+            if done.get("steps_response") and response is not None:
+                entry["response"] = response
+            scope["steps"][step.id] = entry
+        result.status = SKIPPED if done.get("status") == SKIPPED else PASSED
+        result.skipped_reason = done.get("skipped_reason")
+        result.resumed = True
         assert self.resume is not None
         self.resume.resumed_keys.add(result.key)
 
     def _resume_check(self, step: Step, scope: Scope, result: StepResult, outcome: str) -> None:
-        what = "its outcome is unknown" if outcome == "unknown" else \
-            "it succeeded but the step did not finish"
+        assert self.resume is not None
+        what = (f"its outcome is unknown ({self.resume.why(result.key)})"
+                if outcome == "unknown" else "it succeeded but the step did not finish")
         check = step.resume_check
         if check is None:
             raise StepFailed(
@@ -322,8 +344,18 @@ class Runtime:
                 "the step lets runner find out by itself; or start a new run")
         call_ = build_call(self, check, scope)
         response = send(self, check, result, call_)
-        if response.error is not None:  # the first request did not take effect: send it now
-            STEP_RUNNERS[step.kind](self, step, scope, result)
+        if response.error is not None:
+            # only an answer that proves "not there" (a 4xx but 408, a vendor's own error:
+            # the connector's not_applied rule) says the first request did not take effect;
+            # a gateway's 502 says nothing, and sending the create again then could repeat it
+            if self.client(call_.connector).outcome(call_, response) != NOT_APPLIED:
+                raise StepFailed(
+                    f"{step.target} is not safe to repeat and was sent before the run stopped; "
+                    f"{what}, and its resume-check {check.target} was answered "
+                    f"HTTP {response.status_code}, which does not tell: it is not sent again",
+                    hint="run runner resume again once the vendor answers, or check on its "
+                    "side whether the first request took effect")
+            STEP_RUNNERS[step.kind](self, step, scope, result)  # it did not: send it now
             return
         scope["response"] = response
         apply_extract(self, check, response, scope, result)
@@ -435,11 +467,27 @@ def _redacted_json(redactor: Redactor, data: Any) -> str:
     return json.dumps(redactor.redact_data(data), ensure_ascii=False, default=str)
 
 
+def _unchanged(store: Store, run_id: str, playbook: Playbook, resume: ResumeState, remap: bool,
+               worker: bool) -> ResumeState:
+    """The journal to resume with, after checking the playbook is the one the run was recorded
+    with; a refusal is recorded on the run (nothing ran) before it is raised."""
+    row = store.get_run(run_id) or {}
+    try:
+        return check_fingerprint(run_id, row.get("fingerprint"), playbook, resume, remap=remap,
+                                 worker=worker)
+    except InvalidInput as e:
+        store.update_run(run_id, status="failed", finished=time.time(), error=e.message,
+                         hint=e.hint)
+        raise
+
+
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
             run_id: str | None = None, sandbox: Sandbox | None = None,
             store: Store | None = None, resume: ResumeState | None = None,
-            dedup_key: str | None = None, cancel: threading.Event | None = None) -> RunResult:
+            dedup_key: str | None = None, cancel: threading.Event | None = None,
+            remap: bool = False, worker: bool = False, batch_id: str | None = None,
+            batch_row: int | None = None) -> RunResult:
     """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
 
     With a sandbox environment the simulators are started for this run and stopped after it,
@@ -448,6 +496,10 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     journal of an earlier attempt of ``run_id``) finished steps are restored, not run again.
     Setting ``cancel`` from another thread stops the run as Ctrl-C does: at its next step or
     wait, with status ``interrupted`` (resumable), after its ``finally`` steps.
+    A resumed run whose playbook changed since its record was made is refused (recorded as
+    failed, with what changed) unless ``remap`` (:func:`runner.fingerprint.check`; ``worker``:
+    the message is for a worker whose checkout differs). ``batch_id``/``batch_row``: the batch
+    this run is a row of (``runner run --inputs-from``).
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -460,16 +512,20 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                     redactor.redact_data(masked_inputs(playbook, values)))
     journal = None
     if store is not None:
+        made = fingerprint(playbook)
         if resume is None:
             # absolute paths, so that `runner resume` works from any directory
             where = str(Path(env.source).resolve()) if env.source else env.name
             if not store.create_run(run.run_id, playbook.name,
                                     str(Path(playbook.file).resolve()), where,
-                                    run.inputs, dedup_key=dedup_key):
+                                    run.inputs, dedup_key=dedup_key, fingerprint=made,
+                                    batch_id=batch_id, batch_row=batch_row):
                 raise InvalidInput(f"run {run.run_id} ({dedup_key}) is already recorded",
                                    hint="it ran already; see runner history")
         else:
-            store.update_run(run.run_id, status="running", error=None, hint=None)
+            resume = _unchanged(store, run.run_id, playbook, resume, remap, worker)
+            store.update_run(run.run_id, status="running", error=None, hint=None,
+                             fingerprint=made)
         journal = Journal(store, run.run_id, redactor)
     if not env.sandbox:
         sandbox = None  # a caller's sandbox applies to sandbox environments only

@@ -3,8 +3,10 @@
 Two tables and a version row:
 
     runs      one row per run: playbook, environment, inputs, status, timings, outputs, error,
-              the full JSON report, a heartbeat (the owner is alive) and an optional unique
-              ``dedup_key`` (a schedule's fire time runs once)
+              the full JSON report, a heartbeat (the owner is alive), an optional unique
+              ``dedup_key`` (a schedule's fire time runs once), the ``fingerprint`` of the
+              playbook it was started from, and the ``batch_id`` and ``batch_row`` of a run
+              that is one row of ``runner run --inputs-from``
     journal   what happened to each step, written before the next step starts:
               ``sent`` before a request that is not safe to repeat goes out, ``answered`` when
               it came back, ``finished`` with the step's status and what it defined
@@ -47,7 +49,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, S
 
 from runner.errors import InvalidInput
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at most this often
 metadata = MetaData()
 
@@ -75,6 +77,10 @@ runs = Table(
     Column("heartbeat", Float),
     Column("owner", String(255)),
     Column("dedup_key", String(255), unique=True),
+    # v3: what the run was started from (runner.fingerprint), and the batch it is a row of
+    Column("fingerprint", Text),
+    Column("batch_id", String(64), index=True),
+    Column("batch_row", Integer),
 )
 journal = Table(
     "journal", metadata,
@@ -154,7 +160,8 @@ class Store:
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, run_id: str, playbook: str, file: str, environment: str,
                    inputs: dict[str, Any], *, owner: str = "", dedup_key: str | None = None,
-                   status: str = "running") -> bool:
+                   status: str = "running", fingerprint: dict[str, Any] | None = None,
+                   batch_id: str | None = None, batch_row: int | None = None) -> bool:
         """Insert a run; False when ``dedup_key`` was already taken (it ran already)."""
         now = time.time()
         try:
@@ -162,10 +169,55 @@ class Store:
                 c.execute(insert(runs).values(
                     run_id=run_id, playbook=playbook, file=file, environment=environment,
                     inputs=_dump(inputs), status=status, started=now, heartbeat=now,
-                    owner=owner, dedup_key=dedup_key))
+                    owner=owner, dedup_key=dedup_key,
+                    fingerprint=_dump(fingerprint) if fingerprint is not None else None,
+                    batch_id=batch_id, batch_row=batch_row))
         except IntegrityError:
             return False
         return True
+
+    def create_runs(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert many runs at once (a batch's rows, ``queued``); each row takes the keyword
+        arguments of :meth:`create_run`. Returns the ``dedup_key`` values that were already
+        taken (those rows are not inserted)."""
+        taken = set(self.dedup_keys_taken([r["dedup_key"] for r in rows if r.get("dedup_key")]))
+        now = time.time()
+        fresh = [r for r in rows if r.get("dedup_key") not in taken]
+        values = [{
+            "run_id": r["run_id"], "playbook": r["playbook"], "file": r["file"],
+            "environment": r["environment"], "inputs": _dump(r["inputs"]),
+            "status": r.get("status", "queued"), "started": now, "heartbeat": now,
+            "owner": r.get("owner", ""), "dedup_key": r.get("dedup_key"),
+            "fingerprint": _dump(r["fingerprint"]) if r.get("fingerprint") else None,
+            "batch_id": r.get("batch_id"), "batch_row": r.get("batch_row")} for r in fresh]
+        if not values:
+            return taken
+        try:
+            with self.engine.begin() as c:
+                c.execute(insert(runs), values)
+        except IntegrityError:  # another process took some keys since: one at a time
+            for r, v in zip(fresh, values, strict=True):
+                try:
+                    with self.engine.begin() as c:
+                        c.execute(insert(runs), [v])
+                except IntegrityError:
+                    taken.add(r["dedup_key"])
+        return taken
+
+    def dedup_keys_taken(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The runs that hold any of ``keys`` as their ``dedup_key``, by key."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as c:
+            for i in range(0, len(keys), 500):
+                q = select(runs).where(runs.c.dedup_key.in_(keys[i:i + 500]))
+                out.update({r["dedup_key"]: _run_row(r) for r in c.execute(q).mappings()})
+        return out
+
+    def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
+        """The runs of one batch, in the order of its rows."""
+        q = select(runs).where(runs.c.batch_id == batch_id).order_by(runs.c.batch_row)
+        with self.engine.connect() as c:
+            return [_run_row(r) for r in c.execute(q).mappings()]
 
     def update_run(self, run_id: str, **values: Any) -> None:
         if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
@@ -224,7 +276,7 @@ _HEARTBEAT = update(runs).where(runs.c.run_id == bindparam("b_run_id")) \
 
 def run_values(values: dict[str, Any]) -> dict[str, Any]:
     """Column values for a run's row: inputs, outputs and the report stored as JSON text."""
-    return {k: _dump(v) if k in ("inputs", "outputs", "report") and not isinstance(v, str)
+    return {k: _dump(v) if k in JSON_COLUMNS and not isinstance(v, str)
             else v for k, v in values.items()}
 
 
@@ -232,9 +284,12 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+JSON_COLUMNS = ("inputs", "outputs", "report", "fingerprint")
+
+
 def _run_row(row: Any) -> dict[str, Any]:
     out = dict(row)
-    for key in ("inputs", "outputs", "report"):
+    for key in JSON_COLUMNS:
         if out.get(key):
             out[key] = json.loads(out[key])
     return out
@@ -307,4 +362,26 @@ def _v2(conn: Any) -> None:
     metadata.create_all(conn, tables=[schedule_state])
 
 
-MIGRATIONS = {1: _v1, 2: _v2}
+# v3: runs.fingerprint (a resume of a changed playbook is refused, runner.fingerprint) and
+# runs.batch_id / batch_row (runner resume --batch finishes a killed batch)
+V3_COLUMNS = ("fingerprint", "batch_id", "batch_row")
+
+
+def _v3(conn: Any) -> None:
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateIndex
+
+    have = {c["name"] for c in inspect(conn).get_columns("runs")}
+    for name in V3_COLUMNS:
+        if name in have:  # a store created at v1 by this runner has them already
+            continue
+        column = runs.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {kind}"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes("runs")}
+    for index in runs.indexes:
+        if index.name not in indexes and "batch_id" in index.columns:
+            conn.execute(CreateIndex(index))
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}

@@ -40,6 +40,9 @@ from runner.cli.common import (
               "defaults of every row); prints a line per run and a summary")
 @click.option("--concurrency", "-c", default=10, show_default=True, metavar="N",
               help="with --inputs-from: runs at once")
+@click.option("--again", is_flag=True,
+              help="with --inputs-from: run the rows an earlier batch of the same file already "
+              "ran, too")
 @click.option("--broker", metavar="URL",
               help="hand the run to `runner worker`s through this Celery broker instead of "
               "running it here (they must share --store)")
@@ -53,7 +56,8 @@ from runner.cli.common import (
 def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
         junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
         quiet: bool, store: str | None, inputs_from: str | None, concurrency: int,
-        broker: str | None, queue: str, wait: bool, timeout: float | None) -> None:
+        again: bool, broker: str | None, queue: str, wait: bool,
+        timeout: float | None) -> None:
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
@@ -62,8 +66,8 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
     if (wait or timeout is not None) and not broker:
         raise InvalidInput("--wait and --timeout go with --broker",
                            hint="a run without --broker always runs to its end here")
-    if inputs_from is None and concurrency != 10:
-        raise InvalidInput("--concurrency goes with --inputs-from",
+    if inputs_from is None and (concurrency != 10 or again):
+        raise InvalidInput(f"{'--again' if again else '--concurrency'} goes with --inputs-from",
                            hint="give a .jsonl or .csv file of inputs, one run per row")
     if inputs_from is not None or broker:
         extra = [n for n, v in (("--junit", junit), ("--report-html", report_html)) if v]
@@ -77,7 +81,8 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
                         timeout, report_json)
         return
     if inputs_from is not None:
-        _run_batch(playbook, env, given, inputs_from, concurrency, store, report_json, quiet)
+        _run_batch(playbook, env, given, inputs_from, concurrency, store, report_json, quiet,
+                   again)
         return
     from runner import api
 
@@ -99,11 +104,26 @@ def _rows(inputs_from: str, given: dict[str, str]) -> list[dict[str, Any]]:
 
 def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
                concurrency: int, store: str | None, report_json: str | None,
-               quiet: bool) -> None:
-    from runner.batch import format_failure, format_summary, run_batch, write_summary
+               quiet: bool, again: bool) -> None:
+    from runner.batch import (
+        format_already,
+        format_failure,
+        format_summary,
+        run_batch,
+        write_summary,
+    )
 
     rows = _rows(inputs_from, given)
     width = len(str(len(rows)))
+
+    def on_start(summary: Any) -> None:
+        if summary.batch_id:  # shown first: what `runner resume --batch` needs if it dies
+            echo(f"batch {summary.batch_id}: {len(rows)} rows from {inputs_from} "
+                 f"(if it is stopped: runner resume --batch {summary.batch_id})")
+        if quiet:
+            return
+        for a in summary.already_ran:
+            echo(f"row {a.row + 1:>{width}}  {format_already(a)}")
 
     def on_result(index: int, _inputs: Any, result: Any, failure: Any) -> None:
         if quiet:
@@ -115,7 +135,7 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
             echo(f"row {index + 1:>{width}}  {format_failure(failure)}")
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
-                        on_result=on_result)
+                        on_result=on_result, on_start=on_start, again=again)
     echo(format_summary(summary, inputs_from))
     if report_json:
         write_summary(summary, report_json)

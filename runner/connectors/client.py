@@ -16,6 +16,7 @@ from urllib.parse import quote
 from runner.connectors.auth import SCHEMES, Auth
 from runner.connectors.hooks import Hooks
 from runner.connectors.http import MAX_BYTES, NO_BODY, PreparedCall, Transport
+from runner.connectors.outcome import NotApplied
 from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy, Sleep
 from runner.connectors.spec import ConnectorSpec, Operation
@@ -169,14 +170,26 @@ class ConnectorClient:
                 if attempt > 1:
                     e.message += f" (gave up after {attempt} attempts)"
                 raise
-            if attempt < policy.attempts and policy.retry_status(response.status_code,
-                                                                 call.safe):
+            if attempt < policy.attempts and policy.retry_status(
+                    response.status_code, call.safe, self.not_applied(call)):
                 wait = policy.delay(attempt, response.header("retry-after"))
                 if _in_time(call, wait):
                     sleep(wait)
                     continue
             response.attempts = attempt
             return response
+
+    def not_applied(self, call: PreparedCall) -> NotApplied:
+        """Which answers prove ``call`` was not applied: its operation's rule, else the
+        connector's (a raw call has the connector's)."""
+        op = self.spec.operations.get(call.operation) if call.operation else None
+        if op is not None and op.not_applied is not None:
+            return op.not_applied
+        return self.spec.not_applied
+
+    def outcome(self, call: PreparedCall, response: Response) -> str:
+        """What ``response`` proves about ``call``: ok, not-applied or unknown."""
+        return self.not_applied(call).outcome(response)
 
     def _send_authorized(self, call: PreparedCall, with_auth: bool) -> Response:
         used = self.auth.apply(call) if with_auth and call.needs_auth else None

@@ -10,8 +10,11 @@ What is retried:
 - a safe call (GET, or an operation marked safe): connection errors, timeouts, broken bodies,
   and answers with a status in ``statuses`` (429, 502, 503, 504 by default);
 - a call that is not safe to repeat (POST, PATCH, LOOKUP...): only when the request surely did
-  not reach the server (connection refused), or the server said it did not process it (429, 503,
-  both honouring Retry-After) — unless the policy or the step says ``unsafe: true``.
+  not reach the server (connection refused), or its answer has a status in ``statuses`` that
+  proves it was not applied (the connector's ``not_applied`` rule, :mod:`runner.connectors.outcome`:
+  by default every 4xx but 408, so 429 is retried and a gateway's 502, 503 or 504 is not: the
+  vendor may have acted behind it) — unless the policy or the step says ``unsafe: true``.
+  The same rule decides whether ``runner resume`` may send it again.
 ``Retry-After`` (seconds or an HTTP date) is honoured, capped by ``max_delay``.
 """
 
@@ -24,7 +27,7 @@ from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-NOT_PROCESSED = frozenset({429, 503})  # the server says it did not act on the request
+from runner.connectors.outcome import NotApplied
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,13 @@ class RetryPolicy:
         cap = min(self.max_delay, self.backoff * (2 ** (attempt - 1)))
         return random.uniform(0, cap)  # full jitter: retries of many clients spread out
 
-    def retry_status(self, status: int, safe: bool) -> bool:
+    def retry_status(self, status: int, safe: bool,
+                     not_applied: NotApplied | None = None) -> bool:
+        """Try again after an answer with ``status``? An unsafe call only when the answer
+        proves it was not applied (``not_applied``: the operation's rule, else the default)."""
         if status not in self.statuses:
             return False
-        return safe or self.unsafe or status in NOT_PROCESSED
+        return safe or self.unsafe or (not_applied or NotApplied()).proves(status)
 
     def retry_transport(self, sent: bool | None, safe: bool) -> bool:
         return safe or self.unsafe or sent is False

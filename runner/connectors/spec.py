@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.outcome import NOT_APPLIED_SCHEMA, NotApplied
 from runner.errors import PlaybookError
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ _operation = {
         "auth": {"type": "boolean"},
         "decode": {"enum": ["json", "text", "xml", "auto"]},
         "success": {"type": "array", "items": {"type": "integer"}},
+        "not_applied": NOT_APPLIED_SCHEMA,
     },
 }
 CONNECTOR_SCHEMA: dict[str, Any] = {
@@ -106,6 +108,7 @@ CONNECTOR_SCHEMA: dict[str, Any] = {
             },
         },
         "retry": {"type": "object"},
+        "not_applied": NOT_APPLIED_SCHEMA,
         "timeouts": {
             "type": "object",
             "additionalProperties": False,
@@ -152,6 +155,7 @@ class Operation:
     auth: bool = True
     decode: str | None = None
     success: tuple[int, ...] = ()
+    not_applied: NotApplied | None = None  # None: the connector's
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ class ConnectorSpec:
     source: str
     hooks: type[Hooks] | None = None
     simulator: Callable[..., Any] | None = None
+    not_applied: NotApplied = field(default_factory=NotApplied)
 
     @property
     def auth_scheme(self) -> str:
@@ -205,7 +210,8 @@ def _param_from(name: str, raw: Mapping[str, Any], method: str) -> Param:
     )
 
 
-def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str) -> Operation:
+def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str,
+                    not_applied: NotApplied) -> Operation:
     method = raw["method"]
     params = {k: _param_from(k, v or {}, method) for k, v in (raw.get("params") or {}).items()}
     return Operation(
@@ -223,6 +229,8 @@ def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str) -> O
         auth=bool(raw.get("auth", True)),
         decode=raw.get("decode", default_decode),
         success=tuple(raw.get("success", ())),
+        not_applied=NotApplied.from_conf(raw["not_applied"], not_applied)
+        if "not_applied" in raw else None,
     )
 
 
@@ -240,7 +248,8 @@ def load_connector(
     validate_against(CONNECTOR_SCHEMA, doc, what="connector")
     raw = doc.data
     decode = raw.get("decode", "auto")
-    ops = {k: _operation_from(k, v, decode) for k, v in raw["operations"].items()}
+    not_applied = NotApplied.from_conf(raw.get("not_applied"))
+    ops = {k: _operation_from(k, v, decode, not_applied) for k, v in raw["operations"].items()}
     settings = {
         k: Setting(k, bool(v.get("required")), bool(v.get("secret")), v.get("default"),
                    v.get("description", ""))
@@ -267,4 +276,5 @@ def load_connector(
         source=str(path),
         hooks=hooks,
         simulator=simulator,
+        not_applied=not_applied,
     )

@@ -24,7 +24,8 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     response = send(rt, step, result, call)
     scope["response"] = response
     if response.error is not None and not step.allow_error:
-        raise vendor_failure(call, response)
+        outcome = rt.client(call.connector).outcome(call, response) if not call.safe else ""
+        raise vendor_failure(call, response, outcome)
     apply_extract(rt, step, response, scope, result)
     apply_asserts(rt, step, scope, result)
     rt.remember(step, scope, response=response)  # steps.<id> exists once the step passed

@@ -8,6 +8,7 @@ from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from runner.connectors.http import NO_BODY, PreparedCall
+from runner.connectors.outcome import NOT_APPLIED, UNKNOWN
 from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy
 from runner.errors import AssertionFailed, StepFailed, TransportError, VendorError
@@ -73,8 +74,8 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     try:
         response = client.send(call, retry=policy, sleep=rt.sleep)
     except TransportError as e:
-        if journal is not None and e.sent is False:
-            journal.answered(result.key, f"not sent: {e.message}")
+        if journal is not None and e.sent is False:  # refused before it left: not applied
+            journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
         record_login(rt, client, result)
         exchange.request = call.record()  # auth headers added by now
         exchange.error = e.message
@@ -83,11 +84,12 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         raise
     except StepFailed as e:
         if journal is not None and getattr(e, "sent", None) is False:  # Unsendable
-            journal.answered(result.key, f"not sent: {e.message}")
+            journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
         record_login(rt, client, result)
         raise
     if journal is not None:
-        journal.answered(result.key, response.error)
+        journal.answered(result.key, client.outcome(call, response), response.error,
+                         response.status_code)
     record_login(rt, client, result)
     exchange.request = call.record()
     exchange.response = response.summary()
@@ -107,10 +109,17 @@ def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
     rt.emit("exchange", result, login)
 
 
-def vendor_failure(call: PreparedCall, response: Response) -> VendorError:
+def vendor_failure(call: PreparedCall, response: Response, outcome: str = NOT_APPLIED
+                   ) -> VendorError:
+    if outcome == UNKNOWN:  # a gateway's 504 after the vendor acted looks just like this
+        hint = ("this answer does not prove the request was not applied: check on the "
+                "vendor's side whether it took effect before running it again; runner resume "
+                "does not send it again (a resume-check: on the step lets it find out)")
+    else:
+        hint = ("the vendor refused the request; see its message above "
+                "(allow-error: true lets a step read response.error instead)")
     return VendorError(f"{call.target} answered: {response.error}", status=response.status_code,
-                       hint="the vendor refused the request; see its message above "
-                       "(allow-error: true lets a step read response.error instead)")
+                       hint=hint)
 
 
 def apply_extract(rt: Runtime, step: Step, response: Response, scope: Scope,

@@ -108,7 +108,10 @@ def test_ctrl_c_stops_the_batch_and_leaves_resumable_runs(tmp_path: Path) -> Non
         assert "Traceback" not in err
         assert sim.calls["create_distribution"] == 2  # the other two rows never started
         recorded = Store(str(store)).find_runs()
-        assert sorted(r["status"] for r in recorded) == ["interrupted", "interrupted"]
+        # the rows not started stay recorded as queued: runner resume --batch runs them
+        assert sorted(r["status"] for r in recorded) == ["interrupted", "interrupted",
+                                                         "queued", "queued"]
+        recorded = [r for r in recorded if r["status"] == "interrupted"]
         again = subprocess.run([str(RUNNER), "resume", recorded[0]["run_id"], "--store",
                                 str(store)], capture_output=True, text=True, timeout=60,
                                env={**os.environ, **secrets})
