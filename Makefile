@@ -1,10 +1,11 @@
-# Two commands: `make demo` and `make test`. Both set up .venv themselves.
+# Two commands: `make demo` and `make test`. Both set up .venv themselves. `make mutation`
+# (mutation testing, minutes of CPU; not part of `make test` or CI) is described in bench/README.md.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# mutmut 3 over the redactor, the journal and resume, the retry policy and the fast JSONPath
+# path, under nice (the machine is shared); TARGETS="redactor retry" runs some of them
+mutation: $(STAMP)
+	test -x $(BIN)/mutmut || $(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/python bench/mutation/run.py $(TARGETS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

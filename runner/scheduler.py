@@ -16,11 +16,15 @@ A schedule file (``schedules.yaml``; its schema is :data:`SCHEDULES_SCHEMA`)::
         on_failure: {webhook: {secret: OPS_WEBHOOK_URL}}   # or a plain https:// URL
 
 Exactly once. Each (schedule, fire time) becomes one run whose ``dedup_key`` is
-``name@2026-11-23T02:00:00Z`` (the fire time in UTC, so a repeated local hour at the end of
-summer time is still two keys); the store's unique constraint refuses a second one. The last
-fire time dealt with is kept per schedule (table ``schedule_state``), updated in the same
-transaction as the runs it created, with the row locked (``SELECT ... FOR UPDATE``) so that two
-schedulers on one PostgreSQL take turns per schedule instead of racing.
+``name@2026-11-23T02:00:00Z`` (the fire time in UTC); the store's unique constraint refuses a
+second one. The last fire time dealt with is kept per schedule (table ``schedule_state``),
+updated in the same transaction as the runs it created, with the row locked (``SELECT ... FOR
+UPDATE``) so that two schedulers on one PostgreSQL take turns per schedule instead of racing.
+
+Daylight saving, as cron does it (:meth:`Schedule._times`). A wall-clock time that comes twice
+when the clocks go back fires once, at its first occurrence; a time skipped when they go
+forward fires once, at the next valid instant. A schedule with ``*`` in its minute or hour
+(``*/15 * * * *``, ``@hourly``) keeps to elapsed time instead, as in cron.
 
 Late and missed. A fire time noticed up to ``grace`` (60 s) after it was due is on time and
 runs whatever ``catch_up`` says: a restart or a slow tick loses nothing. Older ones were missed
@@ -44,11 +48,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,31 +167,55 @@ class Schedule:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def _cron(self, start: float) -> croniter:
+    @property
+    def names_its_time(self) -> bool:
+        """Whether the minute and the hour are both named (``30 2 * * *``), not ``*``-based
+        (``*/15 * * * *``, ``@hourly``): cron's test for which jobs a clock change moves."""
+        if self.cron.startswith("@"):
+            return self.cron.lower() != "@hourly"
+        minute, hour = self.cron.split()[-5:-3]  # 6 fields put seconds first
+        return not (minute.startswith("*") or hour.startswith("*"))
+
+    def _times(self, start: float, backwards: bool = False) -> Iterator[float]:
+        """Fire times after ``start`` (before it, ``backwards``), the nearest first.
+
+        Daylight saving, as cron does it. croniter matches local wall-clock times, so a time
+        in the hour the clocks go back matches twice (02:30 in Berlin on 2026-10-25 is 00:30Z
+        and 01:30Z): a schedule that names its time fires at the first one only (the second
+        has ``fold=1``). One that counts by ``*`` keeps to elapsed time and fires in both, so
+        an every-15-minutes schedule has no hole. A time skipped in spring is moved by
+        croniter to the next valid instant (03:00 CEST); two skipped times land on that same
+        instant, which fires once."""
         when = dt.datetime.fromtimestamp(start, self.tz)
-        return croniter(self.cron, when, second_at_beginning=True)
+        it = croniter(self.cron, when, second_at_beginning=True)
+        step = it.get_prev if backwards else it.get_next
+        named, last = self.names_its_time, None
+        while True:
+            t = float(step(float))
+            if t == last or (named and dt.datetime.fromtimestamp(t, self.tz).fold):
+                continue
+            last = t
+            yield t
 
     def next_fire(self, after: float) -> float:
         """The first fire time strictly after ``after``."""
-        return float(self._cron(after).get_next(float))
+        return next(self._times(after))
 
     def next_fires(self, after: float, count: int) -> list[float]:
-        it = self._cron(after)
-        return [float(it.get_next(float)) for _ in range(count)]
+        return list(itertools.islice(self._times(after), count))
 
     def fire_times(self, after: float, until: float,
                    limit: int = MAX_CATCH_UP) -> tuple[list[float], bool]:
         """Fire times in (after, until], oldest first: the latest ``limit`` of them, and
         whether older ones were left out."""
-        it = self._cron(math.floor(until) + 1.0)
         found: list[float] = []
-        while True:
-            t = float(it.get_prev(float))
+        for t in self._times(math.floor(until) + 1.0, backwards=True):
             if t <= after:
                 return found[::-1], False
             if len(found) == limit:
                 return found[::-1], True
             found.append(t)
+        raise AssertionError("unreachable: croniter's iteration does not end")
 
     def offset(self, t: float) -> float:
         """The jitter of fire time ``t``: the same in every process."""

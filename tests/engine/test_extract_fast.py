@@ -4,11 +4,12 @@ itself; and paths it does not handle still work through jsonpath_ng."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from runner.extract import compile_jsonpath, fast_jsonpath, jsonpath_values
+from runner.extract import _Unsure, compile_jsonpath, fast_jsonpath, jsonpath_values
 
 DATA: list[Any] = [
     {"status": True, "data": {"machines": [
@@ -53,7 +54,8 @@ def test_the_fast_path_finds_what_jsonpath_ng_finds(path: str) -> None:
 @pytest.mark.parametrize("path", ["$..machineId", "$.data.machines[-1]",
                                   "$.data.machines[0:2]", "$.data.machines[?(@.n > 1)]",
                                   "$.data.machines[?(@.department != 'DEV')]", "$.where",
-                                  "$.data.`len`"])
+                                  "$.data.`len`", "$.data.machines[?(@.len == 'x')]",
+                                  "$.data.machines[?(@.os.sorted == 'x')]"])
 def test_other_paths_go_to_jsonpath_ng(path: str) -> None:
     assert fast_jsonpath(path) is None
     for data in DATA:
@@ -62,3 +64,72 @@ def test_other_paths_go_to_jsonpath_ng(path: str) -> None:
         except Exception:
             continue
         assert jsonpath_values(path, data) == expected
+
+
+# -- the fast path called directly (above, a wrong fast answer could hide behind a fallback) ---
+@pytest.fixture(autouse=True)
+def _compiled_anew() -> Iterator[None]:
+    # paths are compiled once per text and cached: compile them in each test, so each test
+    # checks the code as it is (mutation testing swaps functions inside one process)
+    fast_jsonpath.cache_clear()
+    compile_jsonpath.cache_clear()
+    yield
+    fast_jsonpath.cache_clear()
+
+
+def fast(path: str, data: Any) -> list[Any]:
+    find = fast_jsonpath(path)
+    assert find is not None, path
+    return find(data)
+
+
+MACHINES = [{"id": 1, "dept": "DEV", "os": {"name": "linux"}},
+            {"id": 2, "dept": "OPS", "os": {"name": "win"}},
+            {"id": 3, "dept": "DEV"},
+            {"id": 4}]
+
+
+@pytest.mark.parametrize(("path", "data", "expected"), [
+    ("$.a.b", {"a": {"b": 1}}, [1]),
+    ("$.a.b", {"a": {"c": 1}}, []),
+    ("$['a b'].c", {"a b": {"c": "x"}}, ["x"]),
+    ("$[0]", [10, 20, 30], [10]),
+    ("$[2]", [10, 20, 30], [30]),
+    ("$[3]", [10, 20, 30], []),  # one past the end: nothing, not an error
+    ("$[*]", [[1], [2, 3]], [[1], [2, 3]]),
+    ("$[*][*]", [[1], [2, 3]], [1, 2, 3]),
+    ("$.*", [4, 5], [4, 5]),
+    ("$[?(@.dept == 'DEV')].id", MACHINES, [1, 3]),
+    ('$[?(@.dept == "OPS")].id', MACHINES, [2]),
+    ("$[?(@.dept == 'QA')].id", MACHINES, []),
+    ("$[?(@.os.name == 'linux')].id", MACHINES, [1]),  # a missing member equals nothing
+    ("$[?(@.os.name == 'mac')]", MACHINES, []),
+])
+def test_the_fast_path_itself(path: str, data: Any, expected: list[Any]) -> None:
+    assert fast(path, data) == expected
+    assert jsonpath_values(path, data) == expected
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("$.a", [1]),  # a member of a list
+    ("$.a.b", {"a": "text"}),
+    ("$[0]", {"0": 1}),  # an index into a mapping
+    ("$[*]", {"a": 1}),
+    ("$.*", "text"),
+    ("$[?(@.dept == 'DEV')]", {"dept": "DEV"}),  # a filter over a mapping
+    ("$[?(@.os.name == 'x')]", [{"os": "flat"}]),  # a member of a string
+    ("$[?(@.id == '1')]", [{"id": 1}]),  # a number compared with a string
+    ("$[?(@.id == '1')]", [{"id": None}]),
+])
+def test_data_the_fast_path_is_not_sure_about_goes_to_jsonpath_ng(path: str, data: Any) -> None:
+    with pytest.raises(_Unsure):
+        fast(path, data)
+    expected = [m.value for m in compile_jsonpath(path).find(data)]
+    assert jsonpath_values(path, data) == expected
+
+
+def test_a_simple_path_does_not_use_jsonpath_ng() -> None:
+    assert jsonpath_values("$.data[1]", {"data": [0, 7]}) == [7]
+    assert compile_jsonpath.cache_info().currsize == 0  # never parsed by jsonpath_ng
+    assert jsonpath_values("$.data[1]", {"data": {"1": 7}}) == []  # unsure: jsonpath_ng's answer
+    assert compile_jsonpath.cache_info().currsize == 1

@@ -5,6 +5,7 @@ the store is a SQLite file of the test's own."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import signal
@@ -144,6 +145,128 @@ def test_seconds_field_first_and_time_zones(tmp_path: Path) -> None:
     night = dt.datetime(2026, 10, 24, 23, 0, tzinfo=dt.timezone.utc).timestamp()
     fires = [hourly.key(t) for t in hourly.next_fires(night, 4)]
     assert len(set(fires)) == 4 and all(k.endswith(":30:00Z") for k in fires)
+
+
+# -- daylight saving: a repeated wall-clock time fires once, a skipped one at the next instant --
+def utc(text: str) -> float:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def zoned(cron: str, zone: str) -> Schedule:
+    return Schedule("job", "p", "p", cron, zone, "sandbox", {}, {})
+
+
+def all_ways(s: Schedule, start: str, end: str) -> tuple[list[str], list[str]]:
+    """The fire times in (start, end] found forwards (next_fires, next_fire) and backwards
+    (fire_times, what a tick after downtime uses): both must agree."""
+    after, until = utc(start), utc(end)
+    forwards = [t for t in s.next_fires(after, 10) if t <= until]
+    one_by_one, t = [], after
+    while (t := s.next_fire(t)) <= until:
+        one_by_one.append(t)
+    assert one_by_one == forwards
+    backwards, truncated = s.fire_times(after, until)
+    assert not truncated
+    return [fire_iso(t) for t in forwards], [fire_iso(t) for t in backwards]
+
+
+@pytest.mark.parametrize(("cron", "zone", "start", "end", "expected"), [
+    # Berlin, 2026-10-25: 03:00 CEST -> 02:00 CET, so 02:30 is 00:30Z and again 01:30Z
+    ("30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00", "2026-10-26T12:00:00",
+     ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"]),
+    ("0 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00", "2026-10-26T12:00:00",
+     ["2026-10-25T00:00:00Z", "2026-10-26T01:00:00Z"]),
+    # 6 fields (seconds first) name a time of day just the same
+    ("0 30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00", "2026-10-26T12:00:00",
+     ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"]),
+    # a list of hours: each named hour once, the repeated one at its first occurrence
+    ("0 1-3 * * *", "Europe/Berlin", "2026-10-24T22:00:00", "2026-10-25T03:00:00",
+     ["2026-10-24T23:00:00Z", "2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z"]),
+    # Sao Paulo, 2019-02-17 00:00 -02 -> 2019-02-16 23:00 -03: 23:00 on the 16th comes twice
+    ("0 23 * * *", "America/Sao_Paulo", "2019-02-15T12:00:00", "2019-02-18T12:00:00",
+     ["2019-02-16T01:00:00Z", "2019-02-17T01:00:00Z", "2019-02-18T02:00:00Z"]),
+    ("30 23 * * *", "America/Sao_Paulo", "2019-02-16T12:00:00", "2019-02-18T12:00:00",
+     ["2019-02-17T01:30:00Z", "2019-02-18T02:30:00Z"]),
+])
+def test_a_wall_clock_time_that_comes_twice_in_autumn_fires_once(
+        cron: str, zone: str, start: str, end: str, expected: list[str]) -> None:
+    forwards, backwards = all_ways(zoned(cron, zone), start, end)
+    assert forwards == expected
+    assert backwards == expected
+
+
+def test_after_the_first_occurrence_the_repeat_is_not_next() -> None:
+    berlin = zoned("30 2 * * *", "Europe/Berlin")
+    between = utc("2026-10-25T01:00:00")  # 02:00 CET: after the first 02:30, before the second
+    assert fire_iso(berlin.next_fire(between)) == "2026-10-26T01:30:00Z"
+    assert berlin.fire_times(between, utc("2026-10-25T02:00:00")) == ([], False)
+
+
+@pytest.mark.parametrize(("cron", "zone", "start", "end", "expected"), [
+    # Berlin, 2026-03-29: 02:00 CET -> 03:00 CEST; 02:30 never happens: 03:00 CEST = 01:00Z
+    ("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00", "2026-03-30T12:00:00",
+     ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"]),
+    # two skipped times are still one fire, at the same next valid instant
+    ("0,30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00", "2026-03-29T12:00:00",
+     ["2026-03-29T01:00:00Z"]),
+    # Sao Paulo, 2018-11-04: 00:00 -03 -> 01:00 -02; midnight is skipped: 01:00 -02 = 03:00Z
+    ("0 0 * * *", "America/Sao_Paulo", "2018-11-02T12:00:00", "2018-11-05T12:00:00",
+     ["2018-11-03T03:00:00Z", "2018-11-04T03:00:00Z", "2018-11-05T02:00:00Z"]),
+    ("30 0 * * *", "America/Sao_Paulo", "2018-11-03T12:00:00", "2018-11-05T12:00:00",
+     ["2018-11-04T03:00:00Z", "2018-11-05T02:30:00Z"]),
+])
+def test_a_wall_clock_time_skipped_in_spring_fires_once_at_the_next_instant(
+        cron: str, zone: str, start: str, end: str, expected: list[str]) -> None:
+    forwards, backwards = all_ways(zoned(cron, zone), start, end)
+    assert forwards == expected
+    assert backwards == expected
+
+
+@pytest.mark.parametrize(("cron", "zone", "start", "count"), [
+    ("*/30 * * * *", "Europe/Berlin", "2026-10-24T23:45:00", 8),  # 4 h of real time
+    ("0 * * * *", "Europe/Berlin", "2026-10-24T23:30:00", 4),
+    ("@hourly", "America/Sao_Paulo", "2019-02-17T00:30:00", 4),
+    ("*/15 2 * * *", "Europe/Berlin", "2026-10-24T23:59:00", 8),  # both 2 o'clocks, as cron
+])
+def test_a_schedule_with_a_star_in_minute_or_hour_keeps_to_elapsed_time(
+        cron: str, zone: str, start: str, count: int) -> None:
+    """cron's own rule: only a schedule that names its minute and hour is moved by a clock
+    change; an every-30-minutes schedule has no hour-long hole when the clocks go back."""
+    s = zoned(cron, zone)
+    times = s.next_fires(utc(start), count)
+    gaps = {b - a for a, b in itertools.pairwise(times)}
+    assert gaps == {1800.0 if cron.startswith("*/30") else 900.0 if "*/15" in cron else 3600.0}
+    assert len({dt.datetime.fromtimestamp(t, s.tz).fold for t in times}) == 2
+
+
+@pytest.mark.parametrize(("cron", "zone", "start", "end", "expected"), [
+    ("30 2 * * *", "Europe/Berlin", "2026-10-24T20:00:00", "2026-10-25T04:00:00",
+     ["2026-10-25T00:30:00Z"]),
+    ("30 2 * * *", "Europe/Berlin", "2026-03-28T20:00:00", "2026-03-29T04:00:00",
+     ["2026-03-29T01:00:00Z"]),
+    ("0 23 * * *", "America/Sao_Paulo", "2019-02-16T20:00:00", "2019-02-17T06:00:00",
+     ["2019-02-17T01:00:00Z"]),
+    ("0 0 * * *", "America/Sao_Paulo", "2018-11-03T20:00:00", "2018-11-04T06:00:00",
+     ["2018-11-04T03:00:00Z"]),
+])
+def test_the_scheduler_records_one_run_per_wall_clock_time_across_a_clock_change(
+        tmp_path: Path, store: Store, cron: str, zone: str, start: str, end: str,
+        expected: list[str]) -> None:
+    """The real loop's tick, a minute at a time through the night, into a SQLite store."""
+    sched, rec = make(tmp_path, store, entry(cron=cron, timezone=zone, overlap="allow",
+                                             catch_up="all"))
+    for now in range(int(utc(start)), int(utc(end)) + 1, 60):
+        sched.tick(float(now))
+    assert keys(store) == [f"job@{t}" for t in expected]
+    assert rec.fire_times == expected
+    # down through the whole night, catch_up: all: the same fire times, no more
+    other = Store(str(tmp_path / "other.db"))
+    late, _ = make(tmp_path, other, entry(cron=cron, timezone=zone, overlap="allow",
+                                             catch_up="all"), grace=0)
+    late.tick(utc(start))
+    late.tick(utc(end))
+    assert keys(other) == [f"job@{t}" for t in expected]
+    other.close()
 
 
 # -- firing ------------------------------------------------------------------------------------
