@@ -183,7 +183,7 @@ def run_batch(
     False for none); a path or None opens one store for the whole batch, shared by the runs.
     """
     from runner import api
-    from runner.engine import masked_inputs
+    from runner.engine import masked_inputs, new_run_id
     from runner.environment import load_environment
     from runner.playbook import load_playbook
     from runner.sandbox import Sandbox
@@ -206,18 +206,22 @@ def run_batch(
         inputs = table[index]
         shown = masked_inputs(playbook, inputs)  # a failure never shows a secret input
         cancel = threading.Event()
+        run_id = new_run_id()  # known here, so a run that raised is still accounted for
         with report_lock:
             running.add(cancel)
             if stopping.is_set():
                 cancel.set()
         try:
             result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
-                             cancel=cancel, store=store)
+                             cancel=cancel, store=store, run_id=run_id)
         except RunnerError as e:  # invalid inputs for this row: the others still run
-            return None, BatchFailure(index, shown, e.message, hint=e.hint)
+            recorded = settle(store, run_id, e.message, e.hint)
+            return None, BatchFailure(index, shown, e.message, hint=e.hint,
+                                      run_id=run_id if recorded else None)
         except Exception as e:  # an internal error in one run must not sink the batch
-            return None, BatchFailure(index, shown,
-                                      f"internal error: {type(e).__name__}")
+            error = f"internal error: {type(e).__name__}"
+            recorded = settle(store, run_id, error, None)
+            return None, BatchFailure(index, shown, error, run_id=run_id if recorded else None)
         finally:
             with report_lock:
                 running.discard(cancel)
@@ -232,6 +236,8 @@ def run_batch(
             if result is not None:
                 summary.run_ids[index] = result.run_id
                 summary.durations_ms.append(result.duration_ms)
+            elif failure is not None and failure.run_id:
+                summary.run_ids[index] = failure.run_id  # recorded, then it raised
             if failure is None:
                 summary.passed += 1
             else:
@@ -284,6 +290,21 @@ def run_batch(
         if own_sandbox and sandbox is not None:
             sandbox.stop()
     return summary
+
+
+def settle(store: Any, run_id: str, error: str, hint: str | None) -> bool:
+    """A run that raised instead of ending: recorded failed if the engine left it running, so
+    that the store says what the summary says. True if the run is in the store."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from runner.store import Store
+
+    if not isinstance(store, Store):
+        return False
+    try:
+        return store.fail_if_running(run_id, error, hint)
+    except SQLAlchemyError:  # the store itself failed: the summary still counts the row
+        return False
 
 
 # -- showing ---------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -42,11 +43,13 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from runner.errors import InvalidInput
+from runner.store_writer import Writer
 
+T = TypeVar("T")
 SCHEMA_VERSION = 2
 HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at most this often
 metadata = MetaData()
@@ -131,8 +134,12 @@ class Store:
         except (SQLAlchemyError, ImportError) as e:
             raise InvalidInput(f"cannot open the run store {_masked(self.url)}: {e}",
                                hint="give --store a file path or a SQLAlchemy URL") from None
+        # SQLite: one writer thread for the process (runner.store_writer); other databases
+        # take concurrent writers, each on a connection of the pool
+        self._writer: Writer | None = None
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            self._writer = Writer(self.engine)
         self._lock = threading.Lock()
         self._beats: dict[str, float] = {}  # run_id -> when a write last refreshed its heartbeat
         try:
@@ -149,7 +156,16 @@ class Store:
                                "--store a file path") from None
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.engine.dispose()
+
+    def atomically(self, op: Callable[[Connection], T]) -> T:
+        """Run ``op`` in a transaction of its own, or of the writer's; committed on return."""
+        if self._writer is not None:
+            return self._writer.run(op)
+        with self.engine.begin() as c:
+            return op(c)
 
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, run_id: str, playbook: str, file: str, environment: str,
@@ -157,12 +173,12 @@ class Store:
                    status: str = "running") -> bool:
         """Insert a run; False when ``dedup_key`` was already taken (it ran already)."""
         now = time.time()
+        q = insert(runs).values(
+            run_id=run_id, playbook=playbook, file=file, environment=environment,
+            inputs=_dump(inputs), status=status, started=now, heartbeat=now, owner=owner,
+            dedup_key=dedup_key)
         try:
-            with self.engine.begin() as c:
-                c.execute(insert(runs).values(
-                    run_id=run_id, playbook=playbook, file=file, environment=environment,
-                    inputs=_dump(inputs), status=status, started=now, heartbeat=now,
-                    owner=owner, dedup_key=dedup_key))
+            self.atomically(lambda c: c.execute(q))
         except IntegrityError:
             return False
         return True
@@ -170,11 +186,21 @@ class Store:
     def update_run(self, run_id: str, **values: Any) -> None:
         if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
             self._beats.pop(run_id, None)
-        with self.engine.begin() as c:
-            c.execute(update(runs).where(runs.c.run_id == run_id).values(**run_values(values)))
+        q = update(runs).where(runs.c.run_id == run_id).values(**run_values(values))
+        self.atomically(lambda c: c.execute(q))
 
     def heartbeat(self, run_id: str) -> None:
         self.update_run(run_id, heartbeat=time.time())
+
+    def fail_if_running(self, run_id: str, error: str, hint: str | None) -> bool:
+        """A run whose attempt raised instead of ending: recorded ``failed`` if it is still
+        ``running`` (the engine could not record it), never left running for nobody. True
+        if the run is in the store."""
+        row = self.get_run(run_id)
+        if row is not None and row["status"] == "running":
+            self.update_run(run_id, status="failed", finished=time.time(), error=error,
+                            hint=hint)
+        return row is not None
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as c:
@@ -199,15 +225,20 @@ class Store:
         now = time.time()
         row = {"run_id": run_id, "step_key": step_key, "event": event_name, "status": status,
                "data": _dump(data or {}), "at": now}
-        with self._lock, self.engine.begin() as c:
-            self._alive(c, run_id, now)
+        with self._lock:  # the heartbeat is refreshed every few seconds rather than every row
+            beat = now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY
+            if beat:
+                self._beats[run_id] = now
+
+        def op(c: Connection) -> None:
+            self._alive(c, run_id, now, beat)
             c.execute(_JOURNAL_INSERT, row)  # one statement object: SQLAlchemy caches its SQL
 
-    def _alive(self, c: Any, run_id: str, now: float) -> None:
-        """With each journal write, in its transaction: the heartbeat says "alive", refreshed
-        every few seconds rather than with every row."""
-        if now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY:
-            self._beats[run_id] = now
+        self.atomically(op)
+
+    def _alive(self, c: Connection, run_id: str, now: float, beat: bool) -> None:
+        """With each journal write, in its transaction: the heartbeat says "alive"."""
+        if beat:
             c.execute(_HEARTBEAT, {"b_run_id": run_id, "b_now": now})
 
     def entries(self, run_id: str) -> list[JournalEntry]:
