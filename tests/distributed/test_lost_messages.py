@@ -1,0 +1,91 @@
+"""Redis restarted empty in the middle of 40 runs on two workers, one of which is SIGKILLed
+while Redis is down: the messages of the runs still queued are gone, and so are those of the
+killed worker's runs; the surviving worker's sweep hands them all over again. Every run ends
+passed, none is left queued or running, and the vendor sees each create once."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import PLAYBOOKS
+
+from plugins.automatos.simulator import AutomatosSimulator
+from runner.distributed import Submitter
+from runner.journal import ResumeState
+from runner.store import Store
+from tests.distributed.servers import Broker, PrivateRedis, env_file, start_workers
+
+DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"
+RUNS = 40
+FAST = ("--visibility-timeout", "4", "--stale-after", "1.5", "--concurrency", "8")
+
+
+@pytest.fixture()
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_runs_whose_messages_redis_lost_are_handed_over_again(
+        tmp_path: Path, private_redis: PrivateRedis, pg_url: str,
+        sim: AutomatosSimulator) -> None:
+    broker = Broker(private_redis.url, f"runner-test-{secrets.token_hex(4)}")
+    env = env_file(tmp_path, sim)
+    workers = start_workers(2, broker, pg_url, tmp_path, {"AUTOMATOS_KEY": sim.automatos_key},
+                            *FAST)
+    db = Store(pg_url)
+    try:
+        with Submitter(broker.url, pg_url, queue=broker.queue) as s:
+            run_ids = [s.submit(DISTRIBUTE, str(env), {"hostname": "NTB2"})
+                       for _ in range(RUNS)]
+        deadline = time.monotonic() + 60
+        while sim.calls["create_distribution"] < 8:  # a few runs are under way
+            assert time.monotonic() < deadline, "the workers did not start the runs"
+            time.sleep(0.05)
+        private_redis.kill()  # no worker takes a new run while it is down
+        victim, survivor = workers
+        deadline = time.monotonic() + 30
+        while True:  # the victim's runs are past their create (or before it), none inside it
+            held = [r for r in run_ids if (row := db.get_run(r) or {}).get("status") == "running"
+                    and str(row["owner"]).split(":")[1] == str(victim.pid)]
+            if held and not any("unknown" in ResumeState.load(db, r).unsafe_outcome.values()
+                                for r in held):
+                break
+            assert time.monotonic() < deadline, "the killed worker held no run"
+            time.sleep(0.01)
+        victim.kill()  # its runs stay running: their messages die with Redis
+        private_redis.start()  # empty: the queued runs' messages are gone
+        lost_at = time.monotonic()
+        queued = [r for r in run_ids if (db.get_run(r) or {}).get("status") == "queued"]
+        assert queued, "every run had started: nothing was lost"
+
+        def statuses() -> dict[str, str]:
+            return {r: str((db.get_run(r) or {}).get("status")) for r in run_ids}
+
+        deadline = time.monotonic() + 60
+        while any(st in ("queued", "running") for st in statuses().values()):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        took = time.monotonic() - lost_at
+        ended = statuses()
+        print(f"\n{len(queued)} of {RUNS} runs were queued and {len(held)} running on the "
+              f"killed worker when Redis lost its messages; all ended {took:.1f} s later")
+        logs = survivor.output()
+        assert sorted(set(ended.values())) == ["passed"], (ended, logs[-5000:])
+        assert sim.calls["create_distribution"] == RUNS  # none sent twice
+        assert len(sim.distributions) == RUNS
+        assert "handed over again" in logs
+        for r in held:  # resumed by the survivor from the journal, not started afresh
+            row = db.get_run(r) or {}
+            assert str(row["owner"]).split(":")[1] == str(survivor.pid)
+            assert f"run {r} resumed" in logs
+    finally:
+        db.close()
+        for w in workers:
+            w.stop()
