@@ -38,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    func,
     insert,
     select,
     text,
@@ -209,15 +210,17 @@ class Store:
 
     def find_runs(self, *, playbook: str | None = None, status: str | None = None,
                   since: float | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        q = select(runs).order_by(runs.c.started.desc()).limit(limit)
-        if playbook:
-            q = q.where((runs.c.playbook == playbook) | (runs.c.file.like(f"%{playbook}%")))
-        if status:
-            q = q.where(runs.c.status == status)
-        if since is not None:
-            q = q.where(runs.c.started >= since)
+        q = _filtered(select(runs), playbook, status, since)
+        q = q.order_by(runs.c.started.desc()).limit(limit)
         with self.engine.connect() as c:
             return [_run_row(r) for r in c.execute(q).mappings()]
+
+    def count_runs(self, *, playbook: str | None = None, status: str | None = None,
+                   since: float | None = None) -> int:
+        """How many runs :meth:`find_runs` would list without its limit."""
+        q = _filtered(select(func.count()).select_from(runs), playbook, status, since)
+        with self.engine.connect() as c:
+            return int(c.execute(q).scalar_one())
 
     # -- journal ---------------------------------------------------------------------------
     def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
@@ -246,6 +249,16 @@ class Store:
         with self.engine.connect() as c:
             return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
                                  r["at"]) for r in c.execute(q).mappings()]
+
+
+def _filtered(q: Any, playbook: str | None, status: str | None, since: float | None) -> Any:
+    if playbook:
+        q = q.where((runs.c.playbook == playbook) | (runs.c.file.like(f"%{playbook}%")))
+    if status:
+        q = q.where(runs.c.status == status)
+    if since is not None:
+        q = q.where(runs.c.started >= since)
+    return q
 
 
 _JOURNAL_INSERT = insert(journal)

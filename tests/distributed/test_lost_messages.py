@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import PLAYBOOKS
+from helpers import PLAYBOOKS, cli
 
 from plugins.automatos.simulator import AutomatosSimulator
 from runner.distributed import Submitter
@@ -89,3 +89,45 @@ def test_runs_whose_messages_redis_lost_are_handed_over_again(
         db.close()
         for w in workers:
             w.stop()
+
+
+def test_runner_resume_stale_resumes_every_run_nobody_works_on(
+        tmp_path: Path, private_redis: PrivateRedis, pg_url: str,
+        sim: AutomatosSimulator) -> None:
+    broker = Broker(private_redis.url, f"runner-test-{secrets.token_hex(4)}")
+    env = env_file(tmp_path, sim)
+    key = {"AUTOMATOS_KEY": sim.automatos_key}
+    (worker,) = start_workers(1, broker, pg_url, tmp_path, key, *FAST)
+    db = Store(pg_url)
+    try:
+        with Submitter(broker.url, pg_url, queue=broker.queue) as s:
+            polling = s.submit(DISTRIBUTE, str(env), {"hostname": "NTB2"})
+            deadline = time.monotonic() + 30
+            while sim.calls["distribution_status"] < 1:  # its create was answered
+                assert time.monotonic() < deadline, worker.output()[-3000:]
+                time.sleep(0.02)
+            worker.kill()  # `polling` stays running, its heartbeat goes stale
+            lost = [s.submit(DISTRIBUTE, str(env), {"hostname": "NTB2"}) for _ in range(2)]
+            private_redis.kill()
+            private_redis.start()  # the two queued runs' messages are gone
+            waiting = s.submit(DISTRIBUTE, str(env), {"hostname": "NTB2"})  # has a message
+        time.sleep(1.6)  # all four are older than --stale-after
+        done = cli("resume", "--stale", "--stale-after", "1.5", "--store", pg_url,
+                   "--broker", broker.url, "--queue", broker.queue, env=key, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"run {polling} (was running): passed" in done.stdout
+        for run_id in lost:
+            assert f"run {run_id} (was queued): passed" in done.stdout
+        assert "3 stale run(s): 3 passed, 0 not" in done.stdout
+        assert waiting not in done.stdout  # its message is in the broker: the workers' run
+        assert (db.get_run(waiting) or {}).get("status") == "queued"
+        assert sim.calls["create_distribution"] == 3  # `polling`'s create was not sent again
+        row = db.get_run(polling) or {}
+        assert [st["id"] for st in row["report"]["steps"] if st.get("resumed")] == \
+            ["step1", "machine", "job"]
+        again = cli("resume", "--stale", "--stale-after", "1.5", "--store", pg_url,
+                    "--broker", broker.url, "--queue", broker.queue, env=key)
+        assert again.returncode == 0 and again.stdout.startswith("no stale runs"), again.stdout
+    finally:
+        db.close()
+        worker.stop()
