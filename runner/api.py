@@ -157,7 +157,7 @@ def resume_stale(*, store: str | None = None, stale_after: float | None = None,
     db = Store(store)
     try:
         messages = broker_messages(broker, queue) if broker else None
-        orphans = find_orphans(db, stale_after=stale_after, messages=messages)
+        orphans = find_orphans(db, stale_after=stale_after, messages=messages, local=True)
 
         def one(orphan: Any) -> tuple[Any, RunResult | None, str | None]:
             try:

@@ -6,9 +6,11 @@ it) so it stays ``queued``; or its worker died and no message will come back in 
 message was lost too, or the visibility timeout is an hour away) so it stays ``running`` with
 a heartbeat nobody refreshes. The rule:
 
-- ``running``, heartbeat older than ``stale_after``, claimed by a worker, the local scheduler or
-  ``runner resume`` (a row with an owner; a plain ``runner run`` has none and is left alone),
-  and no message for it waiting in the queue: its attempt is dead;
+- ``running``, heartbeat older than ``stale_after``, and no message for it waiting in the
+  queue: its attempt is dead. The workers take only runs claimed by a worker, a scheduler or
+  ``runner resume`` (a row with an owner): a plain ``runner run`` that died (no owner) may
+  name files or an environment only its machine has, and is left to its user, or to
+  ``runner resume --stale``, which takes it too;
 - ``queued``, last handed over more than ``stale_after`` ago, and no message for it anywhere in
   the broker (waiting in the queue, or held unacknowledged by a worker): its message is lost.
 
@@ -30,7 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from runner.store import Store, runs
 
@@ -104,21 +106,23 @@ def _task_id(message: Any) -> str | None:
 
 
 def find_orphans(store: Store, *, stale_after: float, messages: Messages | None,
-                 now: float | None = None, limit: int = 10_000) -> list[Orphan]:
-    """The runs of ``store`` that nobody is working on (the rule in the module's doc)."""
+                 local: bool = False, now: float | None = None,
+                 limit: int = 10_000) -> list[Orphan]:
+    """The runs of ``store`` that nobody is working on (the rule in the module's doc);
+    ``local``: also those of a plain ``runner run`` that died (``runner resume --stale``)."""
     now = time.time() if now is None else now
     before = now - stale_after
     q = (select(runs.c.run_id, runs.c.status, runs.c.file, runs.c.environment, runs.c.inputs,
-                runs.c.dedup_key, runs.c.heartbeat, runs.c.owner)
+                runs.c.dedup_key, runs.c.heartbeat)
          .where(runs.c.status.in_(("queued", "running")),
                 (runs.c.heartbeat < before) | runs.c.heartbeat.is_(None))
          .order_by(runs.c.started).limit(limit))
+    if not local:  # a running run without an owner was never handed over: not the workers'
+        q = q.where((runs.c.status == "queued") | (func.coalesce(runs.c.owner, "") != ""))
     with store.engine.connect() as c:
         rows = c.execute(q).all()
     found = []
     for r in rows:
-        if r.status == "running" and not r.owner:
-            continue  # a `runner run` here, not handed over: its user resumes it
         if messages is not None:
             if r.run_id in messages.waiting:
                 continue
@@ -181,6 +185,8 @@ class Sweeper(threading.Thread):
     def sweep(self, store: Store) -> list[Orphan]:
         if not self._turn():
             return []
+        if not find_orphans(store, stale_after=self.stale_after, messages=None, limit=1):
+            return []  # the broker is read only when the store has a run to ask about
         messages = broker_messages(self.broker, self.queue)
         sent = []
         for orphan in find_orphans(store, stale_after=self.stale_after, messages=messages):

@@ -5,13 +5,15 @@ passed, none is left queued or running, and the vendor sees each create once."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import PLAYBOOKS, cli
+from helpers import PLAYBOOKS, ROOT, RUNNER, cli
 
 from plugins.automatos.simulator import AutomatosSimulator
 from runner.distributed import Submitter
@@ -31,6 +33,31 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.stop()
 
 
+def past_create(store: Store, run_id: str) -> bool:
+    """The run's create (step 2) has finished: it is polling."""
+    return "steps/2" in ResumeState.load(store, run_id).finished
+
+
+def kill_a_local_run_mid_poll(store: Store, pg_url: str, env: Path,
+                              key: dict[str, str]) -> str:
+    """A plain `runner run` (not handed to workers) SIGKILLed after its create was answered:
+    left running, with no owner. Its run id."""
+    proc = subprocess.Popen(
+        [str(RUNNER), "run", str(DISTRIBUTE), "--env", str(env), "--store", pg_url, "-q",
+         "-i", "hostname=NTB2"], cwd=ROOT, env={**os.environ, **key},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        mine = [r for r in store.find_runs(status="running", limit=1000) if not r["owner"]]
+        if mine and past_create(store, mine[0]["run_id"]):
+            break
+        assert time.monotonic() < deadline and proc.poll() is None, "the local run did not poll"
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(10)
+    return str(mine[0]["run_id"])
+
+
 def test_runs_whose_messages_redis_lost_are_handed_over_again(
         tmp_path: Path, private_redis: PrivateRedis, pg_url: str,
         sim: AutomatosSimulator) -> None:
@@ -40,6 +67,7 @@ def test_runs_whose_messages_redis_lost_are_handed_over_again(
                             *FAST)
     db = Store(pg_url)
     try:
+        local = kill_a_local_run_mid_poll(db, pg_url, env, {"AUTOMATOS_KEY": sim.automatos_key})
         with Submitter(broker.url, pg_url, queue=broker.queue) as s:
             run_ids = [s.submit(DISTRIBUTE, str(env), {"hostname": "NTB2"})
                        for _ in range(RUNS)]
@@ -78,9 +106,11 @@ def test_runs_whose_messages_redis_lost_are_handed_over_again(
               f"killed worker when Redis lost its messages; all ended {took:.1f} s later")
         logs = survivor.output()
         assert sorted(set(ended.values())) == ["passed"], (ended, logs[-5000:])
-        assert sim.calls["create_distribution"] == RUNS  # none sent twice
-        assert len(sim.distributions) == RUNS
+        assert sim.calls["create_distribution"] == RUNS + 1  # none sent twice
+        assert len(sim.distributions) == RUNS + 1
         assert "handed over again" in logs
+        # a plain `runner run` that died is not the workers' to take: its user resumes it
+        assert (db.get_run(local) or {}).get("status") == "running" and local not in logs
         for r in held:  # resumed by the survivor from the journal, not started afresh
             row = db.get_run(r) or {}
             assert str(row["owner"]).split(":")[1] == str(survivor.pid)
@@ -100,10 +130,11 @@ def test_runner_resume_stale_resumes_every_run_nobody_works_on(
     (worker,) = start_workers(1, broker, pg_url, tmp_path, key, *FAST)
     db = Store(pg_url)
     try:
+        local = kill_a_local_run_mid_poll(db, pg_url, env, key)
         with Submitter(broker.url, pg_url, queue=broker.queue) as s:
             polling = s.submit(DISTRIBUTE, str(env), {"hostname": "NTB2"})
             deadline = time.monotonic() + 30
-            while sim.calls["distribution_status"] < 1:  # its create was answered
+            while not past_create(db, polling):
                 assert time.monotonic() < deadline, worker.output()[-3000:]
                 time.sleep(0.02)
             worker.kill()  # `polling` stays running, its heartbeat goes stale
@@ -116,15 +147,17 @@ def test_runner_resume_stale_resumes_every_run_nobody_works_on(
                    "--broker", broker.url, "--queue", broker.queue, env=key, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"run {polling} (was running): passed" in done.stdout
+        assert f"run {local} (was running): passed" in done.stdout  # a killed `runner run`
         for run_id in lost:
             assert f"run {run_id} (was queued): passed" in done.stdout
-        assert "3 stale run(s): 3 passed, 0 not" in done.stdout
+        assert "4 stale run(s): 4 passed, 0 not" in done.stdout
         assert waiting not in done.stdout  # its message is in the broker: the workers' run
         assert (db.get_run(waiting) or {}).get("status") == "queued"
-        assert sim.calls["create_distribution"] == 3  # `polling`'s create was not sent again
-        row = db.get_run(polling) or {}
-        assert [st["id"] for st in row["report"]["steps"] if st.get("resumed")] == \
-            ["step1", "machine", "job"]
+        assert sim.calls["create_distribution"] == 4  # the killed runs' creates: not again
+        for run_id in (polling, local):
+            row = db.get_run(run_id) or {}
+            assert [st["id"] for st in row["report"]["steps"] if st.get("resumed")] == \
+                ["step1", "machine", "job"]
         again = cli("resume", "--stale", "--stale-after", "1.5", "--store", pg_url,
                     "--broker", broker.url, "--queue", broker.queue, env=key)
         assert again.returncode == 0 and again.stdout.startswith("no stale runs"), again.stdout
