@@ -36,7 +36,7 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
         click.echo(f"{r['run_id']:<24} {when}  {r['status']:<11} {took:>7}  {r['playbook']}"
                    + (f"  ({r['error'][:60]})" if r.get("error") else ""))
     if not rows and not as_json:
-        click.echo("no runs recorded yet" if not any(filters.values()) else "no runs match")
+        click.echo("no runs recorded yet")
     hidden = api.count_runs(store=store, **filters) - len(rows) if len(rows) >= limit else 0
     if hidden > 0:  # said on stderr with --json, so the JSON lines stay JSON lines
         click.echo(f"{hidden} more run(s) not shown (the newest {limit} are); "
