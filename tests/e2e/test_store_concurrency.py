@@ -1,7 +1,7 @@
 """Many runs writing to the default SQLite store at once, while another process holds the
 store's write lock for longer than SQLite's busy timeout (a second batch, a backup, a slow
 migration): no run may fail for the store's sake, none is left `running`, and the batch
-summary says what the store says."""
+summary says what the store says; also when a run raises after it was recorded."""
 
 from __future__ import annotations
 
@@ -63,3 +63,27 @@ def test_runs_do_not_fail_when_another_process_holds_the_store(tmp_path: Path) -
     assert statuses == {"passed": ROWS}  # none failed, none left running
     assert ids == set(summary["run_ids"])  # the summary and the store agree
     assert creates == ROWS  # each row sent its create once
+
+
+def test_the_summary_names_runs_that_were_recorded_before_they_raised(tmp_path: Path) -> None:
+    """A row whose run is recorded and then raises (a secret of the environment not set) is
+    in the summary with its run id, as it is in the store: not "not started"."""
+    env = tmp_path / "lab.yaml"
+    env.write_text("connectors:\n  automatos:\n    base_url: http://127.0.0.1:9\n"
+                   "    automatos_id: x\n    automatos_key: {secret: RUNNER_TEST_UNSET_KEY}\n")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"hostname": "NTB1"}\n{"hostname": "NTB2"}\n')
+    summary_file = tmp_path / "summary.json"
+    done = subprocess.run(
+        [str(RUNNER), "run", str(ROOT / "tests" / "distributed" / "get_machine.yaml"),
+         "--env", str(env), "--inputs-from", str(rows), "--report-json", str(summary_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "RUNNER_TEST_UNSET_KEY"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not started" not in done.stdout
+    summary = json.loads(summary_file.read_text())
+    with sqlite3.connect(os.environ["RUNNER_STORE"]) as c:
+        stored = dict(c.execute("SELECT run_id, status FROM runs").fetchall())
+    assert set(summary["run_ids"]) == set(stored) and len(stored) == 2
+    assert [f["run_id"] for f in summary["failures"]] == summary["run_ids"]
+    assert set(stored.values()) == {"failed"}
