@@ -98,6 +98,8 @@ def resume(run_id: str, *, store: Store | str | None = None,
     run over, cannot both run it. Every write of this attempt is fenced by its ownership and a
     heartbeat keeps the run looking alive while it waits in a poll.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from runner.errors import InvalidInput, RunnerError
     from runner.ownership import STALE_AFTER, LostOwnership, claim_run, new_owner, owned
 
@@ -132,7 +134,10 @@ def resume(run_id: str, *, store: Store | str | None = None,
                            run_id=run_id, resume=claim.resume, **kw)
             except RunnerError as e:  # e.g. a secret input the store kept masked: not
                 if not isinstance(e, LostOwnership):  # left running for nobody
-                    fenced.fail_if_running(run_id, e.message, e.hint)
+                    try:
+                        fenced.fail_if_running(run_id, e.message, e.hint)
+                    except (LostOwnership, SQLAlchemyError):
+                        pass  # taken over meanwhile, or the store is away: the error stands
                 raise
     finally:
         if db is not store:
@@ -147,6 +152,7 @@ def resume_stale(*, store: str | None = None, stale_after: float | None = None,
     ``concurrency`` at a time; with ``broker``, queued runs that still have a message in it
     are left to the workers. Returns (orphan, result, error) per run, in the order found;
     ``on_result`` is called with the same as each ends."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from runner.errors import RunnerError
@@ -166,10 +172,14 @@ def resume_stale(*, store: str | None = None, stale_after: float | None = None,
                                    stale_after=stale_after, quiet=True), None)
             except RunnerError as e:
                 got = (orphan, None, e.message)
+            except Exception as e:  # one run's bug must not stop the others
+                got = (orphan, None, f"internal error: {type(e).__name__}")
             if on_result is not None:
-                on_result(*got)
+                with said:  # one run's line at a time
+                    on_result(*got)
             return got
 
+        said = threading.Lock()
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             return list(pool.map(one, orphans))
     finally:

@@ -49,7 +49,7 @@ class Orphan:
     environment: str
     inputs: dict[str, Any]
     dedup_key: str | None
-    heartbeat: float
+    heartbeat: float | None
 
 
 @dataclass
@@ -129,7 +129,7 @@ def find_orphans(store: Store, *, stale_after: float, messages: Messages | None,
             if r.status == "queued" and r.run_id in messages.held:
                 continue
         found.append(Orphan(r.run_id, r.status, r.file, r.environment,
-                            json.loads(r.inputs or "{}"), r.dedup_key, r.heartbeat or 0.0))
+                            json.loads(r.inputs or "{}"), r.dedup_key, r.heartbeat))
     return found
 
 
@@ -139,8 +139,9 @@ def mark_handed_over(store: Store, orphan: Orphan, now: float | None = None) -> 
     if orphan.status != "queued":
         return True  # a running orphan's claim takes it over; its heartbeat must stay stale
     now = time.time() if now is None else now
-    q = (update(runs).where(runs.c.run_id == orphan.run_id, runs.c.status == "queued",
-                            runs.c.heartbeat == orphan.heartbeat)
+    same = (runs.c.heartbeat.is_(None) if orphan.heartbeat is None
+            else runs.c.heartbeat == orphan.heartbeat)
+    q = (update(runs).where(runs.c.run_id == orphan.run_id, runs.c.status == "queued", same)
          .values(heartbeat=now))
     return bool(store.atomically(lambda c: c.execute(q).rowcount) == 1)
 

@@ -90,7 +90,7 @@ class FencedStore(Store):
         self.url = base.url
         self.engine = base.engine
         self._writer = base._writer  # SQLite: the base store's one writer thread
-        self._beats = base._beats
+        self._beats: dict[str, float] = {}  # unused: every journal write touches the row
         self._lock = threading.Lock()
         self.run_id = run_id
         self.owner = owner
