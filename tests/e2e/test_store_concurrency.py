@@ -18,7 +18,7 @@ from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env
 from plugins.automatos.simulator import AutomatosSimulator
 
 DISTRIBUTE = str(PLAYBOOKS / "automatos" / "distribute-package.yaml")
-ROWS = 300
+ROWS = 100
 HOLD = 11.0  # seconds: longer than the store's busy timeout (10 s)
 
 # another process takes the write lock of the store file and keeps it HOLD seconds
