@@ -97,9 +97,9 @@ def run(
     return result
 
 
-def resume(run_id: str, *, store: str | Store | None = None,
-           inputs: Mapping[str, Any] | None = None,
-           force: bool = False, remap: bool = False, **kw: Any) -> RunResult:
+def resume(run_id: str, *, store: Store | str | None = None,
+           inputs: Mapping[str, Any] | None = None, force: bool = False,
+           remap: bool = False, stale_after: float | None = None, **kw: Any) -> RunResult:
     """Continue an interrupted, crashed, errored or failed run: finished steps are not run
     again.
 
@@ -112,10 +112,14 @@ def resume(run_id: str, *, store: str | Store | None = None,
     before it is claimed, with what changed; ``remap`` carries its finished steps over to the
     edited playbook by step id and content instead (:mod:`runner.fingerprint`).
     """
-    from runner.errors import InvalidInput
-    from runner.ownership import STALE_AFTER, claim_run, new_owner, owned
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from runner.errors import InvalidInput, RunnerError
+    from runner.ownership import STALE_AFTER, LostOwnership, claim_run, new_owner, owned
 
     db = store if isinstance(store, Store) else Store(store)
+    if stale_after is None:
+        stale_after = STALE_AFTER
     try:
         row = db.get_run(run_id)
         if row is None:
@@ -126,7 +130,7 @@ def resume(run_id: str, *, store: str | Store | None = None,
         # refused before the claim, so a refusal leaves the run as it was
         check_fingerprint(run_id, row.get("fingerprint"), load_playbook(row["file"]),
                           ResumeState.load(db, run_id), remap=remap)
-        claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else STALE_AFTER,
+        claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else stale_after,
                           again=("failed", "interrupted", "errored"))
         if claim.outcome == "busy":
             age = time.time() - (row["heartbeat"] or 0)
@@ -142,8 +146,16 @@ def resume(run_id: str, *, store: str | Store | None = None,
         given = {k: v for k, v in (row["inputs"] or {}).items() if v != MASK}
         given.update(inputs or {})
         with owned(db, run_id, claim.owner) as fenced:
-            return run(row["file"], env=row["environment"], inputs=given, store=fenced,
-                       run_id=run_id, resume=claim.resume, remap=remap, **kw)
+            try:
+                return run(row["file"], env=row["environment"], inputs=given, store=fenced,
+                           run_id=run_id, resume=claim.resume, remap=remap, **kw)
+            except RunnerError as e:  # e.g. a secret input the store kept masked: not
+                if not isinstance(e, LostOwnership):  # left running for nobody
+                    try:
+                        fenced.fail_if_running(run_id, e.message, e.hint)
+                    except (LostOwnership, SQLAlchemyError):
+                        pass  # taken over meanwhile, or the store is away: the error stands
+                raise
     finally:
         if db is not store:
             db.close()
@@ -163,10 +175,61 @@ def resume_batch(batch_id: str, *, store: str | None = None,
         db.close()
 
 
+def resume_stale(*, store: str | None = None, stale_after: float | None = None,
+                 broker: str | None = None, queue: str = "runner", concurrency: int = 4,
+                 inputs: Mapping[str, Any] | None = None,
+                 on_result: Any = None) -> list[tuple[Any, RunResult | None, str | None]]:
+    """Resume here every run nobody is working on (:mod:`runner.orphans` says which), up to
+    ``concurrency`` at a time; with ``broker``, queued runs that still have a message in it
+    are left to the workers. Returns (orphan, result, error) per run, in the order found;
+    ``on_result`` is called with the same as each ends."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runner.errors import RunnerError
+    from runner.orphans import broker_messages, find_orphans
+    from runner.ownership import STALE_AFTER
+
+    stale_after = STALE_AFTER if stale_after is None else stale_after
+    db = Store(store)
+    try:
+        messages = broker_messages(broker, queue) if broker else None
+        orphans = find_orphans(db, stale_after=stale_after, messages=messages, local=True)
+
+        def one(orphan: Any) -> tuple[Any, RunResult | None, str | None]:
+            try:
+                got: tuple[Any, RunResult | None, str | None] = (
+                    orphan, resume(orphan.run_id, store=db, inputs=inputs,
+                                   stale_after=stale_after, quiet=True), None)
+            except RunnerError as e:
+                got = (orphan, None, e.message)
+            except Exception as e:  # one run's bug must not stop the others
+                got = (orphan, None, f"internal error: {type(e).__name__}")
+            if on_result is not None:
+                with said:  # one run's line at a time
+                    on_result(*got)
+            return got
+
+        said = threading.Lock()
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            return list(pool.map(one, orphans))
+    finally:
+        db.close()
+
+
 def history(*, store: str | None = None, **filters: Any) -> list[dict[str, Any]]:
     db = Store(store)
     try:
         return db.find_runs(**filters)
+    finally:
+        db.close()
+
+
+def count_runs(*, store: str | None = None, **filters: Any) -> int:
+    """How many runs match ``filters`` (those of :func:`history`, without its limit)."""
+    db = Store(store)
+    try:
+        return db.count_runs(**filters)
     finally:
         db.close()
 

@@ -273,7 +273,7 @@ def run_batch(
     ``again``: run the rows an earlier batch of the same file ran already, too.
     """
     from runner import api
-    from runner.engine import masked_inputs
+    from runner.engine import masked_inputs, new_run_id
     from runner.environment import load_environment
     from runner.ownership import claim_run, new_owner
     from runner.playbook import load_playbook
@@ -300,13 +300,14 @@ def run_batch(
         inputs = table[index]
         shown = masked_inputs(playbook, inputs)  # a failure never shows a secret input
         cancel = threading.Event()
+        # known here, so a run that raised is still accounted for
+        run_id, resume = recorded.get(index) or new_run_id(), None
         with report_lock:
             running.add(cancel)
             if stopping.is_set():
                 cancel.set()
         try:
-            run_id, resume = recorded.get(index), None
-            if run_id is not None:  # recorded as queued: take it as a worker would
+            if index in recorded:  # recorded as queued: take it as a worker would
                 claim = claim_run(store, run_id, owner)
                 if claim.outcome != "claimed":
                     return None, BatchFailure(index, shown, f"run {run_id} was taken up by "
@@ -316,10 +317,13 @@ def run_batch(
             result = api.run(playbook, env=env, inputs=inputs, quiet=True, sandbox=sandbox,
                              cancel=cancel, store=store, run_id=run_id, resume=resume)
         except RunnerError as e:  # invalid inputs for this row: the others still run
-            return None, BatchFailure(index, shown, e.message, hint=e.hint)
+            kept = settle(store, run_id, e.message, e.hint)
+            return None, BatchFailure(index, shown, e.message, hint=e.hint,
+                                      run_id=run_id if kept else None)
         except Exception as e:  # an internal error in one run must not sink the batch
-            return None, BatchFailure(index, shown,
-                                      f"internal error: {type(e).__name__}")
+            error = f"internal error: {type(e).__name__}"
+            kept = settle(store, run_id, error, None)
+            return None, BatchFailure(index, shown, error, run_id=run_id if kept else None)
         finally:
             with report_lock:
                 running.discard(cancel)
@@ -336,6 +340,8 @@ def run_batch(
             if result is not None:
                 summary.run_ids[index] = result.run_id
                 summary.durations_ms.append(result.duration_ms)
+            elif failure is not None and failure.run_id:
+                summary.run_ids[index] = failure.run_id  # recorded, then it raised
             if failure is None:
                 summary.passed += 1
             else:
@@ -398,6 +404,21 @@ def run_batch(
         if own_sandbox and sandbox is not None:
             sandbox.stop()
     return summary
+
+
+def settle(store: Any, run_id: str, error: str, hint: str | None) -> bool:
+    """A run that raised instead of ending: recorded failed if the engine left it running, so
+    that the store says what the summary says. True if the run is in the store."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from runner.store import Store
+
+    if not isinstance(store, Store):
+        return False
+    try:
+        return store.fail_if_running(run_id, error, hint)
+    except SQLAlchemyError:  # the store itself failed: the summary still counts the row
+        return False
 
 
 # -- showing ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import InvalidInput, RunnerError
+from runner.orphans import Orphan, Sweeper
 from runner.ownership import (
     FINAL,
     STALE_AFTER,
@@ -136,10 +137,7 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
 
 def _record_failure(store: FencedStore, run_id: str, error: str, hint: str | None) -> None:
     try:
-        row = store.get_run(run_id)
-        if row is not None and row["status"] == "running":  # the engine did not record it
-            store.update_run(run_id, status="failed", finished=time.time(), error=error,
-                             hint=hint)
+        store.fail_if_running(run_id, error, hint)
     except (LostOwnership, SQLAlchemyError) as e:
         log.warning("run %s: could not record its failure: %s", run_id, e)
 
@@ -325,8 +323,35 @@ def start_worker(broker: str, store: str | None = None, *, queue: str = DEFAULT_
         pool_cls=pool, concurrency=concurrency, loglevel=loglevel, queues=[queue],
         without_mingle=True, without_gossip=True, without_heartbeat=True, quiet=True,
         optimization="fair")
-    worker.start()
+    # runs whose message is lost or whose worker is gone are handed over again
+    sweeper = Sweeper(lambda orphan: hand_over(app, queue, orphan), broker, url, queue,
+                      stale_after=stale_after)
+    sweeper.start()
+    try:
+        worker.start()
+    finally:
+        sweeper.done.set()
     return int(worker.exitcode or 0)
+
+
+def publish(app: Any, queue: str, job: RunJob) -> None:
+    """Send ``job`` to the workers of ``queue``. The task id is the run id: that is how a
+    sweep (:mod:`runner.orphans`) tells which runs still have a message in the broker."""
+    app.send_task(TASK_NAME, kwargs=job.to_message(), queue=queue, task_id=job.run_id,
+                  retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2,
+                                            "interval_step": 0.5, "interval_max": 2})
+
+
+def hand_over(app: Any, queue: str, orphan: Orphan) -> None:
+    """Publish a run nobody works on again, rebuilt from its row: its secret inputs are
+    masked there, so a run that needs one fails with a message asking for it (``runner
+    resume RUN_ID -i NAME=...``); a scheduled run's failure webhook is not called."""
+    from runner.secrets import MASK
+
+    schedule, _, fire_time = (orphan.dedup_key or "").partition("@")
+    inputs = {k: v for k, v in orphan.inputs.items() if v != MASK}
+    publish(app, queue, RunJob(orphan.run_id, orphan.file, orphan.environment, inputs,
+                               schedule or None, fire_time or None))
 
 
 class CeleryDispatcher:
@@ -337,9 +362,7 @@ class CeleryDispatcher:
         self.queue = queue
 
     def __call__(self, job: RunJob) -> None:
-        self.app.send_task(TASK_NAME, kwargs=job.to_message(), queue=self.queue, retry=True,
-                           retry_policy={"max_retries": 3, "interval_start": 0.2,
-                                         "interval_step": 0.5, "interval_max": 2})
+        publish(self.app, self.queue, job)
 
     def close(self) -> None:
         self.app.close()

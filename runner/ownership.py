@@ -74,8 +74,8 @@ def claim_run(store: Store, run_id: str, owner: str, *,
                     runs.c.heartbeat.is_(None) if beat is None else runs.c.heartbeat == beat)
     else:
         q = q.where(runs.c.status == status)
-    with store.engine.begin() as c:
-        got = c.execute(q.values(status="running", owner=owner, heartbeat=now)).rowcount
+    q = q.values(status="running", owner=owner, heartbeat=now)
+    got = store.atomically(lambda c: c.execute(q).rowcount)
     if got != 1:
         return Claim("lost")
     state = ResumeState() if status == "queued" else ResumeState.load(store, run_id)
@@ -89,6 +89,8 @@ class FencedStore(Store):
     def __init__(self, base: Store, run_id: str, owner: str) -> None:  # shares base's engine
         self.url = base.url
         self.engine = base.engine
+        self._writer = base._writer  # SQLite: the base store's one writer thread
+        self._beats: dict[str, float] = {}  # unused: every journal write touches the row
         self._lock = threading.Lock()
         self.run_id = run_id
         self.owner = owner
@@ -104,20 +106,18 @@ class FencedStore(Store):
             raise LostOwnership(f"run {self.run_id} was taken over by another worker",
                                 hint="this worker looked dead to it; it resumes the run")
 
-    def _alive(self, c: Any, run_id: str, now: float) -> None:
+    def _alive(self, c: Any, run_id: str, now: float, beat: bool) -> None:
         self._touch(c, now)  # every journal write checks the run is still this attempt's
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        with self.engine.begin() as c:
-            got = c.execute(update(runs).where(runs.c.run_id == run_id,
-                                               runs.c.owner == self.owner)
-                            .values(**run_values(values))).rowcount
-        if got != 1:
+        q = update(runs).where(runs.c.run_id == run_id, runs.c.owner == self.owner) \
+            .values(**run_values(values))
+        if self.atomically(lambda c: c.execute(q).rowcount) != 1:
             raise LostOwnership(f"run {run_id} was taken over by another worker")
 
     def heartbeat(self, run_id: str) -> None:
-        with self.engine.begin() as c:
-            self._touch(c, time.time())
+        now = time.time()
+        self.atomically(lambda c: self._touch(c, now))
 
 
 class Heartbeat(threading.Thread):

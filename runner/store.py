@@ -24,9 +24,10 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -39,16 +40,19 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    func,
     insert,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from runner.errors import InvalidInput
+from runner.store_writer import Writer
 
+T = TypeVar("T")
 SCHEMA_VERSION = 3
 HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at most this often
 metadata = MetaData()
@@ -127,6 +131,11 @@ class JournalEntry:
     at: float
 
 
+def _insert_runs(values: list[dict[str, Any]]) -> Callable[[Connection], Any]:
+    """An insert of ``values`` into runs, as an operation for :meth:`Store.atomically`."""
+    return lambda c: c.execute(insert(runs), values)
+
+
 class Store:
     """A run store. Thread-safe: loop iterations journal from several threads."""
 
@@ -137,8 +146,12 @@ class Store:
         except (SQLAlchemyError, ImportError) as e:
             raise InvalidInput(f"cannot open the run store {_masked(self.url)}: {e}",
                                hint="give --store a file path or a SQLAlchemy URL") from None
+        # SQLite: one writer thread for the process (runner.store_writer); other databases
+        # take concurrent writers, each on a connection of the pool
+        self._writer: Writer | None = None
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            self._writer = Writer(self.engine)
         self._lock = threading.Lock()
         self._beats: dict[str, float] = {}  # run_id -> when a write last refreshed its heartbeat
         try:
@@ -155,7 +168,16 @@ class Store:
                                "--store a file path") from None
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.engine.dispose()
+
+    def atomically(self, op: Callable[[Connection], T]) -> T:
+        """Run ``op`` in a transaction of its own, or of the writer's; committed on return."""
+        if self._writer is not None:
+            return self._writer.run(op)
+        with self.engine.begin() as c:
+            return op(c)
 
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, run_id: str, playbook: str, file: str, environment: str,
@@ -164,14 +186,14 @@ class Store:
                    batch_id: str | None = None, batch_row: int | None = None) -> bool:
         """Insert a run; False when ``dedup_key`` was already taken (it ran already)."""
         now = time.time()
+        q = insert(runs).values(
+            run_id=run_id, playbook=playbook, file=file, environment=environment,
+            inputs=_dump(inputs), status=status, started=now, heartbeat=now, owner=owner,
+            dedup_key=dedup_key,
+            fingerprint=_dump(fingerprint) if fingerprint is not None else None,
+            batch_id=batch_id, batch_row=batch_row)
         try:
-            with self.engine.begin() as c:
-                c.execute(insert(runs).values(
-                    run_id=run_id, playbook=playbook, file=file, environment=environment,
-                    inputs=_dump(inputs), status=status, started=now, heartbeat=now,
-                    owner=owner, dedup_key=dedup_key,
-                    fingerprint=_dump(fingerprint) if fingerprint is not None else None,
-                    batch_id=batch_id, batch_row=batch_row))
+            self.atomically(lambda c: c.execute(q))
         except IntegrityError:
             return False
         return True
@@ -193,13 +215,11 @@ class Store:
         if not values:
             return taken
         try:
-            with self.engine.begin() as c:
-                c.execute(insert(runs), values)
+            self.atomically(_insert_runs(values))
         except IntegrityError:  # another process took some keys since: one at a time
             for r, v in zip(fresh, values, strict=True):
                 try:
-                    with self.engine.begin() as c:
-                        c.execute(insert(runs), [v])
+                    self.atomically(_insert_runs([v]))
                 except IntegrityError:
                     taken.add(r["dedup_key"])
         return taken
@@ -222,11 +242,21 @@ class Store:
     def update_run(self, run_id: str, **values: Any) -> None:
         if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
             self._beats.pop(run_id, None)
-        with self.engine.begin() as c:
-            c.execute(update(runs).where(runs.c.run_id == run_id).values(**run_values(values)))
+        q = update(runs).where(runs.c.run_id == run_id).values(**run_values(values))
+        self.atomically(lambda c: c.execute(q))
 
     def heartbeat(self, run_id: str) -> None:
         self.update_run(run_id, heartbeat=time.time())
+
+    def fail_if_running(self, run_id: str, error: str, hint: str | None) -> bool:
+        """A run whose attempt raised instead of ending: recorded ``failed`` if it is still
+        ``running`` (the engine could not record it), never left running for nobody. True
+        if the run is in the store."""
+        row = self.get_run(run_id)
+        if row is not None and row["status"] == "running":
+            self.update_run(run_id, status="failed", finished=time.time(), error=error,
+                            hint=hint)
+        return row is not None
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as c:
@@ -235,15 +265,17 @@ class Store:
 
     def find_runs(self, *, playbook: str | None = None, status: str | None = None,
                   since: float | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        q = select(runs).order_by(runs.c.started.desc()).limit(limit)
-        if playbook:
-            q = q.where((runs.c.playbook == playbook) | (runs.c.file.like(f"%{playbook}%")))
-        if status:
-            q = q.where(runs.c.status == status)
-        if since is not None:
-            q = q.where(runs.c.started >= since)
+        q = _filtered(select(runs), playbook, status, since)
+        q = q.order_by(runs.c.started.desc()).limit(limit)
         with self.engine.connect() as c:
             return [_run_row(r) for r in c.execute(q).mappings()]
+
+    def count_runs(self, *, playbook: str | None = None, status: str | None = None,
+                   since: float | None = None) -> int:
+        """How many runs :meth:`find_runs` would list without its limit."""
+        q = _filtered(select(func.count()).select_from(runs), playbook, status, since)
+        with self.engine.connect() as c:
+            return int(c.execute(q).scalar_one())
 
     # -- journal ---------------------------------------------------------------------------
     def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
@@ -251,15 +283,20 @@ class Store:
         now = time.time()
         row = {"run_id": run_id, "step_key": step_key, "event": event_name, "status": status,
                "data": _dump(data or {}), "at": now}
-        with self._lock, self.engine.begin() as c:
-            self._alive(c, run_id, now)
+        with self._lock:  # the heartbeat is refreshed every few seconds rather than every row
+            beat = now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY
+            if beat:
+                self._beats[run_id] = now
+
+        def op(c: Connection) -> None:
+            self._alive(c, run_id, now, beat)
             c.execute(_JOURNAL_INSERT, row)  # one statement object: SQLAlchemy caches its SQL
 
-    def _alive(self, c: Any, run_id: str, now: float) -> None:
-        """With each journal write, in its transaction: the heartbeat says "alive", refreshed
-        every few seconds rather than with every row."""
-        if now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY:
-            self._beats[run_id] = now
+        self.atomically(op)
+
+    def _alive(self, c: Connection, run_id: str, now: float, beat: bool) -> None:
+        """With each journal write, in its transaction: the heartbeat says "alive"."""
+        if beat:
             c.execute(_HEARTBEAT, {"b_run_id": run_id, "b_now": now})
 
     def entries(self, run_id: str) -> list[JournalEntry]:
@@ -267,6 +304,16 @@ class Store:
         with self.engine.connect() as c:
             return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
                                  r["at"]) for r in c.execute(q).mappings()]
+
+
+def _filtered(q: Any, playbook: str | None, status: str | None, since: float | None) -> Any:
+    if playbook:
+        q = q.where((runs.c.playbook == playbook) | (runs.c.file.like(f"%{playbook}%")))
+    if status:
+        q = q.where(runs.c.status == status)
+    if since is not None:
+        q = q.where(runs.c.started >= since)
+    return q
 
 
 _JOURNAL_INSERT = insert(journal)

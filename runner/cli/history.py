@@ -25,8 +25,8 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
 
     from runner import api
 
-    rows = api.history(store=store, playbook=playbook, status=status,
-                       since=_since(since) if since else None, limit=limit)
+    filters = {"playbook": playbook, "status": status, "since": _since(since) if since else None}
+    rows = api.history(store=store, limit=limit, **filters)
     for r in rows:
         r.pop("report", None)
         if as_json:
@@ -38,6 +38,10 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
                    + (f"  ({r['error'][:60]})" if r.get("error") else ""))
     if not rows and not as_json:
         click.echo("no runs recorded yet")
+    hidden = api.count_runs(store=store, **filters) - len(rows) if len(rows) >= limit else 0
+    if hidden > 0:  # said on stderr with --json, so the JSON lines stay JSON lines
+        click.echo(f"{hidden} more run(s) not shown (the newest {limit} are); "
+                   f"--limit {limit + hidden} shows them all", err=as_json)
 
 
 def _since(text: str) -> float:

@@ -144,8 +144,8 @@ def test_resume_batch_of_an_unknown_batch_and_wrong_arguments(tmp_path: Path) ->
     missing = cli("resume", "--batch", "b-nope", "--store", store)
     assert missing.returncode == 2 and "no batch b-nope in the run store" in missing.stderr
     both = cli("resume", "R1", "--batch", "b1", "--store", store)
-    assert both.returncode == 2 and "give a RUN_ID or --batch ID" in both.stderr
+    assert both.returncode == 2 and "give one of RUN_ID, --batch ID or --stale" in both.stderr
     neither = cli("resume", "--store", store)
-    assert neither.returncode == 2 and "give a RUN_ID or --batch ID" in neither.stderr
+    assert neither.returncode == 2 and "give one of RUN_ID, --batch ID or --stale" in neither.stderr
     remap = cli("resume", "--batch", "b1", "--remap", "--store", store)
     assert remap.returncode == 2 and "--remap goes with one RUN_ID" in remap.stderr
