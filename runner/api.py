@@ -21,9 +21,12 @@ from runner.secrets import MASK, Redactor
 from runner.store import Store
 
 
-def validate(paths: Sequence[str | Path]) -> list[Playbook]:
-    """Load and check each playbook; raises PlaybookError at the first invalid one."""
-    return [load_playbook(p) for p in paths]
+def validate(paths: Sequence[str | Path], *, root: str | Path | None = None) -> list[Playbook]:
+    """Load and check each playbook; raises PlaybookError at the first invalid one.
+
+    ``root``: the folder includes must stay inside (default: each playbook's folder).
+    """
+    return [load_playbook(p, root=root) for p in paths]
 
 
 def run(
@@ -46,6 +49,7 @@ def run(
     resume: ResumeState | None = None,
     dedup_key: str | None = None,
     cancel: Any = None,
+    root: str | Path | None = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
@@ -55,9 +59,10 @@ def run(
     ``progress``: on a terminal, a live line for polls and loops (else plain lines);
     ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
     ``cancel``: a ``threading.Event``; setting it stops the run as Ctrl-C would (resumable).
+    ``root``: the folder includes must stay inside (default: the playbook's folder).
     """
     # a loaded playbook (a batch loads and checks it once for all its runs) or a file
-    playbook = path if isinstance(path, Playbook) else load_playbook(path)
+    playbook = path if isinstance(path, Playbook) else load_playbook(path, root=root)
     environment = load_environment(env, search=Path(playbook.file))
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
@@ -153,10 +158,11 @@ def show(run_id: str, *, store: str | None = None) -> dict[str, Any]:
 
 
 def plan(path: str | Path, *, env: str | None = "sandbox",
-         inputs: Mapping[str, Any] | None = None, stream: IO[str] | None = None) -> None:
+         inputs: Mapping[str, Any] | None = None, stream: IO[str] | None = None,
+         root: str | Path | None = None) -> None:
     from runner.plan import print_plan
 
-    playbook = load_playbook(path)
+    playbook = load_playbook(path, root=root)
     environment = load_environment(env, search=Path(path))
     print_plan(playbook, environment, inputs or {}, stream or sys.stdout)
 

@@ -168,6 +168,7 @@ def run_batch(
     sandbox: Any = None,
     on_result: OnResult | None = None,
     store: Any = None,
+    root: str | Path | None = None,
 ) -> BatchSummary:
     """Run the playbook at ``path`` once per row of inputs, ``concurrency`` runs at a time.
 
@@ -191,7 +192,7 @@ def run_batch(
     if concurrency < 1:
         raise InvalidInput(f"concurrency must be at least 1, got {concurrency}")
     table = [dict(r) for r in rows]
-    playbook = load_playbook(path)  # fail once, before any run, on an invalid playbook
+    playbook = load_playbook(path, root=root)  # fail once, before any run, on an invalid playbook
     environment = load_environment(env, search=Path(path))
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:

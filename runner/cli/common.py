@@ -77,6 +77,9 @@ env_option = click.option("--env", "-e", "env", default="sandbox", show_default=
 store_option = click.option("--store", default=None, metavar="PATH|URL",
                             help="run history: a SQLite file or a SQLAlchemy URL "
                             "(default: $RUNNER_STORE or ~/.local/state/runner/runs.db)")
+root_option = click.option("--root", type=click.Path(), metavar="DIR",
+                           help="the folder include: must stay inside "
+                           "(default: the playbook's folder)")
 inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="KEY=VALUE",
                              help="a playbook input (repeatable)")
 

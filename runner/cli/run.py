@@ -15,6 +15,7 @@ from runner.cli.common import (
     inputs_option,
     main,
     parse_inputs,
+    root_option,
     store_option,
 )
 
@@ -47,11 +48,13 @@ from runner.cli.common import (
               help="with --broker: wait until the run has ended; exit as the run")
 @click.option("--timeout", type=float, metavar="SECONDS",
               help="with --broker --wait: stop waiting after this long (the run goes on)")
+@root_option
 @guarded
 def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
         junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
         quiet: bool, store: str | None, inputs_from: str | None, concurrency: int,
-        broker: str | None, queue: str, wait: bool, timeout: float | None) -> None:
+        broker: str | None, queue: str, wait: bool, timeout: float | None,
+        root: str | None) -> None:
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
@@ -69,18 +72,23 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
             raise InvalidInput(f"{', '.join(extra)} report on one run here; "
                                f"not with {'--broker' if broker else '--inputs-from'}",
                                hint="runner show RUN_ID --json gives any run's record")
+    if broker and root is not None:
+        raise InvalidInput("--root does not go with --broker",
+                           hint="workers load the playbook from their checkout with its own "
+                           "folder as the root; keep its includes under that folder")
     if broker:
         _run_on_workers(playbook, env, given, inputs_from, broker, store, queue, wait,
                         timeout, report_json)
         return
     if inputs_from is not None:
-        _run_batch(playbook, env, given, inputs_from, concurrency, store, report_json, quiet)
+        _run_batch(playbook, env, given, inputs_from, concurrency, store, report_json, quiet,
+                   root)
         return
     from runner import api
 
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
-                     log_format=log_format, quiet=quiet, store=store)
+                     log_format=log_format, quiet=quiet, store=store, root=root)
     exit_as_run(result.status)
 
 
@@ -96,7 +104,7 @@ def _rows(inputs_from: str, given: dict[str, str]) -> list[dict[str, Any]]:
 
 def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
                concurrency: int, store: str | None, report_json: str | None,
-               quiet: bool) -> None:
+               quiet: bool, root: str | None) -> None:
     from runner.batch import format_failure, format_summary, run_batch, write_summary
 
     rows = _rows(inputs_from, given)
@@ -112,7 +120,7 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
             click.echo(f"row {index + 1:>{width}}  {format_failure(failure)}")
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
-                        on_result=on_result)
+                        on_result=on_result, root=root)
     click.echo(format_summary(summary, inputs_from))
     if report_json:
         write_summary(summary, report_json)
