@@ -30,7 +30,7 @@ from runner.secrets import MASK, Redactor
 from runner.steps import auth, call, check, extract, include, poll
 from runner.steps.common import Scope, apply_extract, build_call, evaluate, render, send
 from runner.store import Store
-from runner.templating import Renderer
+from runner.templating import SECRET_INPUTS, Renderer
 
 STEP_RUNNERS = {
     "call": call.run, "poll": poll.run, "auth": auth.run, "extract": extract.run,
@@ -73,11 +73,23 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def secret_inputs(playbook: Playbook) -> frozenset[str]:
+    return frozenset(name for name, spec in playbook.inputs.items() if spec.secret)
+
+
 def masked_inputs(playbook: Playbook, values: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs as they are stored and shown: the playbook's secret inputs masked, whatever
     their type or length."""
-    secret = {name for name, spec in playbook.inputs.items() if spec.secret}
+    secret = secret_inputs(playbook)
     return {k: MASK if k in secret else v for k, v in values.items()}
+
+
+def register_secret_inputs(playbook: Playbook, values: Mapping[str, Any],
+                           redactor: Redactor) -> None:
+    for name in secret_inputs(playbook):
+        if values.get(name) is not None:
+            value = values[name]  # a PIN may be a number: its text is what outputs would show
+            redactor.add(value if isinstance(value, str) else json.dumps(value))
 
 
 class Runtime:
@@ -323,9 +335,14 @@ class Runtime:
             raise StepFailed(f"{len(failed)} of {len(items)} iterations failed; first: "
                              f"{failed[0].label}: {failed[0].error}", hint=failed[0].hint)
 
-    def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult) -> Any:
+    def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult,
+                   secret: frozenset[str] = frozenset()) -> Any:
+        """Run an included playbook; ``secret``: inputs given a value derived from a secret,
+        secret in there too whatever the included playbook declares."""
         inputs = coerce_inputs(sub, given)
-        scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets}
+        register_secret_inputs(sub, inputs, self.redactor)
+        scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets,
+                        SECRET_INPUTS: secret_inputs(sub) | secret}
         prefix, trail = parent.key + ">", parent.trail + " > "
         failure = self.run_steps(sub.steps, scope, parent.iterations, prefix=prefix, trail=trail)
         final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True,
@@ -395,10 +412,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     redactor = redactor or Redactor()
     listeners = listeners or []
     values = coerce_inputs(playbook, inputs)
-    for name, spec in playbook.inputs.items():
-        if spec.secret and values.get(name) is not None:
-            value = values[name]  # a PIN may be a number: its text is what outputs would show
-            redactor.add(value if isinstance(value, str) else json.dumps(value))
+    register_secret_inputs(playbook, values, redactor)
     run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
                     redactor.redact_data(masked_inputs(playbook, values)))
     journal = None
@@ -421,7 +435,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
-                    "run": {"id": run.run_id, "environment": env.name}}
+                    "run": {"id": run.run_id, "environment": env.name},
+                    SECRET_INPUTS: secret_inputs(playbook)}
     rt.emit("run_started", run)
     started = time.perf_counter()
     failure: RunnerError | None = None

@@ -13,14 +13,14 @@ from typing import IO, Any
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
-from runner.engine import coerce_inputs
+from runner.engine import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.environment import Environment
 from runner.errors import RunnerError
 from runner.model import Playbook, Step
 from runner.report import describe_request
 from runner.secrets import Redactor
 from runner.steps.common import build_call
-from runner.templating import Renderer
+from runner.templating import SECRET_INPUTS, Renderer
 
 
 class Unknown(str):
@@ -88,9 +88,12 @@ def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
         if name not in given and not spec.has_default:
             given[name] = Unknown(f"input:{name}")
     values = coerce_inputs(playbook, given)
+    register_secret_inputs(playbook, {k: v for k, v in values.items()
+                                      if not isinstance(v, Unknown)}, redactor)
     secrets = _Scope()
     secrets.__class__ = type("_Secrets", (_Scope,), {"__missing__": lambda s, k: "***"})
     scope = _Scope(inputs=values, steps=_Scope(), secrets=secrets, run=_Scope())
+    scope[SECRET_INPUTS] = secret_inputs(playbook)
 
     def line(text: str) -> None:
         out.write(redactor.redact(text) + "\n")
