@@ -169,9 +169,10 @@ def _text_part(expr: nodes.Expr, source: str) -> Compiled:
 
 
 def _parts(ast: nodes.Template, source: str) -> tuple[Compiled, ...] | None:
-    if not all(isinstance(node, nodes.Output) for node in ast.body):
+    outputs = [node for node in ast.body if isinstance(node, nodes.Output)]
+    if len(outputs) != len(ast.body):
         return None
-    return tuple(_text_part(expr, source) for out in ast.body for expr in out.nodes
+    return tuple(_text_part(expr, source) for out in outputs for expr in out.nodes
                  if not isinstance(expr, nodes.TemplateData))
 
 
@@ -182,10 +183,12 @@ def _inputs_read(ast: nodes.Template) -> frozenset[str] | None:
     read: set[str] = set()
     named = 0
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        if not (isinstance(node.node, nodes.Name) and node.node.name == "inputs"):
+        of: Any = getattr(node, "node", None)
+        if not (isinstance(of, nodes.Name) and of.name == "inputs"):
             continue
-        key = node.attr if isinstance(node, nodes.Getattr) else \
-            getattr(node.arg, "value", None) if isinstance(node.arg, nodes.Const) else None
+        arg: Any = getattr(node, "arg", None)
+        key = getattr(node, "attr", None) if isinstance(node, nodes.Getattr) else \
+            arg.value if isinstance(arg, nodes.Const) else None
         if isinstance(key, str):
             read.add(key)
             named += 1
