@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.connectors import registry
+from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
 from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed, with_article
@@ -154,6 +155,8 @@ class Runtime:
             raise InvalidInput(f"connector '{alias}' ({ref.use}) needs setting '{missing[0]}'",
                                hint=f"set connectors.{alias}.{missing[0]} in {where}, "
                                "or run with --env sandbox")
+        check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
+                       origin=setting_origin(self.env, ref, "base_url"), redactor=self.redactor)
         return ConnectorClient(alias, spec, settings, self.redactor)
 
     def _load_secrets(self) -> Mapping[str, str]:
@@ -351,6 +354,17 @@ class Runtime:
         if failure is not None:
             raise StepFailed(f"{sub.file}: {failure.step}: {failure.message}", hint=failure.hint)
         return render(self, dict(sub.outputs), scope, "outputs")
+
+
+def setting_origin(env: Environment, ref: ConnectorRef, key: str) -> str:
+    """Where a connector setting was set: the environment file's line, the playbook's, or the
+    connector's default."""
+    for name in (ref.alias, ref.use):
+        if key in (env.connectors.get(name) or {}) and env.doc is not None:
+            return str(env.doc.loc(("connectors", name, key)))
+    if key in ref.settings:
+        return str(ref.location)
+    return f"the default of connector {ref.use}"
 
 
 class _SandboxSecrets(dict[str, str]):

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from runner.connectors import registry
+from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
-from runner.engine import coerce_inputs, register_secret_inputs, secret_inputs
+from runner.engine import coerce_inputs, register_secret_inputs, secret_inputs, setting_origin
 from runner.environment import Environment
 from runner.errors import RunnerError
 from runner.model import Playbook, Step
@@ -73,6 +74,10 @@ class _PlanRuntime:
                     secret = isinstance(value, dict) or (spec.settings.get(key) and
                                                          spec.settings[key].secret)
                     settings[key] = Unknown(f"secret:{key}") if secret else value
+            if not self.env.sandbox and not isinstance(settings.get("base_url"), Unknown):
+                check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
+                               origin=setting_origin(self.env, ref, "base_url"),
+                               redactor=self.redactor)
             for key in spec.settings:
                 settings.setdefault(key, Unknown(f"setting:{key}"))
             self.clients[alias] = ConnectorClient(alias, spec, settings, self.redactor)
@@ -124,6 +129,7 @@ def _plan_step(step: Step, rt: _PlanRuntime, scope: _Scope, line: Any, indent: s
         local = _Scope(scope)
         if step.loop is not None:
             local[step.loop_var] = Unknown(step.loop_var)
+        rt.client(step.call.connector)  # a connector set up wrong (its base URL) stops the plan
         try:
             call = build_call(rt, step, local)  # type: ignore[arg-type]
             line(f"{pad}{describe_request(call.record())}   [{call.url}]")
