@@ -13,6 +13,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
+from runner.printable import printable
 from runner.results import FAILED, PASSED, SKIPPED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
@@ -52,7 +53,7 @@ class ConsoleReporter(Listener):
         self.write([text])
 
     def write(self, lines: list[str]) -> None:
-        text = "".join(self.redactor.redact(x) + "\n" for x in lines)
+        text = "".join(printable(self.redactor.redact(x)) + "\n" for x in lines)
         with self._lock:
             self.stream.write(text)
             self.stream.flush()

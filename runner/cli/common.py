@@ -33,9 +33,11 @@ def guarded(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RunnerError as e:
+            from runner.printable import printable
+
             redactor = kwargs.get("_redactor")
             text = e.render()
-            _fail(redactor.redact(text) if redactor else text, e.exit_code)
+            _fail(printable(redactor.redact(text) if redactor else text), e.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_INTERRUPTED)
         except click.exceptions.Exit:

@@ -18,6 +18,7 @@ from runner.cli.common import (
     root_option,
     store_option,
 )
+from runner.printable import printable
 
 
 @main.command()
@@ -117,7 +118,7 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
             click.echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
                        f"{result.duration_ms / 1000:.1f}s")
         else:
-            click.echo(f"row {index + 1:>{width}}  {format_failure(failure)}")
+            click.echo(printable(f"row {index + 1:>{width}}  {format_failure(failure)}"))
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
                         on_result=on_result, root=root)
@@ -149,8 +150,8 @@ def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from:
         records = {i: submitter.store.get_run(i) or {} for i in ids}
     for run_id in ids:
         error = records[run_id].get("error")
-        click.echo(f"run {run_id} {statuses.get(run_id, 'queued')}"
-                   + (f": {error}" if error else ""))
+        click.echo(printable(f"run {run_id} {statuses.get(run_id, 'queued')}"
+                             + (f": {error}" if error else "")))
     if report_json:
         from pathlib import Path
 
