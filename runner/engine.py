@@ -359,9 +359,9 @@ class Runtime:
 def setting_origin(env: Environment, ref: ConnectorRef, key: str) -> str:
     """Where a connector setting was set: the environment file's line, the playbook's, or the
     connector's default."""
-    for name in (ref.alias, ref.use):
-        if key in (env.connectors.get(name) or {}) and env.doc is not None:
-            return str(env.doc.loc(("connectors", name, key)))
+    name = ref.alias if env.connectors.get(ref.alias) else ref.use  # as settings_for reads
+    if key in (env.connectors.get(name) or {}) and env.doc is not None:
+        return str(env.doc.loc(("connectors", name, key)))
     if key in ref.settings:
         return str(ref.location)
     return f"the default of connector {ref.use}"

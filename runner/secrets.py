@@ -26,7 +26,6 @@ the result (``runner.templating``).
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -99,6 +98,3 @@ def wire_forms(value: str) -> set[str]:
         quote_plus(ascii_json),
     }
 
-
-def read_env(name: str) -> str | None:
-    return os.environ.get(name)

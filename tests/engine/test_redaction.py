@@ -47,6 +47,11 @@ def test_a_json_body_sent_without_ascii_escapes_is_redacted() -> None:
     assert r.redact(json.dumps({"pw": secret})) == '{"pw": "***"}'
 
 
+def test_the_mask_is_three_stars() -> None:
+    assert MASK == "***"  # docs and users read it; other tests compare against the constant
+    assert Redactor(["secret"]).redact("a secret") == "a ***"
+
+
 def test_the_three_character_minimum() -> None:
     r = Redactor(["ab", "xyz"])
     assert r.values == {"xyz"}
