@@ -92,6 +92,10 @@ def test_root_option_widens_the_root(tmp_path: Path) -> None:
     assert refused.returncode == EXIT_INVALID and "--root" in refused.stderr
     ok = cli("validate", "--root", str(tmp_path / "repo"), str(main))
     assert ok.returncode == 0, ok.stderr
+    for command in ("plan", "run"):  # every command that loads a playbook takes it
+        assert cli(command, str(main)).returncode == EXIT_INVALID
+        widened = cli(command, "--root", str(tmp_path / "repo"), str(main))
+        assert widened.returncode == 0, widened.stdout + widened.stderr
     # the top playbook itself must be inside an explicit root
     outside = cli("validate", "--root", str(tmp_path / "repo" / "shared"), str(main))
     assert outside.returncode == EXIT_INVALID
@@ -105,3 +109,18 @@ def test_a_playbook_inside_the_root_still_shows_its_source(tmp_path: Path) -> No
     proc = cli("validate", str(main))
     assert proc.returncode == EXIT_INVALID
     assert f"{sub}:3:" in proc.stderr and "3 |   - auth: nowhere" in proc.stderr, proc.stderr
+
+
+def test_resume_takes_the_root_too(tmp_path: Path) -> None:
+    write(tmp_path / "repo" / "shared" / "fails.yaml",
+          "name: fails\nsteps:\n  - assert: \"false\"\n")
+    main = including(tmp_path, "../shared/fails.yaml")
+    store = str(tmp_path / "runs.db")
+    ran = cli("run", "--root", str(tmp_path / "repo"), str(main), "--store", store)
+    assert ran.returncode == 1, ran.stdout + ran.stderr  # ran, and failed in the include
+    run_id = cli("history", "--store", store).stdout.split()[0]
+    assert cli("resume", run_id, "--store", store).returncode == EXIT_INVALID  # root unknown
+    # --force: the refused resume above claimed the run before loading it (it looks alive a while)
+    again = cli("resume", run_id, "--root", str(tmp_path / "repo"), "--store", store,
+                "--force")
+    assert again.returncode == 1, again.stdout + again.stderr  # loaded, ran, failed again
