@@ -13,8 +13,8 @@ from runner.cli.common import guarded, main, root_option
 @guarded
 def validate(playbooks: tuple[str, ...], root: str | None) -> None:
     """Check playbooks against the schema and the installed connectors."""
-    from runner import api
+    from runner.playbook import load_playbook  # not runner.api: it imports the store, slowly
 
     for path in playbooks:
-        [pb] = api.validate([path], root=root)
+        pb = load_playbook(path, root=root)
         click.echo(f"ok: {path} ({len(pb.steps)} steps, {len(pb.finally_steps)} finally)")
