@@ -174,5 +174,7 @@ def write_junit(run: RunResult, path: str | Path, redactor: Redactor) -> None:
     suites = ET.Element("testsuites")
     suites.append(suite)
     text = ET.tostring(suites, encoding="unicode")
-    Path(path).write_text(redactor.redact('<?xml version="1.0" encoding="UTF-8"?>\n' + text)
-                          + "\n", encoding="utf-8")
+    # XML 1.0 cannot hold most control characters: one from a server would make the file
+    # unreadable to CI, so they are written escaped, as on the console
+    Path(path).write_text(printable(redactor.redact('<?xml version="1.0" encoding="UTF-8"?>\n'
+                                                    + text)) + "\n", encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from helpers import cli
@@ -57,11 +58,14 @@ def test_a_servers_control_sequences_are_shown_escaped(tmp_path: Path, evil: Evi
     store = tmp_path / "runs.db"
     pb = playbook(tmp_path, "steps:\n  - {id: job, call: h, method: GET, path: /job}\n")
     env = echo_env(tmp_path, evil)
+    junit = tmp_path / "junit.xml"
     ran = cli("run", str(pb), "-e", str(env), "--store", str(store), "--no-progress",
-              env={"ECHO_KEY": "k3y-value"})
+              "--junit", str(junit), env={"ECHO_KEY": "k3y-value"})
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "\\x1b[2Jbad thing" in ran.stdout, ran.stdout  # shown, escaped
     assert controls(ran.stdout + ran.stderr) == []
+    failure = ElementTree.parse(junit).find(".//failure")  # still XML that CI can read
+    assert failure is not None and "\\x1b[2Jbad thing" in failure.get("message", "")
     run_id = next(line.split()[0] for line in
                   cli("history", "--store", str(store)).stdout.splitlines())
     for args in (["history"], ["show", run_id]):
