@@ -95,7 +95,8 @@ def run(
 
 def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] | None = None,
            force: bool = False, **kw: Any) -> RunResult:
-    """Continue an interrupted, crashed or failed run: finished steps are not run again.
+    """Continue an interrupted, crashed, errored or failed run: finished steps are not run
+    again.
 
     The run is claimed first, as a worker claims it (:mod:`runner.ownership`): a run that looks
     alive is refused unless ``force``; two resumes at once, or a resume and a worker taking the
@@ -114,7 +115,7 @@ def resume(run_id: str, *, store: str | None = None, inputs: Mapping[str, Any] |
         if row["status"] == "passed":
             raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
         claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else STALE_AFTER,
-                          again=("failed", "interrupted"))
+                          again=("failed", "interrupted", "errored"))
         if claim.outcome == "busy":
             age = time.time() - (row["heartbeat"] or 0)
             raise InvalidInput(f"run {run_id} looks alive (its last sign of life was "

@@ -109,6 +109,10 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
             result = api.run(job.file, env=job.environment, inputs=job.inputs, store=fenced,
                              run_id=job.run_id, resume=claim.resume, quiet=True)
             status = result.status
+            if result.unrecorded:  # the store went away mid-run: resume it once it is back
+                log.warning("run %s: the run store failed (%s); it is resumed later",
+                            job.run_id, result.error)
+                return "busy"
         except LostOwnership as e:
             log.warning("run %s: %s; stopping here", job.run_id, e.message)
             return "lost"

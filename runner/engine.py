@@ -12,6 +12,7 @@ import json
 import secrets as _secrets
 import threading
 import time
+import traceback
 from collections import ChainMap
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +23,27 @@ from runner.connectors import registry
 from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
-from runner.errors import Interrupted, InvalidInput, RunnerError, StepFailed, with_article
+from runner.errors import (
+    InternalError,
+    Interrupted,
+    InvalidInput,
+    RunnerError,
+    StepFailed,
+    Terminated,
+    with_article,
+)
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
-from runner.results import FAILED, INTERRUPTED, PASSED, SKIPPED, Listener, RunResult, StepResult
+from runner.results import (
+    ERRORED,
+    FAILED,
+    INTERRUPTED,
+    PASSED,
+    SKIPPED,
+    Listener,
+    RunResult,
+    StepResult,
+)
 from runner.sandbox import Sandbox
 from runner.secrets import MASK, Redactor
 from runner.steps import auth, call, check, extract, include, poll
@@ -109,6 +127,9 @@ class Runtime:
         self.clients: dict[str, ConnectorClient] = {}
         self.cancel = cancel or threading.Event()  # set: stop at the next step or wait
         self._lock = threading.Lock()
+        self.crash: InternalError | None = None  # the first internal error of the run
+        self.crash_traceback = ""
+        self.stopped_by = ""  # "Ctrl-C" or "SIGTERM", when one stopped a step
         self.secrets = self._load_secrets()
 
     # -- connectors ------------------------------------------------------------------------
@@ -181,6 +202,22 @@ class Runtime:
         if self.cancel.wait(seconds):
             raise Interrupted("interrupted")
 
+    def crashed(self, e: Exception, result: StepResult | None = None) -> InternalError:
+        """Record an exception nobody expected (a bug, a full disk): the step, if any, and so
+        the run, end ``errored``; the first one is the run's, with its traceback."""
+        where = "" if result is None else result.label if result.trail == result.step_id \
+            else f"step '{result.trail}'"
+        error = InternalError.of(e, step=where)
+        with self._lock:
+            if self.crash is None:
+                self.crash = error
+                self.crash_traceback = self.redactor.redact(traceback.format_exc())
+        if result is not None:
+            result.status = ERRORED
+            result.error = self.redactor.redact(error.message)
+            result.hint = self.redactor.redact(error.hint) if error.hint else None
+        return error
+
     def remember(self, step: Step, scope: Scope, **extra: Any) -> None:
         steps = scope["steps"]
         entry = dict(extra)
@@ -190,15 +227,16 @@ class Runtime:
     # -- running ---------------------------------------------------------------------------
     def run_steps(self, steps: tuple[Step, ...], scope: Scope, results: list[StepResult],
                   *, keep_going: bool = False, prefix: str = "",
-                  trail: str = "") -> StepFailed | None:
+                  trail: str = "") -> RunnerError | None:
         """Run ``steps``; stop at the first failure unless ``keep_going``; return it."""
-        first: StepFailed | None = None
+        first: RunnerError | None = None
         for step in steps:
             result = self.run_step(step, scope, f"{prefix}{step.path[0]}/{step.path[1]}",
                                    trail=f"{trail}{step.id}")
             results.append(result)
-            if result.status == FAILED and first is None:
-                first = StepFailed(result.error or "failed", hint=result.hint, step=step.label)
+            if result.status in (FAILED, ERRORED) and first is None:
+                kind = InternalError if result.status == ERRORED else StepFailed
+                first = kind(result.error or "failed", hint=result.hint, step=step.label)
                 if not keep_going:
                     break
         return first
@@ -207,12 +245,22 @@ class Runtime:
                  trail: str = "") -> StepResult:
         result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key,
                             trail=trail or step.id)
+        try:
+            self._run_step(step, scope, key, iteration, result)
+        except RunnerError:
+            raise  # invalid input (a missing secret), a lost ownership: the caller's to handle
+        except Exception as e:  # in the journal or a listener, after the step's own work
+            self.crashed(e, result)
+        return result
+
+    def _run_step(self, step: Step, scope: Scope, key: str, iteration: int | None,
+                  result: StepResult) -> None:
         self.emit("step_started", result, iteration)
         done = self.resume.done(key) if self.resume is not None else None
         if done is not None:
             self._restore(step, scope, done, result)
             self.emit("step_finished", result, iteration)
-            return result
+            return
         started = time.perf_counter()
         try:
             if self.cancel.is_set():  # the run is being stopped: start nothing new
@@ -235,10 +283,19 @@ class Runtime:
         except Interrupted as e:  # stopped in a wait (a poll, a retry's backoff) or before
             result.status = FAILED
             result.error = e.message
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: the run stops in this step
+            self.cancel.set()
+            self.stopped_by = _signal(e)
+            result.status = FAILED
+            result.error = f"interrupted by {self.stopped_by}"
         except InvalidInput as e:  # e.g. a missing secret, found when a connector starts
             result.status = FAILED
             result.error, result.hint = e.message, e.hint
             raise
+        except RunnerError:
+            raise  # a lost ownership (another worker took the run over): stop here
+        except Exception as e:  # a bug, a hook that raised, a full disk: the run is errored
+            self.crashed(e, result)
         finally:
             result.duration_ms = (time.perf_counter() - started) * 1000
         if self.journal is not None:
@@ -248,7 +305,6 @@ class Runtime:
                                   scope["steps"].get(step.id) or {},
                                   iteration=iteration is not None and step.include is None)
         self.emit("step_finished", result, iteration)
-        return result
 
     # -- journal and resume ----------------------------------------------------------------
     @staticmethod
@@ -323,7 +379,7 @@ class Runtime:
             outcomes = []
             for i, item in enumerate(items):
                 outcomes.append(one(i, item))
-                if outcomes[-1][0].status == FAILED:
+                if outcomes[-1][0].status in (FAILED, ERRORED):
                     break
         result.iterations = [r for r, _ in outcomes]
         names = [n for n, _ in step.extract] + ([step.id] if step.include is not None else [])
@@ -333,7 +389,7 @@ class Runtime:
             scope[name] = values
             result.extracted[name] = values
         scope["steps"][step.id] = {"iterations": [r.status for r in result.iterations]}
-        failed = [r for r in result.iterations if r.status == FAILED]
+        failed = [r for r in result.iterations if r.status in (FAILED, ERRORED)]
         if failed:
             raise StepFailed(f"{len(failed)} of {len(items)} iterations failed; first: "
                              f"{failed[0].label}: {failed[0].error}", hint=failed[0].hint)
@@ -352,7 +408,8 @@ class Runtime:
                                prefix=prefix, trail=trail)
         failure = failure or final
         if failure is not None:
-            raise StepFailed(f"{sub.file}: {failure.step}: {failure.message}", hint=failure.hint)
+            raise StepFailed(f"{sub.file}: {getattr(failure, 'step', '')}: {failure.message}",
+                             hint=failure.hint)
         return render(self, dict(sub.outputs), scope, "outputs")
 
 
@@ -451,46 +508,91 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
                     "run": {"id": run.run_id, "environment": env.name},
                     SECRET_INPUTS: secret_inputs(playbook)}
-    rt.emit("run_started", run)
     started = time.perf_counter()
     failure: RunnerError | None = None
+    completed = False  # the engine reached the end: only such a run may pass
     try:
-        rt.declare(playbook)
         try:
+            rt.emit("run_started", run)
+            rt.declare(playbook)
             failure = rt.run_steps(playbook.steps, scope, run.steps)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (runner.cli turns it into one)
             rt.cancel.set()
-            failure = Interrupted("interrupted by Ctrl-C")
+            failure = Interrupted(f"interrupted by {_signal(e)}")
+        except RunnerError:
+            raise
+        except Exception as e:  # outside any step: still errored, and the finally steps run
+            failure = rt.crashed(e)
         if rt.cancel.is_set() and failure is not None:  # Ctrl-C, or stopped by the caller
-            failure = Interrupted(failure.message if isinstance(failure, Interrupted)
+            stopped = Interrupted(f"interrupted by {rt.stopped_by}" if rt.stopped_by else
+                                  failure.message if isinstance(failure, Interrupted)
                                   else "interrupted",
                                   hint=f"continue it with: runner resume {run.run_id}"
                                   if store is not None else None)
+            stopped.step = getattr(failure, "step", "")  # where it stopped
+            failure = stopped
         rt.cancel.clear()
-        final = rt.run_steps(playbook.finally_steps, scope, run.steps, keep_going=True)
+        try:
+            final = rt.run_steps(playbook.finally_steps, scope, run.steps, keep_going=True)
+        except KeyboardInterrupt as e:  # a second Ctrl-C stops the finally steps too
+            final = Interrupted(f"interrupted by {_signal(e)} during the finally steps",
+                                hint=f"continue it with: runner resume {run.run_id}"
+                                if store is not None else None)
         failure = failure or final
         if failure is None:
             run.outputs = redactor.redact_data(render(rt, dict(playbook.outputs), scope,
                                                       "outputs"))
+        completed = True
     except StepFailed as e:
         failure = e
     except InvalidInput as e:  # e.g. a secret missing: record it, then let the CLI say so
         failure = e
         raise
+    except RunnerError:
+        raise  # a lost ownership: the run is another worker's now
+    except Exception as e:
+        failure = rt.crashed(e)
     finally:
         rt.close()
         if own_sandbox and sandbox is not None:
             sandbox.stop()
         run.duration_ms = (time.perf_counter() - started) * 1000
+        if rt.crash is not None:  # an internal error anywhere, even in an iteration: errored
+            failure = rt.crash
+        elif failure is None and not completed:
+            failure = InternalError("the run stopped before its end")
         if failure is not None:
-            run.status = INTERRUPTED if isinstance(failure, Interrupted) else FAILED
+            run.status = INTERRUPTED if isinstance(failure, Interrupted) else \
+                ERRORED if isinstance(failure, InternalError) else FAILED
             run.error = redactor.redact(failure.message)
             run.hint = redactor.redact(failure.hint) if failure.hint else None
             run.failed_step = getattr(failure, "step", None) or None
         if store is not None:
-            store.update_run(run.run_id, status=run.status, finished=time.time(),
-                             duration_ms=run.duration_ms, error=run.error, hint=run.hint,
-                             failed_step=run.failed_step, outputs=run.outputs,
-                             report=_redacted_json(redactor, run.to_dict()))
+            _record(rt, store, run)
+    run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run
+
+
+def _signal(e: KeyboardInterrupt) -> str:
+    return "SIGTERM" if isinstance(e, Terminated) else "Ctrl-C"
+
+
+def _record(rt: Runtime, store: Store, run: RunResult) -> None:
+    """The run's end in the store; when the store cannot take it (a full disk), the run is
+    errored and says what the store still shows."""
+    try:
+        store.update_run(run.run_id, status=run.status, finished=time.time(),
+                         duration_ms=run.duration_ms, error=run.error, hint=run.hint,
+                         failed_step=run.failed_step, outputs=run.outputs,
+                         report=_redacted_json(rt.redactor, run.to_dict()))
+    except RunnerError:
+        raise  # a lost ownership: the run is another worker's now
+    except Exception as e:
+        error = rt.crashed(e)
+        was = run.status
+        run.status, run.unrecorded = ERRORED, True
+        run.error = rt.redactor.redact(f"{error.message}; the run could not be recorded as "
+                                       f"{was}: the store still shows it running")
+        run.hint = (f"free space on the store's disk (or bring its database back), then: "
+                    f"runner resume {run.run_id} --force")

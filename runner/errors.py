@@ -7,8 +7,11 @@
      ├── StepFailed                   exit 1: a step or an assertion failed at run time
      │    ├── AssertionFailed         an `assert` expression was false
      │    ├── VendorError             the vendor answered with an error (HTTP or in the body)
-     │    └── TransportError          no usable answer (connection, timeout, broken body)
-     └── Interrupted                  exit 130: Ctrl-C
+     │    ├── TransportError          no usable answer (connection, timeout, broken body)
+     │    └── Unsendable              the request cannot be sent as it is (a header's value)
+     ├── Interrupted                  exit 130: Ctrl-C, SIGTERM
+     └── InternalError                exit 3: an unexpected exception (a bug, a full disk) ended
+                                      a run, which is recorded ``errored``
 
 Vendor and transport exceptions (requests, lxml, json) are translated at one boundary, the
 HTTP layer in ``runner.connectors.http``; the engine attaches the step.
@@ -16,6 +19,7 @@ HTTP layer in ``runner.connectors.http``; the engine attaches the step.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,13 +120,55 @@ class VendorError(StepFailed):
 
 
 class TransportError(StepFailed):
-    def __init__(self, message: str, *, sent: bool | None = None, hint: str | None = None):
+    def __init__(self, message: str, *, sent: bool | None = None, hint: str | None = None,
+                 final: bool = False):
         super().__init__(message, hint=hint)
         self.sent = sent  # True/False when known whether the request reached the server
+        self.final = final  # another try would fail the same way (a redirect loop): no retry
+
+
+class Unsendable(StepFailed):
+    """The request cannot be put on the wire as it is (a header value outside Latin-1, a line
+    break in a header): nothing was sent, and sending it again would fail the same way."""
+
+    sent = False
 
 
 class Interrupted(RunnerError):
     exit_code = EXIT_INTERRUPTED
+    step = ""  # the step the run was in, when one was
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C is (``runner.cli``), so a run stops the same way: its
+    ``finally`` steps run and it is recorded ``interrupted``, resumable."""
+
+
+class InternalError(RunnerError):
+    """What the engine records when an exception it did not expect stops a run."""
+
+    def __init__(self, message: str, *, hint: str | None = None, step: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.step = step
+
+    @classmethod
+    def of(cls, e: BaseException, *, step: str = "") -> InternalError:
+        """The error to record for ``e``: a run store that failed (a full disk, the database
+        gone) says so and how to go on; anything else is a bug in runner."""
+        text = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0][:200]
+        if type(e).__module__.startswith("sqlalchemy"):
+            return cls(f"the run store failed: {text}", step=step,
+                       hint="a run stops at once, so that nothing it does goes unrecorded; "
+                       "free space on the store's disk (or bring its database back); a run it "
+                       "stopped continues with runner resume RUN_ID")
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:  # a report file, a crash log
+            return cls(f"the disk is full: {text}", step=step,
+                       hint="free space and run the command again (a run it stopped "
+                       "continues with runner resume RUN_ID)")
+        name = type(e).__name__
+        return cls(f"internal error: {name}: {text}" if text else f"internal error: {name}",
+                   step=step, hint="this is a bug in runner, not in your playbook; please "
+                   "report it with the crash log")
 
 
 def with_article(word: str) -> str:

@@ -30,7 +30,7 @@ from runner.journal import ResumeState
 from runner.store import Store, run_values, runs
 
 STALE_AFTER = 30.0  # a running run whose heartbeat is older than this is taken to be dead
-FINAL = ("passed", "failed", "interrupted", "skipped")
+FINAL = ("passed", "failed", "interrupted", "errored", "skipped")
 
 log = logging.getLogger("runner.ownership")
 

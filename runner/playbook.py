@@ -355,7 +355,7 @@ class _Builder:
             where = path + ("extract", name)
             try:
                 ex = from_spec(value)
-                check_syntax(ex.kind, ex.expr)
+                check_syntax(ex.kind, ex.expr, ex.namespaces)
             except ExtractError as e:
                 raise self.fail(where, str(e), e.hint) from None
             self.check_templates(ex.expr, where)

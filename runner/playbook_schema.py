@@ -34,6 +34,12 @@ EXTRACTION = {
                 "xpath": {"type": "string"},
                 "regex": {"type": "string"},
                 "group": {"type": ["integer", "string"]},
+                "namespaces": {
+                    "type": "object",
+                    "description": "xpath: the namespace prefixes it uses, e.g. {D: 'DAV:'}",
+                    "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_.-]*$"},
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                },
                 "header": {"type": "string"},
                 "status": {"const": True},
                 "all": {"type": "boolean", "description": "keep every match as a list"},

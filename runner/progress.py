@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from runner.printable import printable
 from runner.report import ConsoleReporter, describe_request
-from runner.results import FAILED, Exchange, Listener, RunResult, StepResult
+from runner.results import ERRORED, FAILED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
 CLEAR = "\r\x1b[2K"  # back to column 0, erase the line
@@ -107,7 +107,7 @@ class LiveProgress(ConsoleReporter):
     def write(self, lines: list[str]) -> None:
         with self._live:  # the permanent lines go above the live line: clear it first
             if self._shown:
-                self.stream.write(CLEAR)
+                self.put(CLEAR)
                 self._shown = False
             super().write(lines)
 
@@ -165,8 +165,7 @@ class LiveProgress(ConsoleReporter):
             text = self.status()
             if not text:
                 if self._shown:
-                    self.stream.write(CLEAR)
-                    self.stream.flush()
+                    self.put(CLEAR)
                     self._shown = False
                 return
             self._frame += 1
@@ -175,8 +174,7 @@ class LiveProgress(ConsoleReporter):
             width = self.fixed_width or _terminal_width(self.stream)
             if len(text) >= width:  # a wrapped line can't be redrawn in place
                 text = text[: max(width - 4, 10)] + "..."
-            self.stream.write(CLEAR + text)
-            self.stream.flush()
+            self.put(CLEAR + text)
             self._shown = True
 
     def _tick(self) -> None:
@@ -192,8 +190,7 @@ class LiveProgress(ConsoleReporter):
         with self._live:
             self._running.clear()
             if self._shown:
-                self.stream.write(CLEAR)
-                self.stream.flush()
+                self.put(CLEAR)
                 self._shown = False
 
     # -- events ----------------------------------------------------------------------------
@@ -246,7 +243,7 @@ class LiveProgress(ConsoleReporter):
                 if parent is not None:
                     parent.running = max(parent.running - 1, 0)
                     parent.done += 1
-                    parent.failed += result.status == FAILED
+                    parent.failed += result.status in (FAILED, ERRORED)
             super().step_finished(result, iteration)
             self._draw()
 
@@ -282,14 +279,20 @@ class JsonLogReporter(Listener):
         self.stream = stream
         self.run_id = ""
         self._lock = threading.Lock()
+        self.closed = False  # as ConsoleReporter.put: a closed stdout stops the log, not the run
 
     def emit(self, event: str, **fields: Any) -> None:
         record = {"event": event, "ts": round(time.time(), 3), "run_id": self.run_id, **fields}
         record = self.redactor.redact_data(record)
         text = json.dumps(record, ensure_ascii=False, default=str)
         with self._lock:
-            self.stream.write(self.redactor.redact(text) + "\n")
-            self.stream.flush()
+            if self.closed:
+                return
+            try:
+                self.stream.write(self.redactor.redact(text) + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                self.closed = True
 
     @staticmethod
     def _step(result: StepResult, iteration: int | None = None) -> dict[str, Any]:

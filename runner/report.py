@@ -14,10 +14,19 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from runner.printable import printable
-from runner.results import FAILED, PASSED, SKIPPED, Exchange, Listener, RunResult, StepResult
+from runner.results import (
+    ERRORED,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    Exchange,
+    Listener,
+    RunResult,
+    StepResult,
+)
 from runner.secrets import Redactor
 
-_MARK = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
+_MARK = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", ERRORED: "ERR!"}
 
 
 def _short(value: Any, limit: int = 100) -> str:
@@ -48,6 +57,7 @@ class ConsoleReporter(Listener):
         self.width = 34
         self._printed: set[int] = set()
         self._lock = threading.Lock()
+        self.closed = False  # the console could not be written: the run goes on without it
 
     def line(self, text: str = "") -> None:
         self.write([text])
@@ -55,8 +65,19 @@ class ConsoleReporter(Listener):
     def write(self, lines: list[str]) -> None:
         text = "".join(printable(self.redactor.redact(x)) + "\n" for x in lines)
         with self._lock:
+            self.put(text)
+
+    def put(self, text: str) -> None:
+        """Write ``text`` out. Once the console cannot take it (the reader of a pipe went away,
+        ``runner run ... | head``; a full disk under a redirect), write nothing more to it:
+        the run goes on to its end and its outcome is recorded as if nobody watched."""
+        if self.closed:
+            return
+        try:
             self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self.closed = True
 
     def run_started(self, run: RunResult) -> None:
         lines = [f"runner · {run.playbook}",
@@ -106,7 +127,7 @@ class ConsoleReporter(Listener):
                 out.append(f"{pad}ok: {a['that']}")
         for k, v in (result.outputs or {}).items():
             out.append(f"{pad}output {k} = {_short(v)}")
-        if result.error and result.status == FAILED:
+        if result.error and result.status in (FAILED, ERRORED):
             out.append(f"{pad}error: {result.error}")
             if result.hint:
                 out.append(f"{pad}hint: {result.hint}")
@@ -142,7 +163,7 @@ def _ms(ms: float) -> str:
 
 
 def _counts(run: RunResult) -> dict[str, int]:
-    counts = {PASSED: 0, FAILED: 0, SKIPPED: 0}
+    counts = {PASSED: 0, FAILED: 0, SKIPPED: 0, ERRORED: 0}
     for s in run.steps:
         counts[s.status] = counts.get(s.status, 0) + 1
     return counts
@@ -158,7 +179,8 @@ def write_junit(run: RunResult, path: str | Path, redactor: Redactor) -> None:
     counts = _counts(run)
     suite = ET.Element("testsuite", {
         "name": run.playbook, "tests": str(len(run.steps)), "failures": str(counts[FAILED]),
-        "skipped": str(counts[SKIPPED]), "time": f"{run.duration_ms / 1000:.3f}",
+        "errors": str(counts[ERRORED]), "skipped": str(counts[SKIPPED]),
+        "time": f"{run.duration_ms / 1000:.3f}",
         "timestamp": str(run.started),
     })
     for s in run.steps:
@@ -169,6 +191,9 @@ def write_junit(run: RunResult, path: str | Path, redactor: Redactor) -> None:
         if s.status == FAILED:
             fail = ET.SubElement(case, "failure", {"message": s.error or "failed"})
             fail.text = "\n".join(x for x in (s.error, s.hint) if x)
+        elif s.status == ERRORED:  # JUnit's word for "not a failed check: it broke"
+            err = ET.SubElement(case, "error", {"message": s.error or "internal error"})
+            err.text = "\n".join(x for x in (s.error, s.hint) if x)
         elif s.status == SKIPPED:
             ET.SubElement(case, "skipped", {"message": s.skipped_reason or ""})
     suites = ET.Element("testsuites")

@@ -22,7 +22,7 @@ from typing import Any
 
 from runner import __version__
 from runner.report import describe_request
-from runner.results import FAILED, PASSED, SKIPPED, RunResult
+from runner.results import ERRORED, FAILED, PASSED, SKIPPED, RunResult
 from runner.secrets import Redactor
 
 MAX_TIMELINE_ROWS = 300  # a loop of 10,000 iterations must not make a 50 MB page
@@ -41,7 +41,7 @@ margin:6px 0;white-space:pre-wrap;word-break:break-word;max-height:420px;overflo
 .meta{color:var(--mute)}.meta span{margin-right:14px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;
 font-size:12px;vertical-align:middle}
-.b-passed{background:var(--ok)}.b-failed,.b-interrupted{background:var(--fail)}
+.b-passed{background:var(--ok)}.b-failed,.b-interrupted,.b-errored{background:var(--fail)}
 .b-skipped{background:var(--skip)}
 .failure{border:1px solid var(--fail);background:var(--failbg);border-radius:8px;
 padding:12px 16px;margin:16px 0}
@@ -55,10 +55,10 @@ th{color:var(--mute);font-weight:500}
 details{border:1px solid var(--line);border-radius:6px;margin:6px 0;background:#fff}
 details>summary{cursor:pointer;padding:6px 10px;list-style-position:inside}
 details>div{padding:4px 12px 10px}
-details.st-failed{border-color:var(--fail)}
+details.st-failed,details.st-errored{border-color:var(--fail)}
 details details{margin-left:4px}
 .mark{display:inline-block;min-width:46px;font-weight:700}
-.m-passed{color:var(--ok)}.m-failed{color:var(--fail)}.m-skipped{color:var(--skip)}
+.m-passed{color:var(--ok)}.m-failed,.m-errored{color:var(--fail)}.m-skipped{color:var(--skip)}
 .tl{position:relative;border:1px solid var(--line);border-radius:6px;padding:6px 0}
 .tl-row{display:flex;align-items:center;height:20px}
 .tl-row:hover{background:var(--soft)}
@@ -68,7 +68,7 @@ text-overflow:ellipsis;font-size:12px}
 .tl-track{position:relative;flex:1;height:14px;margin-right:12px}
 .tl-bar{position:absolute;top:3px;height:8px;border-radius:3px;min-width:2px;opacity:.35}
 .tl-x{position:absolute;top:0;height:14px;min-width:3px;border-radius:2px}
-.c-passed{background:var(--ok)}.c-failed{background:var(--fail)}.c-skipped{background:var(--skip)}
+.c-passed{background:var(--ok)}.c-failed,.c-errored{background:var(--fail)}.c-skipped{background:var(--skip)}
 .c-x{background:var(--run)}.c-xerr{background:var(--fail)}
 .tl-axis{display:flex;margin-left:230px;margin-right:12px;color:var(--mute);font-size:11px;
 justify-content:space-between}
@@ -123,7 +123,7 @@ def _when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
-_MARK = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
+_MARK = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", ERRORED: "ERR!"}
 _INDEX = re.compile(r"(\[\d+\])$")
 
 
@@ -186,7 +186,7 @@ class _Page:
         r = self.run
         if r["status"] == PASSED:
             return ""
-        failed = [(p, s) for p, s in self._walk(r["steps"]) if s["status"] == FAILED]
+        failed = [(p, s) for p, s in self._walk(r["steps"]) if s["status"] in (FAILED, ERRORED)]
         # the innermost failures say most: a failed loop's failed iterations, not only the loop
         leaves = [(p, s) for p, s in failed
                   if not any(q[: len(p)] == p and len(q) > len(p) for q, _ in failed)]
@@ -313,7 +313,7 @@ class _Page:
             body.append(f"<div>outputs</div><pre>{_e(_pretty(s['outputs']))}</pre>")
         body.extend(self.exchange(x) for x in s.get("exchanges") or [])
         body.extend(self.step(i) for i in s.get("iterations") or [])
-        opened = " open" if status == FAILED else ""
+        opened = " open" if status in (FAILED, ERRORED) else ""
         return (f'<details id="{self.anchor[id(s)]}" class="st-{_e(status)}"{opened}>'
                 f'<summary>{head}</summary><div>{"".join(body)}</div></details>')
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PASSED, FAILED, SKIPPED, INTERRUPTED = "passed", "failed", "skipped", "interrupted"
+# an internal error (a bug, a full disk) stopped it: neither passed nor failed; resumable
+ERRORED = "errored"
 
 
 @dataclass
@@ -88,6 +90,9 @@ class RunResult:
     error: str | None = None
     hint: str | None = None
     failed_step: str | None = None
+    # an errored run: the traceback of its internal error, redacted; for the crash log only
+    traceback: str | None = field(default=None, repr=False, compare=False)
+    unrecorded: bool = field(default=False, repr=False, compare=False)  # the store failed it
 
     def to_dict(self) -> dict[str, Any]:
         return {

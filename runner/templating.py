@@ -30,6 +30,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from runner.secrets import MIN_LENGTH
+from runner.template_limits import CappedEnvironment
 
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 SECRET_ROOTS = frozenset({"secrets"})
@@ -76,7 +77,7 @@ def _fail(message: str) -> Any:
 
 
 def _make_env() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = CappedEnvironment(  # the sandbox, with cost caps on what a template may compute
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, cache_size=0
     )
     env.filters.update(

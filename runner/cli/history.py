@@ -12,7 +12,8 @@ from runner.printable import printable
 @store_option
 @click.option("--playbook", "-p", help="only runs of this playbook (name or file)")
 @click.option("--status", "-s", type=click.Choice(["queued", "pending", "running", "passed",
-                                                    "failed", "interrupted", "skipped"]))
+                                                    "failed", "interrupted", "errored",
+                                                    "skipped"]))
 @click.option("--since", help="only runs since: 2026-11-23, or 2h, 3d")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table")
@@ -84,7 +85,8 @@ def show(run_id: str, store: str | None, as_json: bool) -> None:
     echo(f"  inputs {json.dumps(row['inputs'], ensure_ascii=False)}")
     report = row.get("report") or {}
     for s in report.get("steps", []):
-        mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}.get(s["status"], "?")
+        mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP",
+                "errored": "ERR!"}.get(s["status"], "?")
         extra = " (resumed)" if s.get("resumed") else ""
         echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}")
         for k, v in (s.get("extracted") or {}).items():

@@ -11,6 +11,7 @@ from runner.cli.common import (
     main,
     parse_inputs,
     root_option,
+    sigterm_as_ctrl_c,
     store_option,
 )
 
@@ -29,6 +30,7 @@ def resume(run_id: str, inputs: tuple[str, ...], store: str | None, report_json:
     """Continue a crashed, interrupted or failed run; finished steps are not sent again."""
     from runner import api
 
+    sigterm_as_ctrl_c()
     result = api.resume(run_id, store=store, inputs=parse_inputs(inputs), force=force,
                         report_json=report_json, junit=junit, root=root)
-    exit_as_run(result.status)
+    exit_as_run(result)

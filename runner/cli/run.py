@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from runner.cli.common import (
+    echo,
     env_option,
     exit_as_run,
     guarded,
@@ -16,6 +17,7 @@ from runner.cli.common import (
     main,
     parse_inputs,
     root_option,
+    sigterm_as_ctrl_c,
     store_option,
 )
 from runner.printable import printable
@@ -59,6 +61,7 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
+    sigterm_as_ctrl_c()
     given = parse_inputs(inputs)
     if (wait or timeout is not None) and not broker:
         raise InvalidInput("--wait and --timeout go with --broker",
@@ -90,7 +93,7 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
                      log_format=log_format, quiet=quiet, store=store, root=root)
-    exit_as_run(result.status)
+    exit_as_run(result)
 
 
 def _rows(inputs_from: str, given: dict[str, str]) -> list[dict[str, Any]]:
@@ -115,14 +118,14 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
         if quiet:
             return
         if failure is None:
-            click.echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
-                       f"{result.duration_ms / 1000:.1f}s")
+            echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
+                 f"{result.duration_ms / 1000:.1f}s")
         else:
-            click.echo(printable(f"row {index + 1:>{width}}  {format_failure(failure)}"))
+            echo(printable(f"row {index + 1:>{width}}  {format_failure(failure)}"))
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
                         on_result=on_result, root=root)
-    click.echo(format_summary(summary, inputs_from))
+    echo(format_summary(summary, inputs_from))
     if report_json:
         write_summary(summary, report_json)
     if summary.stopped:  # Ctrl-C: what ran is recorded, interrupted runs are resumable
@@ -164,5 +167,5 @@ def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from:
                    f"runner show {unfinished[0]}")
         sys.exit(1)
     if len(ids) == 1:
-        sys.exit({"passed": 0, "interrupted": 130}.get(statuses[ids[0]], 1))
+        sys.exit({"passed": 0, "interrupted": 130, "errored": 3}.get(statuses[ids[0]], 1))
     sys.exit(0 if all(statuses[i] == "passed" for i in ids) else 1)

@@ -160,16 +160,21 @@ class ConnectorClient:
             try:
                 response = self._send_authorized(call, with_auth)
             except TransportError as e:
-                if attempt < policy.attempts and policy.retry_transport(e.sent, call.safe):
-                    sleep(policy.delay(attempt))
-                    continue
+                if attempt < policy.attempts and not e.final \
+                        and policy.retry_transport(e.sent, call.safe):
+                    wait = policy.delay(attempt)
+                    if _in_time(call, wait):
+                        sleep(wait)
+                        continue
                 if attempt > 1:
                     e.message += f" (gave up after {attempt} attempts)"
                 raise
             if attempt < policy.attempts and policy.retry_status(response.status_code,
                                                                  call.safe):
-                sleep(policy.delay(attempt, response.header("retry-after")))
-                continue
+                wait = policy.delay(attempt, response.header("retry-after"))
+                if _in_time(call, wait):
+                    sleep(wait)
+                    continue
             response.attempts = attempt
             return response
 
@@ -216,3 +221,9 @@ class ConnectorClient:
             detail = f": {text[:300]}" if text else ""
             return f"HTTP {response.status_code}{detail}"
         return None
+
+
+def _in_time(call: PreparedCall, wait: float) -> bool:
+    """Whether another try after ``wait`` seconds starts before the call's deadline (a poll's
+    timeout): past it, the poll has ended and the retry would outlive it."""
+    return call.deadline is None or time.monotonic() + wait < call.deadline

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json as _json
 import os
+import ssl
 import threading
 import time
 import urllib.request
@@ -30,7 +31,7 @@ import urllib3
 
 from runner import __version__
 from runner.connectors.response import Response
-from runner.errors import TransportError
+from runner.errors import TransportError, Unsendable
 
 # in urllib.request on every platform, missing from typeshed's stubs
 proxy_bypass_environment: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
@@ -39,6 +40,7 @@ NO_BODY: Any = object()
 MAX_BYTES = 128 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_REDIRECTS = 30
+MIN_WAIT = 1.0  # seconds a request with a deadline still waits at its deadline
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_HEADERS = {
@@ -65,6 +67,7 @@ class PreparedCall:
     needs_auth: bool = True
     decode: str = "auto"
     success: tuple[int, ...] = ()
+    deadline: float | None = None  # time.monotonic() when the caller stops waiting (a poll)
 
     @property
     def target(self) -> str:
@@ -96,7 +99,7 @@ class Transport:
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  max_bytes: int = MAX_BYTES, verify: bool | str = True) -> None:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.read_timeout = read_timeout
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.max_bytes = max_bytes
         self._tls, self._tls_error = _tls_settings(verify)
         self._direct = urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls)
@@ -113,9 +116,10 @@ class Transport:
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:
-            raise TransportError(self._tls_error, sent=False,
+            raise TransportError(self._tls_error, sent=False, final=True,
                                  hint="check the connector's verify_tls setting")
         headers = _headers(call.headers)
+        _check_headers(call, headers)
         body: bytes | None = call.body_bytes()
         if body is not None:
             _default(headers, "Content-Type", "application/json; charset=utf-8")
@@ -159,7 +163,7 @@ class Transport:
             r.release_conn()
             if hop == MAX_REDIRECTS:
                 raise TransportError(f"too many redirects from {_host(call.url)} "
-                                     f"(more than {MAX_REDIRECTS})", sent=True,
+                                     f"(more than {MAX_REDIRECTS})", sent=True, final=True,
                                      hint="the service redirects in a loop; check the base URL")
             new_url = urljoin(url, location)
             if _should_strip_auth(url, new_url):
@@ -177,14 +181,20 @@ class Transport:
 
     def _urlopen(self, call: PreparedCall, method: str, url: str, body: bytes | None,
                  headers: dict[str, str]) -> Any:
+        timeout, read = self.timeout, self.read_timeout
+        if call.deadline is not None:  # no wait past the caller's deadline (at least 1 s,
+            # so the try a poll makes at its deadline still hears a server that answers)
+            left = max(call.deadline - time.monotonic(), MIN_WAIT)
+            read = min(read, left)
+            timeout = urllib3.Timeout(connect=min(self.connect_timeout, left), read=read)
         try:
             return self._manager(url).urlopen(
-                method, url, body=body, headers=headers, timeout=self.timeout,
+                method, url, body=body, headers=headers, timeout=timeout,
                 preload_content=False, redirect=False, retries=False)
         except urllib3.exceptions.HTTPError as e:
-            raise self._error(call, e) from None
+            raise self._error(call, e, read) from None
 
-    def _error(self, call: PreparedCall, e: Exception) -> TransportError:
+    def _error(self, call: PreparedCall, e: Exception, read: float) -> TransportError:
         host = _host(call.url)
         x = urllib3.exceptions
         cause: Exception = e
@@ -196,18 +206,23 @@ class Transport:
             return TransportError(f"timed out connecting to {host}", sent=False,
                                   hint="check the base URL and that the service is up")
         if isinstance(cause, x.ReadTimeoutError):
+            if read < self.read_timeout:
+                return TransportError(f"no answer from {host} within {read:.3g} s, the time "
+                                      "left before the step's timeout", sent=True)
             return TransportError(
                 f"no answer from {host} within {self.read_timeout:g} s", sent=True,
                 hint="the request may have been processed; raise timeouts.read if it is slow")
-        if isinstance(cause, x.SSLError):
-            return TransportError(f"TLS error talking to {host}: {_reason(cause)}", sent=False)
+        if isinstance(cause, x.SSLError):  # a certificate that does not verify will not next time
+            return TransportError(f"TLS error talking to {host}: {_reason(cause)}", sent=False,
+                                  final=_unverified(cause))
         if isinstance(e, x.ProxyError):
             return TransportError(f"cannot connect ({host}): {_reason(cause)}", sent=False)
         if isinstance(e, x.ProxySchemeUnknown):
             return TransportError(f"the proxy for {host} is not usable: {e}", sent=False,
+                                  final=True,
                                   hint="check HTTP_PROXY / HTTPS_PROXY in the environment")
         if isinstance(e, x.LocationValueError):
-            return TransportError(f"invalid URL {call.url!r}: {e}", sent=False)
+            return TransportError(f"invalid URL {call.url!r}: {e}", sent=False, final=True)
         if isinstance(e, x.ProtocolError):
             return TransportError(f"the connection was dropped ({host}): {_reason(e)}",
                                   sent=True)
@@ -253,11 +268,11 @@ class Transport:
         declared = r.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise TransportError(f"the answer is {int(declared):,} bytes, over the limit of "
-                                 f"{self.max_bytes:,}", sent=True)
+                                 f"{self.max_bytes:,}", sent=True, final=True)
         content = r.read(self.max_bytes + 1, decode_content=True)
         if len(content) > self.max_bytes:
             raise TransportError(f"the answer is over the limit of {self.max_bytes:,} bytes",
-                                 sent=True)
+                                 sent=True, final=True)
         if declared and declared.isdigit() and "content-encoding" not in r.headers \
                 and len(content) < int(declared):
             raise TransportError(f"the answer was cut short ({len(content):,} of "
@@ -295,6 +310,29 @@ def _headers(given: dict[str, str]) -> dict[str, str]:
     out = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in lower}
     out.update(given)
     return out
+
+
+def _check_headers(call: PreparedCall, headers: dict[str, str]) -> None:
+    """Refuse, before anything is sent, a header http.client cannot write: a character
+    outside Latin-1 (it would raise deep in the transport), or a line break (it would split
+    the header). No silent re-encoding: RFC 9110 wants ASCII field values, and how a vendor
+    reads anything else (RFC 8187's UTF-8'', percent-encoding, base64) is the vendor's call."""
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            continue
+        for i, ch in enumerate(value):
+            if ch in "\r\n\0":
+                raise Unsendable(
+                    f"{call.target}: header '{name}' has a line break or NUL at position "
+                    f"{i + 1}, which would split the header, so it is not sent",
+                    hint="remove line breaks from the value (e.g. {{ value | trim }})")
+            if ord(ch) > 255:
+                raise Unsendable(
+                    f"{call.target}: header '{name}' has a character HTTP headers cannot "
+                    f"carry (U+{ord(ch):04X} at position {i + 1}: header values are Latin-1 "
+                    "bytes, and RFC 9110 asks for ASCII), so it is not sent",
+                    hint="send the text in the body, or encode it as the vendor expects, "
+                    "e.g. {{ value | urlencode }}")
 
 
 def _default(headers: dict[str, str], name: str, value: str) -> None:
@@ -344,11 +382,28 @@ def _gunzip(content: bytes, limit: int, url: str) -> bytes:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = d.decompress(content, limit + 1)
         if len(out) > limit:
-            raise TransportError(f"the gzipped answer expands past {limit:,} bytes", sent=True)
+            raise TransportError(f"the gzipped answer expands past {limit:,} bytes", sent=True,
+                                 final=True)
         return out
     except (zlib.error, gzip.BadGzipFile, EOFError) as e:
         raise TransportError(f"the answer from {_host(url)} looks gzipped but is not: {e}",
                              sent=True) from None
+
+
+def _unverified(e: BaseException) -> bool:
+    """Whether a TLS error is the certificate's (unknown issuer, expired, another host's), not a
+    handshake cut short by the network."""
+    for _ in range(5):
+        if isinstance(e, (ssl.SSLCertVerificationError, ssl.CertificateError)):
+            return True
+        nested = [a for a in e.args if isinstance(a, BaseException)]
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            nested.append(reason)
+        if not nested:
+            break
+        e = nested[-1]
+    return "CERTIFICATE_VERIFY_FAILED" in str(e)  # urllib3 may pass on only the text
 
 
 def _query_value(v: Any) -> Any:

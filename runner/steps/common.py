@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,9 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         result.exchanges.append(exchange)
         rt.emit("exchange", result, exchange)
         raise
-    except StepFailed:
+    except StepFailed as e:
+        if journal is not None and getattr(e, "sent", None) is False:  # Unsendable
+            journal.answered(result.key, f"not sent: {e.message}")
         record_login(rt, client, result)
         raise
     if journal is not None:
@@ -116,7 +119,7 @@ def apply_extract(rt: Runtime, step: Step, response: Response, scope: Scope,
         ex = extractor
         if "{{" in ex.expr:
             rendered = str(render(rt, ex.expr, scope, f"extract {name}"))
-            ex = type(ex)(ex.kind, rendered, ex.all, ex.default, ex.group)
+            ex = dataclasses.replace(ex, expr=rendered)
         try:
             value = ex.apply(response)
         except (ExtractError, TransportError) as e:

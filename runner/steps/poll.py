@@ -63,10 +63,11 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
         attempt += 1
         result.attempts = attempt
         call = build_call(rt, step, scope)
+        call.deadline = deadline  # the request in flight ends with the poll, not 30 s later
         try:
             response = send(rt, step, result, call, attempt=attempt)
         except TransportError as e:
-            if not call.safe:
+            if not call.safe or e.final:  # a redirect loop will loop on the next try too
                 raise
             transient += 1
             last_state = f"transport error: {e.message}"

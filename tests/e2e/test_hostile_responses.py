@@ -4,11 +4,12 @@ the network, or allowed to exhaust memory; each ends in a value kept as data or 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import run_playbook
+from helpers import cli, run_playbook
 
 from runner.simulator import Reply, Request, Simulator, route
 
@@ -57,6 +58,10 @@ class Hostile(Simulator):
     @route("GET", "/latin1")
     def latin1(self, req: Request) -> Reply:
         return Reply(200, b'\xff\xfe{"id": "caf\xe9"} id=42', {"Content-Type": "application/json"})
+
+    @route("GET", "/backtrack")
+    def backtrack(self, req: Request) -> Reply:
+        return Reply(200, b"a" * 41 + b"!", {"Content-Type": "text/plain"})
 
     @route("GET", "/repeated")
     def repeated(self, req: Request) -> Reply:
@@ -162,3 +167,15 @@ def test_repeated_json_keys_keep_the_last(tmp_path: Path, hostile: Hostile,
               "extract: {ct: $.ext.ct}}\n", monkeypatch)
     assert out.result.status == "passed"
     assert out.result.steps[0].extracted == {"ct": "last"}
+
+
+def test_a_backtracking_regex_cannot_hang_the_run(tmp_path: Path, hostile: Hostile) -> None:
+    # (a+)+$ on 41 a's and a '!' takes Python's re 2**41 steps; RE2 answers in microseconds. A
+    # real process, so the test ends (the process killed) even where the match would not.
+    book = playbook(tmp_path, "  - {call: h, method: GET, path: /backtrack, "
+                    "extract: {tail: {regex: '(a+)+$', default: none}}}\n")
+    started = time.monotonic()
+    proc = cli("run", str(book), "--env", env(tmp_path, hostile),
+               env={"HOSTILE_KEY": "not-used-here"}, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - started < 20
