@@ -22,9 +22,12 @@ from runner.secrets import MASK, Redactor
 from runner.store import Store
 
 
-def validate(paths: Sequence[str | Path]) -> list[Playbook]:
-    """Load and check each playbook; raises PlaybookError at the first invalid one."""
-    return [load_playbook(p) for p in paths]
+def validate(paths: Sequence[str | Path], *, root: str | Path | None = None) -> list[Playbook]:
+    """Load and check each playbook; raises PlaybookError at the first invalid one.
+
+    ``root``: the folder includes must stay inside (default: each playbook's folder).
+    """
+    return [load_playbook(p, root=root) for p in paths]
 
 
 def run(
@@ -51,6 +54,7 @@ def run(
     worker: bool = False,
     batch_id: str | None = None,
     batch_row: int | None = None,
+    root: str | Path | None = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
@@ -63,9 +67,10 @@ def run(
     ``remap``, ``worker``: with ``resume``, how a playbook changed since the run was recorded
     is handled (:func:`runner.engine.execute`); ``batch_id``, ``batch_row``: the batch this
     run is a row of.
+    ``root``: the folder includes must stay inside (default: the playbook's folder).
     """
     # a loaded playbook (a batch loads and checks it once for all its runs) or a file
-    playbook = path if isinstance(path, Playbook) else load_playbook(path)
+    playbook = path if isinstance(path, Playbook) else load_playbook(path, root=root)
     environment = load_environment(env, search=Path(playbook.file))
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
@@ -99,7 +104,8 @@ def run(
 
 def resume(run_id: str, *, store: Store | str | None = None,
            inputs: Mapping[str, Any] | None = None, force: bool = False,
-           remap: bool = False, stale_after: float | None = None, **kw: Any) -> RunResult:
+           remap: bool = False, stale_after: float | None = None,
+           root: str | Path | None = None, **kw: Any) -> RunResult:
     """Continue an interrupted, crashed, errored or failed run: finished steps are not run
     again.
 
@@ -128,7 +134,8 @@ def resume(run_id: str, *, store: Store | str | None = None,
         if row["status"] == "passed":
             raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
         # refused before the claim, so a refusal leaves the run as it was
-        check_fingerprint(run_id, row.get("fingerprint"), load_playbook(row["file"]),
+        playbook = load_playbook(row["file"], root=root)  # an include outside: refused here
+        check_fingerprint(run_id, row.get("fingerprint"), playbook,
                           ResumeState.load(db, run_id), remap=remap)
         claim = claim_run(db, run_id, new_owner(), stale_after=0.0 if force else stale_after,
                           again=("failed", "interrupted", "errored"))
@@ -147,7 +154,7 @@ def resume(run_id: str, *, store: Store | str | None = None,
         given.update(inputs or {})
         with owned(db, run_id, claim.owner) as fenced:
             try:
-                return run(row["file"], env=row["environment"], inputs=given, store=fenced,
+                return run(playbook, env=row["environment"], inputs=given, store=fenced,
                            run_id=run_id, resume=claim.resume, remap=remap, **kw)
             except RunnerError as e:  # e.g. a secret input the store kept masked: not
                 if not isinstance(e, LostOwnership):  # left running for nobody
@@ -249,10 +256,11 @@ def show(run_id: str, *, store: str | None = None) -> dict[str, Any]:
 
 
 def plan(path: str | Path, *, env: str | None = "sandbox",
-         inputs: Mapping[str, Any] | None = None, stream: IO[str] | None = None) -> None:
+         inputs: Mapping[str, Any] | None = None, stream: IO[str] | None = None,
+         root: str | Path | None = None) -> None:
     from runner.plan import print_plan
 
-    playbook = load_playbook(path)
+    playbook = load_playbook(path, root=root)
     environment = load_environment(env, search=Path(path))
     print_plan(playbook, environment, inputs or {}, stream or sys.stdout)
 

@@ -255,6 +255,7 @@ def run_batch(
     store: Any = None,
     again: bool = False,
     on_start: Callable[[BatchSummary], None] | None = None,
+    root: str | Path | None = None,
 ) -> BatchSummary:
     """Run the playbook at ``path`` once per row of inputs, ``concurrency`` runs at a time.
 
@@ -282,7 +283,7 @@ def run_batch(
     if concurrency < 1:
         raise InvalidInput(f"concurrency must be at least 1, got {concurrency}")
     table = [dict(r) for r in rows]
-    playbook = load_playbook(path)  # fail once, before any run, on an invalid playbook
+    playbook = load_playbook(path, root=root)  # fail once, before any run, on an invalid playbook
     environment = load_environment(env, search=Path(path))
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.connectors import registry
+from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
 from runner.connectors.outcome import NOT_APPLIED
 from runner.environment import Environment
@@ -51,7 +52,7 @@ from runner.secrets import MASK, Redactor
 from runner.steps import auth, call, check, extract, include, poll
 from runner.steps.common import Scope, apply_extract, build_call, evaluate, render, send
 from runner.store import Store
-from runner.templating import Renderer
+from runner.templating import SECRET_INPUTS, Renderer
 
 STEP_RUNNERS = {
     "call": call.run, "poll": poll.run, "auth": auth.run, "extract": extract.run,
@@ -94,11 +95,23 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def secret_inputs(playbook: Playbook) -> frozenset[str]:
+    return frozenset(name for name, spec in playbook.inputs.items() if spec.secret)
+
+
 def masked_inputs(playbook: Playbook, values: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs as they are stored and shown: the playbook's secret inputs masked, whatever
     their type or length."""
-    secret = {name for name, spec in playbook.inputs.items() if spec.secret}
+    secret = secret_inputs(playbook)
     return {k: MASK if k in secret else v for k, v in values.items()}
+
+
+def register_secret_inputs(playbook: Playbook, values: Mapping[str, Any],
+                           redactor: Redactor) -> None:
+    for name in secret_inputs(playbook):
+        if values.get(name) is not None:
+            value = values[name]  # a PIN may be a number: its text is what outputs would show
+            redactor.add(value if isinstance(value, str) else json.dumps(value))
 
 
 class Runtime:
@@ -166,6 +179,8 @@ class Runtime:
             raise InvalidInput(f"connector '{alias}' ({ref.use}) needs setting '{missing[0]}'",
                                hint=f"set connectors.{alias}.{missing[0]} in {where}, "
                                "or run with --env sandbox")
+        check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
+                       origin=setting_origin(self.env, ref, "base_url"), redactor=self.redactor)
         return ConnectorClient(alias, spec, settings, self.redactor)
 
     def _load_secrets(self) -> Mapping[str, str]:
@@ -411,9 +426,14 @@ class Runtime:
             raise StepFailed(f"{len(failed)} of {len(items)} iterations failed; first: "
                              f"{failed[0].label}: {failed[0].error}", hint=failed[0].hint)
 
-    def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult) -> Any:
+    def run_nested(self, sub: Playbook, given: Mapping[str, Any], parent: StepResult,
+                   secret: frozenset[str] = frozenset()) -> Any:
+        """Run an included playbook; ``secret``: inputs given a value derived from a secret,
+        secret in there too whatever the included playbook declares."""
         inputs = coerce_inputs(sub, given)
-        scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets}
+        register_secret_inputs(sub, inputs, self.redactor)
+        scope: Scope = {"inputs": inputs, "steps": {}, "secrets": self.secrets,
+                        SECRET_INPUTS: secret_inputs(sub) | secret}
         prefix, trail = parent.key + ">", parent.trail + " > "
         failure = self.run_steps(sub.steps, scope, parent.iterations, prefix=prefix, trail=trail)
         final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True,
@@ -423,6 +443,17 @@ class Runtime:
             raise StepFailed(f"{sub.file}: {getattr(failure, 'step', '')}: {failure.message}",
                              hint=failure.hint)
         return render(self, dict(sub.outputs), scope, "outputs")
+
+
+def setting_origin(env: Environment, ref: ConnectorRef, key: str) -> str:
+    """Where a connector setting was set: the environment file's line, the playbook's, or the
+    connector's default."""
+    name = ref.alias if env.connectors.get(ref.alias) else ref.use  # as settings_for reads
+    if key in (env.connectors.get(name) or {}) and env.doc is not None:
+        return str(env.doc.loc(("connectors", name, key)))
+    if key in ref.settings:
+        return str(ref.location)
+    return f"the default of connector {ref.use}"
 
 
 class _SandboxSecrets(dict[str, str]):
@@ -504,10 +535,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     redactor = redactor or Redactor()
     listeners = listeners or []
     values = coerce_inputs(playbook, inputs)
-    for name, spec in playbook.inputs.items():
-        if spec.secret and values.get(name) is not None:
-            value = values[name]  # a PIN may be a number: its text is what outputs would show
-            redactor.add(value if isinstance(value, str) else json.dumps(value))
+    register_secret_inputs(playbook, values, redactor)
     run = RunResult(run_id or new_run_id(), playbook.name, playbook.file, env.name,
                     redactor.redact_data(masked_inputs(playbook, values)))
     journal = None
@@ -534,7 +562,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
-                    "run": {"id": run.run_id, "environment": env.name}}
+                    "run": {"id": run.run_id, "environment": env.name},
+                    SECRET_INPUTS: secret_inputs(playbook)}
     started = time.perf_counter()
     failure: RunnerError | None = None
     completed = False  # the engine reached the end: only such a run may pass

@@ -3,6 +3,7 @@
     RunnerError                       exit 3 unless a subclass says otherwise
      ├── InvalidInput                 exit 2: the playbook, environment or command line is wrong
      │    └── PlaybookError           ... at a known file:line:col, with a path of named items
+     │         └── NotAPlaybook       ... in a file that is not a playbook (none of its lines shown)
      ├── StepFailed                   exit 1: a step or an assertion failed at run time
      │    ├── AssertionFailed         an `assert` expression was false
      │    ├── VendorError             the vendor answered with an error (HTTP or in the body)
@@ -82,6 +83,15 @@ class PlaybookError(InvalidInput):
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)
+
+
+class NotAPlaybook(PlaybookError):
+    """A file loaded as a playbook is not one (no top-level ``steps:``): it may be anything,
+    a secrets file included on purpose among them, so none of its lines is ever shown."""
+
+    def __init__(self, message: str, *, location: Location | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, location=location, hint=hint, show_source=False)
 
 
 class StepFailed(RunnerError):
@@ -167,7 +177,11 @@ def with_article(word: str) -> str:
 
 
 def source_excerpt(loc: Location, context: int = 1) -> list[str]:
-    """The lines around ``loc`` with a caret under its column (runn's pickStepYAML)."""
+    """The lines around ``loc`` with a caret under its column (runn's pickStepYAML).
+
+    Only for files known to be what they were loaded as (a playbook, a connector file): the
+    callers turn ``show_source`` off for anything else, which may hold secrets.
+    """
     try:
         lines = Path(loc.file).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:

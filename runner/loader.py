@@ -57,6 +57,7 @@ def load_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
             f"{p} is {size:,} bytes, over the limit of {max_bytes:,}",
             location=Location(str(p), 1, 1),
             hint="a playbook this large is not hand-written; split it with include:",
+            show_source=False,  # unread: it may be any file at all
         )
     raw = p.read_bytes()
     try:
@@ -87,6 +88,29 @@ def load_text(text: str, file: str = "<string>") -> Document:
     walker = _Walker(file, doc.locations)
     doc.data = walker.walk(root, ())
     return doc
+
+
+def top_level_keys(text: str) -> set[str]:
+    """The keys of the document's top-level mapping, as far as the text parses: enough to tell
+    what kind of file it is, even when it is not valid YAML (nothing is constructed)."""
+    keys: set[str] = set()
+    open_: list[list[bool]] = []  # per open collection: [is a mapping, the next node is a key]
+    try:
+        for ev in yaml.parse(text, Loader=_Loader):
+            if isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                if open_ and open_[-1][0]:
+                    if open_[-1][1] and len(open_) == 1 and isinstance(ev, yaml.ScalarEvent):
+                        keys.add(ev.value)
+                    open_[-1][1] = not open_[-1][1]
+                if isinstance(ev, yaml.CollectionStartEvent):
+                    open_.append([isinstance(ev, yaml.MappingStartEvent), True])
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                open_.pop()
+            elif isinstance(ev, yaml.DocumentEndEvent):
+                break
+    except yaml.YAMLError:
+        pass
+    return keys
 
 
 class _Walker:

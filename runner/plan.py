@@ -12,15 +12,16 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from runner.connectors import registry
+from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
-from runner.engine import coerce_inputs
+from runner.engine import coerce_inputs, register_secret_inputs, secret_inputs, setting_origin
 from runner.environment import Environment
 from runner.errors import RunnerError
 from runner.model import Playbook, Step
 from runner.report import describe_request
 from runner.secrets import Redactor
 from runner.steps.common import build_call
-from runner.templating import Renderer
+from runner.templating import SECRET_INPUTS, Renderer
 
 
 class Unknown(str):
@@ -73,6 +74,10 @@ class _PlanRuntime:
                     secret = isinstance(value, dict) or (spec.settings.get(key) and
                                                          spec.settings[key].secret)
                     settings[key] = Unknown(f"secret:{key}") if secret else value
+            if not self.env.sandbox and not isinstance(settings.get("base_url"), Unknown):
+                check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
+                               origin=setting_origin(self.env, ref, "base_url"),
+                               redactor=self.redactor)
             for key in spec.settings:
                 settings.setdefault(key, Unknown(f"setting:{key}"))
             self.clients[alias] = ConnectorClient(alias, spec, settings, self.redactor)
@@ -88,9 +93,12 @@ def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
         if name not in given and not spec.has_default:
             given[name] = Unknown(f"input:{name}")
     values = coerce_inputs(playbook, given)
+    register_secret_inputs(playbook, {k: v for k, v in values.items()
+                                      if not isinstance(v, Unknown)}, redactor)
     secrets = _Scope()
     secrets.__class__ = type("_Secrets", (_Scope,), {"__missing__": lambda s, k: "***"})
     scope = _Scope(inputs=values, steps=_Scope(), secrets=secrets, run=_Scope())
+    scope[SECRET_INPUTS] = secret_inputs(playbook)
 
     def line(text: str) -> None:
         out.write(redactor.redact(text) + "\n")
@@ -121,6 +129,7 @@ def _plan_step(step: Step, rt: _PlanRuntime, scope: _Scope, line: Any, indent: s
         local = _Scope(scope)
         if step.loop is not None:
             local[step.loop_var] = Unknown(step.loop_var)
+        rt.client(step.call.connector)  # a connector set up wrong (its base URL) stops the plan
         try:
             call = build_call(rt, step, local)  # type: ignore[arg-type]
             line(f"{pad}{describe_request(call.record())}   [{call.url}]")

@@ -17,9 +17,9 @@ from typing import Any
 
 from runner.connectors import registry
 from runner.connectors.spec import ConnectorSpec
-from runner.errors import InvalidInput, PlaybookError
+from runner.errors import InvalidInput, NotAPlaybook, PlaybookError
 from runner.extract import ExtractError, check_syntax, from_spec
-from runner.loader import Document, Path_, load_file
+from runner.loader import Document, Path_, load_file, top_level_keys
 from runner.model import (
     Assertion,
     CallSpec,
@@ -48,16 +48,55 @@ RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
 POLL_KEYS = ("fail-if", "every", "timeout", "max-interval", "max-attempts", "backoff")
 
 
-def load_playbook(path: str | Path, _stack: tuple[str, ...] = ()) -> Playbook:
-    doc = load_file(path)
-    validate_against(BASE, doc)
-    return _Builder(doc, _stack).build()
+def load_playbook(path: str | Path, *, root: str | Path | None = None,
+                  _stack: tuple[str, ...] = ()) -> Playbook:
+    """Load and check the playbook at ``path`` and its includes.
+
+    ``root``: the folder every include must resolve inside (symbolic links followed); by
+    default the folder of ``path``. An explicit root must hold ``path`` too.
+    """
+    file = Path(path)
+    if root is None:
+        base = file.absolute().parent.resolve()
+    else:
+        base = Path(root).resolve()
+        if not base.is_dir():
+            raise InvalidInput(f"--root {root} is not a folder",
+                               hint="give the folder that holds the playbooks and their includes")
+        if not file.resolve().is_relative_to(base):
+            raise InvalidInput(f"{path} is outside the root {base}",
+                               hint="pass a --root that holds the playbook and its includes")
+    return _load(file, base, _stack)
+
+
+def _load(file: Path, root: Path, stack: tuple[str, ...]) -> Playbook:
+    try:
+        doc = load_file(file)
+        is_playbook = isinstance(doc.data, dict) and "steps" in doc.data
+        validate_against(BASE, doc, echo=is_playbook)
+    except PlaybookError as e:
+        if e.location is None or e.location.file != str(file) or _is_playbook_text(file):
+            raise
+        # not a playbook: it may be any file (a .env, a vault), so none of its lines is shown
+        raise NotAPlaybook(e.message, location=e.location, hint=e.hint) from None
+    return _Builder(doc, root, stack).build()
+
+
+def _is_playbook_text(file: Path) -> bool:
+    """Whether the file has a top-level ``steps:`` (every playbook has), even if it does not
+    parse: only then may an error show its lines."""
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "steps" in top_level_keys(text)
 
 
 class _Builder:
-    def __init__(self, doc: Document, stack: tuple[str, ...]):
+    def __init__(self, doc: Document, root: Path, stack: tuple[str, ...]):
         self.doc = doc
         self.data: dict[str, Any] = doc.data
+        self.root = root
         self.stack = (*stack, str(Path(doc.file).resolve()))
         self.known: set[str] = set(BUILTIN_NAMES)
         self.specs: dict[str, ConnectorSpec] = {}
@@ -280,14 +319,24 @@ class _Builder:
                         seconds(raw.get("max-interval", max(every, 60))))
 
     def include(self, raw: dict[str, Any], path: Path_) -> dict[str, Any]:
-        target = (Path(self.doc.file).parent / raw["include"]).resolve()
+        given = raw["include"]
+        target = (Path(self.doc.file).parent / given).resolve()  # symbolic links followed
+        if not target.is_relative_to(self.root):  # checked first: nothing outside is read
+            raise self.fail(path + ("include",), f"'{given}' is outside the playbook's root "
+                            f"{self.root}", "an include must be a playbook under the folder of "
+                            "the top playbook; move it there, or widen the root with --root DIR")
         if str(target) in self.stack:
-            raise self.fail(path + ("include",), f"'{raw['include']}' includes itself "
+            raise self.fail(path + ("include",), f"'{given}' includes itself "
                             "(directly or through others)", "break the cycle")
         if not target.is_file():
-            raise self.fail(path + ("include",), f"'{raw['include']}' does not exist",
+            raise self.fail(path + ("include",), f"'{given}' does not exist",
                             f"paths are relative to {Path(self.doc.file).parent}")
-        sub = load_playbook(target, self.stack)
+        try:
+            sub = _load(target, self.root, self.stack)
+        except NotAPlaybook:
+            raise self.fail(path + ("include",), f"'{given}' is not a playbook (it has no "
+                            "top-level steps:)", "include: names another playbook; check the "
+                            "path") from None
         inputs = raw.get("with") or {}
         for name in inputs:
             if name not in sub.inputs:

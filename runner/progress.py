@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlencode
 
+from runner.printable import printable
 from runner.report import ConsoleReporter, describe_request
 from runner.results import ERRORED, FAILED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
@@ -168,7 +169,8 @@ class LiveProgress(ConsoleReporter):
                     self._shown = False
                 return
             self._frame += 1
-            text = f"  {SPINNER[self._frame % len(SPINNER)]} " + self.redactor.redact(text)
+            text = f"  {SPINNER[self._frame % len(SPINNER)]} " + \
+                printable(self.redactor.redact(text))
             width = self.fixed_width or _terminal_width(self.stream)
             if len(text) >= width:  # a wrapped line can't be redrawn in place
                 text = text[: max(width - 4, 10)] + "..."

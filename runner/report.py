@@ -13,6 +13,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
+from runner.printable import printable
 from runner.results import (
     ERRORED,
     FAILED,
@@ -62,7 +63,7 @@ class ConsoleReporter(Listener):
         self.write([text])
 
     def write(self, lines: list[str]) -> None:
-        text = "".join(self.redactor.redact(x) + "\n" for x in lines)
+        text = "".join(printable(self.redactor.redact(x)) + "\n" for x in lines)
         with self._lock:
             self.put(text)
 
@@ -198,5 +199,7 @@ def write_junit(run: RunResult, path: str | Path, redactor: Redactor) -> None:
     suites = ET.Element("testsuites")
     suites.append(suite)
     text = ET.tostring(suites, encoding="unicode")
-    Path(path).write_text(redactor.redact('<?xml version="1.0" encoding="UTF-8"?>\n' + text)
-                          + "\n", encoding="utf-8")
+    # XML 1.0 cannot hold most control characters: one from a server would make the file
+    # unreadable to CI, so they are written escaped, as on the console
+    Path(path).write_text(printable(redactor.redact('<?xml version="1.0" encoding="UTF-8"?>\n'
+                                                    + text)) + "\n", encoding="utf-8")

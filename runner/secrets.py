@@ -1,18 +1,31 @@
-"""Secret values and their redaction.
+r"""Secret values and their redaction.
 
 Every value known to be secret — secret settings and inputs, secrets from the environment or the
 secrets file, tokens obtained at run time, values rendered from templates that read
-``secrets`` — is registered with the run's :class:`Redactor`. Every output (console, logs,
-reports, errors, plan, history) passes through :meth:`Redactor.redact` on its way out.
+``secrets`` or a secret input — is registered with the run's :class:`Redactor`. Every output
+(console, logs, reports, errors, plan, history) passes through :meth:`Redactor.redact` on its
+way out.
 
-Each value is also registered in the forms it takes on the wire (URL-encoded, JSON-escaped), so
-a secret sent in a query string or a JSON body is caught too.
+Each value is also registered in every form the engine itself puts it on the wire in, so a
+server that echoes a request back cannot show it either (:func:`wire_forms`):
+
+- as it is (headers, XML and text bodies, the console);
+- percent-encoded: ``quote(v, safe="")`` (path parameters, ``%20`` for a space) and
+  ``quote_plus(v)`` (query strings and form-urlencoded bodies, ``+`` for a space), both of the
+  UTF-8 bytes;
+- JSON-escaped, inside a JSON string: with ``ensure_ascii`` (``\u00e4``, what ``json.dumps``
+  writes by default: query values that are lists or mappings, reports) and without it (``ä``
+  kept, ``\"`` and ``\\`` escaped: request bodies are sent so);
+- the ASCII JSON-escaped form percent-encoded both ways (a list or mapping in a query string).
+
+HTTP Basic credentials are registered as their base64 ``user:password`` by the code that builds
+the header (``runner.connectors.auth``); templates that derive a value from a secret register
+the result (``runner.templating``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -34,7 +47,7 @@ class Redactor:
     def add(self, value: Any) -> None:
         if not isinstance(value, str) or len(value) < MIN_LENGTH:
             return
-        forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+        forms = wire_forms(value)
         with self._lock:
             new = forms - self._values
             if new:
@@ -64,11 +77,24 @@ class Redactor:
         if isinstance(data, str):
             return self.redact(data)
         if isinstance(data, dict):
-            return {self.redact(str(k)): self.redact_data(v) for k, v in data.items()}
-        if isinstance(data, (list, tuple)):
+            return {self.redact_data(k): self.redact_data(v) for k, v in data.items()}
+        if isinstance(data, list):
             return [self.redact_data(v) for v in data]
+        if isinstance(data, tuple):
+            return tuple(self.redact_data(v) for v in data)
         return data
 
 
-def read_env(name: str) -> str | None:
-    return os.environ.get(name)
+def wire_forms(value: str) -> set[str]:
+    """``value`` in each form it can take on the wire (the list in the module docstring)."""
+    ascii_json = json.dumps(value)[1:-1]
+    return {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        ascii_json,
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(ascii_json, safe=""),
+        quote_plus(ascii_json),
+    }
+

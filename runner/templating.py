@@ -7,8 +7,12 @@
 - Only strings written in a playbook or a connector file are compiled. Values that came from a
   response are data in the context and are never compiled, so ``{{ ... }}`` in an API answer is
   inert text.
-- A template that reads ``secrets`` registers its rendered result with the redactor, so values
-  derived from a secret (``b64encode``, slicing, concatenation) are redacted like the secret.
+- A template that reads ``secrets`` or a secret input registers its rendered result with the
+  redactor, so values derived from a secret (``b64encode``, slicing, concatenation) are
+  redacted like the secret. The scope names its secret inputs under :data:`SECRET_INPUTS`. In a
+  text with several ``{{ }}`` (an assert message), only the parts that read a secret are
+  registered, so the rest of the text stays readable; unless a part is too short to be
+  redacted alone, then the whole text is.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +29,13 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from runner.secrets import MIN_LENGTH
 from runner.template_limits import CappedEnvironment
 
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 SECRET_ROOTS = frozenset({"secrets"})
+# the scope key naming its secret inputs: not a name, so no template can read or shadow it
+SECRET_INPUTS = "secret inputs"
 
 
 class TemplateFailure(Exception):
@@ -91,10 +98,24 @@ class Compiled:
     names: frozenset[str]  # top-level names the template reads
     fn: Callable[[Mapping[str, Any]], Any]
     is_text: bool  # rendering yields a string (not a native value)
+    # the inputs read as inputs.NAME or inputs['NAME']; None: inputs read whole or by a
+    # computed key, so possibly every one
+    inputs_read: frozenset[str] | None = frozenset()
+    # a text of several {{ }}: each expression alone, to register only those reading a secret;
+    # None when blocks ({% for %}, {% set %}) make parts meaningless alone
+    parts: tuple[Compiled, ...] | None = None
 
     @property
     def reads_secrets(self) -> bool:
         return not self.names.isdisjoint(SECRET_ROOTS)
+
+    def reads_secret(self, secret_inputs: Collection[str]) -> bool:
+        """Whether the result may be derived from ``secrets`` or one of ``secret_inputs``."""
+        if self.reads_secrets:
+            return True
+        if not secret_inputs or "inputs" not in self.names:
+            return False
+        return self.inputs_read is None or not self.inputs_read.isdisjoint(secret_inputs)
 
 
 _cache: dict[tuple[str, bool], Compiled] = {}
@@ -134,9 +155,45 @@ def compile_template(source: str) -> Compiled:
             raise TemplateFailure(f"template syntax error: {e.message}", syntax=True) from None
         names = _names_read(ast)
         compiled = Compiled(source, names,
-                            _Lazy(lambda: _bind(ENV.from_string(ast).render, names)), True)
+                            _Lazy(lambda: _bind(ENV.from_string(ast).render, names)), True,
+                            _inputs_read(ast), _parts(ast, source))
     _cache[key] = compiled
     return compiled
+
+
+def _text_part(expr: nodes.Expr, source: str) -> Compiled:
+    ast = nodes.Template([nodes.Output([expr], lineno=expr.lineno)], lineno=expr.lineno)
+    ast.set_environment(ENV)
+    names = _names_read(ast)
+    return Compiled(source, names, _Lazy(lambda: _bind(ENV.from_string(ast).render, names)),
+                    True, _inputs_read(ast))
+
+
+def _parts(ast: nodes.Template, source: str) -> tuple[Compiled, ...] | None:
+    outputs = [node for node in ast.body if isinstance(node, nodes.Output)]
+    if len(outputs) != len(ast.body):
+        return None
+    return tuple(_text_part(expr, source) for out in outputs for expr in out.nodes
+                 if not isinstance(expr, nodes.TemplateData))
+
+
+def _inputs_read(ast: nodes.Template) -> frozenset[str] | None:
+    """The names read off ``inputs`` by a constant attribute or key; None when ``inputs`` is
+    also used any other way (whole, iterated, by a computed key)."""
+    uses = sum(1 for n in ast.find_all(nodes.Name) if n.name == "inputs" and n.ctx == "load")
+    read: set[str] = set()
+    named = 0
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        of: Any = getattr(node, "node", None)
+        if not (isinstance(of, nodes.Name) and of.name == "inputs"):
+            continue
+        arg: Any = getattr(node, "arg", None)
+        key = getattr(node, "attr", None) if isinstance(node, nodes.Getattr) else \
+            arg.value if isinstance(arg, nodes.Const) else None
+        if isinstance(key, str):
+            read.add(key)
+            named += 1
+    return frozenset(read) if named == uses else None
 
 
 def compile_expression(expr: str) -> Compiled:
@@ -156,12 +213,13 @@ def _compile_expr(expr: str, source: str) -> Compiled:
     except TemplateSyntaxError as e:
         raise TemplateFailure(f"expression syntax error: {e.message}", syntax=True) from None
     names = _names_read(ast)
+    inputs_read = _inputs_read(ast)
     slow = _Lazy(lambda: _bind(ENV.compile_expression(expr, undefined_to_none=False), names))
     body = ast.body[0] if len(ast.body) == 1 else None
     fast = _fast(body.nodes[0]) if isinstance(body, nodes.Output) and len(body.nodes) == 1 \
         else None
     if fast is None:
-        return Compiled(source, names, slow, False)
+        return Compiled(source, names, slow, False, inputs_read)
 
     def call(ctx: Mapping[str, Any]) -> Any:
         try:
@@ -169,7 +227,7 @@ def _compile_expr(expr: str, source: str) -> Compiled:
         except _Unsure:  # something off the plain path: Jinja decides, and words the error
             return slow(ctx)
 
-    return Compiled(source, names, call, False)
+    return Compiled(source, names, call, False, inputs_read)
 
 
 # -- plain Python for the common expression shapes -----------------------------------------------
@@ -365,8 +423,10 @@ class Renderer:
                 return value
             compiled = compile_template(value)
             out = _call(compiled, ctx)
-            if compiled.reads_secrets and self.on_secret is not None:
-                self._register(out)
+            if self.on_secret is not None:
+                secret_inputs = ctx.get(SECRET_INPUTS, ())
+                if compiled.reads_secret(secret_inputs):
+                    self._register_secret_parts(compiled, out, ctx, secret_inputs)
             return out
         if isinstance(value, dict):
             return {k: self.render(v, ctx) for k, v in value.items()}
@@ -377,10 +437,22 @@ class Renderer:
     def evaluate(self, expr: str, ctx: Mapping[str, Any]) -> Any:
         return _call(compile_expression(expr), ctx)
 
+    def _register_secret_parts(self, compiled: Compiled, out: Any, ctx: Mapping[str, Any],
+                               secret_inputs: Collection[str]) -> None:
+        if compiled.parts is not None:
+            parts = [str(_call(p, ctx)) for p in compiled.parts if p.reads_secret(secret_inputs)]
+            if all(len(p) >= MIN_LENGTH or not p for p in parts):
+                for p in parts:
+                    self._register(p)
+                return
+        self._register(out)  # one value, or a text whose secret parts cannot stand alone
+
     def _register(self, out: Any) -> None:
         assert self.on_secret is not None
         if isinstance(out, str):
             self.on_secret(out)
+        elif isinstance(out, (int, float)) and not isinstance(out, bool):
+            self.on_secret(str(out))  # a secret input may be a number (a PIN)
         elif isinstance(out, dict):
             for v in out.values():
                 self._register(v)
@@ -391,6 +463,17 @@ class Renderer:
 
 def expression_names(expr: str) -> frozenset[str]:
     return compile_expression(expr).names
+
+
+def reads_secret(value: Any, secret_inputs: Collection[str]) -> bool:
+    """Whether a template inside ``value`` (dicts and lists walked) reads a secret."""
+    if isinstance(value, str):
+        return is_template(value) and compile_template(value).reads_secret(secret_inputs)
+    if isinstance(value, dict):
+        return any(reads_secret(v, secret_inputs) for v in value.values())
+    if isinstance(value, list):
+        return any(reads_secret(v, secret_inputs) for v in value)
+    return False
 
 
 def template_names(value: Any) -> set[str]:

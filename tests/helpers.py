@@ -41,14 +41,15 @@ class Outcome:
 
 
 def run_playbook(path: str | Path, tmp_path: Path, inputs: dict[str, Any] | None = None,
-                 sandbox: Sandbox | None = None, env: str = "sandbox") -> Outcome:
+                 sandbox: Sandbox | None = None, env: str = "sandbox",
+                 root: Path | None = None) -> Outcome:
     box = sandbox or Sandbox({k: dict(v) for k, v in FAST.items()})
     stream = io.StringIO()
     redactor = Redactor()
     rj, ju = tmp_path / "report.json", tmp_path / "junit.xml"
     try:
         result = api.run(path, env=env, inputs=inputs or {}, report_json=rj, junit=ju,
-                         stream=stream, redactor=redactor, sandbox=box)
+                         stream=stream, redactor=redactor, sandbox=box, root=root)
     finally:
         if sandbox is None:
             box.stop()

@@ -92,9 +92,11 @@ def guarded(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RunnerError as e:
+            from runner.printable import printable
+
             redactor = kwargs.get("_redactor")
             text = e.render()
-            _fail(redactor.redact(text) if redactor else text, e.exit_code)
+            _fail(printable(redactor.redact(text) if redactor else text), e.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_INTERRUPTED)
         except click.exceptions.Exit:
@@ -148,6 +150,9 @@ env_option = click.option("--env", "-e", "env", default="sandbox", show_default=
 store_option = click.option("--store", default=None, metavar="PATH|URL",
                             help="run history: a SQLite file or a SQLAlchemy URL "
                             "(default: $RUNNER_STORE or ~/.local/state/runner/runs.db)")
+root_option = click.option("--root", type=click.Path(), metavar="DIR",
+                           help="the folder include: must stay inside "
+                           "(default: the playbook's folder)")
 inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="KEY=VALUE",
                              help="a playbook input (repeatable)")
 

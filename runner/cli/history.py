@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from runner.cli.common import guarded, main, store_option
+from runner.printable import printable
 
 
 @main.command()
@@ -34,8 +35,9 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
             continue
         when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(r["started"]))
         took = f"{(r['duration_ms'] or 0) / 1000:.1f}s"
-        click.echo(f"{r['run_id']:<24} {when}  {r['status']:<11} {took:>7}  {r['playbook']}"
-                   + (f"  ({r['error'][:60]})" if r.get("error") else ""))
+        line = f"{r['run_id']:<24} {when}  {r['status']:<11} {took:>7}  {r['playbook']}" \
+            + (f"  ({r['error'][:60]})" if r.get("error") else "")
+        click.echo(printable(line))  # a server's error may hold terminal control sequences
     if not rows and not as_json:
         click.echo("no runs recorded yet")
     hidden = api.count_runs(store=store, **filters) - len(rows) if len(rows) >= limit else 0
@@ -78,20 +80,24 @@ def show(run_id: str, store: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(row, indent=2, ensure_ascii=False, default=str))
         return
-    click.echo(f"run {row['run_id']} · {row['playbook']} · {row['status']}")
-    click.echo(f"  file {row['file']} · env {row['environment']}")
-    click.echo(f"  inputs {json.dumps(row['inputs'], ensure_ascii=False)}")
+
+    def echo(text: str) -> None:  # what a server said may hold terminal control sequences
+        click.echo(printable(text))
+
+    echo(f"run {row['run_id']} · {row['playbook']} · {row['status']}")
+    echo(f"  file {row['file']} · env {row['environment']}")
+    echo(f"  inputs {json.dumps(row['inputs'], ensure_ascii=False)}")
     report = row.get("report") or {}
     for s in report.get("steps", []):
         mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP",
                 "errored": "ERR!"}.get(s["status"], "?")
         extra = " (resumed)" if s.get("resumed") else ""
-        click.echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}")
+        echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}")
         for k, v in (s.get("extracted") or {}).items():
-            click.echo(f"       {k} = {json.dumps(v, ensure_ascii=False, default=str)[:100]}")
+            echo(f"       {k} = {json.dumps(v, ensure_ascii=False, default=str)[:100]}")
         if s.get("error"):
-            click.echo(f"       error: {s['error']}")
+            echo(f"       error: {s['error']}")
     if row.get("outputs"):
-        click.echo(f"  outputs {json.dumps(row['outputs'], ensure_ascii=False)}")
+        echo(f"  outputs {json.dumps(row['outputs'], ensure_ascii=False)}")
     if row.get("error"):
-        click.echo(f"  error: {row['error']}")
+        echo(f"  error: {row['error']}")

@@ -17,6 +17,7 @@ from runner.cli.common import (
     main,
     parse_inputs,
     queue_option,
+    root_option,
     sigterm_as_ctrl_c,
     stale_option,
     store_option,
@@ -46,11 +47,12 @@ from runner.cli.common import (
 @stale_option
 @broker_option
 @queue_option
+@root_option
 @guarded
 def resume(run_id: str | None, batch_id: str | None, stale: bool, concurrency: int | None,
            inputs: tuple[str, ...], store: str | None, report_json: str | None,
            junit: str | None, force: bool, remap: bool, stale_after: float,
-           broker: str | None, queue: str) -> None:
+           broker: str | None, queue: str, root: str | None) -> None:
     """Continue a crashed, interrupted, errored or failed run (or, with --batch, a stopped
     batch; with --stale, every run nobody works on); finished steps are not sent again."""
     from runner import api
@@ -61,7 +63,7 @@ def resume(run_id: str | None, batch_id: str | None, stale: bool, concurrency: i
                            hint="runner history lists runs; a batch prints its id when it starts")
     sigterm_as_ctrl_c()
     if stale:
-        extra = [n for n, v in (("--force", force), ("--remap", remap),
+        extra = [n for n, v in (("--force", force), ("--remap", remap), ("--root", root),
                                 ("--report-json", report_json), ("--junit", junit)) if v]
         if extra:
             raise InvalidInput(f"--stale resumes every stale run; not with {', '.join(extra)}",
@@ -69,15 +71,16 @@ def resume(run_id: str | None, batch_id: str | None, stale: bool, concurrency: i
         _resume_stale(store, stale_after, broker, queue, concurrency or 4, parse_inputs(inputs))
         return
     if batch_id is not None:
-        if junit or remap:
-            raise InvalidInput(f"{'--junit' if junit else '--remap'} goes with one RUN_ID, "
-                               "not --batch", hint="runner resume RUN_ID --remap for one row")
+        extra = [n for n, v in (("--junit", junit), ("--remap", remap), ("--root", root)) if v]
+        if extra:
+            raise InvalidInput(f"{extra[0]} goes with one RUN_ID, not --batch",
+                               hint=f"runner resume RUN_ID {extra[0]} ... for one row")
         _resume_batch(batch_id, store, parse_inputs(inputs), concurrency or 10, force,
                       report_json)
         return
     assert run_id is not None
     result = api.resume(run_id, store=store, inputs=parse_inputs(inputs), force=force,
-                        remap=remap, report_json=report_json, junit=junit)
+                        remap=remap, report_json=report_json, junit=junit, root=root)
     exit_as_run(result)
 
 
@@ -97,7 +100,7 @@ def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], conc
         said = f"resumed: {row.status}" if row.outcome == "resumed" else \
             SAID.get(row.outcome, row.status)
         detail = f": {row.detail}" if row.detail else ""
-        click.echo(f"row {row.row + 1}  {row.run_id}  {said}{detail}")
+        echo(f"row {row.row + 1}  {row.run_id}  {said}{detail}")
 
     outcomes = api.resume_batch(batch_id, store=store, inputs=inputs, concurrency=concurrency,
                                 force=force, on_row=on_row)
@@ -105,12 +108,12 @@ def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], conc
     for o in outcomes:
         key = f"resumed, {o.status}" if o.outcome == "resumed" else SAID[o.outcome].split(" (")[0]
         counts[key] = counts.get(key, 0) + 1
-    click.echo(f"batch {batch_id}: {len(outcomes)} rows: "
-               + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    echo(f"batch {batch_id}: {len(outcomes)} rows: "
+         + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     unknown = [o for o in outcomes if o.outcome == "unknown"]
     if unknown:
-        click.echo("  rows with an unknown outcome were not sent again: check on the vendor's "
-                   f"side, then runner resume RUN_ID (first: {unknown[0].run_id})")
+        echo("  rows with an unknown outcome were not sent again: check on the vendor's "
+             f"side, then runner resume RUN_ID (first: {unknown[0].run_id})")
     if report_json:
         Path(report_json).write_text(json.dumps(
             [{"row": o.row + 1, "run_id": o.run_id, "outcome": o.outcome, "status": o.status,
@@ -134,7 +137,7 @@ def _resume_stale(store: str | None, stale_after: float, broker: str | None, que
                             concurrency=concurrency, inputs=inputs, on_result=say)
     if not done:
         echo(f"no stale runs: none running without a heartbeat for {stale_after:g} s, "
-                   f"none queued that long" + (" without a message" if broker else ""))
+             f"none queued that long" + (" without a message" if broker else ""))
         return
     passed = sum(1 for _, r, _e in done if r is not None and r.status == "passed")
     echo(f"{len(done)} stale run(s): {passed} passed, {len(done) - passed} not")

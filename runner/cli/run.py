@@ -16,9 +16,11 @@ from runner.cli.common import (
     inputs_option,
     main,
     parse_inputs,
+    root_option,
     sigterm_as_ctrl_c,
     store_option,
 )
+from runner.printable import printable
 
 
 @main.command()
@@ -52,12 +54,13 @@ from runner.cli.common import (
               help="with --broker: wait until the run has ended; exit as the run")
 @click.option("--timeout", type=float, metavar="SECONDS",
               help="with --broker --wait: stop waiting after this long (the run goes on)")
+@root_option
 @guarded
 def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
         junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
         quiet: bool, store: str | None, inputs_from: str | None, concurrency: int,
         again: bool, broker: str | None, queue: str, wait: bool,
-        timeout: float | None) -> None:
+        timeout: float | None, root: str | None) -> None:
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
@@ -76,19 +79,23 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
             raise InvalidInput(f"{', '.join(extra)} report on one run here; "
                                f"not with {'--broker' if broker else '--inputs-from'}",
                                hint="runner show RUN_ID --json gives any run's record")
+    if broker and root is not None:
+        raise InvalidInput("--root does not go with --broker",
+                           hint="workers load the playbook from their checkout with its own "
+                           "folder as the root; keep its includes under that folder")
     if broker:
         _run_on_workers(playbook, env, given, inputs_from, broker, store, queue, wait,
                         timeout, report_json)
         return
     if inputs_from is not None:
         _run_batch(playbook, env, given, inputs_from, concurrency, store, report_json, quiet,
-                   again)
+                   again, root)
         return
     from runner import api
 
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
-                     log_format=log_format, quiet=quiet, store=store)
+                     log_format=log_format, quiet=quiet, store=store, root=root)
     exit_as_run(result)
 
 
@@ -104,7 +111,7 @@ def _rows(inputs_from: str, given: dict[str, str]) -> list[dict[str, Any]]:
 
 def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
                concurrency: int, store: str | None, report_json: str | None,
-               quiet: bool, again: bool) -> None:
+               quiet: bool, again: bool, root: str | None) -> None:
     from runner.batch import (
         format_already,
         format_failure,
@@ -132,10 +139,10 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
             echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
                  f"{result.duration_ms / 1000:.1f}s")
         else:
-            echo(f"row {index + 1:>{width}}  {format_failure(failure)}")
+            echo(printable(f"row {index + 1:>{width}}  {format_failure(failure)}"))
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
-                        on_result=on_result, on_start=on_start, again=again)
+                        on_result=on_result, on_start=on_start, again=again, root=root)
     echo(format_summary(summary, inputs_from))
     if report_json:
         write_summary(summary, report_json)
@@ -164,8 +171,8 @@ def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from:
         records = {i: submitter.store.get_run(i) or {} for i in ids}
     for run_id in ids:
         error = records[run_id].get("error")
-        click.echo(f"run {run_id} {statuses.get(run_id, 'queued')}"
-                   + (f": {error}" if error else ""))
+        click.echo(printable(f"run {run_id} {statuses.get(run_id, 'queued')}"
+                             + (f": {error}" if error else "")))
     if report_json:
         from pathlib import Path
 

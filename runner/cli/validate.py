@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main
+from runner.cli.common import guarded, main, root_option
 
 
 @main.command()
 @click.argument("playbooks", nargs=-1, required=True, type=click.Path())
+@root_option
 @guarded
-def validate(playbooks: tuple[str, ...]) -> None:
+def validate(playbooks: tuple[str, ...], root: str | None) -> None:
     """Check playbooks against the schema and the installed connectors."""
-    from runner.playbook import load_playbook
+    from runner.playbook import load_playbook  # not runner.api: it imports the store, slowly
 
     for path in playbooks:
-        pb = load_playbook(path)
+        pb = load_playbook(path, root=root)
         click.echo(f"ok: {path} ({len(pb.steps)} steps, {len(pb.finally_steps)} finally)")

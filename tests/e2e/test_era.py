@@ -29,11 +29,11 @@ BOT_TOKEN = "bot-7741:AAF-new-remote-token-value"
 
 
 def run(path: Path, tmp_path: Path, inputs: dict[str, Any] | None = None,
-        options: dict[str, Any] | None = None) -> Outcome:
+        options: dict[str, Any] | None = None, root: Path | None = None) -> Outcome:
     """Run with an era simulator of our own, so its state can be read afterwards."""
     box = Sandbox({"era": options or {}})
     try:
-        return run_playbook(path, tmp_path, inputs, sandbox=box)
+        return run_playbook(path, tmp_path, inputs, sandbox=box, root=root)
     finally:
         box.stop()
 
@@ -106,7 +106,7 @@ def test_create_channel_refused_type_names_the_vendor_message(tmp_path: Path) ->
 
 
 def test_create_channel_through_include(tmp_path: Path) -> None:
-    out = run(TESTS / "onboard-two.yaml", tmp_path)
+    out = run(TESTS / "onboard-two.yaml", tmp_path, root=ROOT)  # it includes ../../../playbooks
     assert out.result.status == "passed", out.console
     outs = out.result.outputs
     sim = sim_of(out)

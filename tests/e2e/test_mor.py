@@ -53,8 +53,8 @@ def sim(box: Sandbox) -> Iterator[MorSimulator]:
 
 
 def run(path: Path, tmp_path: Path, box: Sandbox, inputs: dict[str, Any] | None = None,
-        ) -> Outcome:
-    return run_playbook(path, tmp_path, inputs, sandbox=box)
+        root: Path | None = None) -> Outcome:
+    return run_playbook(path, tmp_path, inputs, sandbox=box, root=root)
 
 
 def step(out: Outcome, step_id: str) -> Any:
@@ -287,7 +287,8 @@ def test_create_device_defaults_and_generated_pin(tmp_path: Path, box: Sandbox,
 
 
 def test_create_device_through_include(tmp_path: Path, box: Sandbox, sim: MorSimulator) -> None:
-    out = run(TESTS / "onboard.yaml", tmp_path, box, {"user_id": "101", "pin": "4242"})
+    out = run(TESTS / "onboard.yaml", tmp_path, box, {"user_id": "101", "pin": "4242"},
+              root=ROOT)  # it includes ../../../playbooks
     assert out.result.status == "passed", out.console
     device_id = out.result.outputs["device_id"]
     assert sim.devices[int(device_id)].description == "desk phone of user 101"

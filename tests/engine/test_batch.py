@@ -125,9 +125,9 @@ def test_the_playbook_is_loaded_once_for_the_whole_batch(monkeypatch: pytest.Mon
     loads: list[str] = []
     real = runner.playbook.load_playbook
 
-    def counting(path: Any) -> Any:
+    def counting(path: Any, **kw: Any) -> Any:
         loads.append(str(path))
-        return real(path)
+        return real(path, **kw)
 
     monkeypatch.setattr(runner.playbook, "load_playbook", counting)
     monkeypatch.setattr(runner.api, "load_playbook", counting)

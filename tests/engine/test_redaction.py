@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from runner.secrets import MASK, MIN_LENGTH, Redactor, read_env
+from runner.secrets import MASK, MIN_LENGTH, Redactor
 
 
 def test_secret_forms_on_the_wire_are_redacted() -> None:
@@ -47,29 +47,95 @@ def test_a_redactor_without_secrets_changes_nothing() -> None:
     r = Redactor()
     assert r.redact("some text") == "some text"
     assert r.redact("") == ""
-    assert r.redact_data({"a": ("b", 1)}) == {"a": ["b", 1]}
+    assert r.redact_data({"a": ("b", 1)}) == {"a": ("b", 1)}
     for ignored in (None, 12345, b"bytes", ["abc"]):
         r.add(ignored)  # only strings are secrets
     assert r.values == frozenset() and r.redact("12345 abc") == "12345 abc"
 
 
-def test_secrets_inside_tuples_and_keys_are_redacted() -> None:
+
+
+def test_each_wire_form_is_registered_exactly() -> None:
+    secret = 'ä"b\\c\nd e/+'  # non-ASCII, a quote, a backslash, a control character, a space
+    r = Redactor([secret])
+    assert r.values == {
+        secret,
+        "%C3%A4%22b%5Cc%0Ad%20e%2F%2B",  # quote(safe=""): a path parameter
+        "%C3%A4%22b%5Cc%0Ad+e%2F%2B",  # quote_plus: a query string, a form body
+        '\\u00e4\\"b\\\\c\\nd e/+',  # JSON with ensure_ascii (json.dumps' default)
+        'ä\\"b\\\\c\\nd e/+',  # JSON without it: how request bodies are sent
+        "%5Cu00e4%5C%22b%5C%5Cc%5Cnd%20e%2F%2B",  # ASCII JSON in a query value, quoted...
+        "%5Cu00e4%5C%22b%5C%5Cc%5Cnd+e%2F%2B",  # ... and quote_plus'ed
+    }
+    for form in r.values:
+        assert r.redact(f"<{form}>") == f"<{MASK}>", form
+
+
+def test_a_json_body_sent_without_ascii_escapes_is_redacted() -> None:
+    import json
+
+    secret = 'ä"n4styZx91'
+    r = Redactor([secret])
+    body = json.dumps({"pw": secret}, ensure_ascii=False)
+    assert r.redact(body) == '{"pw": "***"}'
+    assert r.redact(json.dumps({"pw": secret})) == '{"pw": "***"}'
+
+
+def test_the_mask_is_three_stars() -> None:
+    assert MASK == "***"  # docs and users read it; other tests compare against the constant
+    assert Redactor(["secret"]).redact("a secret") == "a ***"
+
+
+def test_the_three_character_minimum() -> None:
+    r = Redactor(["ab", "xyz"])
+    assert r.values == {"xyz"}
+    assert r.redact("ab xyz") == f"ab {MASK}"
+    r.add("cd")
+    assert r.redact("cd") == "cd"
+    assert Redactor(["ab"]).redact("ab") == "ab"
+
+
+def test_only_strings_are_registered() -> None:
+    r = Redactor()
+    for value in (None, 12345, 1.2345, ["abcd"], b"abcd"):
+        r.add(value)
+    assert r.values == frozenset()
+    assert r.redact("12345 abcd") == "12345 abcd"
+
+
+def test_a_value_added_after_a_redaction_is_redacted_too() -> None:
+    r = Redactor(["first"])
+    assert r.redact("first second") == f"{MASK} second"
+    r.add("second")
+    assert r.redact("first second") == f"{MASK} {MASK}"
+    r.add("second")  # again: nothing changes
+    assert r.redact("second") == MASK
+
+
+def test_no_values_and_empty_text() -> None:
+    assert Redactor().redact("anything") == "anything"
+    assert Redactor(["abc"]).redact("") == ""
+    assert Redactor().redact_data({"k": ["v"]}) == {"k": ["v"]}
+
+
+def test_regex_characters_in_a_secret_are_literal() -> None:
+    r = Redactor(["a.c*"])
+    assert r.redact("abcc a.c*") == f"abcc {MASK}"
+
+
+def test_overlapping_secrets_mask_the_longest() -> None:
+    r = Redactor(["abc", "abcdef"])
+    assert r.redact("abcdefabc") == MASK + MASK
+    assert r.redact("xabcx") == f"x{MASK}x"
+
+
+def test_tuples_lists_and_non_string_keys_keep_their_shape() -> None:
     r = Redactor(["tok123"])
-    assert r.redact_data(("tok123", ("x tok123", 7), None)) == [MASK, [f"x {MASK}", 7], None]
-    assert r.redact_data({5: "tok123", "k": True}) == {"5": MASK, "k": True}
-
-
-def test_a_secret_added_later_is_redacted_by_the_same_redactor() -> None:
-    r = Redactor(["first1"])
-    assert r.redact("first1 second2") == f"{MASK} second2"
-    r.add("second2")
-    assert r.redact("first1 second2") == f"{MASK} {MASK}"
-    r.add("second2")  # again: nothing changes
-    assert r.redact("second2") == MASK
-
-
-def test_read_env_reads_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RUNNER_TEST_SECRET", "s3cret")
-    monkeypatch.delenv("RUNNER_TEST_ABSENT", raising=False)
-    assert read_env("RUNNER_TEST_SECRET") == "s3cret"
-    assert read_env("RUNNER_TEST_ABSENT") is None
+    data = {"t": ("tok123", 7, ("x tok123",)), 5: "tok123", None: ["a", "tok123"],
+            "tok123": True, ("tok123", 1): 2.5}
+    assert r.redact_data(data) == {"t": (MASK, 7, (f"x {MASK}",)), 5: MASK, None: ["a", MASK],
+                                   MASK: True, (MASK, 1): 2.5}
+    out = r.redact_data(data)
+    assert type(out["t"]) is tuple and type(out[None]) is list
+    assert r.redact_data(3) == 3 and r.redact_data(None) is None
+    assert data["t"][0] == "tok123"  # a copy: the data itself is untouched

@@ -183,3 +183,15 @@ def test_the_live_line_never_wraps() -> None:
     live.poll_attempt(step, 7, 12.5, "HTTP 200 " + "x" * 200)
     assert frames(term.getvalue()) and all(len(f) < 40 for f in frames(term.getvalue()))
     live.close()
+
+
+def test_the_live_line_escapes_control_sequences_from_a_server() -> None:
+    term = FakeTerminal()
+    live = LiveProgress(Redactor(), term, interval=0, width=200)
+    poll = StepResult("wait", "step 'wait'", "poll", "h.job", trail="wait")
+    live.step_started(poll, None)
+    live.poll_attempt(poll, 2, 1.0, "state \x1b]52;c;cm0K\x07\x1b[2J")
+    drawn = "".join(frames(term.getvalue()))
+    assert "state \\x1b]52;c;cm0K\\x07\\x1b[2J" in drawn, drawn
+    assert "\x07" not in term.getvalue() and "\x1b]" not in term.getvalue()
+    live.close()

@@ -1,0 +1,85 @@
+"""Terminal control sequences a server sends (ESC, BEL, OSC 8 links, OSC 52 clipboard writes,
+C1 controls) are shown escaped, never acted on, in the console, errors, ``runner history`` and
+``runner show`` (issue 11, "nothing escapes")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from helpers import cli
+from leakcheck import echo_env, playbook, started
+
+from runner.errors import EXIT_INVALID
+from runner.printable import printable
+from runner.simulator import Reply, Request, Simulator, route
+
+CLEAR = "\x1b[2J"
+CLIPBOARD = "\x1b]52;c;cm0gLXJmIH4K\x07"  # OSC 52: write "rm -rf ~" to the clipboard
+LINK = "\x1b]8;;http://evil.example/\x1b\\click me\x1b]8;;\x1b\\"  # OSC 8: a forged link
+EVIL = f"{CLEAR}bad thing{CLIPBOARD} happened {LINK}\r\x9b31m\x07"
+
+
+class Evil(Simulator):
+    name = "evil"
+
+    @route("POST", "/auth")
+    def auth(self, req: Request) -> Reply:
+        return Reply(200, b'{"status": true, "data": {"token": "t0ken"}}',
+                     {"Content-Type": "application/json"})
+
+    @route("GET", "/job")
+    def job(self, req: Request) -> Reply:  # the automatos envelope: status false is an error
+        return Reply(400, json.dumps({"status": False, "error": EVIL}, ensure_ascii=False
+                                     ).encode("utf-8"), {"Content-Type": "application/json"})
+
+
+@pytest.fixture(scope="module")
+def evil() -> Iterator[Evil]:
+    yield from started(Evil())  # type: ignore[misc]
+
+
+def controls(text: str) -> list[str]:
+    return sorted({c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f})
+
+
+def test_printable_escapes_every_control_but_newline_and_tab() -> None:
+    assert printable(EVIL) == ("\\x1b[2Jbad thing\\x1b]52;c;cm0gLXJmIH4K\\x07 happened "
+                               "\\x1b]8;;http://evil.example/\\x1b\\click me\\x1b]8;;\\x1b\\"
+                               "\\x0d\\x9b31m\\x07")
+    assert printable("a\tb\nc ä € \x7f\x00\x1f\x80\x9f\xa0") == \
+        "a\tb\nc ä € \\x7f\\x00\\x1f\\x80\\x9f\xa0"
+
+
+def test_a_servers_control_sequences_are_shown_escaped(tmp_path: Path, evil: Evil) -> None:
+    store = tmp_path / "runs.db"
+    pb = playbook(tmp_path, "steps:\n  - {id: job, call: h, method: GET, path: /job}\n")
+    env = echo_env(tmp_path, evil)
+    junit = tmp_path / "junit.xml"
+    ran = cli("run", str(pb), "-e", str(env), "--store", str(store), "--no-progress",
+              "--junit", str(junit), env={"ECHO_KEY": "k3y-value"})
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "\\x1b[2Jbad thing" in ran.stdout, ran.stdout  # shown, escaped
+    assert controls(ran.stdout + ran.stderr) == []
+    failure = ElementTree.parse(junit).find(".//failure")  # still XML that CI can read
+    assert failure is not None and "\\x1b[2Jbad thing" in failure.get("message", "")
+    run_id = next(line.split()[0] for line in
+                  cli("history", "--store", str(store)).stdout.splitlines())
+    for args in (["history"], ["show", run_id]):
+        out = cli(*args, "--store", str(store))
+        assert "\\x1b[2Jbad thing" in out.stdout, out.stdout
+        assert controls(out.stdout + out.stderr) == [], args
+    shown = cli("show", run_id, "--json", "--store", str(store))
+    assert EVIL in json.loads(shown.stdout)["error"]  # JSON keeps the data, escaped as JSON
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+
+
+def test_control_characters_in_an_error_message_are_escaped(tmp_path: Path) -> None:
+    name = tmp_path / f"nope{CLEAR}{CLIPBOARD}.yaml"
+    proc = cli("validate", str(name))
+    assert proc.returncode == EXIT_INVALID
+    assert "\\x1b[2J\\x1b]52;c;" in proc.stderr, proc.stderr
+    assert controls(proc.stdout + proc.stderr) == []
