@@ -29,8 +29,10 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from runner.fast_expressions import fast_expression
 from runner.secrets import MIN_LENGTH
 from runner.template_limits import CappedEnvironment
+from runner.unsure import Unsure
 
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 SECRET_ROOTS = frozenset({"secrets"})
@@ -216,121 +218,18 @@ def _compile_expr(expr: str, source: str) -> Compiled:
     inputs_read = _inputs_read(ast)
     slow = _Lazy(lambda: _bind(ENV.compile_expression(expr, undefined_to_none=False), names))
     body = ast.body[0] if len(ast.body) == 1 else None
-    fast = _fast(body.nodes[0]) if isinstance(body, nodes.Output) and len(body.nodes) == 1 \
-        else None
+    fast = fast_expression(body.nodes[0], ENV.tests) \
+        if isinstance(body, nodes.Output) and len(body.nodes) == 1 else None
     if fast is None:
         return Compiled(source, names, slow, False, inputs_read)
 
     def call(ctx: Mapping[str, Any]) -> Any:
         try:
             return fast(ctx)
-        except _Unsure:  # something off the plain path: Jinja decides, and words the error
+        except Unsure:  # something off the plain path: Jinja decides, and words the error
             return slow(ctx)
 
     return Compiled(source, names, call, False, inputs_read)
-
-
-# -- plain Python for the common expression shapes -----------------------------------------------
-class _Unsure(Exception):
-    """Off the plain path (a missing name or key, an unexpected type): let Jinja evaluate."""
-
-
-# what a Response shows to expressions (read-only values; the sandbox allows them too)
-_RESPONSE_ATTRS = frozenset(("json", "status_code", "status", "text", "headers", "error", "xml",
-                             "body", "ok", "url", "method", "elapsed_ms", "content_type",
-                             "attempts", "is_xml"))
-_TESTS: dict[str, Callable[..., bool]] = {
-    "mapping": lambda v: isinstance(v, Mapping),
-    "sameas": lambda v, other: v is other,
-    "none": lambda v: v is None,
-    "defined": lambda v: True,  # the plain path only ever sees defined values
-    "string": lambda v: isinstance(v, str),
-}
-_Eval = Callable[[Mapping[str, Any]], Any]
-
-
-def _fast(node: nodes.Node) -> _Eval | None:
-    """A closure computing ``node`` as the sandboxed Jinja environment does on the plain path
-    (names, ``.attr`` and ``[const]`` on dicts, lists and responses, constants, ``==``/``!=``,
-    ``and``/``or``/``not``, a few tests); None for any other shape."""
-    from runner.connectors.response import Response
-
-    if isinstance(node, nodes.Const):
-        value = node.value
-        return lambda ctx: value
-    if isinstance(node, nodes.Name) and node.ctx == "load":
-        name = node.name
-
-        def lookup(ctx: Mapping[str, Any]) -> Any:
-            if name not in ctx:
-                raise _Unsure(name)
-            return ctx[name]
-        return lookup
-    if isinstance(node, nodes.Getattr):
-        maybe, attr = _fast(node.node), node.attr
-        if maybe is None or attr.startswith("_"):
-            return None
-        of: _Eval = maybe
-
-        def getattr_(ctx: Mapping[str, Any]) -> Any:
-            obj = of(ctx)
-            if type(obj) is dict and not hasattr(dict, attr) and attr in obj:
-                return obj[attr]
-            if type(obj) is Response and attr in _RESPONSE_ATTRS:
-                return getattr(obj, attr)
-            raise _Unsure(attr)
-        return getattr_
-    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-        maybe, key = _fast(node.node), node.arg.value
-        if maybe is None or not isinstance(key, (int, str)) or isinstance(key, bool):
-            return None
-        in_: _Eval = maybe
-
-        def getitem(ctx: Mapping[str, Any]) -> Any:
-            obj = in_(ctx)
-            if type(obj) is list and type(key) is int and -len(obj) <= key < len(obj):
-                return obj[key]
-            if type(obj) is dict and key in obj:
-                return obj[key]
-            raise _Unsure(key)
-        return getitem
-    if isinstance(node, nodes.Compare) and len(node.ops) == 1 \
-            and node.ops[0].op in ("eq", "ne"):
-        lhs, rhs = _fast(node.expr), _fast(node.ops[0].expr)
-        if lhs is None or rhs is None:
-            return None
-        a: _Eval = lhs
-        b: _Eval = rhs
-        if node.ops[0].op == "eq":
-            return lambda ctx: a(ctx) == b(ctx)
-        return lambda ctx: a(ctx) != b(ctx)
-    if isinstance(node, (nodes.And, nodes.Or)):
-        lhs, rhs = _fast(node.left), _fast(node.right)
-        if lhs is None or rhs is None:
-            return None
-        x: _Eval = lhs
-        y: _Eval = rhs
-        if isinstance(node, nodes.And):
-            return lambda ctx: x(ctx) and y(ctx)
-        return lambda ctx: x(ctx) or y(ctx)
-    if isinstance(node, nodes.Not):
-        maybe = _fast(node.node)
-        if maybe is None:
-            return None
-        neg: _Eval = maybe
-        return lambda ctx: not neg(ctx)
-    if isinstance(node, nodes.Test) and node.name in _TESTS and not node.kwargs \
-            and node.dyn_args is None and node.dyn_kwargs is None \
-            and ENV.tests.get(node.name) is not None:
-        maybe = _fast(node.node)
-        args = [_fast(arg) for arg in node.args]
-        if maybe is None or any(arg is None for arg in args):
-            return None
-        subject: _Eval = maybe
-        test = _TESTS[node.name]
-        bound = [arg for arg in args if arg is not None]
-        return lambda ctx: test(subject(ctx), *(arg(ctx) for arg in bound))
-    return None
 
 
 def _names_read(ast: nodes.Template) -> frozenset[str]:
