@@ -7,7 +7,7 @@ for ``runner resume``, ``failed``/``interrupted``) becomes ``running`` with the 
 attempt goes through :class:`FencedStore` and succeeds only while the attempt still owns the
 run: an attempt taken for dead that comes back fails its next journal write, which comes before
 any request that is not safe to repeat, so two attempts never both send it. Used by the workers
-and the local scheduler (:mod:`runner.distributed`) and by ``runner resume``.
+and the local scheduler (:mod:`runner.jobs`) and by ``runner resume``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ def generated() -> dict[str, dict]:
     from runner.connectors.spec import CONNECTOR_SCHEMA
     from runner.environment import ENV_SCHEMA
     from runner.playbook_schema import for_editors
-    from runner.scheduler import SCHEDULES_SCHEMA
+    from runner.schedule_file import SCHEDULES_SCHEMA
 
     return {
         "playbook.schema.json": for_editors(registry.all_specs()),

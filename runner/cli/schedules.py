@@ -57,9 +57,11 @@ def scheduler(schedules_file: str, store: str | None, broker: str | None, queue:
     """
     import signal
 
-    from runner.distributed import CeleryDispatcher, LocalDispatcher, notify_failure, safe_url
+    from runner.distributed import CeleryDispatcher, safe_url
     from runner.errors import InvalidInput
-    from runner.scheduler import Scheduler, load_schedules
+    from runner.jobs import LocalDispatcher, notify_failure
+    from runner.schedule_file import load_schedules
+    from runner.scheduler import Scheduler
     from runner.store import Store
 
     schedules = load_schedules(schedules_file)
@@ -119,7 +121,8 @@ def schedule() -> None:
 @guarded
 def schedule_list(schedules_file: str, count: int, store: str | None) -> None:
     """Show each schedule and its next fire times (validates the file and its playbooks)."""
-    from runner.scheduler import fire_iso, last_fires, load_schedules
+    from runner.schedule_file import fire_iso, load_schedules
+    from runner.scheduler import last_fires
     from runner.store import Store
 
     schedules = load_schedules(schedules_file)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from runner.distributed import RunJob, execute_job, safe_url
+from runner.distributed import safe_url
+from runner.jobs import RunJob, execute_job
 from runner.ownership import FencedStore, LostOwnership, claim_run
 from runner.store import Store, runs
 

@@ -12,8 +12,8 @@ import pytest
 from helpers import automatos_env, cli
 
 from plugins.automatos.simulator import AutomatosSimulator
-from runner.distributed import RunJob, execute_job
 from runner.fingerprint import fingerprint
+from runner.jobs import RunJob, execute_job
 from runner.playbook import load_playbook
 from runner.store import Store
 

@@ -400,7 +400,7 @@ def test_a_worker_whose_store_fills_up_leaves_the_run_to_be_taken_up_again(
     the store's exception escaped the engine: a regression test, not a new behaviour.)"""
     import threading
 
-    from runner.distributed import RunJob, execute_job
+    from runner.jobs import RunJob, execute_job
 
     sim.run_seconds = 3.0
     monkeypatch.setenv("AUTOMATOS_KEY", sim.automatos_key)

@@ -1,6 +1,6 @@
-"""runner.scheduler: schedule files, fire times, catch-up and overlap policies, restarts,
-failure webhooks. Time is driven by the tests (``tick(now)``, an injected clock and sleep);
-the store is a SQLite file of the test's own."""
+"""runner.schedule_file and runner.scheduler: schedule files, fire times, catch-up and overlap
+policies, restarts, failure webhooks. Time is driven by the tests (``tick(now)``, an injected
+clock and sleep); the store is a SQLite file of the test's own."""
 
 from __future__ import annotations
 
@@ -21,17 +21,17 @@ import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, cli
 from sqlalchemy import update
 
-from runner.distributed import LocalDispatcher, RunJob, notify_failure
 from runner.errors import PlaybookError
-from runner.scheduler import (
+from runner.jobs import LocalDispatcher, RunJob, notify_failure
+from runner.schedule_file import (
     MAX_CATCH_UP,
     SCHEDULES_SCHEMA,
     Schedule,
-    Scheduler,
     fire_iso,
     load_schedules,
     plan_fires,
 )
+from runner.scheduler import Scheduler
 from runner.store import Store, schedule_state
 
 BY_HOSTNAME = PLAYBOOKS / "automatos" / "distribute-by-hostname.yaml"
