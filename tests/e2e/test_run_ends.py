@@ -425,3 +425,27 @@ def test_a_worker_whose_store_fills_up_leaves_the_run_to_be_taken_up_again(
         assert sim.calls["create_distribution"] == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("command", [["history"], ["history", "--json"], ["show", "RUN"],
+                                     ["show", "RUN", "--json"], ["plan", str(PLAYBOOK)]])
+def test_a_reader_that_goes_away_is_no_internal_error_for_any_command(
+        tmp_path: Path, sim: AutomatosSimulator, command: list[str]) -> None:
+    """`runner history | head -1` (and show, plan): a reader that closes the pipe before the
+    command writes is not a bug in runner: no "internal error", no crash log, exit 0."""
+    store = tmp_path / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    secrets = {**os.environ, "AUTOMATOS_KEY": sim.automatos_key}
+    assert cli("run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2", "--store",
+               str(store), "-q", env=secrets).returncode == 0
+    run_id = _only_run(store)["run_id"]
+    args = [run_id if a == "RUN" else a for a in command]
+    extra = ["--env", str(env), "-i", "hostname=NTB2"] if command[0] == "plan" \
+        else ["--store", str(store)]
+    proc = subprocess.Popen([str(RUNNER), *args, *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=secrets)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, err
+    assert "internal error" not in err and "Traceback" not in err, err
