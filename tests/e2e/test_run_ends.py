@@ -264,6 +264,27 @@ def test_an_internal_error_records_the_run_errored(tmp_path: Path,
     assert steps["post"].get("resumed") is True and steps["read"]["status"] == "passed"
 
 
+def test_an_internal_error_in_a_batch_row_writes_the_crash_log_it_points_to(
+        tmp_path: Path, crashing_echo: dict[str, str]) -> None:
+    """A row of `--inputs-from` that meets an internal error: its run is errored, its hint
+    says "report it with the crash log", so the batch writes that log (the traceback) and
+    names it; the calm row passes."""
+    store = tmp_path / "runs.db"
+    rows = tmp_path / "rows.csv"
+    rows.write_text("mood\ncalm\nexplode\n")
+    done = cli("run", str(_echo_playbook(tmp_path)), "--inputs-from", str(rows), "-c", "1",
+               "--store", str(store), env=crashing_echo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "crash log" in done.stdout  # the hint promises one
+    said = [line for line in done.stdout.splitlines() if "the details are in " in line]
+    assert len(said) == 1, done.stdout
+    assert said[0].startswith("  row 2: ")
+    log = Path(said[0].split("the details are in ")[1].split()[0].rstrip(";"))
+    assert "Traceback" in log.read_text() and "the hook exploded" in log.read_text()
+    assert sorted(r["status"] for r in Store(str(store)).find_runs()) == ["errored", "passed"]
+
+
 def test_an_internal_error_in_a_loop_iteration_errors_the_run(
         tmp_path: Path, crashing_echo: dict[str, str]) -> None:
     """An iteration that meets an internal error: not swallowed by the loop, the run is
