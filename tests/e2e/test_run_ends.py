@@ -125,6 +125,62 @@ def test_sigterm_mid_poll_is_ctrl_c_then_resume_finishes(tmp_path: Path,
     assert final is not None and final["status"] == "passed"
 
 
+def test_sigterm_during_a_finally_step_records_the_run_interrupted(
+        tmp_path: Path, sim: AutomatosSimulator) -> None:
+    """SIGTERM that lands in a finally step (the steps all passed, the cleanup polls): the run
+    did not fail, it was stopped, so it is recorded interrupted with the resume hint and exits
+    130, as a SIGTERM in any other step; `runner resume` then ends it passed."""
+    store = tmp_path / "runs.db"
+    playbook = tmp_path / "cleanup.yaml"
+    playbook.write_text("""\
+name: Clean up slowly
+connectors:
+  automatos: {use: automatos}
+steps:
+  - id: machine
+    call: automatos.get_machine
+    with: {hostname: NTB2}
+    extract: {machine_id: "$.data.machines[0].machineId"}
+  - id: job
+    call: automatos.create_distribution
+    with: {machineId: "{{ machine_id }}", package: 7zip.exe}
+    extract: {job_name: $.data.jobName}
+finally:
+  - id: cleanup
+    poll-until: "response.json.data.delivered == 'Y'"
+    call: automatos.distribution_status
+    with: {jobName: "{{ job_name }}"}
+    every: 0.2s
+    timeout: 60s
+""")
+    sim.run_seconds = 30.0  # the cleanup polls until the signal
+    env = automatos_env(tmp_path, sim)
+    secrets = {"AUTOMATOS_KEY": sim.automatos_key}
+    proc = subprocess.Popen(
+        [str(RUNNER), "run", str(playbook), "--env", str(env), "--store", str(store)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **secrets})
+    try:
+        _wait_for(lambda: sim.calls["distribution_status"] >= 2)  # the cleanup is polling
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in out + err
+    assert proc.returncode == 130, out + err
+    row = _only_run(store)
+    assert row["status"] == "interrupted", row
+    assert "interrupted by SIGTERM" in row["error"]
+    assert row["hint"] == f"continue it with: runner resume {row['run_id']}"
+    sim.run_seconds = 0.5
+    resumed = cli("resume", row["run_id"], "--store", str(store), env=secrets, timeout=120)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert sim.calls["create_distribution"] == 1  # the same job: no second create
+    final = Store(str(store)).get_run(row["run_id"])
+    assert final is not None and final["status"] == "passed"
+
+
 def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path: Path, sim: AutomatosSimulator) -> None:
     """`runner run --inputs-from` and SIGTERM: rows not started never start, runs under way
     stop as interrupted (after their finally steps), the summary says so, exit 130."""
