@@ -42,6 +42,21 @@ def _wait_for(predicate: Callable[[], bool], seconds: float = 30) -> None:
         time.sleep(0.05)
 
 
+def _sigterm_once(args: list[str], ready: Callable[[], bool],
+                  env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
+    """``runner ARGS`` as a process, sent SIGTERM once ``ready()`` holds; it and its output."""
+    proc = subprocess.Popen([str(RUNNER), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    try:
+        _wait_for(ready)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc, out, err
+
+
 # -- a reader that goes away -----------------------------------------------------------------
 
 def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path,
@@ -95,22 +110,13 @@ def test_sigterm_mid_poll_is_ctrl_c_then_resume_finishes(tmp_path: Path,
     store = tmp_path / "runs.db"
     env = automatos_env(tmp_path, sim)
     secrets = {"AUTOMATOS_KEY": sim.automatos_key}
-    proc = subprocess.Popen(
-        [str(RUNNER), "run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2",
-         "--store", str(store)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, **secrets})
-    try:
-        _wait_for(lambda: sim.calls["distribution_status"] >= 2)
-        assert sim.calls["get_machine"] == 1
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc, out, err = _sigterm_once(
+        ["run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2", "--store", str(store)],
+        lambda: sim.calls["distribution_status"] >= 2, secrets)
     assert proc.returncode == 130, out + err
     assert "Traceback" not in out + err
     assert "INTERRUPTED at step 'wait'" in out and "interrupted by SIGTERM" in out, out
-    assert sim.calls["get_machine"] == 2  # the finally step ran
+    assert sim.calls["get_machine"] == 2  # the lookup, then the finally step after the signal
     row = _only_run(store)
     assert row["status"] == "interrupted"
     assert row["error"] == "interrupted by SIGTERM"
@@ -156,17 +162,9 @@ finally:
     sim.run_seconds = 30.0  # the cleanup polls until the signal
     env = automatos_env(tmp_path, sim)
     secrets = {"AUTOMATOS_KEY": sim.automatos_key}
-    proc = subprocess.Popen(
-        [str(RUNNER), "run", str(playbook), "--env", str(env), "--store", str(store)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **secrets})
-    try:
-        _wait_for(lambda: sim.calls["distribution_status"] >= 2)  # the cleanup is polling
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc, out, err = _sigterm_once(
+        ["run", str(playbook), "--env", str(env), "--store", str(store)],
+        lambda: sim.calls["distribution_status"] >= 2, secrets)  # the cleanup is polling
     assert "Traceback" not in out + err
     assert proc.returncode == 130, out + err
     row = _only_run(store)
@@ -450,7 +448,7 @@ def test_a_full_disk_mid_run_stops_it_clearly_and_resume_finishes(
             "running") in err, err
     assert ("hint: free space on the store's disk (or bring its database back), then: "
             f"runner resume {run_id} --force") in err
-    assert sim.calls["get_machine"] == 2  # the finally step ran
+    assert sim.calls["get_machine"] == 2  # the lookup, then the finally step after the signal
     assert sim.calls["create_distribution"] == 1
 
     filler.unlink()
