@@ -546,7 +546,8 @@ def resume_batch(batch_id: str, *, store: Any, inputs: Mapping[str, Any] | None 
             result = api.resume(row["run_id"], store=store, inputs=inputs, force=force,
                                 quiet=True)
         except RunnerError as e:
-            return RowOutcome(index, row["run_id"], "not-resumed", row["status"], e.message)
+            return RowOutcome(index, row["run_id"], "not-resumed", row["status"],
+                              e.with_hint())
         return RowOutcome(index, row["run_id"], "resumed", result.status,
                           result.error or "", result)
 
