@@ -201,6 +201,7 @@ def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path: Path, sim: AutomatosSimu
             proc.kill()
     assert proc.returncode == 130, out + err
     assert "2 interrupted, 2 not started" in out, out
+    assert "stopped by SIGTERM before rows 3, 4 started" in out, out  # not "by Ctrl-C"
     assert "Traceback" not in err
     assert sim.calls["create_distribution"] == 2
     assert sim.calls["get_machine"] == 4  # two lookups, two finally steps
