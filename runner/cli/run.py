@@ -149,7 +149,7 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
                         on_result=on_result, on_start=on_start, again=again, root=root)
-    echo(format_summary(summary, inputs_from))
+    echo(printable(format_summary(summary, inputs_from)))  # it quotes the servers' errors
     for index, where in sorted(crash_logs.items()):
         echo(f"  row {index + 1}: the details are in {where}; please attach it to a bug report")
     if report_json:

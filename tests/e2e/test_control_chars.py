@@ -116,3 +116,22 @@ def test_a_servers_line_breaks_cannot_forge_a_row_of_history(tmp_path: Path) -> 
     lines = shown.stdout.splitlines()
     assert len(lines) == 1, lines
     assert " failed " in lines[0] and "denied" in lines[0] and "passed" not in shown.stdout
+
+
+def test_a_servers_control_sequences_are_escaped_in_a_batch_and_its_resume(
+        tmp_path: Path, evil: Evil) -> None:
+    """The same answer in `runner run --inputs-from` (each row's line and the summary's list
+    of failures) and in `runner resume --batch`: shown escaped, never acted on."""
+    store = tmp_path / "runs.db"
+    pb = playbook(tmp_path, "steps:\n  - {id: job, call: h, method: GET, path: /job}\n")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("{}\n{}\n")
+    ran = cli("run", str(pb), "-e", str(echo_env(tmp_path, evil)), "--store", str(store),
+              "--inputs-from", str(rows), env={"ECHO_KEY": "k3y-value"})
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.stdout.count("\\x1b[2Jbad thing") == 4, ran.stdout  # two rows, two summary lines
+    assert controls(ran.stdout + ran.stderr) == []
+    batch_id = ran.stdout.split()[1].rstrip(":")
+    again = cli("resume", "--batch", batch_id, "--store", str(store),
+                env={"ECHO_KEY": "k3y-value"})
+    assert controls(again.stdout + again.stderr) == [], again.stdout
