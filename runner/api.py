@@ -209,7 +209,7 @@ def resume_stale(*, store: str | None = None, stale_after: float | None = None,
                     orphan, resume(orphan.run_id, store=db, inputs=inputs,
                                    stale_after=stale_after, quiet=True), None)
             except RunnerError as e:
-                got = (orphan, None, e.message)
+                got = (orphan, None, e.with_hint())
             except Exception as e:  # one run's bug must not stop the others
                 got = (orphan, None, f"internal error: {type(e).__name__}")
             if on_result is not None:

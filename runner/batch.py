@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.errors import InvalidInput, RunnerError
+from runner.errors import InvalidInput, RunnerError, Terminated
 from runner.model import Playbook
 from runner.results import FAILED, INTERRUPTED, PASSED, RunResult
 
@@ -82,6 +82,7 @@ class BatchSummary:
     failed: int = 0
     interrupted: int = 0  # runs stopped by Ctrl-C: resumable with `runner resume`
     not_started: list[int] = field(default_factory=list)  # rows Ctrl-C kept from starting
+    stopped_by: str = "Ctrl-C"  # or SIGTERM: which one stopped it, for the summary to say
     wall_seconds: float = 0.0
     durations_ms: list[float] = field(default_factory=list)  # per run, in completion order
     run_ids: list[str] = field(default_factory=list)  # per row; "" for a run that never started
@@ -383,9 +384,10 @@ def run_batch(
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         record(pending.pop(future), *future.result())
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as e:
                 # Ctrl-C: rows not started never start; runs under way stop at their next
                 # step or wait, as interrupted (resumable), after their finally steps
+                summary.stopped_by = "SIGTERM" if isinstance(e, Terminated) else "Ctrl-C"
                 with report_lock:
                     stopping.set()
                     for cancel in running:
@@ -461,7 +463,7 @@ def format_summary(summary: BatchSummary, source: str | Path = "") -> str:
     if summary.not_started:
         rows = ", ".join(str(i + 1) for i in summary.not_started[:20])
         more = f" and {len(summary.not_started) - 20} more" if len(summary.not_started) > 20 else ""
-        lines.append(f"  stopped by Ctrl-C before rows {rows}{more} started")
+        lines.append(f"  stopped by {summary.stopped_by} before rows {rows}{more} started")
     return "\n".join(lines)
 
 
@@ -546,7 +548,8 @@ def resume_batch(batch_id: str, *, store: Any, inputs: Mapping[str, Any] | None 
             result = api.resume(row["run_id"], store=store, inputs=inputs, force=force,
                                 quiet=True)
         except RunnerError as e:
-            return RowOutcome(index, row["run_id"], "not-resumed", row["status"], e.message)
+            return RowOutcome(index, row["run_id"], "not-resumed", row["status"],
+                              e.with_hint())
         return RowOutcome(index, row["run_id"], "resumed", result.status,
                           result.error or "", result)
 

@@ -594,6 +594,14 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             final = Interrupted(f"interrupted by {_signal(e)} during the finally steps",
                                 hint=f"continue it with: runner resume {run.run_id}"
                                 if store is not None else None)
+        if final is not None and rt.cancel.is_set() and not isinstance(final, Interrupted):
+            # the first signal came in a finally step, which stopped on it: stopped, not failed
+            stopped = Interrupted(f"interrupted by {rt.stopped_by}" if rt.stopped_by
+                                  else "interrupted",
+                                  hint=f"continue it with: runner resume {run.run_id}"
+                                  if store is not None else None)
+            stopped.step = getattr(final, "step", "")
+            final = stopped
         failure = failure or final
         if failure is None:
             run.outputs = redactor.redact_data(render(rt, dict(playbook.outputs), scope,

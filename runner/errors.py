@@ -52,6 +52,12 @@ class RunnerError(Exception):
             out += f"\n  hint: {self.hint}"
         return out
 
+    def with_hint(self) -> str:
+        """The message and, on a line of its own, what to do: for a line about one run among
+        many (``runner resume --stale``, ``--batch``), where the message alone says only what
+        is wrong."""
+        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
+
 
 class InvalidInput(RunnerError):
     exit_code = EXIT_INVALID

@@ -65,6 +65,19 @@ def _internal(e: Exception) -> str:
     return f"error: {error.message}\n  hint: {error.hint}\n  the details are in {where}"
 
 
+def _reader_gone() -> bool:
+    """Whether stdout's reader has closed its end (a pipe or socket then polls as an error or
+    a hang-up): a ``BrokenPipeError`` that is not about stdout is a bug, this one is not."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() (Windows), no stdout at all
+        return False
+
+
 def _stdout_closed() -> None:
     """``runner run ... | head``: once the reader has gone, what is still buffered for it
     goes nowhere, so that exiting does not fail on it (the exit code stays the run's)."""
@@ -99,6 +112,10 @@ def guarded(func: F) -> F:
             _fail(printable(redactor.redact(text) if redactor else text), e.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError as e:
+            if not _reader_gone():  # a socket of ours, not stdout's reader: a bug
+                _fail(_internal(e), EXIT_INTERNAL)
+            sys.exit(0)  # `runner history | head -1`: the reader has all it wanted
         except click.exceptions.Exit:
             raise
         except Exception as e:

@@ -36,7 +36,7 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
         when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(r["started"]))
         took = f"{(r['duration_ms'] or 0) / 1000:.1f}s"
         line = f"{r['run_id']:<24} {when}  {r['status']:<11} {took:>7}  {r['playbook']}" \
-            + (f"  ({r['error'][:60]})" if r.get("error") else "")
+            + (f"  ({_one_line(r['error'])[:60]})" if r.get("error") else "")
         click.echo(printable(line))  # a server's error may hold terminal control sequences
     if not rows and not as_json:
         click.echo("no runs recorded yet")
@@ -44,6 +44,12 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
     if hidden > 0:  # said on stderr with --json, so the JSON lines stay JSON lines
         click.echo(f"{hidden} more run(s) not shown (the newest {limit} are); "
                    f"--limit {limit + hidden} shows them all", err=as_json)
+
+
+def _one_line(text: str) -> str:
+    """A run's error on its run's line: a server's line breaks, kept as they are, would start
+    what looks like another row of history (a forged ``passed``, say)."""
+    return " ".join(text.split())
 
 
 def _since(text: str) -> float:

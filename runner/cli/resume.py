@@ -22,6 +22,7 @@ from runner.cli.common import (
     stale_option,
     store_option,
 )
+from runner.printable import printable
 
 
 @main.command()
@@ -100,7 +101,7 @@ def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], conc
         said = f"resumed: {row.status}" if row.outcome == "resumed" else \
             SAID.get(row.outcome, row.status)
         detail = f": {row.detail}" if row.detail else ""
-        echo(f"row {row.row + 1}  {row.run_id}  {said}{detail}")
+        echo(printable(f"row {row.row + 1}  {row.run_id}  {said}{detail}"))
 
     outcomes = api.resume_batch(batch_id, store=store, inputs=inputs, concurrency=concurrency,
                                 force=force, on_row=on_row)
@@ -129,9 +130,10 @@ def _resume_stale(store: str | None, stale_after: float, broker: str | None, que
     def say(orphan: Any, result: Any, error: str | None) -> None:
         was = f"run {orphan.run_id} (was {orphan.status})"
         if result is None:
-            echo(f"{was}: not resumed: {error}")
-        else:
-            echo(f"{was}: {result.status}" + (f": {result.error}" if result.error else ""))
+            echo(printable(f"{was}: not resumed: {error}"))
+        else:  # a server's error may hold terminal control sequences
+            echo(printable(f"{was}: {result.status}"
+                           + (f": {result.error}" if result.error else "")))
 
     done = api.resume_stale(store=store, stale_after=stale_after, broker=broker, queue=queue,
                             concurrency=concurrency, inputs=inputs, on_result=say)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from runner.cli.common import (
+    crash_log,
     echo,
     env_option,
     exit_as_run,
@@ -119,6 +120,7 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
         run_batch,
         write_summary,
     )
+    from runner.results import ERRORED
 
     rows = _rows(inputs_from, given)
     width = len(str(len(rows)))
@@ -132,7 +134,11 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
         for a in summary.already_ran:
             echo(f"row {a.row + 1:>{width}}  {format_already(a)}")
 
+    crash_logs: dict[int, str] = {}  # row -> the log its internal error's hint points to
+
     def on_result(index: int, _inputs: Any, result: Any, failure: Any) -> None:
+        if result is not None and result.status == ERRORED and result.traceback:
+            crash_logs[index] = crash_log(result.traceback)
         if quiet:
             return
         if failure is None:
@@ -143,7 +149,9 @@ def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
 
     summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
                         on_result=on_result, on_start=on_start, again=again, root=root)
-    echo(format_summary(summary, inputs_from))
+    echo(printable(format_summary(summary, inputs_from)))  # it quotes the servers' errors
+    for index, where in sorted(crash_logs.items()):
+        echo(f"  row {index + 1}: the details are in {where}; please attach it to a bug report")
     if report_json:
         write_summary(summary, report_json)
     if summary.stopped:  # Ctrl-C: what ran is recorded, interrupted runs are resumable

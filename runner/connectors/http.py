@@ -390,12 +390,11 @@ def _gunzip(content: bytes, limit: int, url: str) -> bytes:
                              sent=True) from None
 
 
-def _unverified(e: BaseException) -> bool:
-    """Whether a TLS error is the certificate's (unknown issuer, expired, another host's), not a
-    handshake cut short by the network."""
+def _causes(e: BaseException) -> list[BaseException]:
+    """``e`` and the errors wrapped in it, outermost first: urllib3 wraps socket, TLS and zlib
+    errors in its own, in ``args`` or ``reason``, a few levels deep."""
+    chain = [e]
     for _ in range(5):
-        if isinstance(e, (ssl.SSLCertVerificationError, ssl.CertificateError)):
-            return True
         nested = [a for a in e.args if isinstance(a, BaseException)]
         reason = getattr(e, "reason", None)
         if isinstance(reason, BaseException):
@@ -403,7 +402,17 @@ def _unverified(e: BaseException) -> bool:
         if not nested:
             break
         e = nested[-1]
-    return "CERTIFICATE_VERIFY_FAILED" in str(e)  # urllib3 may pass on only the text
+        chain.append(e)
+    return chain
+
+
+def _unverified(e: BaseException) -> bool:
+    """Whether a TLS error is the certificate's (unknown issuer, expired, another host's), not a
+    handshake cut short by the network."""
+    chain = _causes(e)
+    if any(isinstance(c, (ssl.SSLCertVerificationError, ssl.CertificateError)) for c in chain):
+        return True
+    return "CERTIFICATE_VERIFY_FAILED" in str(chain[-1])  # urllib3 may pass on only the text
 
 
 def _query_value(v: Any) -> Any:
@@ -421,14 +430,6 @@ def _host(url: str) -> str:
 
 
 def _reason(e: BaseException) -> str:
-    inner: BaseException = e
-    for _ in range(5):  # the innermost cause: urllib3 wraps socket, TLS and zlib errors
-        nested = [a for a in inner.args if isinstance(a, BaseException)]
-        reason = getattr(inner, "reason", None)
-        if isinstance(reason, BaseException):
-            nested.append(reason)
-        if not nested:
-            break
-        inner = nested[-1]
+    inner = _causes(e)[-1]  # the innermost cause says what happened
     text = str(inner)
     return text.split(": ")[-1][:200] if text else type(inner).__name__

@@ -83,3 +83,55 @@ def test_control_characters_in_an_error_message_are_escaped(tmp_path: Path) -> N
     assert proc.returncode == EXIT_INVALID
     assert "\\x1b[2J\\x1b]52;c;" in proc.stderr, proc.stderr
     assert controls(proc.stdout + proc.stderr) == []
+
+
+class Forger(Simulator):
+    """An error body with line breaks that, printed as they are, look like rows of history."""
+
+    name = "forger"
+    FORGED = "denied\n20261201-000000-f0f0f0   2026-12-01 00:00:00  passed         1.0s  deploy"
+
+    @route("POST", "/auth")
+    def auth(self, req: Request) -> Reply:
+        return Reply(200, b'{"status": true, "data": {"token": "t0ken"}}',
+                     {"Content-Type": "application/json"})
+
+    @route("GET", "/job")
+    def job(self, req: Request) -> Reply:
+        return Reply(400, json.dumps({"status": False, "error": self.FORGED}).encode(),
+                     {"Content-Type": "application/json"})
+
+
+def test_a_servers_line_breaks_cannot_forge_a_row_of_history(tmp_path: Path) -> None:
+    """`runner history` is one line per run: an error that holds a line break (and a fake row
+    after it) is shown on its run's line, so history shows one run, failed, and no "passed"."""
+    store = tmp_path / "runs.db"
+    pb = playbook(tmp_path, "steps:\n  - {id: job, call: h, method: GET, path: /job}\n")
+    for sim in started(Forger()):
+        ran = cli("run", str(pb), "-e", str(echo_env(tmp_path, sim)), "--store", str(store),
+                  "--no-progress", env={"ECHO_KEY": "k3y-value"})
+        assert ran.returncode == 1, ran.stdout + ran.stderr
+    shown = cli("history", "--store", str(store), "--limit", "5")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert len(lines) == 1, lines
+    assert " failed " in lines[0] and "denied" in lines[0] and "passed" not in shown.stdout
+
+
+def test_a_servers_control_sequences_are_escaped_in_a_batch_and_its_resume(
+        tmp_path: Path, evil: Evil) -> None:
+    """The same answer in `runner run --inputs-from` (each row's line and the summary's list
+    of failures) and in `runner resume --batch`: shown escaped, never acted on."""
+    store = tmp_path / "runs.db"
+    pb = playbook(tmp_path, "steps:\n  - {id: job, call: h, method: GET, path: /job}\n")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("{}\n{}\n")
+    ran = cli("run", str(pb), "-e", str(echo_env(tmp_path, evil)), "--store", str(store),
+              "--inputs-from", str(rows), env={"ECHO_KEY": "k3y-value"})
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.stdout.count("\\x1b[2Jbad thing") == 4, ran.stdout  # two rows, two summary lines
+    assert controls(ran.stdout + ran.stderr) == []
+    batch_id = ran.stdout.split()[1].rstrip(":")
+    again = cli("resume", "--batch", batch_id, "--store", str(store),
+                env={"ECHO_KEY": "k3y-value"})
+    assert controls(again.stdout + again.stderr) == [], again.stdout

@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env, cli
 
 from plugins.automatos.simulator import AutomatosSimulator
@@ -82,3 +83,60 @@ steps:
     ok = cli("resume", row["run_id"], "-i", "pin=4711", "-i", "ok=true")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     store.close()
+
+
+SLOW = """\
+name: Waits for a while
+connectors:
+  automatos: {use: automatos}
+steps:
+  - id: machine
+    call: automatos.get_machine
+    with: {hostname: NTB2}
+  - id: wait
+    poll-until: "false"
+    call: automatos.get_machine
+    with: {hostname: NTB2}
+    every: 0.2s
+    timeout: 60s
+"""
+
+
+@pytest.mark.parametrize("how", ["stale", "batch"])
+def test_a_bulk_resume_that_refuses_a_run_says_what_to_do(tmp_path: Path, how: str) -> None:
+    """A run SIGKILLed mid-poll, then its playbook edited: `runner resume --stale` (and
+    `--batch`) refuse it as `runner resume RUN_ID` does, and say what to do about it (the
+    hint naming --remap), not only what is wrong."""
+    store_path = tmp_path / "runs.db"
+    playbook = tmp_path / "slow.yaml"
+    playbook.write_text(SLOW)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("{}\n")
+    with AutomatosSimulator() as sim:
+        env, key = automatos_env(tmp_path, sim), {"AUTOMATOS_KEY": sim.automatos_key}
+        batch = ["--inputs-from", str(rows)] if how == "batch" else []
+        proc = subprocess.Popen([str(RUNNER), "run", str(playbook), "--env", str(env),
+                                 "--store", str(store_path), *batch], cwd=ROOT,
+                                env={**os.environ, **key}, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while sim.calls["get_machine"] < 3:  # in the poll: the lookup is journaled
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.02)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=10)
+        playbook.write_text(SLOW.replace("steps:\n", "steps:\n  - id: first\n    call: "
+                                         "automatos.get_machine\n    with: {hostname: NTB2}\n"))
+        store = Store(str(store_path))
+        (row,) = store.find_runs()
+        store.close()
+        time.sleep(1.1)
+        args = ["--stale", "--stale-after", "1"] if how == "stale" else \
+            ["--batch", row["batch_id"], "--force"]
+        done = cli("resume", *args, "--store", str(store_path), env=key, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "not resumed" in done.stdout and "step 'first' was added" in done.stdout, done.stdout
+    assert "hint: undo the change and resume; or resume with --remap" in done.stdout, done.stdout

@@ -42,6 +42,21 @@ def _wait_for(predicate: Callable[[], bool], seconds: float = 30) -> None:
         time.sleep(0.05)
 
 
+def _sigterm_once(args: list[str], ready: Callable[[], bool],
+                  env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
+    """``runner ARGS`` as a process, sent SIGTERM once ``ready()`` holds; it and its output."""
+    proc = subprocess.Popen([str(RUNNER), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    try:
+        _wait_for(ready)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc, out, err
+
+
 # -- a reader that goes away -----------------------------------------------------------------
 
 def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path,
@@ -95,22 +110,13 @@ def test_sigterm_mid_poll_is_ctrl_c_then_resume_finishes(tmp_path: Path,
     store = tmp_path / "runs.db"
     env = automatos_env(tmp_path, sim)
     secrets = {"AUTOMATOS_KEY": sim.automatos_key}
-    proc = subprocess.Popen(
-        [str(RUNNER), "run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2",
-         "--store", str(store)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, **secrets})
-    try:
-        _wait_for(lambda: sim.calls["distribution_status"] >= 2)
-        assert sim.calls["get_machine"] == 1
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc, out, err = _sigterm_once(
+        ["run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2", "--store", str(store)],
+        lambda: sim.calls["distribution_status"] >= 2, secrets)
     assert proc.returncode == 130, out + err
     assert "Traceback" not in out + err
     assert "INTERRUPTED at step 'wait'" in out and "interrupted by SIGTERM" in out, out
-    assert sim.calls["get_machine"] == 2  # the finally step ran
+    assert sim.calls["get_machine"] == 2  # the lookup, then the finally step after the signal
     row = _only_run(store)
     assert row["status"] == "interrupted"
     assert row["error"] == "interrupted by SIGTERM"
@@ -119,6 +125,54 @@ def test_sigterm_mid_poll_is_ctrl_c_then_resume_finishes(tmp_path: Path,
 
     sim.run_seconds = 0.5
     resumed = cli("resume", row["run_id"], "--store", str(store), env=secrets)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert sim.calls["create_distribution"] == 1  # the same job: no second create
+    final = Store(str(store)).get_run(row["run_id"])
+    assert final is not None and final["status"] == "passed"
+
+
+def test_sigterm_during_a_finally_step_records_the_run_interrupted(
+        tmp_path: Path, sim: AutomatosSimulator) -> None:
+    """SIGTERM that lands in a finally step (the steps all passed, the cleanup polls): the run
+    did not fail, it was stopped, so it is recorded interrupted with the resume hint and exits
+    130, as a SIGTERM in any other step; `runner resume` then ends it passed."""
+    store = tmp_path / "runs.db"
+    playbook = tmp_path / "cleanup.yaml"
+    playbook.write_text("""\
+name: Clean up slowly
+connectors:
+  automatos: {use: automatos}
+steps:
+  - id: machine
+    call: automatos.get_machine
+    with: {hostname: NTB2}
+    extract: {machine_id: "$.data.machines[0].machineId"}
+  - id: job
+    call: automatos.create_distribution
+    with: {machineId: "{{ machine_id }}", package: 7zip.exe}
+    extract: {job_name: $.data.jobName}
+finally:
+  - id: cleanup
+    poll-until: "response.json.data.delivered == 'Y'"
+    call: automatos.distribution_status
+    with: {jobName: "{{ job_name }}"}
+    every: 0.2s
+    timeout: 60s
+""")
+    sim.run_seconds = 30.0  # the cleanup polls until the signal
+    env = automatos_env(tmp_path, sim)
+    secrets = {"AUTOMATOS_KEY": sim.automatos_key}
+    proc, out, err = _sigterm_once(
+        ["run", str(playbook), "--env", str(env), "--store", str(store)],
+        lambda: sim.calls["distribution_status"] >= 2, secrets)  # the cleanup is polling
+    assert "Traceback" not in out + err
+    assert proc.returncode == 130, out + err
+    row = _only_run(store)
+    assert row["status"] == "interrupted", row
+    assert "interrupted by SIGTERM" in row["error"]
+    assert row["hint"] == f"continue it with: runner resume {row['run_id']}"
+    sim.run_seconds = 0.5
+    resumed = cli("resume", row["run_id"], "--store", str(store), env=secrets, timeout=120)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert sim.calls["create_distribution"] == 1  # the same job: no second create
     final = Store(str(store)).get_run(row["run_id"])
@@ -147,6 +201,7 @@ def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path: Path, sim: AutomatosSimu
             proc.kill()
     assert proc.returncode == 130, out + err
     assert "2 interrupted, 2 not started" in out, out
+    assert "stopped by SIGTERM before rows 3, 4 started" in out, out  # not "by Ctrl-C"
     assert "Traceback" not in err
     assert sim.calls["create_distribution"] == 2
     assert sim.calls["get_machine"] == 4  # two lookups, two finally steps
@@ -264,6 +319,27 @@ def test_an_internal_error_records_the_run_errored(tmp_path: Path,
     assert steps["post"].get("resumed") is True and steps["read"]["status"] == "passed"
 
 
+def test_an_internal_error_in_a_batch_row_writes_the_crash_log_it_points_to(
+        tmp_path: Path, crashing_echo: dict[str, str]) -> None:
+    """A row of `--inputs-from` that meets an internal error: its run is errored, its hint
+    says "report it with the crash log", so the batch writes that log (the traceback) and
+    names it; the calm row passes."""
+    store = tmp_path / "runs.db"
+    rows = tmp_path / "rows.csv"
+    rows.write_text("mood\ncalm\nexplode\n")
+    done = cli("run", str(_echo_playbook(tmp_path)), "--inputs-from", str(rows), "-c", "1",
+               "--store", str(store), env=crashing_echo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "crash log" in done.stdout  # the hint promises one
+    said = [line for line in done.stdout.splitlines() if "the details are in " in line]
+    assert len(said) == 1, done.stdout
+    assert said[0].startswith("  row 2: ")
+    log = Path(said[0].split("the details are in ")[1].split()[0].rstrip(";"))
+    assert "Traceback" in log.read_text() and "the hook exploded" in log.read_text()
+    assert sorted(r["status"] for r in Store(str(store)).find_runs()) == ["errored", "passed"]
+
+
 def test_an_internal_error_in_a_loop_iteration_errors_the_run(
         tmp_path: Path, crashing_echo: dict[str, str]) -> None:
     """An iteration that meets an internal error: not swallowed by the loop, the run is
@@ -373,7 +449,7 @@ def test_a_full_disk_mid_run_stops_it_clearly_and_resume_finishes(
             "running") in err, err
     assert ("hint: free space on the store's disk (or bring its database back), then: "
             f"runner resume {run_id} --force") in err
-    assert sim.calls["get_machine"] == 2  # the finally step ran
+    assert sim.calls["get_machine"] == 2  # the lookup, then the finally step after the signal
     assert sim.calls["create_distribution"] == 1
 
     filler.unlink()
@@ -425,3 +501,27 @@ def test_a_worker_whose_store_fills_up_leaves_the_run_to_be_taken_up_again(
         assert sim.calls["create_distribution"] == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("command", [["history"], ["history", "--json"], ["show", "RUN"],
+                                     ["show", "RUN", "--json"], ["plan", str(PLAYBOOK)]])
+def test_a_reader_that_goes_away_is_no_internal_error_for_any_command(
+        tmp_path: Path, sim: AutomatosSimulator, command: list[str]) -> None:
+    """`runner history | head -1` (and show, plan): a reader that closes the pipe before the
+    command writes is not a bug in runner: no "internal error", no crash log, exit 0."""
+    store = tmp_path / "runs.db"
+    env = automatos_env(tmp_path, sim)
+    secrets = {**os.environ, "AUTOMATOS_KEY": sim.automatos_key}
+    assert cli("run", str(PLAYBOOK), "--env", str(env), "-i", "hostname=NTB2", "--store",
+               str(store), "-q", env=secrets).returncode == 0
+    run_id = _only_run(store)["run_id"]
+    args = [run_id if a == "RUN" else a for a in command]
+    extra = ["--env", str(env), "-i", "hostname=NTB2"] if command[0] == "plan" \
+        else ["--store", str(store)]
+    proc = subprocess.Popen([str(RUNNER), *args, *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=secrets)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, err
+    assert "internal error" not in err and "Traceback" not in err, err
