@@ -9,7 +9,7 @@ from runner.connectors.spec import ConnectorSpec, load_connector
 
 
 def _simulator(**options: Any) -> Any:
-    from plugins.automatos.simulator import make
+    from .simulator import make
 
     return make(**options)
 

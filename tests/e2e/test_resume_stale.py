@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.journal import ResumeState
 from runner.store import Store
 
