@@ -67,7 +67,7 @@ class Servers:
     """The server side, in the scenario's process: the bodies, the loopback server, MOR."""
 
     def __init__(self, box: Any, server: Any, use_mor_connector: bool, tmp: Path) -> None:
-        from plugins.mor.simulator import MorSimulator, compute_hash
+        from runner.builtin.mor.simulator import MorSimulator, compute_hash
 
         body = json_body(JSON_ITEMS)
         json_url = server.serve("/items", body)

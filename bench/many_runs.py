@@ -83,7 +83,7 @@ def one_command(rows_file: Path, ms: list[dict[str, str]], concurrency: int,
     import subprocess
     import sys
 
-    from plugins.automatos.simulator import AutomatosSimulator
+    from runner.builtin.automatos.simulator import AutomatosSimulator
 
     sim = AutomatosSimulator(machines=ms, **JOB)
     sim.start()

@@ -27,8 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from helpers import RUNNER, automatos_env  # noqa: E402
-
-from plugins.automatos.simulator import AutomatosSimulator  # noqa: E402
+from runner.builtin.automatos.simulator import AutomatosSimulator  # noqa: E402
 
 HOLDER = """
 import sqlite3, sys, time

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner.connectors.spec import ConnectorSpec, load_connector
+from runner.connectors import ConnectorSpec, load_connector
 
 
 def _simulator(**options: Any) -> Any:
-    from plugins.alvaria.simulator import make
+    from .simulator import make
 
     return make(**options)
 

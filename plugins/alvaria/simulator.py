@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from runner.simulator import Faults, Reply, Request, Simulator, json_reply, route
+from runner.connectors import Faults, Reply, Request, Simulator, json_reply, route
 
 DEFAULT_SERVICES = {"WelcomeService", "ResetPassword", "SlowService", "BrokenService"}
 CHANNELS = {"voice", "sms", "email", "chat"}

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from runner.simulator import Faults, Reply, Request, Simulator, json_reply, route
+from runner.connectors import Faults, Reply, Request, Simulator, json_reply, route
 
 DEFAULT_MACHINES = [
     {"machineId": "123ABC", "hostname": "NTB1", "department": "DEV"},

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from runner.connectors.hooks import Hooks
+from runner.connectors import Hooks
 
 if TYPE_CHECKING:
-    from runner.connectors.response import Response
+    from runner.connectors import Response
 
 SECRET_FIELDS = frozenset({"token_remote", "token_remote2", "tokenremote", "tokenremote2"})
 MAX_DEPTH = 8

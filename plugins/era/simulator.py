@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from runner.simulator import Faults, Reply, Request, Simulator, json_reply, route
+from runner.connectors import Faults, Reply, Request, Simulator, json_reply, route
 
 TYPES = ("public", "telegram", "im", "webhook")
 STR_FIELDS = ("code", "type", "token_remote", "token_remote2", "url", "recv_svcscriptcode",

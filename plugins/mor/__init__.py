@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner.connectors.spec import ConnectorSpec, load_connector
+from runner.connectors import ConnectorSpec, load_connector
 
 
 def _simulator(**options: Any) -> Any:
-    from plugins.mor.simulator import make
+    from .simulator import make
 
     return make(**options)
 
 
 def connector() -> ConnectorSpec:
-    from plugins.mor.hooks import MorHooks
+    from .hooks import MorHooks
 
     return load_connector(Path(__file__).with_name("connector.yaml"), hooks=MorHooks,
                           simulator=_simulator)

@@ -23,12 +23,10 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from runner.connectors.hooks import Hooks
-from runner.errors import StepFailed, TransportError
+from runner.connectors import Hooks, StepFailed, TransportError
 
 if TYPE_CHECKING:
-    from runner.connectors.http import PreparedCall
-    from runner.connectors.response import Response
+    from runner.connectors import PreparedCall, Response
 
 # The connector's own copy of the hash rules (the documented order of each call's hash
 # parameters). tests/e2e/test_mor.py checks it against the simulator's table.

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from runner.simulator import Faults, Reply, Request, Simulator, gzip_bytes, route
+from runner.connectors import Faults, Reply, Request, Simulator, gzip_bytes, route
 
 HASH_PARAMS: dict[str, list[str]] = {
     "devices_get": ["user_id"],

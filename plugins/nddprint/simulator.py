@@ -47,7 +47,7 @@ import time
 import uuid
 from typing import Any
 
-from runner.simulator import Faults, Reply, Request, Simulator, json_reply, route, text_reply
+from runner.connectors import Faults, Reply, Request, Simulator, json_reply, route, text_reply
 
 MISSING = "La petición está faltando el cuerpo o algún parámetro necesario."
 NOT_FOUND = "No se encontró el usuario."

@@ -6,14 +6,19 @@ An entry point names a callable that returns a :class:`ConnectorSpec` (usually
 first asked for and are checked as they load, so a broken plugin fails with its file and line
 before any playbook step runs.
 
-The connectors this distribution ships are found by name without reading every installed
-package's metadata (``importlib.metadata`` costs ~30 ms of each start); their entry points are
-still declared, so listing sees them like any other. Other names go through the entry points.
+There is no list of names here: the built-ins are the entry points this distribution declares
+(pyproject.toml), read from its installed metadata. ``importlib.metadata`` costs ~20 ms to
+import and reads every installed package's metadata, so a name is looked up first in this
+distribution's own ``entry_points.txt`` (one directory listing per ``sys.path`` entry, as
+``importlib.metadata`` itself searches); listing and any other name go through
+``importlib.metadata``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from functools import cache
 from typing import Any
 
@@ -21,9 +26,31 @@ from runner.connectors.spec import ConnectorSpec
 from runner.errors import InvalidInput, PlaybookError
 
 GROUP = "runner.connectors"
-# the same as this distribution's entry points in pyproject.toml
-BUILTIN = {name: f"plugins.{name}:connector"
-           for name in ("automatos", "alvaria", "nddprint", "era", "mor")}
+DISTRIBUTION = "runner"
+
+
+@cache
+def builtin() -> dict[str, str]:
+    """This distribution's entry points in ``GROUP`` (name -> ``module:attr``), from the first
+    ``runner-*.dist-info`` on ``sys.path``, the one ``importlib.metadata`` would find."""
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in sorted(listing):
+            if name.endswith(".dist-info") and name.partition("-")[0].lower() == DISTRIBUTION:
+                return _group(os.path.join(entry or ".", name, "entry_points.txt"))
+    return {}  # not installed (a bare checkout on PYTHONPATH): everything goes the long way
+
+
+def _group(path: str) -> dict[str, str]:
+    from configparser import ConfigParser
+
+    parser = ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
+    parser.read(path, encoding="utf-8")
+    return dict(parser[GROUP]) if parser.has_section(GROUP) else {}
 
 
 @cache
@@ -34,7 +61,7 @@ def _entry_points() -> dict[str, str]:
 
 
 def names() -> list[str]:
-    return sorted({*BUILTIN, *_entry_points()})
+    return sorted({*builtin(), *_entry_points()})
 
 
 def _load(value: str) -> object:
@@ -48,7 +75,7 @@ def _load(value: str) -> object:
 
 @cache
 def get(name: str) -> ConnectorSpec:
-    value = BUILTIN.get(name) or _entry_points().get(name)
+    value = builtin().get(name) or _entry_points().get(name)
     if value is None:
         raise InvalidInput(f"no connector named '{name}' is installed",
                            hint=f"installed connectors: {', '.join(names()) or 'none'}")

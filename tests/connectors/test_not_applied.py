@@ -8,8 +8,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
 from runner.connectors.outcome import APPLIED, NOT_APPLIED, UNKNOWN, NotApplied

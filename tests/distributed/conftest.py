@@ -13,8 +13,8 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from tests.distributed.servers import (
     PG_DSN,
     PG_START,

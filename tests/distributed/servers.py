@@ -15,8 +15,8 @@ from typing import IO, Any
 
 import pytest
 from helpers import ROOT, RUNNER, automatos_env
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.store import Store
 
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.distributed import Submitter
 from runner.journal import ResumeState
 from runner.store import Store

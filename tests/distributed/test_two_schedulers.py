@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from helpers import ROOT, RUNNER
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.store import Store
 from tests.distributed.servers import TINY, env_file
 

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from helpers import PLAYBOOKS, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.distributed import Submitter
 from runner.store import Store
 from tests.distributed.servers import Broker, Worker, env_file, start_workers

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from helpers import ROOT, RUNNER, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner import api
 from runner.distributed import Submitter
 from runner.store import Store

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from helpers import PLAYBOOKS, Outcome, run_playbook
+from runner.builtin.alvaria import connector
+from runner.builtin.alvaria.simulator import AlvariaSimulator
 
-from plugins.alvaria import connector
-from plugins.alvaria.simulator import AlvariaSimulator
 from runner.connectors.client import ConnectorClient
 from runner.errors import InvalidInput
 from runner.sandbox import Sandbox

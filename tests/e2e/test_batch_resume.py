@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, RUNNER, automatos_env, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.simulator import Faults
 from runner.store import Store
 

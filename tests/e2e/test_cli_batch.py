@@ -80,8 +80,8 @@ def test_ctrl_c_stops_the_batch_and_leaves_resumable_runs(tmp_path: Path) -> Non
     import time
 
     from helpers import RUNNER, automatos_env
+    from runner.builtin.automatos.simulator import AutomatosSimulator
 
-    from plugins.automatos.simulator import AutomatosSimulator
     from runner.store import Store
 
     sim = AutomatosSimulator(schedule_seconds=1.0, run_seconds=2.0)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.errors import EXIT_INVALID, EXIT_OK
 
 PLAYBOOK = ROOT / "tests" / "playbooks" / "automatos" / "domain-password.yaml"

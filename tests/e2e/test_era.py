@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, Outcome, cli, run_playbook
+from runner.builtin.era.simulator import EraSimulator
 
-from plugins.era.simulator import EraSimulator
 from runner import api
 from runner.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from runner.sandbox import Sandbox

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.store import Store
 
 DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, Outcome, cli, run_playbook
+from runner.builtin.mor import hooks as mor_hooks
+from runner.builtin.mor import simulator as mor_sim
+from runner.builtin.mor.hooks import MorHooks, unwrap_html
+from runner.builtin.mor.simulator import MorSimulator
 
-from plugins.mor import hooks as mor_hooks
-from plugins.mor import simulator as mor_sim
-from plugins.mor.hooks import MorHooks, unwrap_html
-from plugins.mor.simulator import MorSimulator
 from runner.connectors.http import PreparedCall
 from runner.errors import EXIT_FAILED, EXIT_OK, StepFailed
 from runner.sandbox import Sandbox

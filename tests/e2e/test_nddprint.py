@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, Outcome, cli, run_playbook
+from runner.builtin.nddprint.simulator import IN_USE, MISSING, NOT_FOUND, NddprintSimulator
 
-from plugins.nddprint.simulator import IN_USE, MISSING, NOT_FOUND, NddprintSimulator
 from runner import api
 from runner.errors import EXIT_FAILED, EXIT_OK
 from runner.sandbox import Sandbox

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from helpers import automatos_env, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.fingerprint import fingerprint
 from runner.jobs import RunJob, execute_job
 from runner.playbook import load_playbook

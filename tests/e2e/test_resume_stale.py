@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.journal import ResumeState
 from runner.store import Store
 

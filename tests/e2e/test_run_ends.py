@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from helpers import ROOT, RUNNER, automatos_env, cli
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner.store import Store
 
 PLAYBOOK = ROOT / "tests" / "playbooks" / "automatos" / "distribute-then-report.yaml"

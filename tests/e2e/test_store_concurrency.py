@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env
-
-from plugins.automatos.simulator import AutomatosSimulator
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
 DISTRIBUTE = str(PLAYBOOKS / "automatos" / "distribute-package.yaml")
 ROWS = 100

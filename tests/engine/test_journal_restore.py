@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from plugins.automatos.simulator import AutomatosSimulator
 from runner import api
 from runner.journal import Journal, ResumeState
 from runner.results import RunResult

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from plugins.alvaria.simulator import AlvariaSimulator, make
+from runner.builtin.alvaria.simulator import AlvariaSimulator, make
 
 
 class FakeClock:

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from plugins.era.simulator import DEFAULT_CHANNELS, EraSimulator, make
+from runner.builtin.era.simulator import DEFAULT_CHANNELS, EraSimulator, make
 
 COLL = "/rest/v1/service/integration_points"
 ID1 = "b4680fbe-016c-d86f-1d6b-50e54938780c"

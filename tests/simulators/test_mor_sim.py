@@ -11,8 +11,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 from lxml import etree
-
-from plugins.mor.simulator import HASH_PARAMS, MorSimulator, compute_hash
+from runner.builtin.mor.simulator import HASH_PARAMS, MorSimulator, compute_hash
 
 KEY = "456789"
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from plugins.nddprint.simulator import IN_USE, MISSING, NOT_FOUND, NddprintSimulator
+from runner.builtin.nddprint.simulator import IN_USE, MISSING, NOT_FOUND, NddprintSimulator
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner.connectors.spec import ConnectorSpec, load_connector
+from runner.connectors import ConnectorSpec, load_connector
 from runner_connector_echo.hooks import EchoHooks
 
 

@@ -6,10 +6,10 @@ import hashlib
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from runner.connectors.hooks import Hooks
+from runner.connectors import Hooks
 
 if TYPE_CHECKING:
-    from runner.connectors.http import PreparedCall
+    from runner.connectors import PreparedCall
 
 
 def signature(method: str, path: str, key: str) -> str:

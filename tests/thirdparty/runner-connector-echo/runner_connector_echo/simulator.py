@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from runner.simulator import Reply, Request, Simulator, json_reply, route
+from runner.connectors import Reply, Request, Simulator, json_reply, route
 from runner_connector_echo.hooks import signature
 
 
