@@ -76,6 +76,43 @@ def test_a_later_send_resets_what_an_earlier_answer_said(store: Store) -> None:
     assert state.blocked("steps/2") is None
 
 
+def test_what_is_sent_and_what_is_proved_not_applied_is_tracked_per_key(store: Store) -> None:
+    state = load(store, ("steps/1", "sent", None, {}),
+                 ("steps/2", "sent", None, {}),
+                 ("steps/2", "answered", "unknown", {"status": 504}),
+                 ("steps/3", "sent", None, {}),
+                 ("steps/3", "answered", "unknown", {"status": 502}),
+                 ("steps/3", "answered", "not-applied", {"status": 409}))  # the retry's answer
+    assert state.unsafe_sent == {"steps/1", "steps/2"}
+    assert state.answers == {"steps/2": {"status": 504}}
+    assert state.unsafe_outcome == {"steps/1": "unknown", "steps/2": "unknown"}
+
+
+def test_remapped_moves_each_key_and_reports_the_unsafe_ones_it_drops(store: Store) -> None:
+    state = load(store, ("steps/0", "finished", "passed", {"defined": {"a": 1}}),
+                 ("steps/1", "sent", None, {}),
+                 ("steps/1", "answered", "unknown", {"status": 504}),
+                 ("steps/2", "sent", None, {}),
+                 ("steps/2", "answered", "ok", {"status": 201}),
+                 ("steps/2", "finished", "passed", {"defined": {"j": "J1"}}),
+                 ("steps/3", "finished", "skipped", {"defined": {}}),  # dropped: runs again
+                 ("steps/4", "sent", None, {}),  # dropped, sent: stuck
+                 ("steps/5", "sent", None, {}),
+                 ("steps/5", "finished", "passed", {"defined": {}}),  # dropped, sent: stuck
+                 ("steps/6", "answered", "ok", {"status": 200}))  # dropped, answered: stuck
+    moves = {"steps/0": "steps/1", "steps/1": "steps/2", "steps/2": "steps/4"}
+    out, stuck = state.remapped(moves.get)
+    assert out.finished == {"steps/1": {"defined": {"a": 1}, "status": "passed"},
+                            "steps/4": {"defined": {"j": "J1"}, "status": "passed"}}
+    assert out.unsafe_outcome == {"steps/2": "unknown"}
+    assert out.answers == {"steps/2": {"status": 504}, "steps/4": {"status": 201}}
+    assert out.unsafe_sent == {"steps/2", "steps/4"}
+    assert stuck == ["steps/4", "steps/5", "steps/6"]
+    assert out.resumed_keys == set()
+    same, none = state.remapped(lambda key: key)
+    assert (same, none) == (state, [])
+
+
 def test_finished_passed_or_skipped_is_done_and_clears_the_outcome(store: Store) -> None:
     state = load(store, ("steps/2", "sent", None, {}),
                  ("steps/2", "answered", "ok", {"status": 200}),
@@ -121,8 +158,9 @@ def test_an_answer_is_kept_and_rebuilt_as_it_was() -> None:
          None, 2, 12.5, 0)
     assert back.json == {"a": [1, "ä"]} and back.ok
     failed = restored_response({"status": 400, "body": "no", "error": "HTTP 400: no"})
-    assert (failed.ok, failed.text, failed.decode, failed.attempts, failed.url) == \
-        (False, "no", "auto", 1, "")
+    assert (failed.ok, failed.text, failed.decode, failed.attempts, failed.url, failed.method,
+            failed.elapsed_ms, failed.headers, failed.dropped_bytes) == \
+        (False, "no", "auto", 1, "", "", 0.0, {}, 0)
 
 
 def test_a_body_over_the_cap_is_not_kept() -> None:

@@ -17,6 +17,7 @@ from runner import api
 from runner.journal import Journal, ResumeState
 from runner.results import RunResult
 from runner.secrets import MASK, Redactor
+from runner.simulator import Faults
 from runner.store import Store
 
 RUN = "20261201-000000-aaaaaa"
@@ -206,6 +207,11 @@ def test_a_resume_restores_values_steps_includes_and_skipped_steps(lab: Lab) -> 
     assert [step(again, s).resumed for s in ("find", "again", "sub", "job")] == \
         [True, True, True, False]
     assert step(again, "find").extracted == {"machine_id": "456DEF"}
+    assert [step(again, s).status for s in ("find", "again", "sub")] == \
+        ["passed", "skipped", "passed"]
+    assert step(again, "again").skipped_reason == "when: inputs.look_again"
+    assert step(again, "find").skipped_reason is None
+    assert step(again, "sub").outputs == {"name": "NTB2-sub"}
     assert lab.sim.calls["get_machine"] == looked  # nothing looked up again
     assert lab.state.resumed_keys == {"steps/0", "steps/1", "steps/2", "steps/3"}
     assert [d["package"] for d in lab.sim.distributions] == ["7zip.exe"]
@@ -227,6 +233,19 @@ def test_a_create_whose_outcome_is_unknown_is_not_sent_again(lab: Lab) -> None:
     assert lab.sim.distributions == []
 
 
+def test_a_create_answered_by_a_gateway_error_is_not_sent_again(lab: Lab) -> None:
+    first = lab.run()
+    lab.store.write(first.run_id, "steps/4", "sent", data={})
+    lab.store.write(first.run_id, "steps/4", "answered", "unknown",
+                    {"error": "HTTP 504: gateway timeout", "status": 504})
+    job = step(lab.resume(first.run_id, package="7zip.exe"), "job")
+    assert job.status == "failed"
+    assert job.error == ("automatos.create_distribution is not safe to repeat and was sent "
+                         "before the run stopped; its outcome is unknown (it was answered HTTP "
+                         "504, which does not prove it was not applied), so it is not sent again")
+    assert lab.sim.distributions == []
+
+
 def test_a_create_that_succeeded_but_did_not_finish_is_not_sent_again(lab: Lab) -> None:
     first = lab.run()
     lab.store.write(first.run_id, "steps/4", "sent", data={})
@@ -237,15 +256,21 @@ def test_a_create_that_succeeded_but_did_not_finish_is_not_sent_again(lab: Lab) 
     assert lab.sim.distributions == []
 
 
-@pytest.mark.parametrize(("hostname", "sent_again"), [("NTB2", False), ("NOPE", True)])
+RESUME_CHECK = (
+    "resume-check:\n      call: automatos.get_machine\n"
+    "      with: {hostname: \"{{ inputs.check_host }}\"}\n"
+    "      extract: {job_name: \"$.data.machines[?(@.department == '{{ inputs.dept }}')]"
+    ".machineId\"}")
+
+
+# the simulator matches hostnames in any case: "ntb2" finds NTB2, and only the check's own
+# request has it in its URL, so a later step tells the check's answer from find's
+@pytest.mark.parametrize(("hostname", "sent_again"), [("ntb2", False), ("NOPE", True)])
 def test_a_resume_check_decides(lab: Lab, hostname: str, sent_again: bool) -> None:
     """The check's answer is not an error: it took effect (its extract defines the names, and
     later steps read its response); an error answer: it did not, and the step is sent now."""
-    lab.playbook.write_text(PLAYBOOK.replace("RESUME_CHECK", (
-        "resume-check:\n      call: automatos.get_machine\n"
-        "      with: {hostname: \"{{ inputs.check_host }}\"}\n"
-        "      extract: {job_name: \"$.data.machines[?(@.department == '{{ inputs.dept }}')]"
-        ".machineId\"}")))
+    lab.playbook.write_text(PLAYBOOK.replace("RESUME_CHECK", RESUME_CHECK) + (
+        "  - assert: \"('hostname=ntb2' in response.url) == (inputs.check_host == 'ntb2')\"\n"))
     first = lab.run()
     lab.store.write(first.run_id, "steps/4", "sent", data={})
     again = lab.resume(first.run_id, package="7zip.exe", check_host=hostname)
@@ -264,3 +289,82 @@ def test_a_resume_check_decides(lab: Lab, hostname: str, sent_again: bool) -> No
                 if e.step_key == "steps/4" and e.event == "finished"]
     assert finished[-1].status == "passed"
     assert finished[-1].data["defined"] == {"job_name": job.extracted["job_name"]}
+
+
+def test_a_resume_check_answered_by_a_gateway_error_does_not_tell(lab: Lab) -> None:
+    """A 502 to the check proves nothing either way: the create is not sent, the run stops."""
+    lab.playbook.write_text(PLAYBOOK.replace("RESUME_CHECK", RESUME_CHECK))
+    first = lab.run()
+    lab.store.write(first.run_id, "steps/4", "sent", data={})
+    lab.sim.faults = Faults(error_5xx=1.0, status_5xx=502, only={"get_machine"})
+    again = lab.resume(first.run_id, package="7zip.exe")
+    job = step(again, "job")
+    assert again.status == "failed" and job.status == "failed"
+    assert job.error == ("automatos.create_distribution is not safe to repeat and was sent "
+                         "before the run stopped; its outcome is unknown (no answer came back), "
+                         "and its resume-check automatos.get_machine was answered HTTP 502, "
+                         "which does not tell: it is not sent again")
+    assert job.hint == ("run runner resume again once the vendor answers, or check on its side "
+                        "whether the first request took effect")
+    assert lab.sim.distributions == []
+
+
+# -- what a restored step leaves in `response` and `steps.<id>` --------------------------------
+RESTORE = """\
+name: what a resume puts back
+inputs:
+  ok: {type: boolean, default: false}
+connectors:
+  automatos: {use: automatos}
+steps:
+  - auth: automatos
+  - id: find
+    call: automatos.get_machine
+    with: {hostname: NTB2}
+  - id: quiet
+    when: "inputs.ok"
+    call: automatos.get_machine
+    with: {hostname: NTB1}
+  - id: sub
+    include: sub.yaml
+  - id: check
+    assert:
+      - "inputs.ok"
+      - "response.json.data.machines[0].machineId == '456DEF'"
+      - "response.url.endswith('hostname=NTB2')"
+      - "steps.find.response.json.data.machines[0].hostname == 'NTB2'"
+      - "steps.find.response.status_code == 200"
+      - "steps.quiet is not defined"
+      - "sub.name == 'NTB2-sub'"
+"""
+
+
+def test_a_restored_call_leaves_its_answer_in_response_and_in_its_steps_entry(
+        lab: Lab) -> None:
+    """The steps after it read the answer of the last restored call (a restored step that made
+    none, skipped or an include, leaves `response` as it was) and `steps.find.response`."""
+    lab.playbook.write_text(RESTORE)
+    first = lab.run()
+    assert step(first, "check").status == "failed"
+    looked = lab.sim.calls["get_machine"]
+    again = lab.resume(first.run_id, ok=True)
+    assert again.status == "passed", again.error
+    assert [step(again, s).resumed for s in ("find", "quiet", "sub", "check")] == \
+        [True, True, True, False]
+    assert lab.sim.calls["get_machine"] == looked
+
+
+def test_an_entry_without_steps_or_own_response_is_restored_as_it_says(lab: Lab) -> None:
+    """An older runner's entry has no `steps` (it always made `steps.<id>`: {} then); an entry
+    with a `response` but no `steps_response` puts the answer back in `response` only."""
+    lab.playbook.write_text(RESTORE.replace(
+        '"steps.quiet is not defined"', '"steps.quiet == {} and steps.find == {}"').replace(
+        '- "steps.find.response', '# "steps.find.response'))
+    first = lab.run()
+    found = next(e for e in lab.store.entries(first.run_id)
+                 if e.step_key == "steps/1" and e.event == "finished")
+    lab.store.write(first.run_id, "steps/1", "finished", "passed", {"defined": {}})
+    lab.store.write(first.run_id, "steps/2", "finished", "passed",
+                    {"defined": {}, "steps": {}, "response": found.data["response"]})
+    again = lab.resume(first.run_id, ok=True)
+    assert again.status == "passed", again.error
