@@ -44,10 +44,16 @@ def fingerprint(playbook: Playbook) -> dict[str, Any]:
     """``files``: each playbook file's hash; ``steps``: for each step (by its journal key
     without loop iterations), its id, trail, where it is, and two hashes: ``own`` (the step's
     YAML) and ``hash`` (that and, for an include, everything the included playbook holds)."""
-    files: dict[str, str] = {}
-    steps: dict[str, dict[str, Any]] = {}
-    _walk(playbook, "", "", files, steps)
-    return {"version": VERSION, "files": files, "steps": steps}
+    # a loaded playbook never changes, and a batch hands the same one to every row (each run
+    # records it, and a resumed row checks it): hashed once per playbook, not per run
+    cached: dict[str, Any] | None = playbook.__dict__.get("_fingerprint")
+    if cached is None:
+        files: dict[str, str] = {}
+        steps: dict[str, dict[str, Any]] = {}
+        _walk(playbook, "", "", files, steps)
+        cached = {"version": VERSION, "files": files, "steps": steps}
+        playbook.__dict__["_fingerprint"] = cached  # frozen dataclass: set past __setattr__
+    return cached
 
 
 def _walk(playbook: Playbook, prefix: str, trail: str, files: dict[str, str],
