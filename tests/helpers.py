@@ -75,3 +75,22 @@ def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
     """Run the installed ``runner`` command as a user would."""
     return subprocess.run([str(RUNNER), *args], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 and its key, made by openssl in ``folder``.
+    Without openssl the test is skipped, except under CI=true, where it fails."""
+    import pytest
+
+    crt, key = folder / "cert.pem", folder / "key.pem"
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-keyout", str(key), "-out", str(crt), "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"openssl cannot make a certificate here: {e} (CI=true: a failure)")
+        pytest.skip(f"openssl cannot make a certificate here: {e}")
+    return crt, key

@@ -6,10 +6,8 @@ test starts a loopback server (a plain one, a TLS one, a forward proxy) and send
 from __future__ import annotations
 
 import json
-import os
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import self_signed_cert
 
 from runner.connectors.http import PreparedCall, Transport
 from runner.errors import TransportError
@@ -348,19 +347,7 @@ def test_an_unreachable_proxy_is_a_connect_failure(monkeypatch: pytest.MonkeyPat
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("tls")
-    crt, key = d / "cert.pem", d / "key.pem"
-    try:
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-keyout", str(key), "-out", str(crt), "-subj", "/CN=localhost",
-             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-            check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"openssl cannot make a certificate here: {e} (CI=true: a failure)")
-        pytest.skip(f"openssl cannot make a certificate here: {e}")
-    return crt, key
+    return self_signed_cert(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

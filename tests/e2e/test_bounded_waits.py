@@ -5,17 +5,15 @@ where the server sees them."""
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import run_playbook
+from helpers import run_playbook, self_signed_cert
 
 from runner.simulator import Reply, Request, Simulator, route
 
@@ -137,17 +135,7 @@ class CountingTLSServer(threading.Thread):
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[CountingTLSServer]:
-    crt, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    try:
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-keyout", str(key), "-out", str(crt), "-subj", "/CN=localhost",
-             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-            check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"openssl cannot make a certificate here: {e} (CI=true: a failure)")
-        pytest.skip(f"openssl cannot make a certificate here: {e}")
+    crt, key = self_signed_cert(tmp_path)
     server = CountingTLSServer(crt, key)
     server.start()
     yield server
