@@ -337,8 +337,6 @@ def run_batch(
 
     def record(index: int, result: RunResult | None, failure: BatchFailure | None) -> None:
         with report_lock:
-            if failure is not None and failure.run_id and result is None:
-                summary.run_ids[index] = failure.run_id
             if result is not None:
                 summary.run_ids[index] = result.run_id
                 summary.durations_ms.append(result.duration_ms)
