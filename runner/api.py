@@ -118,10 +118,8 @@ def resume(run_id: str, *, store: Store | str | None = None,
     before it is claimed, with what changed; ``remap`` carries its finished steps over to the
     edited playbook by step id and content instead (:mod:`runner.fingerprint`).
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from runner.errors import InvalidInput, RunnerError
-    from runner.ownership import STALE_AFTER, LostOwnership, claim_run, new_owner, owned
+    from runner.ownership import STALE_AFTER, LostOwnership, claim_run, new_owner, owned, settle
 
     db = store if isinstance(store, Store) else Store(store)
     if stale_after is None:
@@ -158,10 +156,7 @@ def resume(run_id: str, *, store: Store | str | None = None,
                            run_id=run_id, resume=claim.resume, remap=remap, **kw)
             except RunnerError as e:  # e.g. a secret input the store kept masked: not
                 if not isinstance(e, LostOwnership):  # left running for nobody
-                    try:
-                        fenced.fail_if_running(run_id, e.message, e.hint)
-                    except (LostOwnership, SQLAlchemyError):
-                        pass  # taken over meanwhile, or the store is away: the error stands
+                    settle(fenced, run_id, e.message, e.hint)
                 raise
     finally:
         if db is not store:

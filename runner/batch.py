@@ -410,16 +410,10 @@ def run_batch(
 def settle(store: Any, run_id: str, error: str, hint: str | None) -> bool:
     """A run that raised instead of ending: recorded failed if the engine left it running, so
     that the store says what the summary says. True if the run is in the store."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    from runner.ownership import settle as record_failure
     from runner.store import Store
 
-    if not isinstance(store, Store):
-        return False
-    try:
-        return store.fail_if_running(run_id, error, hint)
-    except SQLAlchemyError:  # the store itself failed: the summary still counts the row
-        return False
+    return isinstance(store, Store) and record_failure(store, run_id, error, hint)
 
 
 # -- showing ---------------------------------------------------------------------------------

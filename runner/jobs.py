@@ -37,11 +37,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from runner.errors import RunnerError
 from runner.ownership import (
     STALE_AFTER,
-    FencedStore,
     LostOwnership,
     claim_run,
     new_owner,
     owned,
+    settle,
 )
 from runner.store import Store
 
@@ -106,26 +106,19 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
         except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret,
             # a checkout whose playbook differs from the one the run was recorded with
             log.warning("run %s not run: %s", job.run_id, e.message)
-            _record_failure(fenced, job.run_id, e.message, e.hint)
+            settle(fenced, job.run_id, e.message, e.hint)
         except SQLAlchemyError as e:  # the store went away mid-run: resume it once it is back
             log.warning("run %s: the run store failed (%s); it is resumed later", job.run_id,
                         type(e).__name__)
             return "busy"
         except Exception as e:
             log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
-            _record_failure(fenced, job.run_id, f"internal error: {type(e).__name__}",
-                            "this is a bug in runner; the worker's log has the details")
+            settle(fenced, job.run_id, f"internal error: {type(e).__name__}",
+                   "this is a bug in runner; the worker's log has the details")
     log.info("run %s %s", job.run_id, status)
     if status != "passed" and job.webhook:
         notify_failure(store, job)
     return status
-
-
-def _record_failure(store: FencedStore, run_id: str, error: str, hint: str | None) -> None:
-    try:
-        store.fail_if_running(run_id, error, hint)
-    except (LostOwnership, SQLAlchemyError) as e:
-        log.warning("run %s: could not record its failure: %s", run_id, e)
 
 
 def webhook_url(webhook: str | Mapping[str, str] | None) -> str | None:

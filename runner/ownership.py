@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import RunnerError
 from runner.journal import ResumeState
@@ -150,3 +151,15 @@ def owned(store: Store, run_id: str, owner: str, *,
         yield fenced
     finally:
         beat.done.set()
+
+
+def settle(store: Store, run_id: str, error: str, hint: str | None) -> bool:
+    """A run whose attempt raised instead of ending: recorded ``failed`` if it is still
+    ``running``, so it is never left running for nobody. True if the run is in the store; False
+    also when that could not be written (another process took the run over meanwhile, or the
+    store is away): then the caller's own error stands."""
+    try:
+        return store.fail_if_running(run_id, error, hint)
+    except (LostOwnership, SQLAlchemyError) as e:
+        log.warning("run %s: could not record its failure: %s", run_id, e)
+        return False
