@@ -44,7 +44,7 @@ Namespaces = tuple[tuple[str, str], ...]  # an xpath extraction's prefix -> URI,
 @lru_cache(maxsize=4096)
 def compile_jsonpath(expr: str) -> Any:
     from jsonpath_ng.ext import filter as jsonpath_filter
-    from jsonpath_ng.ext import parse as jsonpath_parse
+    from jsonpath_ng.ext.parser import parse as jsonpath_parse
 
     # JSONPath's own regexes (`=~` in a filter, `sub(/.../, ...)`) run on RE2 too: with
     # Python's re, [?(@.name =~ '(a+)+$')] backtracks for ever on 41 characters

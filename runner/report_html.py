@@ -106,10 +106,11 @@ def _json(value: Any) -> str:
 
 def _pretty(value: Any) -> str:
     if isinstance(value, str):
+        text = value
         try:
-            value = json.loads(value)
+            value = json.loads(text)
         except ValueError:
-            return value
+            return text
         if not isinstance(value, (dict, list)):
             return json.dumps(value, ensure_ascii=False)
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
@@ -130,7 +131,7 @@ _INDEX = re.compile(r"(\[\d+\])$")
 def _name(step: dict[str, Any]) -> str:
     """The step's id, with its index in a loop: ``software[1]``."""
     m = _INDEX.search(step.get("label") or "")
-    return step["id"] + (m.group(1) if m else "")
+    return str(step["id"]) + (m.group(1) if m else "")
 
 
 class _Page:
@@ -243,7 +244,7 @@ class _Page:
         span = max(end - t0, 1e-3)
 
         def pct(t: float) -> float:
-            return max(0.0, min(100.0, (t - t0) / span * 100))
+            return float(max(0.0, min(100.0, (t - t0) / span * 100)))
 
         lines = []
         for path, s in rows[:MAX_TIMELINE_ROWS]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
-def generated() -> dict[str, dict]:
+def generated() -> dict[str, dict[str, Any]]:
     from runner.connectors import registry
     from runner.connectors.spec import CONNECTOR_SCHEMA
     from runner.environment import ENV_SCHEMA
@@ -23,7 +24,7 @@ def generated() -> dict[str, dict]:
     }
 
 
-def render(schema: dict) -> str:
+def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

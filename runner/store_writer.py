@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -75,7 +75,7 @@ class Writer:
         item.done.wait()
         if item.error is not None:
             raise item.error
-        return item.result
+        return cast(T, item.result)
 
     def close(self) -> None:
         with self._lock:

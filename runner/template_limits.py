@@ -23,8 +23,8 @@ from typing import Any
 
 from jinja2 import filters
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Namespace
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import Namespace
 
 MAX_DIGITS = 4_300
 MAX_LENGTH = 10_000_000

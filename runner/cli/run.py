@@ -164,7 +164,8 @@ def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from:
                     timeout: float | None, report_json: str | None) -> None:
     import json
 
-    from runner.distributed import FINAL, Submitter
+    from runner.distributed import Submitter
+    from runner.ownership import FINAL
 
     rows = _rows(inputs_from, given) if inputs_from is not None else [given]
     with Submitter(broker, store, queue=queue) as submitter:
