@@ -207,8 +207,8 @@ def _record_rows(store: Any, playbook: Playbook, environment: Any, table: list[d
                  batch_id: str, again: bool) -> tuple[dict[int, str], list[AlreadyRan]]:
     """Record each row whose inputs are valid as a queued run of the batch, before any runs;
     the run id of each row recorded, and the rows an earlier batch ran already."""
-    from runner.engine import coerce_inputs, masked_inputs, new_run_id
     from runner.fingerprint import fingerprint
+    from runner.inputs import coerce_inputs, masked_inputs, new_run_id
 
     file = str(Path(playbook.file).resolve())
     where = str(Path(environment.source).resolve()) if environment.source else environment.name
@@ -275,8 +275,8 @@ def run_batch(
     ``again``: run the rows an earlier batch of the same file ran already, too.
     """
     from runner import api
-    from runner.engine import masked_inputs, new_run_id
     from runner.environment import load_environment
+    from runner.inputs import masked_inputs, new_run_id
     from runner.ownership import claim_run, new_owner
     from runner.playbook import load_playbook
     from runner.sandbox import Sandbox

@@ -212,7 +212,7 @@ class Submitter:
                inputs: Mapping[str, Any] | None = None, *, dedup_key: str | None = None,
                webhook: str | dict[str, str] | None = None) -> str:
         """Check the playbook and inputs, record the run as queued, publish it; its run id."""
-        from runner.engine import coerce_inputs, masked_inputs, new_run_id
+        from runner.inputs import coerce_inputs, masked_inputs, new_run_id
 
         playbook, where, made = self._prepare(path, env)  # made: what workers must run
         given = dict(inputs or {})

@@ -14,9 +14,10 @@ from typing import IO, Any
 from runner.connectors import registry
 from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
-from runner.engine import coerce_inputs, register_secret_inputs, secret_inputs, setting_origin
+from runner.engine import setting_origin
 from runner.environment import Environment
 from runner.errors import RunnerError
+from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.model import Playbook, Step
 from runner.report import describe_request
 from runner.secrets import Redactor

@@ -48,8 +48,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from runner.engine import coerce_inputs, masked_inputs
 from runner.errors import InvalidInput, Location, PlaybookError
+from runner.inputs import coerce_inputs, masked_inputs
 from runner.loader import Document, Path_, load_file
 from runner.validation import validate_against
 

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from runner.engine import new_run_id
+from runner.inputs import new_run_id
 from runner.jobs import RunJob
 from runner.schedule_file import (
     MAX_CATCH_UP,
