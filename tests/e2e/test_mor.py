@@ -22,7 +22,6 @@ from runner.builtin.mor.hooks import MorHooks, unwrap_html
 from runner.builtin.mor.simulator import MorSimulator
 
 from runner.connectors.http import PreparedCall
-from runner.connectors.response import Response
 from runner.errors import EXIT_FAILED, EXIT_OK, StepFailed
 from runner.sandbox import Sandbox
 from runner.simulator import Reply, Request, route
@@ -141,33 +140,6 @@ def test_html_wrapper_is_unwrapped() -> None:
         == b"<error>Bad login</error>"
     plain = b'<?xml version="1.0"?><page><body>x</body></page>'
     assert unwrap_html(plain) is plain
-
-
-@pytest.mark.parametrize(("body", "error"), [
-    (b"<error>User was not found</error>", "User was not found"),
-    (b"<page><status><error>Access Denied</error></status></page>", "Access Denied"),
-    # device_create's documented refusal: two top-level elements, not one XML document
-    (b"<error>Device was not created</error><message>problem message</message>",
-     "Device was not created: problem message"),
-    (b'<?xml version="1.0"?>\n<error>Device was not created</error>\n'
-     b"<message>limit &amp; quota</message>\n", "Device was not created: limit & quota"),
-    (b"<page><error>Device was not created</error><message>m</message></page>",
-     "Device was not created: m"),
-    (b"<page><status><error>X</error><message>why</message></status></page>", "X: why"),
-    (b"<error></error>", "error (no message)"),
-    (b"<page><status>Device created</status><id>8</id></page>", None),
-    (b"<page><message>hello</message></page>", None),
-    (b"<error>a</error><error>b</error>", "unusable XML answer"),
-])
-def test_vendor_error_reads_both_styles_and_messages(body: bytes, error: str | None) -> None:
-    hooks = MorHooks({"username": "admin", "api_secret": "k"}, lambda value: None)
-    response = Response(200, {"content-type": "text/xml"}, body, decode="xml")
-    hooks.decode(response)
-    found = hooks.vendor_error(response)
-    if error is None or found is None:
-        assert found == error
-    else:
-        assert found.startswith(error), found
 
 
 # -- device-inventory.yaml -----------------------------------------------------------------

@@ -3,7 +3,8 @@
 A tiny WSGI app answers each call with the text the Kolmisoft documentation publishes, verbatim
 (/work/shared/vendor-docs/NOTES.md and mor-billing-devices-get-api.txt; the user_details_get
 example is the wiki page's own), checking nothing. Our simulator could agree with our runbooks
-on a shape no real server sends; these texts can't. Each runbook step must read them.
+on a shape no real server sends; these texts can't. Each runbook step must read them. Last, the
+hook's reading of each documented error style, one answer at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 import yaml
 from helpers import PLAYBOOKS, Outcome, run_playbook
+from runner.builtin.mor.hooks import MorHooks
+
+from runner.connectors.response import Response
 
 CREATE = PLAYBOOKS / "mor" / "create-device.yaml"
 INVENTORY = PLAYBOOKS / "mor" / "device-inventory.yaml"
@@ -213,3 +217,31 @@ def test_user_details_get_documented_error(tmp_path: Path, stand_in: StandIn,
     out = run_playbook(INVENTORY, tmp_path, {"user_ids": ["7"]}, env=env)
     assert out.result.status == "failed", out.console
     assert "mor.user_details_get answered: User was not found" in out.console
+
+
+# -- the hook, on the documented error styles ---------------------------------------------
+@pytest.mark.parametrize(("body", "error"), [
+    (b"<error>User was not found</error>", "User was not found"),
+    (b"<page><status><error>Access Denied</error></status></page>", "Access Denied"),
+    # device_create's documented refusal: two top-level elements, not one XML document
+    (b"<error>Device was not created</error><message>problem message</message>",
+     "Device was not created: problem message"),
+    (b'<?xml version="1.0"?>\n<error>Device was not created</error>\n'
+     b"<message>limit &amp; quota</message>\n", "Device was not created: limit & quota"),
+    (b"<page><error>Device was not created</error><message>m</message></page>",
+     "Device was not created: m"),
+    (b"<page><status><error>X</error><message>why</message></status></page>", "X: why"),
+    (b"<error></error>", "error (no message)"),
+    (b"<page><status>Device created</status><id>8</id></page>", None),
+    (b"<page><message>hello</message></page>", None),
+    (b"<error>a</error><error>b</error>", "unusable XML answer"),
+])
+def test_vendor_error_reads_both_styles_and_messages(body: bytes, error: str | None) -> None:
+    hooks = MorHooks({"username": "admin", "api_secret": "k"}, lambda value: None)
+    response = Response(200, {"content-type": "text/xml"}, body, decode="xml")
+    hooks.decode(response)
+    found = hooks.vendor_error(response)
+    if error is None or found is None:
+        assert found == error
+    else:
+        assert found.startswith(error), found
