@@ -14,6 +14,9 @@ HTTP layer: ``Content-Encoding: gzip`` by urllib3, a raw gzip body by its magic 
 
 ``vendor_error`` finds errors inside HTTP 200 answers, in both of MOR's styles:
 ``<error>X</error>`` (older) and ``<page><status><error>X</error></status></page>`` (newer).
+An error followed by a ``<message>`` (device_create's ``<error>Device was not created</error>
+<message>problem message</message>``, two top-level elements, so not one XML document) reads
+as ``X: message``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ _BODY_OPEN = re.compile(rb"<body(?:\s[^>]*)?>", re.I)
 _BODY_CLOSE = re.compile(rb"</body\s*>", re.I)
 _HTML_HEAD = 512  # a wrapper starts with <head>/<html>/<body> within this many bytes
 _DEVICE_SECRET = re.compile(rb"<secret>([^<]*)</secret>")
+# device_create's documented failure: an <error> and its <message> side by side, no root
+_ERROR_AND_MESSAGE = re.compile(
+    rb"\A\s*(?:<\?xml[^>]*\?>\s*)?<error>([^<]*)</error>\s*<message>([^<]*)</message>\s*\Z")
 SECRET_SCAN_BYTES = 8192  # device passwords registered from this much of an answer
 
 
@@ -86,8 +92,9 @@ class MorHooks(Hooks):
         if not secret or not username:
             raise StepFailed("mor: the settings username and api_secret are required to sign "
                              "calls", hint="set them for the mor connector in the environment")
-        # an empty value is not sent: MOR reads an empty parameter as an absent one (an
-        # empty pin gets a generated one), and "" adds nothing to the hashed string anyway
+        # an empty value is not sent: a runbook passes an input it was not given as "", which
+        # must mean "absent" (MOR would read an empty pin as "pinless", an absent one as "pick
+        # random digits"); "" adds nothing to the hashed string anyway
         rest = {k: v for k, v in call.query.items()
                 if k not in NEVER_HASHED and v is not None and v != ""}
         params = dict(rest)
@@ -109,10 +116,8 @@ class MorHooks(Hooks):
         # a device's <secret> is its SIP password. Reports show the first 2,000 characters of
         # an answer: the passwords in that part are registered so they are masked. Not all of
         # a 20,000-device answer's: the redactor's cost grows with the number of values.
-        from xml.sax.saxutils import unescape  # here: it imports urllib.request (~20 ms)
-
         for m in _DEVICE_SECRET.finditer(response.content, 0, SECRET_SCAN_BYTES):
-            value = unescape(m.group(1).decode("utf-8", "replace")).strip()
+            value = _text(m.group(1))
             if value:
                 self.register_secret(value)
 
@@ -122,6 +127,9 @@ class MorHooks(Hooks):
         try:
             root = response.xml
         except TransportError as e:  # hostile (entities) or broken XML: a clear failure
+            pair = _ERROR_AND_MESSAGE.match(response.content)
+            if pair is not None:
+                return _joined(*(_text(g) for g in pair.groups()))
             return f"unusable XML answer: {e.message}"
         if root is None:
             return None
@@ -131,9 +139,24 @@ class MorHooks(Hooks):
             return "unusable XML answer: it carries a DOCTYPE, which MOR answers never do"
         if not isinstance(root.tag, str):
             return None
-        if root.tag == "error":
-            return (root.text or "").strip() or "error (no message)"
-        status_error = root.find("status/error")
-        if status_error is not None:
-            return (status_error.text or "").strip() or "error (no message)"
-        return None
+        error = root if root.tag == "error" else root.find("status/error")
+        if error is None and root.tag == "page":
+            error = root.find("error")
+        if error is None:
+            return None
+        message = error.getnext()  # an explaining <message> right after the error, if any
+        return _joined((error.text or "").strip(),
+                       (message.text or "").strip()
+                       if message is not None and message.tag == "message" else "")
+
+
+def _text(raw: bytes) -> str:
+    from xml.sax.saxutils import unescape  # here: it imports urllib.request (~20 ms)
+
+    return unescape(raw.decode("utf-8", "replace")).strip()
+
+
+def _joined(error: str, message: str) -> str:
+    """``error: message``, the error alone, or a stand-in when MOR named nothing."""
+    error = error or "error (no message)"
+    return f"{error}: {message}" if message else error

@@ -1,16 +1,32 @@
 """Kolmisoft MOR billing API simulator (``/billing/api``).
 
-Faithful to ``mor-billing-devices-get-api.txt`` and NOTES.md: every answer is XML inside HTTP 200
-(errors too, found in the body), gzipped ("put in file, gziped and returned"). Routes:
-``devices_get`` (old name ``device_list``, same handler), ``user_details_get``, ``device_create``.
+Faithful to ``mor-billing-devices-get-api.txt`` and NOTES.md (which quotes the Kolmisoft wiki
+pages of ``user_details_get`` and ``device_create``): every answer is XML inside HTTP 200 (errors
+too, found in the body), gzipped ("put in file, gziped and returned"). Routes: ``devices_get``
+(old name ``device_list``, same handler), ``user_details_get``, ``device_create``.
 
 Auth: ``u`` must be a known owner login (the admin ``username`` option or ``reseller2``), else
 ``<error>Bad login</error>``; ``hash`` = SHA1 hex of the VALUES of the call's :data:`HASH_PARAMS`
 in that order (absent ones skipped) + ``api_secret``; ``u``/``p`` never hashed (see
-:func:`compute_hash`). Checks, in order: Bad login, Incorrect hash, user_id is empty, User not
-found, Access Denied (newer style ``<page><status><error>..``) when the user has another owner.
-Options ``allow_get``, ``gzip_mode``, ``html_wrap`` and ``big_devices`` are read per request, so
-tests may change them on a running instance.
+:func:`compute_hash`). Checks, in order: Bad login, Incorrect hash, no user_id, no such user,
+Access Denied (newer style ``<page><status><error>..``) when the user has another owner. The
+texts are each call's documented ones (:data:`USER_ERRORS`): devices_get says ``user_id is
+empty`` / ``User not found``; user_details_get and device_create say ``User was not found``,
+device_create ``Dont be so smart`` when no user id is sent ("params id not send").
+Options ``allow_get``, ``gzip_mode``, ``html_wrap``, ``big_devices`` and ``create_problem`` are
+read per request, so tests may change them on a running instance.
+
+``user_details_get`` answers the wiki's ``<page><pagename>Personal_details</pagename>
+<language>en</language><userid>N</userid><details>`` with ``main_detail`` (account, balance
+``12.5000 USD``, balance_number, balance_currency, credit), ``other_details`` (username,
+first_name, surname, personalid, agreement_number, agreement_date, taxation_country,
+vat_reg_number, vat_percent) and ``registration`` (reg_address ... reg_email).
+``device_create`` answers ``<page><status>Device created</status><id>N</id></page>``; its
+errors are older-style ``<error>X</error>``: Device_type_invalid, Device_group_invalid,
+Pin_must_be_numeric, Pin_is_already_used, and (when ``create_problem`` is set, the server
+refusing for its own reasons) ``<error>Device was not created</error><message>..</message>``,
+two top-level elements as the wiki writes them. No ``pin`` sent: random digits; an empty
+``pin``: a pinless device; an empty or absent ``type``: the default type, SIP.
 
 Seeded users (user_id: owner, username, devices):
   100: admin, "john"  -> device 1 (SIP, primary, pin 1111), device 2 (IAX2, pin 2222)
@@ -18,18 +34,21 @@ Seeded users (user_id: owner, username, devices):
   102: reseller2, "rick" -> device 3 (SIP)   (Access Denied for admin)
 Options: ``username`` ("admin"), ``api_secret`` (random), ``allow_get`` (False), ``gzip_mode``
 ("raw" | "header" | "none"), ``html_wrap`` (False), ``big_devices`` (0: N generated devices
-added to user 100, rendered on the fly and cached, for big-response benchmarks).
+added to user 100, rendered on the fly and cached, for big-response benchmarks),
+``create_problem`` ("": the problem message device_create refuses with when set).
 
 Choices where the docs are silent:
 - GET when not allowed: ``<error>GET method not allowed</error>`` (HTTP 200, same encoding).
 - Body form params are merged over query params (Rails' params: body wins).
 - ``show_hidden_devices`` is accepted, not hashed, and changes nothing (no hidden devices).
 - The hash is compared case-insensitively; ``p`` is accepted and ignored.
-- ``device_create`` errors and success use the newer ``<page><status>`` style:
-  ``<success>Device successfully created</success><device_id>N</device_id>``; a missing ``pin``
-  gets a generated one; created devices get ``ipaddr`` ``0.0.0.0`` and ``port`` ``0`` (dynamic).
-- ``user_details_get`` answers ``<page><details>`` with user_id, username, first_name,
-  last_name, balance, currency.
+- A user of another owner: ``Access Denied`` for every call (the wiki pages of
+  user_details_get and device_create list no text for it).
+- device_create checks type, then device group (it must be the user's own), then the PIN
+  (numeric, then unused; pinless devices share no PIN); generated PINs have six digits; created
+  devices get ``ipaddr`` ``0.0.0.0`` and ``port`` ``0`` (dynamic).
+- user_details_get: ``account`` ``Postpaid`` and ``credit`` ``Unlimited`` (the wiki's example),
+  other agreement and registration fields as seeded (mostly empty, as in that example).
 - Plain answers start with an XML declaration; ``html_wrap`` answers do not.
 """
 
@@ -52,6 +71,15 @@ HASH_PARAMS: dict[str, list[str]] = {
 DEVICE_TYPES = ("SIP", "IAX2", "FAX", "Virtual", "H323", "ZAP", "Skype")
 GZIP_MODES = ("raw", "header", "none")
 RESELLER = "reseller2"
+# each call's documented texts for (no user_id sent, no such user)
+USER_ERRORS: dict[str, tuple[str, str]] = {
+    "devices_get": ("user_id is empty", "User not found"),
+    "device_list": ("user_id is empty", "User not found"),
+    "user_details_get": ("User was not found", "User was not found"),
+    "device_create": ("Dont be so smart", "User was not found"),
+}
+REGISTRATION = ("reg_address", "reg_postcode", "reg_city", "reg_country", "reg_state",
+                "reg_direction", "reg_phone", "reg_mobile", "reg_fax", "reg_email")
 
 
 def compute_hash(call: str, params: dict[str, str], api_secret: str) -> str:
@@ -66,9 +94,11 @@ class User:
     owner: str
     username: str
     first_name: str
-    last_name: str
+    surname: str
     balance: float
     devicegroup_id: int
+    agreement_date: str = "2026-01-05"
+    reg_email: str = ""
 
 
 @dataclass
@@ -84,6 +114,29 @@ class Device:
     port: str
     pin: str
     description: str = field(default="")
+
+
+def _tags(pairs: dict[str, Any]) -> str:
+    return "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in pairs.items())
+
+
+def _user_details_xml(u: User) -> str:
+    """The wiki's user_details_get answer for ``u``."""
+    balance = f"{u.balance:.4f}"
+    main = {"account": "Postpaid", "balance": f"{balance} USD", "balance_number": balance,
+            "balance_currency": "USD", "credit": "Unlimited"}
+    other = {"username": u.username, "first_name": u.first_name, "surname": u.surname,
+             "personalid": "", "agreement_number": f"{u.user_id:010d}",
+             "agreement_date": u.agreement_date, "taxation_country": "", "vat_reg_number": "",
+             "vat_percent": "0.0"}
+    registration = {k: u.reg_email if k == "reg_email" else "" for k in REGISTRATION}
+    return (
+        "<page><pagename>Personal_details</pagename><language>en</language>"
+        f"<userid>{u.user_id}</userid><details>"
+        f"<main_detail>{_tags(main)}</main_detail>"
+        f"<other_details>{_tags(other)}</other_details>"
+        f"<registration>{_tags(registration)}</registration></details></page>"
+    )
 
 
 def _device_xml(d: Device) -> str:
@@ -110,6 +163,7 @@ class MorSimulator(Simulator):
         gzip_mode: str = "raw",
         html_wrap: bool = False,
         big_devices: int = 0,
+        create_problem: str = "",
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
@@ -121,8 +175,10 @@ class MorSimulator(Simulator):
         self.gzip_mode = gzip_mode
         self.html_wrap = html_wrap
         self.big_devices = big_devices
+        self.create_problem = create_problem
         self.users: dict[int, User] = {
-            100: User(100, username, "john", "John", "Smith", 12.5, 1),
+            100: User(100, username, "john", "John", "Smith", 12.5, 1,
+                      reg_email="john@example.com"),
             101: User(101, username, "mary", "Mary", "Jones", 0.0, 2),
             102: User(102, RESELLER, "rick", "Rick", "Brown", 3.75, 3),
         }
@@ -191,12 +247,13 @@ class MorSimulator(Simulator):
         expected = compute_hash(call, params, self.api_secret)
         if params.get("hash", "").lower() != expected:
             return self._error("Incorrect hash"), params, None
+        no_id, not_found = USER_ERRORS[call]
         raw_id = params.get("user_id", "")
         if not raw_id:
-            return self._error("user_id is empty"), params, None
+            return self._error(no_id), params, None
         user = self.users.get(int(raw_id)) if raw_id.isdigit() else None
         if user is None:
-            return self._error("User not found"), params, None
+            return self._error(not_found), params, None
         if user.owner != params["u"]:
             return self._status_error("Access Denied"), params, None
         return None, params, user
@@ -238,47 +295,43 @@ class MorSimulator(Simulator):
     def user_details_get(self, req: Request) -> Reply:
         error, _, u = self._check(req, "user_details_get")
         if error is not None or u is None:
-            return error or self._error("User not found")
-        return self._xml(
-            f"<page><details><user_id>{u.user_id}</user_id>"
-            f"<username>{escape(u.username)}</username>"
-            f"<first_name>{escape(u.first_name)}</first_name>"
-            f"<last_name>{escape(u.last_name)}</last_name>"
-            f"<balance>{u.balance:.4f}</balance><currency>USD</currency></details></page>"
-        )
+            return error or self._error("User was not found")
+        return self._xml(_user_details_xml(u))
 
     @route("POST", "/device_create", "device_create")
     @route("GET", "/device_create", "device_create")
     def device_create(self, req: Request) -> Reply:
         error, params, user = self._check(req, "device_create")
         if error is not None or user is None:
-            return error or self._error("User not found")
-        dtype = params.get("type", "")
+            return error or self._error("User was not found")
+        dtype = params.get("type") or "SIP"  # '' -> the default device type, SIP
         if dtype not in DEVICE_TYPES:
-            return self._status_error("Device_type_invalid")
+            return self._error("Device_type_invalid")
+        group = params.get("devicegroup_id")
+        if group and group != str(user.devicegroup_id):  # empty: the user's own group
+            return self._error("Device_group_invalid")
+        pin = params.get("pin")  # absent: random digits; empty: a pinless device
+        if pin and not pin.isdigit():
+            return self._error("Pin_must_be_numeric")
+        if self.create_problem:
+            return self._xml(f"<error>Device was not created</error>"
+                             f"<message>{escape(self.create_problem)}</message>")
         with self.lock:
-            pins = {d.pin for d in self.devices.values()}
-            pin = params.get("pin", "")
-            if pin in pins:
-                return self._status_error("Pin_is_already_used")
-            while not pin or pin in pins:
+            pins = {d.pin for d in self.devices.values() if d.pin}
+            if pin and pin in pins:
+                return self._error("Pin_is_already_used")
+            while pin is None or pin in pins:
                 pin = str(secrets.randbelow(900_000) + 100_000)
-            group = params.get("devicegroup_id", "")
             device_id = self._next_id
             self._next_id += 1
             has_primary = any(d.user_id == user.user_id for d in self.devices.values())
             self.devices[device_id] = Device(
-                device_id, user.user_id, dtype,
-                int(group) if group.isdigit() else user.devicegroup_id,
+                device_id, user.user_id, dtype, user.devicegroup_id,
                 "no" if has_primary else "yes", f"{user.user_id}{device_id:03d}",
                 secrets.token_hex(6), "0.0.0.0", "0", pin, params.get("description", ""),
             )
             self._cache.clear()
-        return self._xml(
-            "<page><status><success>Device successfully created</success>"
-            f"<device_id>{device_id}</device_id></status></page>"
-        )
-
+        return self._xml(f"<page><status>Device created</status><id>{device_id}</id></page>")
 
 def make(**options: Any) -> MorSimulator:
     faults = options.pop("faults", None)

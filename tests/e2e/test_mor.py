@@ -48,6 +48,7 @@ def sim(box: Sandbox) -> Iterator[MorSimulator]:
     server.calls.clear()
     yield server
     server.gzip_mode, server.html_wrap, server.big_devices = "raw", False, 0
+    server.create_problem = ""
     server.devices, server._next_id = devices, next_id
     server._cache.clear()
 
@@ -316,11 +317,22 @@ def test_create_device_type_invalid(tmp_path: Path, box: Sandbox, sim: MorSimula
     assert sim.calls["device_create"] == 1 and len(sim.devices) == 3
 
 
+@pytest.mark.parametrize("html_wrap", [False, True])
+def test_create_device_not_created_names_the_problem(tmp_path: Path, box: Sandbox,
+                                                     sim: MorSimulator, html_wrap: bool) -> None:
+    sim.create_problem, sim.html_wrap = "Device limit reached", html_wrap
+    out = run(CREATE, tmp_path, box, {"user_id": "100"})
+    assert_fails_with(out, "mor.device_create answered: Device was not created: Device limit "
+                      "reached", "create")
+    assert sim.calls["device_create"] == 1 and len(sim.devices) == 3
+    assert not any(s.step_id == "verify" for s in out.result.steps)
+
+
 def test_create_device_errors_for_users(tmp_path: Path, box: Sandbox, sim: MorSimulator) -> None:
     out = run(CREATE, tmp_path, box, {"user_id": "102"})
     assert_fails_with(out, "mor.device_create answered: Access Denied", "create")
     out = run(CREATE, tmp_path, box, {"user_id": "4040"})
-    assert_fails_with(out, "mor.device_create answered: User not found", "create")
+    assert_fails_with(out, "mor.device_create answered: User was not found", "create")
     assert len(sim.devices) == 3
 
 
@@ -380,5 +392,5 @@ def test_cli_runs_in_the_sandbox() -> None:
     assert "100 john (John Smith): 2 device(s) 1:SIP 2:IAX2" in ok.stdout
     failed = cli("run", str(CREATE), "--env", "sandbox", "-i", "user_id=999")
     assert failed.returncode == EXIT_FAILED
-    assert "mor.device_create answered: User not found" in failed.stdout
+    assert "mor.device_create answered: User was not found" in failed.stdout
     assert "Traceback" not in failed.stdout + failed.stderr

@@ -14,6 +14,14 @@ from lxml import etree
 from runner.builtin.mor.simulator import HASH_PARAMS, MorSimulator, compute_hash
 
 KEY = "456789"
+# user_details_get as the Kolmisoft wiki documents it (NOTES.md), in the documented order
+PAGE = ["pagename", "language", "userid", "details"]
+DETAILS = ["main_detail", "other_details", "registration"]
+MAIN_DETAIL = ["account", "balance", "balance_number", "balance_currency", "credit"]
+OTHER_DETAILS = ["username", "first_name", "surname", "personalid", "agreement_number",
+                 "agreement_date", "taxation_country", "vat_reg_number", "vat_percent"]
+REGISTRATION = ["reg_address", "reg_postcode", "reg_city", "reg_country", "reg_state",
+                "reg_direction", "reg_phone", "reg_mobile", "reg_fax", "reg_email"]
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +41,7 @@ def sim(server: MorSimulator) -> Iterator[MorSimulator]:
     yield server
     server.allow_get, server.gzip_mode, server.html_wrap, server.big_devices = (
         False, "raw", False, 0)
+    server.create_problem = ""
     server.devices, server._next_id = devices, next_id
     server._cache.clear()
 
@@ -51,8 +60,17 @@ def raw_xml(resp: requests.Response) -> str:
 
 
 def call(sim: MorSimulator, name: str, method: str = "POST", **params: str) -> ET.Element:
+    return ET.fromstring(call_text(sim, name, method, **params))
+
+
+def call_text(sim: MorSimulator, name: str, method: str = "POST", **params: str) -> str:
     resp = requests.request(method, f"{sim.url}/{name}", params=params, timeout=5)
-    return ET.fromstring(raw_xml(resp))
+    return raw_xml(resp)
+
+
+def tags(element: ET.Element | None) -> list[str]:
+    assert element is not None
+    return [child.tag for child in element]
 
 
 def old_error(root: ET.Element) -> str:
@@ -136,51 +154,100 @@ def test_get_not_allowed_then_allowed(sim: MorSimulator) -> None:
     assert len(call(sim, "devices_get", "GET", **params).findall("devices/device")) == 2
 
 
-def test_user_details_get(sim: MorSimulator) -> None:
+def test_user_details_get_answers_the_documented_shape(sim: MorSimulator) -> None:
     root = call(sim, "user_details_get", **signed("user_details_get", user_id="100"))
-    details = root.find("details")
-    assert details is not None
-    assert details.findtext("user_id") == "100"
-    assert details.findtext("username") == "john"
-    assert details.findtext("first_name") == "John"
-    assert details.findtext("last_name") == "Smith"
-    assert float(details.findtext("balance") or "nan") == 12.5
+    assert root.tag == "page" and tags(root) == PAGE
+    assert root.findtext("pagename") == "Personal_details"
+    assert root.findtext("language") == "en"
+    assert root.findtext("userid") == "100"
+    assert tags(root.find("details")) == DETAILS
+    assert tags(root.find("details/main_detail")) == MAIN_DETAIL
+    assert tags(root.find("details/other_details")) == OTHER_DETAILS
+    assert tags(root.find("details/registration")) == REGISTRATION
+    other = root.find("details/other_details")
+    assert other is not None
+    assert (other.findtext("username"), other.findtext("first_name"),
+            other.findtext("surname")) == ("john", "John", "Smith")
+    main = root.find("details/main_detail")
+    assert main is not None
+    assert main.findtext("balance") == "12.5000 USD"  # "0.0000 USD" in the wiki's example
+    assert float(main.findtext("balance_number") or "nan") == 12.5
+    assert main.findtext("balance_currency") == "USD"
+    # what only the project's old simulator answered
+    assert root.find("details/username") is None
+    assert not [e for e in root.iter() if e.tag in ("last_name", "user_id", "currency")]
+
+
+def test_user_details_get_errors(sim: MorSimulator) -> None:
     assert old_error(call(sim, "user_details_get", **signed("user_details_get", user_id="7"))) == (
-        "User not found")
+        "User was not found")
+    wrong = signed("user_details_get", secret="wrong", user_id="100")
+    assert old_error(call(sim, "user_details_get", **wrong)) == "Incorrect hash"
+    assert old_error(call(sim, "user_details_get", **signed("user_details_get"))) == (
+        "User was not found")
     assert new_error(call(sim, "user_details_get",
                           **signed("user_details_get", user_id="102"))) == "Access Denied"
 
 
-def test_device_create_then_listed(sim: MorSimulator) -> None:
+def test_device_create_answers_the_documented_shape_then_listed(sim: MorSimulator) -> None:
     params = signed("device_create", user_id="101", description="lobby", pin="5555", type="FAX",
                     devicegroup_id="2")
     root = call(sim, "device_create", **params)
-    assert root.findtext("status/success") == "Device successfully created"
-    new_id = root.findtext("status/device_id")
+    # <page><status>Device created</status><id>8</id></page>
+    assert root.tag == "page" and tags(root) == ["status", "id"]
+    assert root.findtext("status") == "Device created"
+    new_id = root.findtext("id") or ""
+    assert new_id.isdigit()
+    assert root.find("status/success") is None and root.find("status/device_id") is None
     devices = list(call(sim, "devices_get", **signed("devices_get", user_id="101")).iter("device"))
     assert [d.findtext("device_id") for d in devices] == [new_id]
     assert devices[0].findtext("device_type") == "FAX"
     assert devices[0].findtext("primary_device") == "yes"
+    assert sim.devices[int(new_id)].pin == "5555"
     # appended to user 100's cached list too
     call(sim, "devices_get", **signed("devices_get", user_id="100"))
     root = call(sim, "device_create", **signed("device_create", user_id="100", type="SIP"))
-    assert root.findtext("status/success") == "Device successfully created"
+    assert root.findtext("status") == "Device created"
     listed = call(sim, "devices_get", **signed("devices_get", user_id="100"))
     assert len(listed.findall("devices/device")) == 3
     assert sim.calls["device_create"] == 2
 
 
+def test_device_create_pin_and_type_defaults(sim: MorSimulator) -> None:
+    # no pin sent: the server picks random digits; an empty pin: a pinless device
+    generated = call(sim, "device_create", **signed("device_create", user_id="101", type="SIP"))
+    pin = sim.devices[int(generated.findtext("id") or "0")].pin
+    assert pin.isdigit() and len(pin) == 6
+    for _ in range(2):  # pinless devices share no PIN: never "already used"
+        pinless = call(sim, "device_create",
+                       **signed("device_create", user_id="101", pin="", type="SIP"))
+        assert pinless.findtext("status") == "Device created"
+        assert sim.devices[int(pinless.findtext("id") or "0")].pin == ""
+    # an empty type: the default device type
+    default = call(sim, "device_create", **signed("device_create", user_id="101", type=""))
+    assert sim.devices[int(default.findtext("id") or "0")].device_type == "SIP"
+
+
 def test_device_create_errors(sim: MorSimulator) -> None:
-    bad_type = signed("device_create", user_id="100", type="PSTN")
-    assert new_error(call(sim, "device_create", **bad_type)) == "Device_type_invalid"
-    used = signed("device_create", user_id="100", pin="1111", type="SIP")
-    assert new_error(call(sim, "device_create", **used)) == "Pin_is_already_used"
+    def create(**params: str) -> ET.Element:
+        return call(sim, "device_create", **signed("device_create", **params))
+
+    assert old_error(create(user_id="4040", type="SIP")) == "User was not found"
+    assert old_error(create(type="SIP")) == "Dont be so smart"  # "params id not send"
+    assert old_error(create(user_id="100", type="PSTN")) == "Device_type_invalid"
+    assert old_error(create(user_id="100", type="SIP", devicegroup_id="3")) == (
+        "Device_group_invalid")  # another user's group
+    assert old_error(create(user_id="100", pin="12a4", type="SIP")) == "Pin_must_be_numeric"
+    assert old_error(create(user_id="100", pin="1111", type="SIP")) == "Pin_is_already_used"
     wrong = signed("device_create", user_id="100", type="SIP")
     wrong["hash"] = compute_hash("devices_get", {"user_id": "100"}, KEY)  # wrong param set
     assert old_error(call(sim, "device_create", **wrong)) == "Incorrect hash"
-    assert new_error(call(sim, "device_create",
-                          **signed("device_create", user_id="102", type="SIP"))) == (
-        "Access Denied")
+    assert new_error(create(user_id="102", type="SIP")) == "Access Denied"
+    # the server refusing for its own reasons: an error and its message, side by side
+    sim.create_problem = "Device limit reached"
+    text = call_text(sim, "device_create", **signed("device_create", user_id="100", type="SIP"))
+    assert text.split("\n", 1)[1] == (
+        "<error>Device was not created</error><message>Device limit reached</message>")
     assert len(sim.devices) == 3
 
 
