@@ -11,14 +11,9 @@ from typing import Any
 from helpers import FAST, PLAYBOOKS
 
 from runner import api
-from runner.progress import (
-    CLEAR,
-    JsonLogReporter,
-    LiveProgress,
-    console_listener,
-    is_terminal,
-)
-from runner.report import ConsoleReporter
+from runner.console import ConsoleReporter
+from runner.json_log import JsonLogReporter
+from runner.progress import CLEAR, LiveProgress, console_listener, is_terminal
 from runner.results import FAILED, PASSED, Listener, RunResult, StepResult
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
