@@ -58,6 +58,7 @@ def step_html(s: dict[str, Any], anchor: dict[int, str]) -> str:
     return (f'<details id="{anchor[id(s)]}" class="st-{e(status)}"{opened}>'
             f'<summary>{head}</summary><div>{"".join(body)}</div></details>')
 
+
 def assertion_html(a: dict[str, Any]) -> str:
     """A check of the step: ok, or failed with what it compared."""
     ok = a.get("passed")
@@ -67,6 +68,7 @@ def assertion_html(a: dict[str, Any]) -> str:
     if detail and not ok:
         text += f"<pre>{e(pretty(detail))}</pre>"
     return text
+
 
 def exchange_line(x: dict[str, Any]) -> str:
     """A call in one line: ``attempt 2: GET /jobs/7 -> 200 (12 ms)``."""
@@ -78,6 +80,7 @@ def exchange_line(x: dict[str, Any]) -> str:
     if x.get("attempt"):
         text = f"attempt {x['attempt']}: {text}"
     return text
+
 
 def exchange_html(x: dict[str, Any], *, label: str = "") -> str:
     """A call: its one-line summary, then the request and the answer folded under it."""
