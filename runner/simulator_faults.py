@@ -1,9 +1,10 @@
 """A simulator's fault settings: latency, a share of 5xx and of 429, dropped connections,
 truncated or invalid bodies, bad gzip; all off by default.
 
-Each fault is rolled per request, from a seeded random source, so a test can ask for "every
-other answer fails" or "the next create fails once" (``count``) and get it the same every
-run. The server (:mod:`runner.simulator_server`) applies them around the route.
+Each fault is rolled per request from a random source that a test may seed, so it can ask
+for "a fifth of the answers are 503" and get the same ones every run, or for "the next create
+fails once" (``only`` and ``count``). The server (:mod:`runner.simulator_server`) applies
+them around the route.
 """
 
 from __future__ import annotations
