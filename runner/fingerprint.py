@@ -5,8 +5,8 @@ tell that the playbook changed under the run.
 The journal is keyed by step position (``steps/2``): a step inserted before the create would
 make a resume restore the wrong steps and send the create again. So a changed playbook is not
 resumed as it is: :func:`differences` says what changed (which file, which steps were added,
-removed, changed or moved), and :func:`key_map` carries the journal over to the new positions,
-step by step, by id and content (``runner resume --remap``).
+removed, changed or moved), and :func:`runner.fingerprint_remap.key_map` carries the journal
+over to the new positions, step by step, by id and content (``runner resume --remap``).
 
 Hashes are of the parsed YAML (canonical JSON), not of the bytes: a comment or a re-indented
 line changes nothing a run does, so it does not count as a change.
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from runner.errors import InvalidInput
+from runner.fingerprint_remap import key_map, structural
 from runner.journal import ResumeState
 from runner.model import Playbook, Step
 
@@ -103,44 +103,6 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         if trail not in after:
             out.append(f"step '{trail}' was removed (it was {key}, {s['at']})")
     return out
-
-
-_SEGMENT = re.compile(r"^([A-Za-z_]+/\d+)((?:\[\d+\])*)$")
-
-
-def key_map(old: Mapping[str, Any], new: Mapping[str, Any]) -> Callable[[str], str | None]:
-    """A function from a journal key of a run started from ``old`` to the same step's key in
-    ``new``, or None when that step is not the same: each step on the way (an include, a
-    loop) must keep its id and its own YAML, and the step itself its id and whole content."""
-    new_by_trail = {s["trail"]: (k, s) for k, s in new["steps"].items()}
-    old_steps = old.get("steps") or {}
-
-    def translate(key: str) -> str | None:
-        segments = key.split(">")
-        struct: list[str] = []
-        out: list[str] = []
-        for depth, segment in enumerate(segments):
-            m = _SEGMENT.match(segment)
-            if m is None:
-                return None
-            struct.append(m.group(1))
-            was = old_steps.get(">".join(struct))
-            found = new_by_trail.get(was["trail"]) if was else None
-            if was is None or found is None:
-                return None
-            new_key, now = found
-            last = depth == len(segments) - 1
-            if (now["hash"] != was["hash"]) if last else (now["own"] != was["own"]):
-                return None
-            out.append(new_key.split(">")[-1] + m.group(2))
-        return ">".join(out)
-
-    return translate
-
-
-def structural(key: str) -> str:
-    """A journal key without its loop iterations: ``steps/2[1]>steps/0`` -> ``steps/2>steps/0``."""
-    return re.sub(r"\[\d+\]", "", key)
 
 
 def check(run_id: str, stored: Mapping[str, Any] | None, playbook: Playbook,

@@ -1,7 +1,7 @@
 """The schedule file: which playbook runs when, checked when it is loaded, and the fire times
 each schedule has (cron, time zone, daylight saving, jitter, late and missed ones).
 
-A schedule file (``schedules.yaml``; its schema is :data:`SCHEDULES_SCHEMA`)::
+A schedule file (``schedules.yaml``; its schema is :mod:`runner.schedule_schema`)::
 
     schedules:
       - name: nightly-7zip                 # letters, digits, - _ . ; unique in the store
@@ -18,8 +18,8 @@ A schedule file (``schedules.yaml``; its schema is :data:`SCHEDULES_SCHEMA`)::
 Each (schedule, fire time) has one key, ``name@2026-11-23T02:00:00Z`` (the fire time in UTC):
 the run's ``dedup_key`` (:mod:`runner.scheduler` records one run per key).
 
-Daylight saving, as cron does it (:meth:`Schedule._times`). A wall-clock time that comes twice
-when the clocks go back fires once, at its first occurrence; a time skipped when they go
+Daylight saving, as cron does it (:mod:`runner.cron_times`). A wall-clock time that comes
+twice when the clocks go back fires once, at its first occurrence; a time skipped when they go
 forward fires once, at the next valid instant. A schedule with ``*`` in its minute or hour
 (``*/15 * * * *``, ``@hourly``) keeps to elapsed time instead, as in cron.
 
@@ -32,6 +32,7 @@ Jitter delays the start of each fire time by a fixed share of ``jitter`` drawn f
 its key, so every scheduler agrees on it; the fire time itself (and its key) does not move.
 
 Nothing here touches the run store or starts a run: that is :mod:`runner.scheduler`'s loop.
+``SCHEDULES_SCHEMA`` is also named here (``__all__``), where ``runner schema`` reads it.
 """
 
 from __future__ import annotations
@@ -48,72 +49,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from runner.cron_times import cron_times
 from runner.errors import InvalidInput, Location, PlaybookError
 from runner.inputs import coerce_inputs, masked_inputs
 from runner.loader import Document, Path_, load_file
+from runner.schedule_schema import SCHEDULES_SCHEMA
 from runner.validation import validate_against
+
+__all__ = ["MAX_CATCH_UP", "MISFIRE_GRACE", "SCHEDULES_SCHEMA", "Plan", "Schedule", "dedup_key",
+           "fire_iso", "load_schedules", "plan_fires"]
 
 MISFIRE_GRACE = 60.0  # a fire time noticed this late is late, not missed
 MAX_CATCH_UP = 1000  # catch_up: all runs at most this many missed fire times
-NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-OVERLAP = ("skip", "queue", "allow")
-CATCH_UP = ("none", "latest", "all")
-
-_SECRET_REF = {
-    "type": "object", "additionalProperties": False, "required": ["secret"],
-    "properties": {"secret": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                              "description": "an environment variable of the process "
-                              "that runs the playbook"}},
-}
-SCHEDULE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name", "playbook", "cron"],
-    "properties": {
-        "name": {"type": "string", "pattern": NAME,
-                 "description": "unique in the run store: letters, digits, - _ ."},
-        "description": {"type": "string"},
-        "playbook": {"type": "string", "minLength": 1,
-                     "description": "the playbook's path, relative to the schedule file"},
-        "cron": {"type": "string", "minLength": 1,
-                 "description": "minute hour day month weekday; 6 fields put seconds first "
-                 "(*/10 * * * * *); or @hourly, @daily, @weekly, @monthly"},
-        "timezone": {"type": "string", "default": "UTC",
-                     "description": "an IANA zone, e.g. Europe/Lisbon"},
-        "environment": {"type": "string", "default": "sandbox",
-                        "description": "sandbox, a name under environments/, or a file "
-                        "relative to the schedule file"},
-        "inputs": {"type": "object", "description": "the playbook's inputs"},
-        "overlap": {"enum": list(OVERLAP), "default": "skip",
-                    "description": "when the previous run is still going: skip this fire "
-                    "time, queue it, or allow both at once"},
-        "catch_up": {"enum": list(CATCH_UP), "default": "latest",
-                     "description": "fire times missed while no scheduler ran: none, only "
-                     "the latest, or all of them"},
-        "jitter": {
-            "description": "start each fire up to this late (seconds, or 30s, 5m)",
-            "anyOf": [{"type": "number", "minimum": 0},
-                      {"type": "string", "pattern": r"^\d+(\.\d+)?\s*(ms|s|m|h)$"}],
-        },
-        "enabled": {"type": "boolean", "default": True},
-        "on_failure": {
-            "type": "object", "additionalProperties": False, "required": ["webhook"],
-            "properties": {"webhook": {
-                "description": "POST a JSON summary here when a run fails: a URL, or "
-                "{secret: ENV_VAR} holding one",
-                "anyOf": [{"type": "string", "pattern": "^https?://"}, _SECRET_REF]}},
-        },
-    },
-}
-SCHEDULES_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "runner schedules",
-    "description": "Playbooks that `runner scheduler` runs on cron schedules",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["schedules"],
-    "properties": {"schedules": {"type": "array", "items": SCHEDULE_SCHEMA}},
-}
 
 
 def fire_iso(t: float) -> str:
@@ -148,35 +95,9 @@ class Schedule:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def names_its_time(self) -> bool:
-        """Whether the minute and the hour are both named (``30 2 * * *``), not ``*``-based
-        (``*/15 * * * *``, ``@hourly``): cron's test for which jobs a clock change moves."""
-        if self.cron.startswith("@"):
-            return self.cron.lower() != "@hourly"
-        minute, hour = self.cron.split()[-5:-3]  # 6 fields put seconds first
-        return not (minute.startswith("*") or hour.startswith("*"))
-
     def _times(self, start: float, backwards: bool = False) -> Iterator[float]:
-        """Fire times after ``start`` (before it, ``backwards``), the nearest first.
-
-        Daylight saving, as cron does it. croniter matches local wall-clock times, so a time
-        in the hour the clocks go back matches twice (02:30 in Berlin on 2026-10-25 is 00:30Z
-        and 01:30Z): a schedule that names its time fires at the first one only (the second
-        has ``fold=1``). One that counts by ``*`` keeps to elapsed time and fires in both, so
-        an every-15-minutes schedule has no hole. A time skipped in spring is moved by
-        croniter to the next valid instant (03:00 CEST); two skipped times land on that same
-        instant, which fires once."""
-        when = dt.datetime.fromtimestamp(start, self.tz)
-        it = croniter(self.cron, when, second_at_beginning=True)
-        step = it.get_prev if backwards else it.get_next
-        named, last = self.names_its_time, None
-        while True:
-            t = float(step(float))
-            if t == last or (named and dt.datetime.fromtimestamp(t, self.tz).fold):
-                continue
-            last = t
-            yield t
+        """Fire times after ``start`` (before it, ``backwards``), the nearest first."""
+        return cron_times(self.cron, self.tz, start, backwards)
 
     def next_fire(self, after: float) -> float:
         """The first fire time strictly after ``after``."""

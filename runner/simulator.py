@@ -10,106 +10,30 @@ A simulator subclasses :class:`Simulator`, declares its routes with :func:`route
 - fault settings (:class:`Faults`) applied before or after the route acted: latency, a share
   of 5xx, 429 with Retry-After, dropped connections, truncated or invalid bodies;
 - an injectable clock, so job lifetimes can be driven by tests.
+
+Around the base, each in its own room: what a route is handed and returns
+(:mod:`runner.simulator_messages`), the fault settings (:mod:`runner.simulator_faults`) and
+the HTTP server that applies them (:mod:`runner.simulator_server`). Their public names are
+named here too (``__all__``): ``runner.connectors``' public face and the tests import the
+simulator's parts from this module.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import random
 import re
-import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
+from runner.simulator_faults import Faults
+from runner.simulator_messages import Reply, Request, gzip_bytes, json_reply, text_reply
+from runner.simulator_server import RequestHandler, Server
 
-@dataclass
-class Request:
-    """One request as a simulator route sees it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
-    params: dict[str, str] = field(default_factory=dict)  # named groups of the route pattern
-
-    def json(self) -> Any:
-        """The body parsed as JSON; raises ValueError when it is not JSON."""
-        return json.loads(self.body.decode("utf-8"))
-
-    def form(self) -> dict[str, str]:
-        """The body parsed as application/x-www-form-urlencoded (last value wins)."""
-        return {k: v[-1] for k, v in parse_qs(self.body.decode("utf-8")).items()}
-
-    def bearer(self) -> str | None:
-        value = self.headers.get("authorization", "")
-        return value[7:] if value.lower().startswith("bearer ") else None
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
-    body = json.dumps(obj).encode("utf-8")
-    content_type = {"Content-Type": "application/json; charset=utf-8"}
-    return Reply(status, body, {**content_type, **(headers or {})})
-
-
-def text_reply(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> Reply:
-    return Reply(status, text.encode("utf-8"), {"Content-Type": content_type})
-
-
-@dataclass
-class Faults:
-    """Fault settings, all off by default. Shares are probabilities in [0, 1].
-
-    ``drop_before``: close the connection before the route acts (nothing happened server-side).
-    ``drop_after``: the route acts, then the connection is closed without an answer.
-    ``only``: restrict faults to routes whose name is in this set (empty = all routes).
-    ``count``: apply at most this many faults (None = unlimited), so a test can say
-    "the next create fails once".
-    """
-
-    latency: float = 0.0
-    error_5xx: float = 0.0
-    status_5xx: int = 503
-    rate_limit: float = 0.0
-    retry_after: int = 1
-    drop_before: float = 0.0
-    drop_after: float = 0.0
-    truncate: float = 0.0
-    invalid_body: float = 0.0
-    bad_gzip: float = 0.0
-    only: set[str] = field(default_factory=set)
-    count: int | None = None
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-        self._lock = threading.Lock()
-
-    def roll(self, share: float, route_name: str) -> bool:
-        if share <= 0 or (self.only and route_name not in self.only):
-            return False
-        with self._lock:
-            if self.count is not None and self.count <= 0:
-                return False
-            hit = self._rng.random() < share
-            if hit and self.count is not None:
-                self.count -= 1
-            return hit
-
+__all__ = ["Faults", "Handler", "Reply", "Request", "Route", "Simulator", "gzip_bytes",
+           "json_reply", "route", "text_reply"]
 
 Handler = Callable[..., Reply]
 
@@ -155,7 +79,7 @@ class Simulator:
         self.faults = faults or Faults()
         self.calls: Counter[str] = Counter()
         self.lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._routes = list(self._collect_routes())
 
@@ -182,6 +106,11 @@ class Simulator:
             return "method_not_allowed", self.not_allowed(req)
         return "not_found", self.not_found(req)
 
+    def route_name(self, req: Request) -> str:
+        """The name of the route ``req`` goes to (method and path); empty when none does."""
+        return next((r.name for r in self._routes
+                     if r.method == req.method and r.pattern.match(req.path)), "")
+
     def not_found(self, req: Request) -> Reply:
         return json_reply(404, {"error": f"no route for {req.method} {req.path}"})
 
@@ -199,8 +128,8 @@ class Simulator:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on a free loopback port in a daemon thread; return :attr:`url`."""
-        handler = type("Handler", (_Handler,), {"simulator": self})
-        self._server = _Server((host, port), handler)
+        handler = type("Handler", (RequestHandler,), {"simulator": self})
+        self._server = Server((host, port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name=f"sim-{self.name}", daemon=True
         )
@@ -227,96 +156,3 @@ class Simulator:
     def secret_values(self) -> list[str]:
         """Credential values of this simulator, for redaction and leak tests."""
         return []
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024
-
-
-class _Handler(BaseHTTPRequestHandler):
-    simulator: Simulator
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server_version = "runner-sim"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet: tests and the demo read their own output
-
-    def _serve(self) -> None:
-        sim = self.simulator
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        req = Request(
-            method=self.command,
-            path=split.path,
-            query={k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()},
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-        )
-        faults = sim.faults
-        route_name = next(
-            (r.name for r in sim._routes if r.method == req.method and r.pattern.match(req.path)),
-            "",
-        )
-        if faults.latency and faults.roll(1.0, route_name):
-            time.sleep(faults.latency)
-        if faults.roll(faults.drop_before, route_name):
-            self._drop()
-            return
-        if faults.roll(faults.rate_limit, route_name):
-            reply = json_reply(429, {"error": "Too Many Requests"},
-                               {"Retry-After": str(faults.retry_after)})
-        elif faults.roll(faults.error_5xx, route_name):
-            reply = json_reply(faults.status_5xx, {"error": "Service Unavailable"})
-        else:
-            with sim.lock:
-                sim.calls[route_name or "unrouted"] += 1
-            _, reply = sim.dispatch(req)
-            if faults.roll(faults.drop_after, route_name):
-                self._drop()
-                return
-            if faults.roll(faults.truncate, route_name):
-                reply = Reply(reply.status, reply.body[: max(1, len(reply.body) // 2)],
-                              {**reply.headers, "X-Declared-Length": str(len(reply.body))})
-                self._write(reply, declared_length=len(reply.body) * 2 + 1)
-                self._drop()
-                return
-            if faults.roll(faults.invalid_body, route_name):
-                reply = Reply(reply.status, b"\xff\xfe<<not json or xml>>", reply.headers)
-            elif faults.roll(faults.bad_gzip, route_name):
-                reply = Reply(reply.status, b"\x1f\x8bnot really gzip",
-                              {**reply.headers, "Content-Encoding": "gzip"})
-        self._write(reply)
-
-    def _write(self, reply: Reply, declared_length: int | None = None) -> None:
-        # One write for status line, headers and body: no Nagle/delayed-ACK stall.
-        head = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}"]
-        length = declared_length if declared_length is not None else len(reply.body)
-        headers = {**reply.headers, "Content-Length": str(length)}
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body
-        self.wfile.write(payload)
-        self.wfile.flush()
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-    def __getattr__(self, name: str) -> Any:
-        # Non-standard verbs (ERA's LOOKUP) arrive as do_LOOKUP.
-        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
-            return self._serve
-        raise AttributeError(name)
-
-
-def gzip_bytes(data: bytes) -> bytes:
-    return gzip.compress(data, compresslevel=5, mtime=0)

@@ -1,125 +1,48 @@
-"""Run history and the step journal, in SQLite by default or any SQLAlchemy URL.
+"""Run history and the step journal, in SQLite by default or any SQLAlchemy URL: the
+:class:`Store`, what every run, worker, scheduler and ``runner history`` reads and writes.
 
-Two tables and a version row:
-
-    runs      one row per run: playbook, environment, inputs, status, timings, outputs, error,
-              the full JSON report, a heartbeat (the owner is alive), an optional unique
-              ``dedup_key`` (a schedule's fire time runs once), the ``fingerprint`` of the
-              playbook it was started from, and the ``batch_id`` and ``batch_row`` of a run
-              that is one row of ``runner run --inputs-from``
-    journal   what happened to each step, written before the next step starts:
-              ``sent`` before a request that is not safe to repeat goes out, ``answered`` when
-              it came back, ``finished`` with the step's status and what it defined
-
-Everything written is redacted first: a secret never reaches the store. The schema version is
-kept in ``runner_meta``; :func:`migrate` brings an older file up to date.
-
-The default store is ``$XDG_STATE_HOME/runner/runs.db`` (``~/.local/state/runner/runs.db``);
-``--store`` or ``RUNNER_STORE`` give a path or a URL (``postgresql+psycopg://...``).
+Everything written is redacted first: a secret never reaches the store. Around the Store, each
+in its own room: where the store is (:mod:`runner.store_url`), its tables and how a run's
+values sit in them (:mod:`runner.store_schema`), bringing an older file up to date
+(:mod:`runner.store_migrations`) and, on SQLite, the one writer thread of the process
+(:mod:`runner.store_writer`). The tables, ``run_values`` and ``to_url`` are also named here
+(``__all__``): the scheduler, the orphan sweep, run ownership and the Celery side import them
+from the store, as they did when they were defined in this module.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    bindparam,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from runner.errors import InvalidInput
+from runner.store_migrations import migrate
+from runner.store_schema import (
+    SCHEMA_VERSION,
+    dump,
+    journal,
+    meta_table,
+    run_row,
+    run_values,
+    runs,
+    schedule_state,
+)
+from runner.store_url import masked_url, to_url
 from runner.store_writer import Writer
 
+__all__ = ["HEARTBEAT_EVERY", "SCHEMA_VERSION", "JournalEntry", "Store", "meta_table",
+           "run_values", "runs", "schedule_state", "to_url"]
+
 T = TypeVar("T")
-SCHEMA_VERSION = 3
 HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at most this often
-metadata = MetaData()
-
-meta_table = Table(
-    "runner_meta", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(255), nullable=False),
-)
-runs = Table(
-    "runs", metadata,
-    Column("run_id", String(64), primary_key=True),
-    Column("playbook", String(255), nullable=False),
-    Column("file", Text, nullable=False),
-    Column("environment", String(255), nullable=False),
-    Column("inputs", Text, nullable=False),
-    Column("status", String(16), nullable=False, index=True),
-    Column("started", Float, nullable=False, index=True),
-    Column("finished", Float),
-    Column("duration_ms", Float),
-    Column("error", Text),
-    Column("hint", Text),
-    Column("failed_step", String(255)),
-    Column("outputs", Text),
-    Column("report", Text),
-    Column("heartbeat", Float),
-    Column("owner", String(255)),
-    Column("dedup_key", String(255), unique=True),
-    # v3: what the run was started from (runner.fingerprint), and the batch it is a row of
-    Column("fingerprint", Text),
-    Column("batch_id", String(64), index=True),
-    Column("batch_row", Integer),
-)
-journal = Table(
-    "journal", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", String(64), nullable=False, index=True),
-    Column("step_key", String(512), nullable=False),
-    Column("event", String(16), nullable=False),
-    Column("status", String(16)),
-    Column("data", Text),
-    Column("at", Float, nullable=False),
-)
-
-
-def default_url() -> str:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
-    return str(Path(base) / "runner" / "runs.db")
-
-
-def _masked(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL we can parse: show no part of it that could hold a password
-        return url.split("@")[-1]
-
-
-def to_url(location: str | None) -> str:
-    location = location or os.environ.get("RUNNER_STORE") or default_url()
-    if "://" in location:
-        return location
-    path = Path(location).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
 
 
 @dataclass
@@ -144,7 +67,7 @@ class Store:
         try:
             self.engine: Engine = create_engine(self.url, future=True)
         except (SQLAlchemyError, ImportError) as e:
-            raise InvalidInput(f"cannot open the run store {_masked(self.url)}: {e}",
+            raise InvalidInput(f"cannot open the run store {masked_url(self.url)}: {e}",
                                hint="give --store a file path or a SQLAlchemy URL") from None
         # SQLite: one writer thread for the process (runner.store_writer); other databases
         # take concurrent writers, each on a connection of the pool
@@ -162,7 +85,7 @@ class Store:
         except SQLAlchemyError as e:
             self.engine.dispose()
             cause = getattr(e, "orig", None) or e
-            raise InvalidInput(f"cannot open the run store {_masked(self.url)}: "
+            raise InvalidInput(f"cannot open the run store {masked_url(self.url)}: "
                                f"{type(cause).__name__}: {str(cause).strip()[:200]}",
                                hint="check that the database is up and the URL right, or give "
                                "--store a file path") from None
@@ -188,9 +111,9 @@ class Store:
         now = time.time()
         q = insert(runs).values(
             run_id=run_id, playbook=playbook, file=file, environment=environment,
-            inputs=_dump(inputs), status=status, started=now, heartbeat=now, owner=owner,
+            inputs=dump(inputs), status=status, started=now, heartbeat=now, owner=owner,
             dedup_key=dedup_key,
-            fingerprint=_dump(fingerprint) if fingerprint is not None else None,
+            fingerprint=dump(fingerprint) if fingerprint is not None else None,
             batch_id=batch_id, batch_row=batch_row)
         try:
             self.atomically(lambda c: c.execute(q))
@@ -207,10 +130,10 @@ class Store:
         fresh = [r for r in rows if r.get("dedup_key") not in taken]
         values = [{
             "run_id": r["run_id"], "playbook": r["playbook"], "file": r["file"],
-            "environment": r["environment"], "inputs": _dump(r["inputs"]),
+            "environment": r["environment"], "inputs": dump(r["inputs"]),
             "status": r.get("status", "queued"), "started": now, "heartbeat": now,
             "owner": r.get("owner", ""), "dedup_key": r.get("dedup_key"),
-            "fingerprint": _dump(r["fingerprint"]) if r.get("fingerprint") else None,
+            "fingerprint": dump(r["fingerprint"]) if r.get("fingerprint") else None,
             "batch_id": r.get("batch_id"), "batch_row": r.get("batch_row")} for r in fresh]
         if not values:
             return taken
@@ -230,14 +153,14 @@ class Store:
         with self.engine.connect() as c:
             for i in range(0, len(keys), 500):
                 q = select(runs).where(runs.c.dedup_key.in_(keys[i:i + 500]))
-                out.update({r["dedup_key"]: _run_row(r) for r in c.execute(q).mappings()})
+                out.update({r["dedup_key"]: run_row(r) for r in c.execute(q).mappings()})
         return out
 
     def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
         """The runs of one batch, in the order of its rows."""
         q = select(runs).where(runs.c.batch_id == batch_id).order_by(runs.c.batch_row)
         with self.engine.connect() as c:
-            return [_run_row(r) for r in c.execute(q).mappings()]
+            return [run_row(r) for r in c.execute(q).mappings()]
 
     def update_run(self, run_id: str, **values: Any) -> None:
         if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
@@ -261,14 +184,14 @@ class Store:
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as c:
             row = c.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
-        return _run_row(row) if row else None
+        return run_row(row) if row else None
 
     def find_runs(self, *, playbook: str | None = None, status: str | None = None,
                   since: float | None = None, limit: int = 50) -> list[dict[str, Any]]:
         q = _filtered(select(runs), playbook, status, since)
         q = q.order_by(runs.c.started.desc()).limit(limit)
         with self.engine.connect() as c:
-            return [_run_row(r) for r in c.execute(q).mappings()]
+            return [run_row(r) for r in c.execute(q).mappings()]
 
     def count_runs(self, *, playbook: str | None = None, status: str | None = None,
                    since: float | None = None) -> int:
@@ -282,7 +205,7 @@ class Store:
               data: dict[str, Any] | None = None) -> None:
         now = time.time()
         row = {"run_id": run_id, "step_key": step_key, "event": event_name, "status": status,
-               "data": _dump(data or {}), "at": now}
+               "data": dump(data or {}), "at": now}
         with self._lock:  # the heartbeat is refreshed every few seconds rather than every row
             beat = now - self._beats.get(run_id, 0.0) >= HEARTBEAT_EVERY
             if beat:
@@ -321,114 +244,9 @@ _HEARTBEAT = update(runs).where(runs.c.run_id == bindparam("b_run_id")) \
     .values(heartbeat=bindparam("b_now"))
 
 
-def run_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Column values for a run's row: inputs, outputs and the report stored as JSON text."""
-    return {k: _dump(v) if k in JSON_COLUMNS and not isinstance(v, str)
-            else v for k, v in values.items()}
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-JSON_COLUMNS = ("inputs", "outputs", "report", "fingerprint")
-
-
-def _run_row(row: Any) -> dict[str, Any]:
-    out = dict(row)
-    for key in JSON_COLUMNS:
-        if out.get(key):
-            out[key] = json.loads(out[key])
-    return out
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer; crash-safe
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
-
-
-def migrate(engine: Engine) -> int:
-    """Create or upgrade the schema; return the version now in place.
-
-    Many processes may open one new store at the same moment (workers and schedulers starting
-    together): on PostgreSQL an advisory lock lets one migrate while the others wait; on SQLite
-    the loser of a race to create a table sees it exists and tries again.
-    """
-    for attempt in range(MIGRATE_ATTEMPTS):
-        try:
-            return _migrate_once(engine)
-        except (OperationalError, IntegrityError, ProgrammingError):
-            if attempt == MIGRATE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-MIGRATE_ATTEMPTS = 5
-MIGRATE_LOCK = 7423911  # pg_advisory_xact_lock key: "runner store migration"
-
-
-def _migrate_once(engine: Engine) -> int:
-    with engine.begin() as c:
-        if engine.dialect.name == "postgresql":
-            c.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATE_LOCK})"))
-        metadata.create_all(c, tables=[meta_table])
-        row = c.execute(select(meta_table.c.value).where(meta_table.c.key == "schema")).first()
-        version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise InvalidInput(f"the run store has schema version {version}, newer than this "
-                               f"runner ({SCHEMA_VERSION})", hint="upgrade runner")
-        for v in range(version + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[v](c)
-        if version == 0:
-            c.execute(insert(meta_table).values(key="schema", value=str(SCHEMA_VERSION)))
-        elif version < SCHEMA_VERSION:
-            c.execute(update(meta_table).where(meta_table.c.key == "schema")
-                      .values(value=str(SCHEMA_VERSION)))
-    return SCHEMA_VERSION
-
-
-def _v1(conn: Any) -> None:
-    metadata.create_all(conn, tables=[runs, journal])
-
-
-# v2: where each schedule stands (runner.scheduler): the last fire time it has dealt with, so a
-# restarted scheduler neither loses nor repeats one (the runs' unique dedup_key is the backstop)
-schedule_state = Table(
-    "schedule_state", metadata,
-    Column("name", String(255), primary_key=True),
-    Column("last_fire", Float, nullable=False),  # UTC epoch seconds
-    Column("updated", Float, nullable=False),
-)
-
-
-def _v2(conn: Any) -> None:
-    metadata.create_all(conn, tables=[schedule_state])
-
-
-# v3: runs.fingerprint (a resume of a changed playbook is refused, runner.fingerprint) and
-# runs.batch_id / batch_row (runner resume --batch finishes a killed batch)
-V3_COLUMNS = ("fingerprint", "batch_id", "batch_row")
-
-
-def _v3(conn: Any) -> None:
-    from sqlalchemy import inspect
-    from sqlalchemy.schema import CreateIndex
-
-    have = {c["name"] for c in inspect(conn).get_columns("runs")}
-    for name in V3_COLUMNS:
-        if name in have:  # a store created at v1 by this runner has them already
-            continue
-        column = runs.c[name]
-        kind = column.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {kind}"))
-    indexes = {i["name"] for i in inspect(conn).get_indexes("runs")}
-    for index in runs.indexes:
-        if index.name not in indexes and "batch_id" in index.columns:
-            conn.execute(CreateIndex(index))
-
-
-MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}

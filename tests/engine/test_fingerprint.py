@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from runner.errors import InvalidInput
-from runner.fingerprint import check, differences, fingerprint, key_map, same, structural
+from runner.fingerprint import check, differences, fingerprint, same
+from runner.fingerprint_remap import key_map, structural
 from runner.journal import ResumeState
 from runner.playbook import load_playbook
 

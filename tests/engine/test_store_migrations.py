@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import create_engine, insert, inspect, select, text, update
 
 from runner.errors import InvalidInput
-from runner.store import MIGRATIONS, SCHEMA_VERSION, Store, meta_table, metadata, runs
+from runner.store import Store
+from runner.store_migrations import MIGRATIONS
+from runner.store_schema import SCHEMA_VERSION, meta_table, metadata, runs
 
 
 def _version_1_file(path: Path) -> str:
@@ -71,7 +73,8 @@ def _version_2_file(path: Path) -> None:
     """A store as runner wrote it at schema version 2: the runs table without the v3 columns."""
     from sqlalchemy import Column, MetaData, Table
 
-    from runner.store import V3_COLUMNS, journal, schedule_state
+    from runner.store_migrations import V3_COLUMNS
+    from runner.store_schema import journal, schedule_state
 
     old = MetaData()
     Table("runs", old, *[Column(c.name, c.type, primary_key=c.primary_key)

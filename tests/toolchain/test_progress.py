@@ -11,14 +11,10 @@ from typing import Any
 from helpers import FAST, PLAYBOOKS
 
 from runner import api
-from runner.progress import (
-    CLEAR,
-    JsonLogReporter,
-    LiveProgress,
-    console_listener,
-    is_terminal,
-)
-from runner.report import ConsoleReporter
+from runner.console import ConsoleReporter
+from runner.json_log import JsonLogReporter
+from runner.progress import CLEAR, LiveProgress, console_listener, is_terminal
+from runner.progress_line import Running, status_text
 from runner.results import FAILED, PASSED, Listener, RunResult, StepResult
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
@@ -123,6 +119,26 @@ def test_loop_progress_counts_from_events() -> None:
                     r"· \[2\] attempt 3: HTTP 200 busy$", live.status()), live.status()
     live.close()
     assert live.status() == "" and term.getvalue().endswith(CLEAR)
+
+
+def test_the_live_line_text_is_composed_without_a_terminal_or_a_thread() -> None:
+    """runner.progress_line alone: the same line from the same state, at a given time."""
+    wait = StepResult("wait", "step 'wait'", "poll", "automatos.distribution_status",
+                      trail="wait")
+    poll = Running(wait, started=10.0, attempt=2, poll_elapsed=3.0, poll_seen=12.0,
+                   state="HTTP 200 running")
+    assert status_text([poll], now=12.5) == \
+        "wait automatos.distribution_status · attempt 2 · 3.5 s · HTTP 200 running"
+    call = Running(StepResult("make", "step 'make'", "call", "era.create", trail="make"),
+                   started=10.0, last="POST /jobs -> 201")
+    assert status_text([call], now=11.5) == "make era.create · 1.5 s · POST /jobs -> 201"
+    loop = Running(StepResult("push", "step 'push'", "call", "era.update", trail="push"),
+                   started=0.0, total=4, done=1, running=2)
+    inner = Running(StepResult("push", "step 'push'[1]", "call", "era.update",
+                               trail="push[1]"), started=1.0, iteration=1, attempt=5)
+    assert status_text([loop, inner], now=2.0) == \
+        "push era.update · 1/4 done, 2 running · 2.0 s · [1] attempt 5"
+    assert status_text([], now=0.0) == ""
 
 
 def test_live_output_is_redacted(tmp_path: Path) -> None:

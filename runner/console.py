@@ -1,0 +1,132 @@
+"""The console report: one line per event as the run goes, readable in a terminal and in a
+CI log alike (``runner run`` without ``--log-format json``).
+
+:class:`runner.progress.LiveProgress` draws a live line below these same lines on a terminal.
+Everything goes through the run's redactor on its way out; nothing here prints a secret.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import IO
+
+from runner.printable import printable
+from runner.report import MARK, describe_request, ms, short, step_counts
+from runner.results import ERRORED, FAILED, PASSED, Exchange, Listener, RunResult, StepResult
+from runner.secrets import Redactor
+
+
+class ConsoleReporter(Listener):
+    """One line per event, readable in a terminal and in a CI log alike.
+
+    Steps of included playbooks print as they finish, indented under where they run
+    (``software[1] > wait``); a loop of calls lists its iterations when it ends. Each step's
+    lines go out in one write, so concurrent iterations don't interleave mid-step.
+    """
+
+    def __init__(self, redactor: Redactor, stream: IO[str] | None = None) -> None:
+        self.redactor = redactor
+        self.stream = stream or sys.stdout
+        self.width = 34
+        self._printed: set[int] = set()
+        self._lock = threading.Lock()
+        self.closed = False  # the console could not be written: the run goes on without it
+
+    def line(self, text: str = "") -> None:
+        self.write([text])
+
+    def write(self, lines: list[str]) -> None:
+        text = "".join(printable(self.redactor.redact(x)) + "\n" for x in lines)
+        with self._lock:
+            self.put(text)
+
+    def put(self, text: str) -> None:
+        """Write ``text`` out. Once the console cannot take it (the reader of a pipe went away,
+        ``runner run ... | head``; a full disk under a redirect), write nothing more to it:
+        the run goes on to its end and its outcome is recorded as if nobody watched."""
+        if self.closed:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self.closed = True
+
+    def run_started(self, run: RunResult) -> None:
+        lines = [f"runner · {run.playbook}",
+                 f"  file {run.file} · env {run.environment} · run {run.run_id}"]
+        if run.inputs:
+            lines.append("  inputs " + ", ".join(f"{k}={short(v, 40)}"
+                                                 for k, v in run.inputs.items()))
+        self.write([*lines, ""])
+
+    def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
+        self.line(f"  ...  {result.trail:<12} attempt {attempt} at {elapsed:5.1f} s: {state}")
+
+    def step_finished(self, result: StepResult, iteration: int | None) -> None:
+        if iteration is not None and result.kind != "include":
+            return  # a loop lists its iterations when it ends
+        lines: list[str] = []
+        self._step(result, result.key.count(">"), lines)
+        self.write(lines)
+
+    def _step(self, result: StepResult, depth: int, out: list[str]) -> None:
+        self._printed.add(id(result))
+        indent = "  " + "   " * depth
+        name = result.trail if depth or "[" in result.trail else result.step_id
+        mark = MARK.get(result.status, result.status.upper())
+        head = f"{indent}{mark} {name:<12} {result.target:<{self.width}}"
+        last = next((e for e in reversed(result.exchanges) if e.response or e.error), None)
+        if last is not None:
+            head += " " + self._exchange(last)
+        if result.attempts > 1:
+            head += f" · {result.attempts} attempts"
+        head += f" · {ms(result.duration_ms)}"
+        if result.resumed:
+            head += " · done before the resume"
+        out.append(head.rstrip())
+        pad = indent + "     "
+        if result.name:
+            out.append(f"{pad}{result.name}")
+        if result.skipped_reason:
+            out.append(f"{pad}skipped ({result.skipped_reason})")
+        for it in result.iterations:
+            if id(it) not in self._printed:  # steps of includes were printed as they ended
+                self._step(it, depth + 1, out)
+        for k, v in result.extracted.items():
+            out.append(f"{pad}{k} = {short(v)}")
+        for a in result.assertions:
+            if a.get("passed"):
+                out.append(f"{pad}ok: {a['that']}")
+        for k, v in (result.outputs or {}).items():
+            out.append(f"{pad}output {k} = {short(v)}")
+        if result.error and result.status in (FAILED, ERRORED):
+            out.append(f"{pad}error: {result.error}")
+            if result.hint:
+                out.append(f"{pad}hint: {result.hint}")
+
+    def _exchange(self, e: Exchange) -> str:
+        req = describe_request(e.request)
+        if e.error:
+            return f"{req} -> {e.error}"
+        assert e.response is not None
+        return f"{req} -> {e.response['status']}"
+
+    def run_finished(self, run: RunResult) -> None:
+        lines = [""]
+        if run.outputs:
+            lines.append("outputs:")
+            lines += [f"  {k}: {short(v, 200)}" for k, v in run.outputs.items()]
+        counts = step_counts(run)
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        if run.status == PASSED:
+            lines.append(f"PASSED in {ms(run.duration_ms)} ({summary})")
+        else:
+            where = f" at {run.failed_step}" if run.failed_step else ""
+            lines.append(f"{run.status.upper()}{where} in {ms(run.duration_ms)} ({summary})")
+            if run.error:
+                lines.append(f"  error: {run.error}")
+            if run.hint:
+                lines.append(f"  hint: {run.hint}")
+        self.write(lines)

@@ -1,0 +1,81 @@
+"""What the live line says about the steps still running: one line of text, no terminal.
+
+:class:`runner.progress.LiveProgress` keeps a :class:`Running` per running step, from the
+listener's events, and redraws :func:`status_text` in place; this room only composes the text
+(a poll's attempt and state, a loop's count of iterations, any other step's elapsed time and
+last request), so it can be read and tested without threads or a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.results import StepResult
+
+
+@dataclass
+class Running:
+    """What the live line knows about one running step."""
+
+    result: StepResult
+    started: float
+    iteration: int | None = None
+    attempt: int = 0
+    poll_elapsed: float = 0.0
+    poll_seen: float = 0.0  # monotonic time of the last poll_attempt
+    state: str = ""
+    last: str = ""  # the last request and its answer
+    total: int | None = None  # loop: iterations to run (when the engine says)
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+
+
+def status_text(running: list[Running], now: float) -> str:
+    """The live line for ``running`` (in start order) at monotonic time ``now``; empty when
+    nothing runs."""
+    loops = [r for r in running if r.total is not None or r.done or r.running]
+    if loops:
+        return _loop_text(loops[0], running, now)  # the outermost loop
+    tops = [r for r in running if r.iteration is None]
+    if not tops:
+        return ""
+    return _step_text(tops[-1], now)  # the innermost step (includes nest)
+
+
+def inside(inner: StepResult, outer: StepResult) -> bool:
+    """Whether ``inner`` runs inside ``outer`` (an iteration of its loop, a step it includes)."""
+    if inner.trail and outer.trail:
+        return inner.trail.startswith(outer.trail + "[")
+    return inner.step_id == outer.step_id
+
+
+def _name(result: StepResult) -> str:
+    return result.trail or result.step_id
+
+
+def _step_text(r: Running, now: float) -> str:
+    head = f"{_name(r.result)} {r.result.target}"
+    if r.attempt:
+        elapsed = r.poll_elapsed + (now - r.poll_seen)
+        text = f"{head} · attempt {r.attempt} · {elapsed:.1f} s"
+        return text + (f" · {r.state}" if r.state else "")
+    text = f"{head} · {now - r.started:.1f} s"
+    return text + (f" · {r.last}" if r.last else "")
+
+
+def _loop_text(r: Running, running: list[Running], now: float) -> str:
+    of = f"/{r.total}" if r.total is not None else ""
+    text = f"{_name(r.result)} {r.result.target} · {r.done}{of} done"
+    if r.failed:
+        text += f", {r.failed} failed"
+    if r.running:
+        text += f", {r.running} running"
+    text += f" · {now - r.started:.1f} s"
+    polls = [i for i in running if i.attempt and i is not r and inside(i.result, r.result)]
+    if polls:
+        p = polls[-1]
+        where = _name(p.result)[len(_name(r.result)):]
+        text += f" · {where.strip()} attempt {p.attempt}" + (f": {p.state}" if p.state
+                                                             else "")
+    return text
