@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from runner.errors import TransportError
 
@@ -44,6 +44,13 @@ def parse_xml(content: bytes) -> Any:
 
 @dataclass
 class Response:
+    # what an expression may read of an answer (read-only values; the sandbox allows them too).
+    # The fast expression path (runner.fast_expressions) reads the set from the class, so it
+    # needs no import of this module: templating sits below the connectors.
+    expression_attrs: ClassVar[frozenset[str]] = frozenset((
+        "json", "status_code", "status", "text", "headers", "error", "xml", "body", "ok", "url",
+        "method", "elapsed_ms", "content_type", "attempts", "is_xml"))
+
     status_code: int
     headers: dict[str, str]  # lower-cased names
     content: bytes
