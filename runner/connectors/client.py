@@ -1,9 +1,11 @@
 """A connector bound to one run: its settings, its HTTP session, its auth state, its hooks.
 
 ``prepare`` turns an operation and its parameters into a :class:`PreparedCall` (nothing sent;
-``plan`` stops there). ``send`` adds auth, lets hooks sign it, sends it, decodes the answer,
-recognises vendor errors (HTTP status, connector ``errors`` rules, hooks) and renews the
-credentials once when the vendor rejects them.
+``plan`` stops there). ``send`` drives the auth scheme's flow (:mod:`runner.connectors.auth`:
+the scheme yields the login it needs and the call with credentials, the client sends each and
+hands the answer back, so a renewal after a refusal is the scheme's choice), lets hooks sign
+each request, sends it, decodes the answer and recognises vendor errors (HTTP status, connector
+``errors`` rules, hooks).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from runner.connectors.auth import SCHEMES, Auth
+from runner.connectors.auth import Auth, AuthContext, AuthFlow
 from runner.connectors.hooks import Hooks
 from runner.connectors.http import MAX_BYTES, NO_BODY, PreparedCall, Transport
 from runner.connectors.outcome import NotApplied
 from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy, Sleep
+from runner.connectors.schemes import SCHEMES
 from runner.connectors.spec import ConnectorSpec, Operation
 from runner.errors import InvalidInput, StepFailed, TransportError
 from runner.secrets import Redactor
@@ -41,7 +44,9 @@ class ConnectorClient:
             max_bytes=int(self.settings.get("max_response_bytes", MAX_BYTES)),
         )
         self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)
-        self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), self)
+        self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), AuthContext(
+            alias, self.settings, self.render_setting, redactor.add,
+            lambda operation: self.prepare(operation, {})))
         self.last_login: tuple[PreparedCall, Response] | None = None
         self.retry = RetryPolicy.from_conf(spec.retry)
         for name, s in spec.settings.items():
@@ -149,7 +154,9 @@ class ConnectorClient:
 
     # -- sending -------------------------------------------------------------------------
     def authenticate(self, *, force: bool = False) -> Response | None:
-        return self.auth.obtain(force=force)
+        """Log in now if the scheme needs to (``force``: even with a valid token); the login's
+        answer, or None when none was sent."""
+        return self._drive(self.auth.login_flow(force=force), None)
 
     def send(self, call: PreparedCall, *, with_auth: bool = True,
              retry: RetryPolicy | None = None, sleep: Sleep = time.sleep) -> Response:
@@ -192,16 +199,33 @@ class ConnectorClient:
         return self.not_applied(call).outcome(response)
 
     def _send_authorized(self, call: PreparedCall, with_auth: bool) -> Response:
-        used = self.auth.apply(call) if with_auth and call.needs_auth else None
-        self.hooks.prepare(call)
-        response = self._send_once(call)
-        # the server refused the credentials before acting: renew once and repeat
-        if used is not None and response.status_code in self.auth.renew_on \
-                and self.auth.renew(used):
-            self.auth.apply(call)
+        if not (with_auth and call.needs_auth):
             self.hooks.prepare(call)
-            response = self._send_once(call)
+            return self._send_once(call)
+        response = self._drive(self.auth.flow(call), call)
+        assert response is not None  # a flow yields its call
         return response
+
+    def _drive(self, flow: AuthFlow, call: PreparedCall | None) -> Response | None:
+        """Send what ``flow`` yields and hand it each answer; the last answer. ``call`` goes
+        once (the retries are around the whole flow); anything else is a login, sent without
+        auth under the connector's own retry policy and kept for the report (``last_login``).
+        The flow is closed on the way out, so a token lock it holds is released."""
+        response = None
+        try:
+            request = next(flow)
+            while True:
+                if request is call:
+                    self.hooks.prepare(call)
+                    response = self._send_once(call)
+                else:
+                    response = self.send(request, with_auth=False)
+                    self.last_login = (request, response)
+                request = flow.send(response)
+        except StopIteration:
+            return response
+        finally:
+            flow.close()
 
     def _send_once(self, call: PreparedCall) -> Response:
         try:
