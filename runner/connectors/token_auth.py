@@ -58,7 +58,11 @@ class _TokenAuth(Auth):
             self._put(call, static)
             yield call  # a static token is not renewed: the answer stands
             return
-        used = yield from self._current()
+        with self.lock:  # inline, not _current(): this is every call's path
+            if not self._valid():
+                yield from self._login()
+            used = self.token
+        assert used is not None  # _set raised otherwise
         self._put(call, used)
         response = yield call
         if response.status_code not in self.renew_on:
