@@ -29,7 +29,7 @@ from bench.per_call import CALLS, with_requests, with_runner, with_urllib3
 def _transports() -> tuple[type, type]:
     import urllib3
 
-    from runner.connectors import http
+    from runner.connectors import encoding, http
     from runner.connectors.response import Response
     from runner.errors import TransportError
 
@@ -53,7 +53,7 @@ def _transports() -> tuple[type, type]:
                 headers.setdefault("Content-Type", "application/json; charset=utf-8")
             elif call.form is not None:
                 data = {k: v for k, v in call.form.items() if v is not None}
-            params = {k: http._query_value(v) for k, v in call.query.items() if v is not None}
+            params = {k: encoding.query_value(v) for k, v in call.query.items() if v is not None}
             start = time.perf_counter()
             r = self.session.request(call.method, call.url, params=params or None, data=data,
                                      headers=headers, timeout=self.timeout, stream=True,
@@ -85,7 +85,7 @@ def _transports() -> tuple[type, type]:
             elif call.form is not None:
                 body = urlencode({k: v for k, v in call.form.items() if v is not None})
                 headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-            params = {k: http._query_value(v) for k, v in call.query.items() if v is not None}
+            params = {k: encoding.query_value(v) for k, v in call.query.items() if v is not None}
             url = call.url
             if params:
                 url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)

@@ -6,172 +6,31 @@ failures (several machines for one hostname must not silently pick the first). `
 returns the list of every match; ``default`` is used when nothing matches.
 Parsed JSONPath and XPath expressions are cached by their text.
 
-The common JSONPath shapes (``$.a.b``, ``[0]``, ``[*]``, ``['k']``, ``[?(@.k == 'v')]``) are
-compiled to plain Python by :mod:`runner.fast_jsonpath`, which finds what jsonpath_ng finds on
-the same data at a fraction of the cost; anything else, or data of a shape the fast path is not
-sure about, goes to jsonpath_ng. jsonpath_ng and lxml are imported only when needed, so
-``runner validate`` of a playbook with simple paths and no XPath imports neither.
+The path languages are rooms of their own below this one: :mod:`runner.jsonpath` (common
+shapes in plain Python by :mod:`runner.fast_jsonpath`, the rest by jsonpath_ng),
+:mod:`runner.xpath` (lxml) and :mod:`runner.regex` (RE2); jsonpath_ng, lxml and RE2 are
+imported only when needed, so ``runner validate`` of a playbook with simple paths and no XPath
+imports none of them. This module is what a step's ``extract:`` is: it reads a connector's
+:class:`~runner.connectors.response.Response`, so it sits above ``runner.connectors``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.connectors.response import Response
+from runner.extract_error import ExtractError
 from runner.fast_jsonpath import fast_jsonpath
-from runner.unsure import Unsure
+from runner.jsonpath import compile_jsonpath, jsonpath_values
+from runner.regex import compile_regex
+from runner.xpath import Namespaces, compile_xpath, xml_value
 
-if TYPE_CHECKING:
-    from lxml import etree
+__all__ = ["KINDS", "ExtractError", "Extractor", "Namespaces", "check_syntax", "from_spec"]
 
 KINDS = ("jsonpath", "xpath", "regex", "header", "status")
 _NO_DEFAULT: Any = object()
-
-
-class ExtractError(Exception):
-    def __init__(self, message: str, hint: str | None = None, prefix: str = ""):
-        super().__init__(message)
-        self.hint = hint
-        self.prefix = prefix  # an XPath namespace prefix that is not declared
-
-
-Namespaces = tuple[tuple[str, str], ...]  # an xpath extraction's prefix -> URI, hashable
-
-
-@lru_cache(maxsize=4096)
-def compile_jsonpath(expr: str) -> Any:
-    from jsonpath_ng.ext import filter as jsonpath_filter
-    from jsonpath_ng.ext.parser import parse as jsonpath_parse
-
-    # JSONPath's own regexes (`=~` in a filter, `sub(/.../, ...)`) run on RE2 too: with
-    # Python's re, [?(@.name =~ '(a+)+$')] backtracks for ever on 41 characters
-    jsonpath_filter.OPERATOR_MAP["=~"] = _re2_search
-    try:
-        parsed = jsonpath_parse(expr)
-    except Exception as e:  # jsonpath_ng's lexer and parser errors, and what its rules raise
-        raise ExtractError(f"invalid JSONPath {expr!r}: {str(e).splitlines()[0]}",
-                           hint="JSONPath looks like $.data.items[?(@.name == 'x')].id") from None
-    _regexes_on_re2(parsed)
-    return parsed
-
-
-def _re2_search(value: Any, pattern: Any) -> bool:
-    return isinstance(value, str) and isinstance(pattern, str) \
-        and compile_regex(pattern).search(value) is not None
-
-
-def _regexes_on_re2(node: Any) -> None:
-    """Compile each regex of a parsed JSONPath with RE2 (refused constructs named now, at
-    validate time); a ``sub()`` then matches with it."""
-    from jsonpath_ng.ext.filter import Expression
-    from jsonpath_ng.ext.string import Sub
-    from jsonpath_ng.jsonpath import JSONPath
-
-    if isinstance(node, Sub):
-        node.regex = compile_regex(node.expr)
-    elif isinstance(node, Expression) and node.op == "=~" and isinstance(node.value, str):
-        compile_regex(node.value)
-    for child in vars(node).values():
-        for sub in child if isinstance(child, (list, tuple)) else (child,):
-            if isinstance(sub, JSONPath):
-                _regexes_on_re2(sub)
-
-
-# a QName's prefix: `D` in //D:href or D:*, not an axis (child::) nor inside a string literal
-_PREFIX = re.compile(r"(?<![\w.\-:$])([A-Za-z_][\w.\-]*):(?=[A-Za-z_*])")
-_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
-def xpath_prefixes(expr: str) -> list[str]:
-    """The namespace prefixes an XPath names (``D`` in ``//D:href``), each once, in order."""
-    return list(dict.fromkeys(m.group(1) for m in _PREFIX.finditer(_LITERAL.sub("''", expr))))
-
-
-@lru_cache(maxsize=4096)
-def compile_xpath(expr: str, namespaces: Namespaces = ()) -> etree.XPath:
-    """The compiled XPath; an undeclared prefix is refused here, before any answer (lxml
-    itself only finds it when the expression runs, and does not say which prefix)."""
-    from lxml import etree
-
-    declared = dict(namespaces)
-    try:
-        xpath = etree.XPath(expr, namespaces=declared or None)
-    except etree.XPathSyntaxError as e:
-        raise ExtractError(f"invalid XPath {expr!r}: {e}",
-                           hint="XPath looks like //device/device_id/text()") from None
-    except TypeError as e:  # an empty namespace URI: XPath 1.0 has no default namespace
-        raise ExtractError(f"XPath {expr!r}: namespaces: {e}",
-                           hint="give each prefix the namespace URI the answer declares") from None
-    missing = [p for p in xpath_prefixes(expr) if p not in declared and p != "xml"]
-    if missing:
-        try:  # the prefix scan is a heuristic: lxml, on an empty document, has the last word
-            xpath(etree.fromstring(b"<x/>"))
-        except etree.XPathEvalError as e:
-            if "namespace prefix" in str(e):
-                raise ExtractError(
-                    f"XPath {expr!r} uses the namespace prefix '{missing[0]}', which is not "
-                    "declared", prefix=missing[0],
-                    hint=f"declare it on the extraction: {{xpath: \"{expr}\", namespaces: "
-                    f"{{{missing[0]}: \"URI\"}}}} with the URI the answer declares "
-                    f"(xmlns:{missing[0]}=\"...\"; WebDAV's D: is \"DAV:\")") from None
-    return xpath
-
-
-# What RE2 refuses that Python's re accepts, by the start of RE2's error text: named, so the
-# message says which construct to rewrite rather than "invalid perl operator".
-_RE2_UNSUPPORTED = (
-    ("invalid perl operator: (?=", "a lookahead (?=...)"),
-    ("invalid perl operator: (?!", "a negative lookahead (?!...)"),
-    ("invalid perl operator: (?<=", "a lookbehind (?<=...)"),
-    ("invalid perl operator: (?<!", "a negative lookbehind (?<!...)"),
-    ("invalid perl operator: (?P", "a named backreference (?P=name)"),  # RE2 cuts it there
-    ("invalid perl operator: (?>", "an atomic group (?>...)"),
-    ("invalid perl operator: (?(", "a conditional group (?(...)...)"),
-    ("invalid perl operator: (?#", "a comment group (?#...)"),
-    ("invalid escape sequence: \\Z", "\\Z (RE2 spells end of text \\z)"),
-    ("invalid escape sequence: \\g", "a group reference \\g<...>"),
-    ("bad repetition operator: *+", "a possessive quantifier (*+, ++, ?+)"),
-    ("bad repetition operator: ++", "a possessive quantifier (*+, ++, ?+)"),
-    ("bad repetition operator: ?+", "a possessive quantifier (*+, ++, ?+)"),
-    ("invalid repetition size", "a repetition count over 1000"),
-)
-_RE2_HINT = ("runner matches regular expressions with RE2, in time linear in the text, so no "
-             "pattern can hang a run; rewrite the pattern without it, or extract a wider match "
-             "and test it in an expression")
-
-
-def _re2_construct(message: str) -> str | None:
-    """The construct named by RE2's error ``message``, when it is one Python's re accepts."""
-    if message.startswith("invalid escape sequence: \\") and message[26:27].isdigit():
-        return f"a backreference ({message[25:]})"
-    if message.startswith("invalid perl operator: (?") and message[25:26].isalpha() \
-            and message[25:26] not in "P<":
-        return f"the inline flag {message[23:]}) (RE2 knows i, m, s and U)"
-    return next((what for start, what in _RE2_UNSUPPORTED if message.startswith(start)), None)
-
-
-@lru_cache(maxsize=4096)
-def compile_regex(expr: str) -> Any:
-    """``expr`` compiled by RE2, whose matching takes time linear in the text: ``(a+)+$``
-    cannot backtrack for ever as it does with Python's re. Imported here, on the first regex:
-    a playbook without one does not pay for it."""
-    import re2
-
-    options = re2.Options()
-    options.log_errors = False  # RE2 would print its own copy of the error on stderr
-    try:
-        return re2.compile(expr, options)
-    except re2.error as e:
-        message = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) \
-            else str(e)
-        construct = _re2_construct(message)
-        if construct is not None:
-            raise ExtractError(f"regular expression {expr!r} uses {construct}, which runner's "
-                               "regex engine (RE2) does not support", hint=_RE2_HINT) from None
-        raise ExtractError(f"invalid regular expression {expr!r}: {message}") from None
 
 
 def check_syntax(kind: str, expr: str, namespaces: Namespaces = ()) -> None:
@@ -185,31 +44,6 @@ def check_syntax(kind: str, expr: str, namespaces: Namespaces = ()) -> None:
         compile_xpath(probe, namespaces)
     elif kind == "regex":
         compile_regex(probe)
-
-
-def jsonpath_values(expr: str, data: Any) -> list[Any]:
-    """Every value ``expr`` finds in ``data``, in order."""
-    fast = fast_jsonpath(expr)
-    if fast is not None:
-        try:
-            return fast(data)
-        except Unsure:
-            pass
-    return [m.value for m in compile_jsonpath(expr).find(data)]
-
-
-def _xml_value(node: Any) -> Any:
-    from lxml import etree
-
-    if isinstance(node, etree._Element):
-        if len(node):  # comments and entity references have no string tag: skip them
-            return {child.tag: _xml_value(child) for child in node if isinstance(child.tag, str)}
-        return node.text or ""
-    if isinstance(node, bytes):
-        return node.decode("utf-8", "replace")
-    if isinstance(node, (str, float, bool)):
-        return str(node) if isinstance(node, etree._ElementUnicodeResult) else node
-    return node
 
 
 @dataclass(frozen=True)
@@ -256,7 +90,7 @@ class Extractor:
             except etree.XPathEvalError as e:
                 raise ExtractError(f"XPath {self.expr!r} could not be evaluated: {e}") from None
             nodes = result if isinstance(result, list) else [result]
-            return [_xml_value(n) for n in nodes]
+            return [xml_value(n) for n in nodes]
         if self.kind == "regex":
             pattern = compile_regex(self.expr)
             out = []

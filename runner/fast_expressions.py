@@ -5,6 +5,10 @@ what the sandboxed Jinja environment gives (checked against it in
 ``tests/engine/test_templating_fast.py``); off the plain path (a missing name or key, an
 unexpected type) it raises :class:`runner.unsure.Unsure` and Jinja evaluates, and words the
 error. It reads Jinja's parse tree only: Jinja's compiler is not needed for these shapes.
+
+An object other than a dict or a list shows the attributes its class names in
+``expression_attrs`` (a connector's Response names its status, body, headers...): read from the
+class, so this module imports nothing of the connectors, which sit above templating.
 """
 
 from __future__ import annotations
@@ -16,10 +20,6 @@ from jinja2 import nodes
 
 from runner.unsure import Unsure
 
-# what a Response shows to expressions (read-only values; the sandbox allows them too)
-_RESPONSE_ATTRS = frozenset(("json", "status_code", "status", "text", "headers", "error", "xml",
-                             "body", "ok", "url", "method", "elapsed_ms", "content_type",
-                             "attempts", "is_xml"))
 _TESTS: dict[str, Callable[..., bool]] = {
     "mapping": lambda v: isinstance(v, Mapping),
     "sameas": lambda v, other: v is other,
@@ -35,8 +35,6 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
     (names, ``.attr`` and ``[const]`` on dicts, lists and responses, constants, ``==``/``!=``,
     ``and``/``or``/``not``, a few tests); None for any other shape. ``tests``: the environment's
     tests (a test it does not have is not taken)."""
-    from runner.connectors.response import Response
-
     if isinstance(node, nodes.Const):
         value = node.value
         return lambda ctx: value
@@ -58,7 +56,8 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
             obj = of(ctx)
             if type(obj) is dict and not hasattr(dict, attr) and attr in obj:
                 return obj[attr]
-            if type(obj) is Response and attr in _RESPONSE_ATTRS:
+            shown = getattr(type(obj), "expression_attrs", None)
+            if shown is not None and attr in shown:  # a connector's Response, say
                 return getattr(obj, attr)
             raise Unsure(attr)
         return getattr_

@@ -1,5 +1,5 @@
 """The common JSONPath shapes (``$.a.b``, ``[0]``, ``[*]``, ``['k']``, ``[?(@.k == 'v')]``)
-compiled to plain Python, for :func:`runner.extract.jsonpath_values`.
+compiled to plain Python, for :func:`runner.jsonpath.jsonpath_values`.
 
 They find what jsonpath_ng finds on the same data (checked against it in
 ``tests/engine/test_extract_fast.py``) at a fraction of the cost. A path of another shape gets

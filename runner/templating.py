@@ -17,267 +17,29 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
+from jinja2 import Undefined
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
 
-from runner.fast_expressions import fast_expression
 from runner.secrets import MIN_LENGTH
-from runner.template_limits import CappedEnvironment
-from runner.unsure import Unsure
+from runner.template_compile import (
+    Compiled,
+    TemplateFailure,
+    compile_expression,
+    compile_template,
+    is_template,
+)
+from runner.template_env import ENV, TemplateRaised
 
-_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
-SECRET_ROOTS = frozenset({"secrets"})
+__all__ = ["ENV", "SECRET_INPUTS", "Compiled", "Renderer", "TemplateFailure", "compile_expression",
+           "compile_template", "expression_names", "is_template", "reads_secret",
+           "template_names"]
+
 # the scope key naming its secret inputs: not a name, so no template can read or shadow it
 SECRET_INPUTS = "secret inputs"
-
-
-class TemplateFailure(Exception):
-    """A template could not be compiled or rendered; the caller adds where and which step."""
-
-    def __init__(self, message: str, *, name: str | None = None, syntax: bool = False):
-        super().__init__(message)
-        self.name = name
-        self.syntax = syntax
-
-
-def _b64encode(value: Any) -> str:
-    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
-    return base64.b64encode(data).decode("ascii")
-
-
-def _b64decode(value: str) -> str:
-    return base64.b64decode(value).decode("utf-8")
-
-
-def _sha1(value: Any) -> str:
-    return hashlib.sha1(str(value).encode("utf-8")).hexdigest()
-
-
-def _to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _from_json(value: str) -> Any:
-    return json.loads(value)
-
-
-class TemplateRaised(Exception):
-    """``fail('message')`` in a template: the template's own error message."""
-
-
-def _fail(message: str) -> Any:
-    raise TemplateRaised(str(message))
-
-
-def _make_env() -> SandboxedEnvironment:
-    env = CappedEnvironment(  # the sandbox, with cost caps on what a template may compute
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, cache_size=0
-    )
-    env.filters.update(
-        b64encode=_b64encode, b64decode=_b64decode, sha1=_sha1, to_json=_to_json,
-        from_json=_from_json,
-    )
-    env.tests["mapping"] = lambda v: isinstance(v, Mapping)
-    env.globals["fail"] = _fail
-    return env
-
-
-ENV = _make_env()
-
-
-@dataclass(frozen=True)
-class Compiled:
-    source: str
-    names: frozenset[str]  # top-level names the template reads
-    fn: Callable[[Mapping[str, Any]], Any]
-    is_text: bool  # rendering yields a string (not a native value)
-    # the inputs read as inputs.NAME or inputs['NAME']; None: inputs read whole or by a
-    # computed key, so possibly every one
-    inputs_read: frozenset[str] | None = frozenset()
-    # a text of several {{ }}: each expression alone, to register only those reading a secret;
-    # None when blocks ({% for %}, {% set %}) make parts meaningless alone
-    parts: tuple[Compiled, ...] | None = None
-
-    @property
-    def reads_secrets(self) -> bool:
-        return not self.names.isdisjoint(SECRET_ROOTS)
-
-    def reads_secret(self, secret_inputs: Collection[str]) -> bool:
-        """Whether the result may be derived from ``secrets`` or one of ``secret_inputs``."""
-        if self.reads_secrets:
-            return True
-        if not secret_inputs or "inputs" not in self.names:
-            return False
-        return self.inputs_read is None or not self.inputs_read.isdisjoint(secret_inputs)
-
-
-_cache: dict[tuple[str, bool], Compiled] = {}
-
-
-def is_template(value: str) -> bool:
-    return "{{" in value or "{%" in value
-
-
-def _check_ast(ast: nodes.Template) -> None:
-    # Refuse dunder and private attribute access up front (the sandbox refuses it at run time
-    # too, but a validation error with a line beats a run that fails half-way).
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        attr: Any = getattr(node, "attr", None)
-        if isinstance(node, nodes.Getitem):
-            attr = getattr(node.arg, "value", None)
-        if isinstance(attr, str) and attr.startswith("_"):
-            raise TemplateFailure(f"access to the private attribute '{attr}' is not allowed",
-                                  syntax=True)
-
-
-def compile_template(source: str) -> Compiled:
-    """Compile a template string (cached)."""
-    key = (source, False)
-    hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    m = _SINGLE.match(source)
-    if m:
-        compiled = _compile_expr(m.group("expr"), source)
-    else:
-        try:
-            ast = ENV.parse(source)
-            _check_ast(ast)
-            _check_names(ast)
-        except TemplateSyntaxError as e:
-            raise TemplateFailure(f"template syntax error: {e.message}", syntax=True) from None
-        names = _names_read(ast)
-        compiled = Compiled(source, names,
-                            _Lazy(lambda: _bind(ENV.from_string(ast).render, names)), True,
-                            _inputs_read(ast), _parts(ast, source))
-    _cache[key] = compiled
-    return compiled
-
-
-def _text_part(expr: nodes.Expr, source: str) -> Compiled:
-    ast = nodes.Template([nodes.Output([expr], lineno=expr.lineno)], lineno=expr.lineno)
-    ast.set_environment(ENV)
-    names = _names_read(ast)
-    return Compiled(source, names, _Lazy(lambda: _bind(ENV.from_string(ast).render, names)),
-                    True, _inputs_read(ast))
-
-
-def _parts(ast: nodes.Template, source: str) -> tuple[Compiled, ...] | None:
-    outputs = [node for node in ast.body if isinstance(node, nodes.Output)]
-    if len(outputs) != len(ast.body):
-        return None
-    return tuple(_text_part(expr, source) for out in outputs for expr in out.nodes
-                 if not isinstance(expr, nodes.TemplateData))
-
-
-def _inputs_read(ast: nodes.Template) -> frozenset[str] | None:
-    """The names read off ``inputs`` by a constant attribute or key; None when ``inputs`` is
-    also used any other way (whole, iterated, by a computed key)."""
-    uses = sum(1 for n in ast.find_all(nodes.Name) if n.name == "inputs" and n.ctx == "load")
-    read: set[str] = set()
-    named = 0
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        of: Any = getattr(node, "node", None)
-        if not (isinstance(of, nodes.Name) and of.name == "inputs"):
-            continue
-        arg: Any = getattr(node, "arg", None)
-        key = getattr(node, "attr", None) if isinstance(node, nodes.Getattr) else \
-            arg.value if isinstance(arg, nodes.Const) else None
-        if isinstance(key, str):
-            read.add(key)
-            named += 1
-    return frozenset(read) if named == uses else None
-
-
-def compile_expression(expr: str) -> Compiled:
-    """Compile a bare Jinja expression, as used by ``when``, ``poll-until``, ``assert``."""
-    key = (expr, True)
-    hit = _cache.get(key)
-    if hit is None:
-        hit = _cache[key] = _compile_expr(expr, expr)
-    return hit
-
-
-def _compile_expr(expr: str, source: str) -> Compiled:
-    try:
-        ast = ENV.parse("{{ " + expr + " }}")
-        _check_ast(ast)
-        _check_names(ast)
-    except TemplateSyntaxError as e:
-        raise TemplateFailure(f"expression syntax error: {e.message}", syntax=True) from None
-    names = _names_read(ast)
-    inputs_read = _inputs_read(ast)
-    slow = _Lazy(lambda: _bind(ENV.compile_expression(expr, undefined_to_none=False), names))
-    body = ast.body[0] if len(ast.body) == 1 else None
-    fast = fast_expression(body.nodes[0], ENV.tests) \
-        if isinstance(body, nodes.Output) and len(body.nodes) == 1 else None
-    if fast is None:
-        return Compiled(source, names, slow, False, inputs_read)
-
-    def call(ctx: Mapping[str, Any]) -> Any:
-        try:
-            return fast(ctx)
-        except Unsure:  # something off the plain path: Jinja decides, and words the error
-            return slow(ctx)
-
-    return Compiled(source, names, call, False, inputs_read)
-
-
-def _names_read(ast: nodes.Template) -> frozenset[str]:
-    """Top-level names the template reads. Without blocks (``{% for %}``, ``{% set %}``) no name
-    is bound inside, so every name loaded is one; with blocks, Jinja's own analysis."""
-    if any(True for _ in ast.find_all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.Macro,
-                                       nodes.CallBlock, nodes.FilterBlock, nodes.With,
-                                       nodes.Scope, nodes.OverlayScope))):
-        return frozenset(meta.find_undeclared_variables(ast))
-    return frozenset(n.name for n in ast.find_all(nodes.Name)
-                     if n.ctx == "load" and n.name not in ENV.globals)
-
-
-def _check_names(ast: nodes.Template) -> None:
-    """Unknown filters and tests, which Jinja's compiler would refuse (compiling waits for the
-    first use: validation needs the parse only, and compiling is most of the cost)."""
-    for node in ast.find_all((nodes.Filter, nodes.Test)):
-        kind, known = ("filter", ENV.filters) if isinstance(node, nodes.Filter) \
-            else ("test", ENV.tests)
-        if node.name not in known:
-            raise TemplateSyntaxError(f"No {kind} named {node.name!r}.", node.lineno)
-
-
-class _Lazy:
-    """A function made on its first call (two threads may both make it: same result)."""
-
-    __slots__ = ("_fn", "_make")
-
-    def __init__(self, make: Callable[[], Callable[[Mapping[str, Any]], Any]]) -> None:
-        self._make = make
-        self._fn: Callable[[Mapping[str, Any]], Any] | None = None
-
-    def __call__(self, ctx: Mapping[str, Any]) -> Any:
-        fn = self._fn
-        if fn is None:
-            fn = self._fn = self._make()
-        return fn(ctx)
-
-
-def _bind(fn: Callable[..., Any], names: frozenset[str]) -> Callable[[Mapping[str, Any]], Any]:
-    """Call ``fn`` with the names it reads only: Jinja copies what it is given into a new
-    context on every call, and a run's scope holds every input, step and extracted value."""
-    wanted = tuple(names)
-
-    def call(ctx: Mapping[str, Any]) -> Any:
-        return fn(**{n: ctx[n] for n in wanted if n in ctx})
-
-    return call
 
 
 def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
     from runner.connectors.http import PreparedCall
+    from runner.connectors.loading import load_connector
     from runner.connectors.response import Response
-    from runner.connectors.spec import ConnectorSpec, Operation, Param, Setting, load_connector
+    from runner.connectors.spec import ConnectorSpec, Operation, Param, Setting
     from runner.errors import StepFailed, TransportError, VendorError
     from runner.simulator import (
         Faults,
@@ -54,8 +55,8 @@ __all__ = [
 # __all__ and as the imports above, which are there for the type checker)
 _HOME = {
     # a connector: its connector.yaml loaded into a spec, by the entry point's callable
-    **dict.fromkeys(("ConnectorSpec", "Operation", "Param", "Setting", "load_connector"),
-                    "runner.connectors.spec"),
+    **dict.fromkeys(("ConnectorSpec", "Operation", "Param", "Setting"), "runner.connectors.spec"),
+    "load_connector": "runner.connectors.loading",
     # hooks: the base class, what they are handed, what they may raise
     "Hooks": "runner.connectors.hooks", "PreparedCall": "runner.connectors.http",
     "Response": "runner.connectors.response",

@@ -1,55 +1,63 @@
-"""Generic auth schemes. A connector file picks one under ``auth: {scheme: ...}``.
+"""Auth as a flow: a scheme is a generator that yields the requests to send and is sent the
+answers (httpx's ``auth_flow`` idea), so it needs no client and sends nothing itself.
 
-none                        nothing is added
-bearer                      ``token`` (a template, usually a secret setting) as ``Authorization``
-api_key                     ``header`` set to ``value`` (a template) on every call
-token                       a login ``operation`` returns a token (``token``: JSONPath; optional
-                            ``expires_in``: JSONPath); sent as ``header``/``format``; an optional
-                            ``static`` setting, when set, is used instead of logging in
-oauth2_client_credentials   form-urlencoded POST to ``token_url`` with HTTP Basic client id and
-                            secret and extra ``form`` fields; ``expires_in`` honoured
-signed                      the connector's hooks sign each request (MOR's SHA1 hash)
+``flow(call)`` yields ``call`` with credentials added, and before it any login the credentials
+need; the client sends what is yielded and sends the answer back. A yielded request that is not
+``call`` is a login: the client sends it without auth, under the connector's retry policy, and
+records it for the report. ``login_flow(force)`` is the same without a call (the ``auth`` step).
 
-Tokens are cached per connector per run, renewed ``margin`` seconds before they expire, and
-renewed once when a call is answered with a status in ``renew_on``; concurrent callers share one
-renewal (a lock, and a check that the token is still the one that failed).
+none      nothing is added
+bearer    ``token`` (a template, usually a secret setting) as ``Authorization``
+api_key   ``header`` set to ``value`` (a template) on every call
+signed    the connector's hooks sign each request (MOR's SHA1 hash); nothing to add here
+The schemes that log in (``token``, ``oauth2_client_credentials``) are in
+:mod:`runner.connectors.token_auth`; :mod:`runner.connectors.schemes` names them all.
 """
 
 from __future__ import annotations
 
-import base64
-import threading
-import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.errors import VendorError
-from runner.extract import ExtractError, Extractor
-
 if TYPE_CHECKING:
-    from runner.connectors.client import ConnectorClient
     from runner.connectors.http import PreparedCall
     from runner.connectors.response import Response
+
+# what a scheme yields (a request to send), what it is sent back (that request's answer)
+AuthFlow = Generator["PreparedCall", "Response", None]
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    """What a scheme may use of its connector: values and callables, not the client."""
+
+    alias: str
+    settings: Mapping[str, Any]
+    render: Callable[[Any], Any]  # a template over the settings (``{{ settings.token }}``)
+    secret: Callable[[Any], None]  # registers a value with the run's redactor
+    operation: Callable[[str], PreparedCall]  # one of the connector's operations, as a call
 
 
 class Auth:
     renew_on: tuple[int, ...] = ()
 
-    def __init__(self, conf: dict[str, Any], client: ConnectorClient):
+    def __init__(self, conf: Mapping[str, Any], ctx: AuthContext) -> None:
         self.conf = conf
-        self.client = client
+        self.ctx = ctx
         self.renew_on = tuple(conf.get("renew_on", self.renew_on))
 
-    def apply(self, call: PreparedCall) -> Any:
-        """Add credentials to ``call``; return what identifies them (for renewal checks)."""
-        return None
+    def flow(self, call: PreparedCall) -> AuthFlow:
+        """Yield ``call`` with credentials (and any login before it)."""
+        self.authorize(call)
+        yield call
 
-    def obtain(self, *, force: bool = False) -> Response | None:
-        """Get credentials now if the scheme has any to get; the login answer, if one was sent."""
-        return None
+    def login_flow(self, *, force: bool = False) -> AuthFlow:
+        """Yield the login the scheme needs now, if any (``force``: even with a valid token)."""
+        yield from ()
 
-    def renew(self, used: Any) -> bool:
-        """Renew after a rejection; False when the scheme cannot renew."""
-        return False
+    def authorize(self, call: PreparedCall) -> None:
+        """Add what needs no login to ``call``."""
 
 
 class NoAuth(Auth):
@@ -59,141 +67,16 @@ class NoAuth(Auth):
 class HeaderAuth(Auth):
     """``bearer`` and ``api_key``: a header whose value comes from settings."""
 
-    def apply(self, call: PreparedCall) -> Any:
+    def authorize(self, call: PreparedCall) -> None:
         if self.conf["scheme"] == "bearer":
-            token = self.client.render_setting(self.conf.get("token", "{{ settings.token }}"))
-            self.client.redactor.add(token)
+            token = self.ctx.render(self.conf.get("token", "{{ settings.token }}"))
+            self.ctx.secret(token)
             call.headers[self.conf.get("header", "Authorization")] = f"Bearer {token}"
         else:
-            value = self.client.render_setting(self.conf["value"])
-            self.client.redactor.add(value)
+            value = self.ctx.render(self.conf["value"])
+            self.ctx.secret(value)
             call.headers[self.conf.get("header", "X-API-Key")] = value
-        return None
-
-
-class _TokenAuth(Auth):
-    renew_on = (401,)
-
-    def __init__(self, conf: dict[str, Any], client: ConnectorClient):
-        super().__init__(conf, client)
-        self.token: str | None = None
-        self.expires_at: float | None = None
-        self.margin = float(conf.get("margin", 30))
-        self.lock = threading.Lock()
-
-    def _static(self) -> str | None:
-        name = self.conf.get("static")
-        value = self.client.settings.get(name) if name else None
-        return str(value) if value else None
-
-    def _valid(self) -> bool:
-        if self.token is None:
-            return False
-        return self.expires_at is None or time.monotonic() < self.expires_at - self.margin
-
-    def apply(self, call: PreparedCall) -> Any:
-        static = self._static()
-        if static:
-            token = static
-            self.client.redactor.add(token)
-        else:
-            with self.lock:
-                if not self._valid():
-                    self._login()
-                token = self.token  # type: ignore[assignment]
-        fmt = self.conf.get("format", "Bearer {token}")
-        call.headers[self.conf.get("header", "Authorization")] = fmt.format(token=token)
-        return token
-
-    def obtain(self, *, force: bool = False) -> Response | None:
-        if self._static():
-            return None
-        with self.lock:
-            if force or not self._valid():
-                return self._login()
-        return None
-
-    def renew(self, used: Any) -> bool:
-        if self._static():
-            return False
-        with self.lock:
-            if self.token == used:  # nobody renewed since this token failed
-                self._login()
-        return True
-
-    def _set(self, token: Any, expires_in: Any, response: Response) -> None:
-        if response.error is not None:
-            raise VendorError(f"{self.client.alias}: login refused: {response.error}",
-                              status=response.status_code,
-                              hint="check the credentials in the environment file")
-        if not isinstance(token, str) or not token:
-            raise VendorError(f"{self.client.alias}: the login answer carries no token",
-                              status=response.status_code)
-        self.client.redactor.add(token)
-        self.token = token
-        try:
-            self.expires_at = time.monotonic() + float(expires_in) if expires_in else None
-        except (TypeError, ValueError):
-            self.expires_at = None
-
-    def _login(self) -> Response:
-        raise NotImplementedError
-
-
-class LoginTokenAuth(_TokenAuth):
-    """``token``: a login operation of the connector itself returns the token."""
-
-    def _login(self) -> Response:
-        call = self.client.prepare(self.conf["operation"], {})
-        response = self.client.send(call, with_auth=False)
-        self.client.last_login = (call, response)
-        try:
-            token = Extractor("jsonpath", self.conf.get("token", "$.token")).apply(response)
-            expires = None
-            if self.conf.get("expires_in"):
-                expires = Extractor("jsonpath", self.conf["expires_in"], default=None).apply(
-                    response)
-        except ExtractError:
-            token, expires = None, None
-        self._set(token, expires or self.conf.get("ttl"), response)
-        return response
-
-
-class OAuth2ClientCredentials(_TokenAuth):
-    def _login(self) -> Response:
-        from runner.connectors.http import PreparedCall
-
-        c = self.client
-        client_id = str(c.render_setting(self.conf.get("client_id", "{{ settings.client_id }}")))
-        secret = str(c.render_setting(self.conf.get("client_secret",
-                                                    "{{ settings.client_secret }}")))
-        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-        c.redactor.add(secret)
-        c.redactor.add(basic)
-        form = {k: c.render_setting(v) for k, v in (self.conf.get("form") or {}).items()}
-        call = PreparedCall(
-            connector=c.alias, operation="(token)", method="POST",
-            url=str(c.render_setting(self.conf["token_url"])),
-            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
-            form={"grant_type": "client_credentials", **form}, safe=True, needs_auth=False,
-            decode="json",
-        )
-        response = c.send(call, with_auth=False)
-        c.last_login = (call, response)
-        body = response.json if isinstance(response.json, dict) else {}
-        self._set(body.get("access_token"), body.get("expires_in"), response)
-        return response
 
 
 class SignedAuth(Auth):
-    """The connector's hooks sign each request; nothing to obtain."""
-
-
-SCHEMES: dict[str, type[Auth]] = {
-    "none": NoAuth,
-    "bearer": HeaderAuth,
-    "api_key": HeaderAuth,
-    "token": LoginTokenAuth,
-    "oauth2_client_credentials": OAuth2ClientCredentials,
-    "signed": SignedAuth,
-}
+    """The connector's hooks sign each request (``Hooks.prepare``); nothing to add or obtain."""

@@ -3,38 +3,41 @@
 This is the single boundary where transport exceptions (urllib3, sockets, TLS, gzip) become
 ``TransportError`` with a plain message and a ``sent`` flag (whether the request may have
 reached the server, which decides whether a non-safe call may be retried). Connections are
-reused per connector through one ``urllib3.PoolManager`` (a ``ProxyManager`` per proxy the
-environment names: ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``, ``NO_PROXY``, read once per
-connector); TLS is verified against certifi's bundle (or ``REQUESTS_CA_BUNDLE``, or the
-``verify_tls`` path); redirects are followed as requests follows them (301/302/303 turn a
-POST into a GET, 307/308 keep method and body, at most 30, Authorization dropped when the host
-changes); every request has a connect and a read timeout; answers larger than ``max_bytes`` are
-refused.
+reused per connector through one ``urllib3.PoolManager``; redirects are followed as requests
+follows them (301/302/303 turn a POST into a GET, 307/308 keep method and body, at most 30,
+Authorization dropped when the host changes); every request has a connect and a read timeout;
+answers larger than ``max_bytes`` are refused, a gzipped body is undone within that limit.
+
+Its parts are rooms beside it: :mod:`~runner.connectors.encoding` (headers, query and form on
+the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes through),
+:mod:`~runner.connectors.tls` (``verify`` as requests reads it) and
+:mod:`~runner.connectors.reasons` (a urllib3 error in plain words).
 """
 
 from __future__ import annotations
 
 import gzip
 import json as _json
-import os
-import ssl
-import threading
 import time
-import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlencode, urljoin, urlsplit
-from urllib.request import getproxies_environment
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
-from runner import __version__
+from runner.connectors.encoding import (
+    check_headers,
+    encode_pairs,
+    query_value,
+    set_default,
+    with_defaults,
+)
+from runner.connectors.proxies import Routes
+from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
-from runner.errors import TransportError, Unsendable
-
-# in urllib.request on every platform, missing from typeshed's stubs
-proxy_bypass_environment: Any = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
+from runner.connectors.tls import tls_settings
+from runner.errors import TransportError
 
 NO_BODY: Any = object()
 MAX_BYTES = 128 * 1024 * 1024
@@ -43,12 +46,6 @@ MAX_REDIRECTS = 30
 MIN_WAIT = 1.0  # seconds a request with a deadline still waits at its deadline
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 DEFAULT_PORTS = {"http": 80, "https": 443}
-DEFAULT_HEADERS = {
-    "User-Agent": f"runner/{__version__}",
-    "Accept-Encoding": "gzip, deflate",
-    "Accept": "*/*",
-    "Connection": "keep-alive",
-}
 
 
 @dataclass
@@ -82,7 +79,7 @@ class PreparedCall:
         """What a report shows of this request (the caller redacts it)."""
         out: dict[str, Any] = {"method": self.method, "url": self.url}
         if self.query:
-            out["query"] = {k: _query_value(v) for k, v in self.query.items()}
+            out["query"] = {k: query_value(v) for k, v in self.query.items()}
         if self.headers:
             out["headers"] = dict(self.headers)
         if self.json is not NO_BODY:
@@ -101,34 +98,28 @@ class Transport:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.max_bytes = max_bytes
-        self._tls, self._tls_error = _tls_settings(verify)
-        self._direct = urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls)
-        # the environment is read once per connector, not on every request
-        self._proxies = {k: v for k, v in getproxies_environment().items() if v}
-        self._route: dict[tuple[str, str], urllib3.PoolManager] = {}
-        self._via: dict[str, urllib3.PoolManager] = {}
-        self._lock = threading.Lock()
+        self._tls, self._tls_error = tls_settings(verify)
+        self._routes = Routes(urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls),
+                              self._tls)
 
     def close(self) -> None:
-        self._direct.clear()
-        for m in self._via.values():
-            m.clear()
+        self._routes.clear()
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:
             raise TransportError(self._tls_error, sent=False, final=True,
                                  hint="check the connector's verify_tls setting")
-        headers = _headers(call.headers)
-        _check_headers(call, headers)
+        headers = with_defaults(call.headers)
+        check_headers(call.target, headers)
         body: bytes | None = call.body_bytes()
         if body is not None:
-            _default(headers, "Content-Type", "application/json; charset=utf-8")
+            set_default(headers, "Content-Type", "application/json; charset=utf-8")
         elif call.form is not None:
-            body = _encode_pairs(call.form).encode("ascii")
-            _default(headers, "Content-Type", "application/x-www-form-urlencoded")
+            body = encode_pairs(call.form).encode("ascii")
+            set_default(headers, "Content-Type", "application/x-www-form-urlencoded")
         url = call.url
         if call.query:
-            params = _encode_pairs({k: _query_value(v) for k, v in call.query.items()})
+            params = encode_pairs({k: query_value(v) for k, v in call.query.items()})
             if params:
                 head, _, frag = url.partition("#")
                 url = head + ("&" if "?" in head else "?") + params + (f"#{frag}" if frag else "")
@@ -138,7 +129,7 @@ class Transport:
             content = self._read(r)
         except urllib3.exceptions.HTTPError as e:
             r.close()
-            raise TransportError(f"the answer from {_host(call.url)} was broken: {_reason(e)}",
+            raise TransportError(f"the answer from {host(call.url)} was broken: {reason(e)}",
                                  sent=True) from None
         except BaseException:
             r.close()
@@ -162,7 +153,7 @@ class Transport:
             r.drain_conn()
             r.release_conn()
             if hop == MAX_REDIRECTS:
-                raise TransportError(f"too many redirects from {_host(call.url)} "
+                raise TransportError(f"too many redirects from {host(call.url)} "
                                      f"(more than {MAX_REDIRECTS})", sent=True, final=True,
                                      hint="the service redirects in a loop; check the base URL")
             new_url = urljoin(url, location)
@@ -188,81 +179,11 @@ class Transport:
             read = min(read, left)
             timeout = urllib3.Timeout(connect=min(self.connect_timeout, left), read=read)
         try:
-            return self._manager(url).urlopen(
+            return self._routes.manager(url).urlopen(
                 method, url, body=body, headers=headers, timeout=timeout,
                 preload_content=False, redirect=False, retries=False)
         except urllib3.exceptions.HTTPError as e:
-            raise self._error(call, e, read) from None
-
-    def _error(self, call: PreparedCall, e: Exception, read: float) -> TransportError:
-        host = _host(call.url)
-        x = urllib3.exceptions
-        cause: Exception = e
-        if isinstance(e, x.ProxyError) and isinstance(e.original_error, Exception):
-            cause = e.original_error
-        if isinstance(cause, x.NewConnectionError):
-            return TransportError(f"cannot connect ({host}): {_reason(cause)}", sent=False)
-        if isinstance(cause, x.ConnectTimeoutError):
-            return TransportError(f"timed out connecting to {host}", sent=False,
-                                  hint="check the base URL and that the service is up")
-        if isinstance(cause, x.ReadTimeoutError):
-            if read < self.read_timeout:
-                return TransportError(f"no answer from {host} within {read:.3g} s, the time "
-                                      "left before the step's timeout", sent=True)
-            return TransportError(
-                f"no answer from {host} within {self.read_timeout:g} s", sent=True,
-                hint="the request may have been processed; raise timeouts.read if it is slow")
-        if isinstance(cause, x.SSLError):  # a certificate that does not verify will not next time
-            return TransportError(f"TLS error talking to {host}: {_reason(cause)}", sent=False,
-                                  final=_unverified(cause))
-        if isinstance(e, x.ProxyError):
-            return TransportError(f"cannot connect ({host}): {_reason(cause)}", sent=False)
-        if isinstance(e, x.ProxySchemeUnknown):
-            return TransportError(f"the proxy for {host} is not usable: {e}", sent=False,
-                                  final=True,
-                                  hint="check HTTP_PROXY / HTTPS_PROXY in the environment")
-        if isinstance(e, x.LocationValueError):
-            return TransportError(f"invalid URL {call.url!r}: {e}", sent=False, final=True)
-        if isinstance(e, x.ProtocolError):
-            return TransportError(f"the connection was dropped ({host}): {_reason(e)}",
-                                  sent=True)
-        return TransportError(f"the answer from {host} was broken: {_reason(e)}", sent=True)
-
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        if not self._proxies:
-            return self._direct
-        scheme, _, rest = url.partition("://")
-        netloc = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
-        key = (scheme.lower(), netloc.lower())
-        manager = self._route.get(key)
-        if manager is None:
-            manager = self._route[key] = self._proxied(key[0], netloc)
-        return manager
-
-    def _proxied(self, scheme: str, netloc: str) -> urllib3.PoolManager:
-        proxy = self._proxies.get(scheme) or self._proxies.get("all")
-        if not proxy or _bypass(netloc, self._proxies):
-            return self._direct
-        with self._lock:
-            manager = self._via.get(proxy)
-            if manager is None:
-                if "://" not in proxy:
-                    proxy = "http://" + proxy
-                parsed = urllib3.util.parse_url(proxy)
-                proxy_headers = None
-                if parsed.auth:
-                    user, _, password = parsed.auth.partition(":")
-                    proxy_headers = urllib3.util.make_headers(
-                        proxy_basic_auth=f"{unquote(user)}:{unquote(password)}")
-                    proxy = parsed._replace(auth=None).url
-                try:
-                    manager = urllib3.ProxyManager(proxy, proxy_headers=proxy_headers,
-                                                   num_pools=10, maxsize=10, **self._tls)
-                except urllib3.exceptions.HTTPError as e:
-                    raise TransportError(f"the proxy {proxy!r} is not usable: {e}", sent=False,
-                                         hint="check HTTP_PROXY / HTTPS_PROXY") from None
-                self._via[proxy] = manager
-            return manager
+            raise transport_error(call.url, e, read, self.read_timeout) from None
 
     def _read(self, r: Any) -> bytes:
         declared = r.headers.get("Content-Length")
@@ -278,89 +199,6 @@ class Transport:
             raise TransportError(f"the answer was cut short ({len(content):,} of "
                                  f"{int(declared):,} bytes)", sent=True)
         return bytes(content)
-
-
-def _tls_settings(verify: bool | str) -> tuple[dict[str, Any], str | None]:
-    """urllib3 TLS arguments for ``verify`` (as requests read it), and an error, if any."""
-    if verify is False or (isinstance(verify, str) and verify.lower() in ("false", "no")):
-        return {"cert_reqs": "CERT_NONE"}, None
-    if verify is True or (isinstance(verify, str) and verify.lower() in ("true", "yes", "")):
-        # as requests: a bundle named by the environment, else certifi's
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") \
-            or _certifi_bundle()
-    path = str(verify)
-    if os.path.isdir(path):
-        return {"cert_reqs": "CERT_REQUIRED", "ca_cert_dir": path}, None
-    if not os.path.exists(path):
-        return {"cert_reqs": "CERT_REQUIRED"}, f"the CA bundle {path!r} does not exist"
-    return {"cert_reqs": "CERT_REQUIRED", "ca_certs": path}, None
-
-
-def _certifi_bundle() -> str:
-    try:
-        import certifi
-
-        return str(certifi.where())
-    except ImportError:  # pragma: no cover - certifi comes with requests
-        return ""
-
-
-def _headers(given: dict[str, str]) -> dict[str, str]:
-    lower = {k.lower() for k in given}
-    out = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in lower}
-    out.update(given)
-    return out
-
-
-def _check_headers(call: PreparedCall, headers: dict[str, str]) -> None:
-    """Refuse, before anything is sent, a header http.client cannot write: a character
-    outside Latin-1 (it would raise deep in the transport), or a line break (it would split
-    the header). No silent re-encoding: RFC 9110 wants ASCII field values, and how a vendor
-    reads anything else (RFC 8187's UTF-8'', percent-encoding, base64) is the vendor's call."""
-    for name, value in headers.items():
-        if not isinstance(value, str):
-            continue
-        for i, ch in enumerate(value):
-            if ch in "\r\n\0":
-                raise Unsendable(
-                    f"{call.target}: header '{name}' has a line break or NUL at position "
-                    f"{i + 1}, which would split the header, so it is not sent",
-                    hint="remove line breaks from the value (e.g. {{ value | trim }})")
-            if ord(ch) > 255:
-                raise Unsendable(
-                    f"{call.target}: header '{name}' has a character HTTP headers cannot "
-                    f"carry (U+{ord(ch):04X} at position {i + 1}: header values are Latin-1 "
-                    "bytes, and RFC 9110 asks for ASCII), so it is not sent",
-                    hint="send the text in the body, or encode it as the vendor expects, "
-                    "e.g. {{ value | urlencode }}")
-
-
-def _default(headers: dict[str, str], name: str, value: str) -> None:
-    low = name.lower()
-    if not any(k.lower() == low for k in headers):
-        headers[name] = value
-
-
-def _encode_pairs(data: Any) -> str:
-    """``key=value&...`` as requests encodes params and form data: None dropped, a list or
-    tuple repeats the key."""
-    pairs: list[tuple[Any, Any]] = []
-    for k, vs in data.items():
-        if isinstance(vs, (str, bytes)) or not hasattr(vs, "__iter__"):
-            vs = [vs]
-        for v in vs:
-            if v is not None:
-                pairs.append((k.encode("utf-8") if isinstance(k, str) else k,
-                              v.encode("utf-8") if isinstance(v, str) else v))
-    return urlencode(pairs, doseq=True)
-
-
-def _bypass(netloc: str, proxies: dict[str, str]) -> bool:
-    if "no" not in proxies:
-        return False
-    host = netloc.rsplit(":", 1)[0] if not netloc.endswith("]") else netloc
-    return bool(proxy_bypass_environment(host.strip("[]"), proxies)
-                or proxy_bypass_environment(netloc, proxies))
 
 
 def _should_strip_auth(old: str, new: str) -> bool:
@@ -386,50 +224,5 @@ def _gunzip(content: bytes, limit: int, url: str) -> bytes:
                                  final=True)
         return out
     except (zlib.error, gzip.BadGzipFile, EOFError) as e:
-        raise TransportError(f"the answer from {_host(url)} looks gzipped but is not: {e}",
+        raise TransportError(f"the answer from {host(url)} looks gzipped but is not: {e}",
                              sent=True) from None
-
-
-def _causes(e: BaseException) -> list[BaseException]:
-    """``e`` and the errors wrapped in it, outermost first: urllib3 wraps socket, TLS and zlib
-    errors in its own, in ``args`` or ``reason``, a few levels deep."""
-    chain = [e]
-    for _ in range(5):
-        nested = [a for a in e.args if isinstance(a, BaseException)]
-        reason = getattr(e, "reason", None)
-        if isinstance(reason, BaseException):
-            nested.append(reason)
-        if not nested:
-            break
-        e = nested[-1]
-        chain.append(e)
-    return chain
-
-
-def _unverified(e: BaseException) -> bool:
-    """Whether a TLS error is the certificate's (unknown issuer, expired, another host's), not a
-    handshake cut short by the network."""
-    chain = _causes(e)
-    if any(isinstance(c, (ssl.SSLCertVerificationError, ssl.CertificateError)) for c in chain):
-        return True
-    return "CERTIFICATE_VERIFY_FAILED" in str(chain[-1])  # urllib3 may pass on only the text
-
-
-def _query_value(v: Any) -> Any:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (dict, list)):
-        return _json.dumps(v, separators=(",", ":"))
-    return v
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
-
-
-def _reason(e: BaseException) -> str:
-    inner = _causes(e)[-1]  # the innermost cause says what happened
-    text = str(inner)
-    return text.split(": ")[-1][:200] if text else type(inner).__name__

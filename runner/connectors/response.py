@@ -3,47 +3,29 @@
 Decoding is lazy: a body is parsed as JSON or XML only when something reads it. A body that
 is not valid JSON (NDD's bare ``0208``) is kept as the text it is: ``response.json`` is None and
 ``response.body`` is the string. JSON with a repeated key keeps the last value. XML is parsed
-with entity resolution, DTD loading and network access off.
+with entity resolution, DTD loading and network access off (:mod:`runner.connectors.safe_xml`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
-from runner.errors import TransportError
+from runner.connectors.safe_xml import parse_xml
 
 _UNSET: Any = object()
-MAX_XML_DEPTH = 256
-
-
-@cache
-def _xml_parser() -> Any:  # lxml is imported with the first XML answer, not at start-up
-    from lxml import etree
-
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_blank_text=True, dtd_validation=False,
-    )
-
-
-def parse_xml(content: bytes) -> Any:
-    """Parse untrusted XML: no entities, no DTD, no network. Returns the root element."""
-    if b"<!ENTITY" in content[:4096]:
-        raise TransportError("the XML answer declares entities, which are refused",
-                             hint="an XML answer with <!ENTITY> is treated as hostile")
-    from lxml import etree
-
-    try:
-        return etree.fromstring(content, parser=_xml_parser())
-    except etree.XMLSyntaxError as e:
-        raise TransportError(f"the answer is not well-formed XML: {e}") from None
 
 
 @dataclass
 class Response:
+    # what an expression may read of an answer (read-only values; the sandbox allows them too).
+    # The fast expression path (runner.fast_expressions) reads the set from the class, so it
+    # needs no import of this module: templating sits below the connectors.
+    expression_attrs: ClassVar[frozenset[str]] = frozenset((
+        "json", "status_code", "status", "text", "headers", "error", "xml", "body", "ok", "url",
+        "method", "elapsed_ms", "content_type", "attempts", "is_xml"))
+
     status_code: int
     headers: dict[str, str]  # lower-cased names
     content: bytes

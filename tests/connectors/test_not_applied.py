@@ -12,10 +12,10 @@ from runner.builtin.automatos.simulator import AutomatosSimulator
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
+from runner.connectors.loading import load_connector
 from runner.connectors.outcome import APPLIED, NOT_APPLIED, UNKNOWN, NotApplied
 from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy
-from runner.connectors.spec import load_connector
 from runner.errors import PlaybookError
 from runner.secrets import Redactor
 from runner.simulator import Faults

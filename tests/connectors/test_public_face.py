@@ -16,8 +16,9 @@ from helpers import ROOT
 import runner.connectors
 from runner.connectors.hooks import Hooks
 from runner.connectors.http import PreparedCall
+from runner.connectors.loading import load_connector
 from runner.connectors.response import Response
-from runner.connectors.spec import ConnectorSpec, load_connector
+from runner.connectors.spec import ConnectorSpec
 from runner.errors import StepFailed, TransportError, VendorError
 from runner.simulator import Simulator
 

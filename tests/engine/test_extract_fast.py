@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from parity import agrees, outcome
 
-from runner.extract import compile_jsonpath, jsonpath_values
 from runner.fast_jsonpath import fast_jsonpath
+from runner.jsonpath import compile_jsonpath, jsonpath_values
 
 DATA: list[Any] = [
     {"status": True, "data": {"machines": [

@@ -11,13 +11,9 @@ import pytest
 from helpers import ROOT, cli
 
 from runner.errors import EXIT_INVALID
-from runner.extract import (
-    ExtractError,
-    check_syntax,
-    compile_jsonpath,
-    compile_regex,
-    jsonpath_values,
-)
+from runner.extract import ExtractError, check_syntax
+from runner.jsonpath import compile_jsonpath, jsonpath_values
+from runner.regex import compile_regex
 
 
 @pytest.mark.parametrize(("pattern", "construct"), [
@@ -76,7 +72,7 @@ def test_re2_is_imported_only_for_a_regex() -> None:
 def test_a_jsonpath_regex_filter_cannot_hang() -> None:
     # jsonpath_ng's =~ ran Python's re.search: 2**41 steps here. A process of its own, so the
     # test ends even where the match would not.
-    code = ("from runner.extract import jsonpath_values; "
+    code = ("from runner.jsonpath import jsonpath_values; "
             "print(jsonpath_values(\"$[?(@.n =~ '(a+)+$')].n\", "
             "[{'n': 'a' * 41 + '!'}, {'n': 'aa'}]))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

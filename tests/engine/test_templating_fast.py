@@ -11,11 +11,11 @@ from parity import agrees
 
 from runner.connectors.response import Response
 from runner.fast_expressions import fast_expression
+from runner.template_compile import _bind
 from runner.templating import (
     ENV,
     Compiled,
     TemplateFailure,
-    _bind,
     _call,
     compile_expression,
 )

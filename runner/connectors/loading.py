@@ -1,0 +1,110 @@
+"""Loading a ``connector.yaml``: the file read with locations, validated against
+``CONNECTOR_SCHEMA``, and turned into a :class:`~runner.connectors.spec.ConnectorSpec` (each
+operation's parameters with where they go, its safety, its decoding and not-applied rule);
+what the schema cannot say (a ``token`` login naming an operation that is not there) is
+refused with the file's location. A connector's entry point calls :func:`load_connector`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.connectors.outcome import NotApplied
+from runner.connectors.spec import (
+    CONNECTOR_SCHEMA,
+    UNSAFE_METHODS,
+    ConnectorSpec,
+    Operation,
+    Param,
+    Setting,
+)
+from runner.errors import PlaybookError
+
+if TYPE_CHECKING:
+    from runner.connectors.hooks import Hooks
+
+
+def _param_from(name: str, raw: Mapping[str, Any], method: str) -> Param:
+    default_in = "query" if method in ("GET", "DELETE", "HEAD") else "json"
+    return Param(
+        name=name,
+        type=raw.get("type", "string"),
+        required=bool(raw.get("required", False)),
+        default=raw.get("default"),
+        has_default="default" in raw,
+        secret=bool(raw.get("secret", False)),
+        location=raw.get("in", default_in),
+        description=raw.get("description", ""),
+        enum=tuple(raw.get("enum", ())),
+    )
+
+
+def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str,
+                    not_applied: NotApplied) -> Operation:
+    method = raw["method"]
+    params = {k: _param_from(k, v or {}, method) for k, v in (raw.get("params") or {}).items()}
+    return Operation(
+        name=name,
+        method=method,
+        path=raw["path"],
+        params=params,
+        summary=raw.get("summary", ""),
+        query=raw.get("query"),
+        headers=raw.get("headers") or {},
+        json=raw.get("json"),
+        has_json="json" in raw,
+        form=raw.get("form"),
+        safe=bool(raw.get("safe", method not in UNSAFE_METHODS)),
+        auth=bool(raw.get("auth", True)),
+        decode=raw.get("decode", default_decode),
+        success=tuple(raw.get("success", ())),
+        not_applied=NotApplied.from_conf(raw["not_applied"], not_applied)
+        if "not_applied" in raw else None,
+    )
+
+
+def load_connector(
+    path: str | Path,
+    *,
+    hooks: type[Hooks] | None = None,
+    simulator: Callable[..., Any] | None = None,
+) -> ConnectorSpec:
+    """Load and validate a ``connector.yaml``; raise PlaybookError with its location if bad."""
+    from runner.loader import load_file
+    from runner.validation import validate_against
+
+    doc = load_file(path)
+    validate_against(CONNECTOR_SCHEMA, doc, what="connector")
+    raw = doc.data
+    decode = raw.get("decode", "auto")
+    not_applied = NotApplied.from_conf(raw.get("not_applied"))
+    ops = {k: _operation_from(k, v, decode, not_applied) for k, v in raw["operations"].items()}
+    settings = {
+        k: Setting(k, bool(v.get("required")), bool(v.get("secret")), v.get("default"),
+                   v.get("description", ""))
+        for k, v in (raw.get("settings") or {}).items()
+    }
+    auth = raw.get("auth") or {"scheme": "none"}
+    if auth["scheme"] == "token" and auth.get("operation") not in ops:
+        raise PlaybookError(
+            f"auth scheme 'token' names operation '{auth.get('operation')}', which is not defined",
+            location=doc.loc(("auth",)),
+        )
+    return ConnectorSpec(
+        name=raw["name"],
+        title=raw.get("title", raw["name"]),
+        description=raw.get("description", ""),
+        settings=settings,
+        auth=auth,
+        headers=raw.get("headers") or {},
+        decode=decode,
+        errors=tuple((e["if"], e["message"]) for e in raw.get("errors", ())),
+        operations=ops,
+        retry=raw.get("retry") or {},
+        timeouts={"connect": 5.0, "read": 30.0, **(raw.get("timeouts") or {})},
+        source=str(path),
+        hooks=hooks,
+        simulator=simulator,
+        not_applied=not_applied,
+    )
