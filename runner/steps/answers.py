@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.connectors.response import Response
 from runner.errors import AssertionFailed, StepFailed, TransportError
 from runner.extract import ExtractError
 from runner.model import Step
-from runner.results import StepResult
 from runner.steps.common import render
 from runner.steps.runtime import Runtime, Scope
 from runner.templating import TemplateFailure, compile_expression
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
 
 
 def apply_extract(rt: Runtime, step: Step, response: Response, scope: Scope,

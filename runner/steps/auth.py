@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.loader import Path_
 from runner.model import Step
-from runner.results import StepResult
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
 from runner.steps.sending import record_login
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
 
 KEY = "auth"
 YIELDS_TO: tuple[str, ...] = ()

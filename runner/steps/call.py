@@ -8,17 +8,19 @@ earlier attempt sent it and its outcome is unknown, that call finds out whether 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.loader import Path_
 from runner.model import Step
-from runner.results import StepResult
 from runner.steps.answers import apply_asserts, apply_extract
 from runner.steps.call_spec import CallSpec
 from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
 from runner.steps.sending import build_call, send, vendor_failure
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
 
 KEY = "call"
 YIELDS_TO = ("poll-until",)  # a poll-until step repeats its call

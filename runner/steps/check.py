@@ -8,15 +8,17 @@ for each assertion is printed for every step.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.loader import Path_
 from runner.model import Step
-from runner.results import StepResult
 from runner.schema_atoms import EXPR
 from runner.steps.answers import apply_asserts
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
 
 KEY = "assert"
 YIELDS_TO = ("call",)  # on a call (or a poll) it checks that step's answer

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.loader import Path_
 from runner.model import Playbook, Step
-from runner.results import StepResult
 from runner.steps.common import render
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
 from runner.templating import SECRET_INPUTS, reads_secret
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
 
 KEY = "include"
 YIELDS_TO: tuple[str, ...] = ()

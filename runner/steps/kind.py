@@ -9,15 +9,17 @@ the plan hand a kind; they are Protocols so that the kinds sit below both.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runner.connectors.spec import ConnectorSpec
 from runner.errors import PlaybookError
 from runner.loader import Path_
 from runner.model import Playbook, Step
-from runner.results import StepResult
 from runner.steps.call_spec import CallSpec
 from runner.steps.runtime import CallContext, Runtime, Scope
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
 
 
 class Builder(Protocol):

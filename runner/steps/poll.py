@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from runner.errors import StepFailed, TransportError
 from runner.loader import Path_
 from runner.model import Step, seconds
-from runner.results import StepResult
 from runner.schema_atoms import DURATION, EXPR
 from runner.steps.answers import apply_asserts, apply_extract
 from runner.steps.call_spec import CallSpec
@@ -32,6 +31,7 @@ from runner.templating import TemplateFailure
 
 if TYPE_CHECKING:
     from runner.connectors.response import Response
+    from runner.results import StepResult
 
 KEY = "poll-until"
 YIELDS_TO: tuple[str, ...] = ()

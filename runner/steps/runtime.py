@@ -12,7 +12,6 @@ from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runner.model import Playbook, Step
-from runner.results import StepResult
 from runner.secrets import Redactor
 from runner.templating import Renderer
 
@@ -20,6 +19,7 @@ if TYPE_CHECKING:  # types only: the client and the journal load HTTP and the st
     # loading a playbook (runner validate) does not need
     from runner.connectors.client import ConnectorClient
     from runner.journal import Journal
+    from runner.results import StepResult
 
 Scope = MutableMapping[str, Any]
 """The variables a step reads and defines: inputs, steps.<id>, response, extracted names."""

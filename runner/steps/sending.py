@@ -1,8 +1,8 @@
 """Building a step's call, sending it through its connector, and recording the exchange.
 
-The HTTP layer and the retry policy are imported where a call is built or sent, not with this
-module: the step kinds import it, and loading a playbook (``runner validate``) loads the kinds
-but sends nothing.
+The HTTP layer, the retry policy and the exchange record are imported where a call is built or
+sent, not with this module: the step kinds import it, and loading a playbook (``runner
+validate``) loads the kinds but sends nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from runner.connectors.outcome import NOT_APPLIED, UNKNOWN
 from runner.errors import StepFailed, TransportError, VendorError
 from runner.model import Step
-from runner.results import Exchange, StepResult
 from runner.steps.call_spec import CallSpec
 from runner.steps.common import render
 from runner.steps.runtime import CallContext, Runtime, Scope
@@ -20,6 +19,7 @@ from runner.steps.runtime import CallContext, Runtime, Scope
 if TYPE_CHECKING:
     from runner.connectors.http import PreparedCall
     from runner.connectors.response import Response
+    from runner.results import StepResult
 
 
 def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
@@ -45,6 +45,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
          attempt: int | None = None) -> Response:
     """Send ``call`` through its connector, record the exchange, emit the event."""
     from runner.connectors.retry import RetryPolicy
+    from runner.results import Exchange
 
     client = rt.client(call.connector)
     exchange = Exchange(request=call.record(), attempt=attempt)
@@ -83,6 +84,8 @@ def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
     """Record the login the connector sent on its own (first use, or renewal), if any."""
     if client.last_login is None:
         return
+    from runner.results import Exchange
+
     login_call, login_response = client.last_login
     client.last_login = None
     login = Exchange(request=login_call.record(), response=login_response.summary())
