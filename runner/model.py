@@ -50,37 +50,6 @@ class ConnectorRef:
 
 
 @dataclass(frozen=True)
-class CallSpec:
-    connector: str  # alias
-    operation: str | None  # None for a raw call
-    params: Mapping[str, Any]  # `with:` (templates, rendered at run time)
-    method: str | None = None
-    path: str | None = None
-    query: Mapping[str, Any] | None = None
-    headers: Mapping[str, Any] | None = None
-    json: Any = None
-    has_json: bool = False
-    form: Mapping[str, Any] | None = None
-    safe: bool | None = None
-
-    @property
-    def target(self) -> str:
-        return f"{self.connector}.{self.operation}" if self.operation else (
-            f"{self.connector} {self.method} {self.path}")
-
-
-@dataclass(frozen=True)
-class PollSpec:
-    until: str
-    fail_if: tuple[str, ...]
-    every: float
-    timeout: float
-    max_attempts: int | None
-    backoff: float
-    max_interval: float
-
-
-@dataclass(frozen=True)
 class Assertion:
     that: str
     message: str | None
@@ -89,39 +58,39 @@ class Assertion:
 
 @dataclass(frozen=True)
 class Step:
+    """One step. What its kind alone holds is ``spec``, an object its kind module defines
+    (``runner.steps.<kind>``); what any step may have is a field here."""
+
     index: int
-    kind: str
+    kind: str  # its name in runner.steps.KINDS
     id: str
     label: str  # "step 'job'" / "step #3"
     name: str
     location: Location
     path: Path_
+    spec: Any = None
     when: Any = None
     loop: Any = None
     loop_var: str = "item"
     concurrency: int = 1
-    auth: str | None = None
-    call: CallSpec | None = None
-    poll: PollSpec | None = None
     extract: tuple[tuple[str, Extractor], ...] = ()
     asserts: tuple[Assertion, ...] = ()
-    allow_error: bool = False
-    include: Playbook | None = None
-    include_inputs: Mapping[str, Any] = field(default_factory=dict)
     resume_check: Step | None = None
     # a step's override of its connector's retry policy (False: no retries)
     retry: Any = None
 
     @property
     def target(self) -> str:
-        """What the step talks to, for reports: ``automatos.get_machine``, ``auth automatos``."""
-        if self.call is not None:
-            return self.call.target
-        if self.auth:
-            return f"auth {self.auth}"
-        if self.include is not None:
-            return f"include {self.include.name}"
-        return self.kind
+        """What the step talks to, for reports: ``automatos.get_machine``, ``auth automatos``
+        (a kind's spec may say, with a ``target``; else the kind's name)."""
+        return getattr(self.spec, "target", None) or self.kind
+
+    @property
+    def include(self) -> Playbook | None:
+        """The playbook this step runs inside itself (a kind's spec may have a ``playbook``):
+        the engine declares its connectors, fingerprints hash it, batches list its connectors."""
+        playbook: Playbook | None = getattr(self.spec, "playbook", None)
+        return playbook
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,20 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from runner.connectors import registry
-from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
-from runner.engine import setting_origin
+from runner.connectors.sessions import connect_for_plan
+from runner.connectors.spec import ConnectorSpec
 from runner.environment import Environment
 from runner.errors import RunnerError
 from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
-from runner.model import Playbook, Step
+from runner.model import ConnectorRef, Playbook, Step
 from runner.report import describe_request
 from runner.secrets import Redactor
-from runner.steps.common import build_call
+from runner.steps import KINDS
+from runner.steps.call_spec import CallSpec
+from runner.steps.kind import Planner
+from runner.steps.runtime import Scope
+from runner.steps.sending import build_call
 from runner.templating import SECRET_INPUTS, Renderer
 
 
@@ -52,43 +56,59 @@ class _Scope(dict[str, Any]):
 
 
 class _PlanRuntime:
-    """Just enough of the engine's Runtime for ``build_call``."""
+    """``runner plan``'s side of a step: what a kind's ``plan`` prints with
+    (``runner.steps.kind.Planner``), and enough of a run to prepare its calls."""
 
-    def __init__(self, env: Environment, redactor: Redactor):
+    def __init__(self, env: Environment, redactor: Redactor, out: IO[str]):
         self.env = env
         self.redactor = redactor
         self.renderer = Renderer(on_secret=redactor.add)
         self.clients: dict[str, ConnectorClient] = {}
-        self.refs: dict[str, Any] = {}
+        self.refs: dict[str, ConnectorRef] = {}
+        self.out = out
+
+    def line(self, text: str) -> None:
+        self.out.write(self.redactor.redact(text) + "\n")
 
     def client(self, alias: str) -> ConnectorClient:
         if alias not in self.clients:
-            ref = self.refs[alias]
-            spec = registry.get(ref.use)
-            settings: dict[str, Any] = {k: s.default for k, s in spec.settings.items()
-                                        if s.default is not None}
-            settings.update(ref.settings)
-            if self.env.sandbox:
-                settings["base_url"] = f"http://sandbox.{ref.use}"
-            else:
-                for key, value in self.env.settings_for(alias, ref.use).items():
-                    secret = isinstance(value, dict) or (spec.settings.get(key) and
-                                                         spec.settings[key].secret)
-                    settings[key] = Unknown(f"secret:{key}") if secret else value
-            if not self.env.sandbox and not isinstance(settings.get("base_url"), Unknown):
-                check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
-                               origin=setting_origin(self.env, ref, "base_url"),
-                               redactor=self.redactor)
-            for key in spec.settings:
-                settings.setdefault(key, Unknown(f"setting:{key}"))
-            self.clients[alias] = ConnectorClient(alias, spec, settings, self.redactor)
+            self.clients[alias] = connect_for_plan(self.refs[alias], self.env, self.redactor,
+                                                   Unknown)
         return self.clients[alias]
+
+    def connector(self, alias: str) -> ConnectorSpec:
+        return registry.get(self.refs[alias].use)
+
+    def unknown(self, name: str) -> Unknown:
+        return Unknown(name)
+
+    def request(self, call: CallSpec, step: Step, scope: Scope, pad: str) -> None:
+        local = _Scope(scope)
+        if step.loop is not None:
+            local[step.loop_var] = Unknown(step.loop_var)
+        self.client(call.connector)  # a connector set up wrong (its base URL) stops the plan
+        try:
+            prepared = build_call(self, call, local)
+            self.line(f"{pad}{describe_request(prepared.record())}   [{prepared.url}]")
+            record = prepared.record()
+            if "json" in record:
+                self.line(f"{pad}json: {json.dumps(record['json'], ensure_ascii=False)}")
+            if "form" in record:
+                self.line(f"{pad}form: {json.dumps(record['form'], ensure_ascii=False)}")
+            if not prepared.safe:
+                self.line(f"{pad}not safe to repeat: never retried after it may have arrived")
+        except RunnerError as e:
+            self.line(f"{pad}(rendered at run time: {e.message})")
+
+    def nested(self, sub: Playbook, scope: Scope, pad: str) -> None:
+        sub_scope = _Scope(inputs=_Scope(), steps=_Scope(), secrets=scope["secrets"], run=_Scope())
+        _plan_steps(sub, self, sub_scope, pad)
 
 
 def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
                out: IO[str]) -> None:
     redactor = Redactor()
-    rt = _PlanRuntime(env, redactor)
+    rt = _PlanRuntime(env, redactor, out)
     given = dict(inputs)
     for name, spec in playbook.inputs.items():
         if name not in given and not spec.has_default:
@@ -101,65 +121,31 @@ def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
     scope = _Scope(inputs=values, steps=_Scope(), secrets=secrets, run=_Scope())
     scope[SECRET_INPUTS] = secret_inputs(playbook)
 
-    def line(text: str) -> None:
-        out.write(redactor.redact(text) + "\n")
-
-    line(f"plan · {playbook.name} ({playbook.file}) · env {env.name} · nothing is sent")
-    _plan_steps(playbook, rt, scope, line, "")
+    rt.line(f"plan · {playbook.name} ({playbook.file}) · env {env.name} · nothing is sent")
+    _plan_steps(playbook, rt, scope, "")
     if playbook.finally_steps:
-        line("finally (always runs):")
-        _plan_steps(playbook, rt, scope, line, "", finals=True)
+        rt.line("finally (always runs):")
+        _plan_steps(playbook, rt, scope, "", finals=True)
 
 
-def _plan_steps(playbook: Playbook, rt: _PlanRuntime, scope: _Scope, line: Any, indent: str,
+def _plan_steps(playbook: Playbook, rt: _PlanRuntime, scope: Scope, indent: str,
                 finals: bool = False) -> None:
     rt.refs.update(playbook.connectors)
     for step in playbook.finally_steps if finals else playbook.steps:
-        _plan_step(step, rt, scope, line, indent)
+        _plan_step(step, rt, scope, indent)
 
 
-def _plan_step(step: Step, rt: _PlanRuntime, scope: _Scope, line: Any, indent: str) -> None:
+def _plan_step(step: Step, p: Planner, scope: Scope, indent: str) -> None:
     head = f"{indent}- {step.id}: {step.target}"
     if step.when is not None:
         head += f"  (when: {step.when})"
     if step.loop is not None:
         head += f"  (loop over {step.loop!s} as {step.loop_var})"
-    line(head)
+    p.line(head)
     pad = indent + "    "
-    if step.call is not None:
-        local = _Scope(scope)
-        if step.loop is not None:
-            local[step.loop_var] = Unknown(step.loop_var)
-        rt.client(step.call.connector)  # a connector set up wrong (its base URL) stops the plan
-        try:
-            call = build_call(rt, step, local)  # type: ignore[arg-type]
-            line(f"{pad}{describe_request(call.record())}   [{call.url}]")
-            record = call.record()
-            if "json" in record:
-                line(f"{pad}json: {json.dumps(record['json'], ensure_ascii=False)}")
-            if "form" in record:
-                line(f"{pad}form: {json.dumps(record['form'], ensure_ascii=False)}")
-            if not call.safe:
-                line(f"{pad}not safe to repeat: never retried after it may have arrived")
-        except RunnerError as e:
-            line(f"{pad}(rendered at run time: {e.message})")
-    if step.auth:
-        spec = registry.get(rt.refs[step.auth].use)
-        line(f"{pad}auth scheme {spec.auth_scheme}; the token is obtained at run time")
-    if step.poll is not None:
-        p = step.poll
-        line(f"{pad}repeat until `{p.until}` every {p.every:g} s (x{p.backoff:g}, max "
-             f"{p.max_interval:g} s), timeout {p.timeout:g} s"
-             + (f", at most {p.max_attempts} attempts" if p.max_attempts else ""))
-        for f in p.fail_if:
-            line(f"{pad}stop at once if `{f}`")
+    KINDS[step.kind].plan(p, step, scope, pad)
     for name, ex in step.extract:
-        line(f"{pad}extract {name} <- {ex.kind} {ex.expr}")
+        p.line(f"{pad}extract {name} <- {ex.kind} {ex.expr}")
         scope[name] = Unknown(name)
     for a in step.asserts:
-        line(f"{pad}assert {a.that}")
-    if step.include is not None:
-        sub = step.include
-        sub_scope = _Scope(inputs=_Scope(), steps=_Scope(), secrets=scope["secrets"], run=_Scope())
-        _plan_steps(sub, rt, sub_scope, line, indent + "    ")
-        scope[step.id] = Unknown(step.id)
+        p.line(f"{pad}assert {a.that}")

@@ -12,8 +12,8 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 def generated() -> dict[str, dict[str, Any]]:
     from runner.connectors import registry
     from runner.connectors.spec import CONNECTOR_SCHEMA
+    from runner.editor_schema import for_editors
     from runner.environment import ENV_SCHEMA
-    from runner.playbook_schema import for_editors
     from runner.schedule_file import SCHEDULES_SCHEMA
 
     return {

@@ -1,4 +1,4 @@
-"""The step kinds, in one table. A step's kind is the first of these keys it has.
+"""The step kinds, in one table: ``KINDS``. A step's kind is the first whose key it has.
 
 | key          | module     | what it does                                                      |
 |--------------|------------|-------------------------------------------------------------------|
@@ -10,11 +10,18 @@
 | `assert`     | check.py   | expressions that must hold, each with a message                   |
 
 `call` and `poll-until` steps may also carry `extract` and `assert`; they apply to the answer.
+Each module satisfies :class:`runner.steps.kind.StepKind`; the loader, the schema, the engine
+and ``runner plan`` read this table, so a new kind is its module and its line here.
 """
 
 from __future__ import annotations
 
-# order matters: a step with both `poll-until` and `call` is a poll
-STEP_KEYS: tuple[str, ...] = ("poll-until", "call", "include", "auth", "extract", "assert")
-KIND_OF_KEY = {"poll-until": "poll", "call": "call", "include": "include", "auth": "auth",
-               "extract": "extract", "assert": "assert"}
+from runner.steps import auth, call, check, extract, include, poll
+from runner.steps.kind import StepKind
+
+# order matters: it is the order kinds are named in messages (a step with both `poll-until`
+# and `call` is a poll by YIELDS_TO, not by order)
+KINDS: dict[str, StepKind] = {
+    "poll": poll, "call": call, "include": include, "auth": auth, "extract": extract,
+    "assert": check,
+}

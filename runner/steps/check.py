@@ -1,17 +1,52 @@
-"""`assert`: expressions that must hold; a failure shows the expression and its values."""
+"""`assert`: expressions that must hold; a failure shows the expression and its values.
+
+The smallest kind: the loader reads ``assert:`` itself (it may ride on a call too), so this
+kind has no data of its own to build; running it checks the assertions, and the plan's line
+for each assertion is printed for every step.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from runner.loader import Path_
 from runner.model import Step
-from runner.results import StepResult
-from runner.steps.common import Scope, apply_asserts
+from runner.schema_atoms import EXPR
+from runner.steps.answers import apply_asserts
+from runner.steps.kind import Builder, Planner
+from runner.steps.runtime import Runtime, Scope
 
-if TYPE_CHECKING:
-    from runner.engine import Runtime
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
+
+KEY = "assert"
+YIELDS_TO = ("call",)  # on a call (or a poll) it checks that step's answer
+ASSERTION: dict[str, Any] = {
+    "anyOf": [
+        EXPR,
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["that"],
+            "properties": {"that": EXPR, "message": {"type": "string"}},
+        },
+    ]
+}
+SCHEMA: dict[str, Any] = {
+    "assert": {"anyOf": [{"type": "array", "minItems": 1, "items": ASSERTION}, ASSERTION]},
+}
+KEYS = frozenset(SCHEMA)
+
+
+def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> None:
+    return None
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     apply_asserts(rt, step, scope, result)
     rt.remember(step, scope)
+
+
+def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
+    return None

@@ -13,23 +13,85 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import StepFailed, TransportError
-from runner.model import Step
-from runner.results import StepResult
-from runner.steps.common import (
-    Scope,
-    apply_asserts,
-    apply_extract,
-    build_call,
-    send,
-)
+from runner.loader import Path_
+from runner.model import Step, seconds
+from runner.schema_atoms import DURATION, EXPR
+from runner.steps.answers import apply_asserts, apply_extract
+from runner.steps.call_spec import CallSpec
+from runner.steps.calls import CALL_SCHEMA, build_call_spec
+from runner.steps.kind import Builder, Planner
+from runner.steps.runtime import Runtime, Scope
+from runner.steps.sending import build_call, send
 from runner.templating import TemplateFailure
 
 if TYPE_CHECKING:
     from runner.connectors.response import Response
-    from runner.engine import Runtime
+    from runner.results import StepResult
+
+KEY = "poll-until"
+YIELDS_TO: tuple[str, ...] = ()
+SCHEMA: dict[str, Any] = {
+    "poll-until": EXPR,
+    "fail-if": {"anyOf": [EXPR, {"type": "array", "items": EXPR}]},
+    "every": DURATION,
+    "timeout": DURATION,
+    "max-interval": DURATION,
+    "max-attempts": {"type": "integer", "minimum": 1},
+    "backoff": {"type": "number", "minimum": 1},
+}
+KEYS = frozenset({*SCHEMA, *CALL_SCHEMA})  # the call it repeats
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    call: CallSpec
+    until: str
+    fail_if: tuple[str, ...]
+    every: float
+    timeout: float
+    max_attempts: int | None
+    backoff: float
+    max_interval: float
+
+    @property
+    def target(self) -> str:
+        return self.call.target
+
+
+def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> PollSpec:
+    if "call" not in raw:
+        raise b.fail(path + ("poll-until",), "poll-until repeats a call, but this "
+                     "step has no call:", "add call: connector.operation")
+    call = build_call_spec(b, raw, path)
+    # the answer of the call is what poll expressions read
+    b.check_expression(raw["poll-until"], path + ("poll-until",))
+    fail_if = raw.get("fail-if", [])
+    fail_if = [fail_if] if isinstance(fail_if, str) else fail_if
+    for i, expr in enumerate(fail_if):
+        b.check_expression(expr, path + ("fail-if",) + ((i,) if len(fail_if) > 1 else ()))
+    every = seconds(raw.get("every", 5))
+    timeout = seconds(raw.get("timeout", "10m"))
+    if every > timeout:
+        raise b.fail(path + ("every",), f"every ({every:g} s) is longer than timeout "
+                     f"({timeout:g} s)", "the poll would try once; shorten every:")
+    return PollSpec(call, raw["poll-until"], tuple(fail_if), every, timeout,
+                    raw.get("max-attempts"), float(raw.get("backoff", 1.0)),
+                    seconds(raw.get("max-interval", max(every, 60))))
+
+
+def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
+    poll: PollSpec = step.spec
+    p.request(poll.call, step, scope, pad)
+    p.line(f"{pad}repeat until `{poll.until}` every {poll.every:g} s (x{poll.backoff:g}, max "
+           f"{poll.max_interval:g} s), timeout {poll.timeout:g} s"
+           + (f", at most {poll.max_attempts} attempts" if poll.max_attempts else ""))
+    for f in poll.fail_if:
+        p.line(f"{pad}stop at once if `{f}`")
 
 
 def _holds(rt: Runtime, expr: str, scope: Scope) -> bool:
@@ -50,8 +112,7 @@ def _state(response: Response) -> str:
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
-    poll = step.poll
-    assert poll is not None
+    poll: PollSpec = step.spec
     start = time.monotonic()
     deadline = start + poll.timeout
     interval = poll.every
@@ -62,7 +123,7 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     while True:
         attempt += 1
         result.attempts = attempt
-        call = build_call(rt, step, scope)
+        call = build_call(rt, poll.call, scope)
         call.deadline = deadline  # the request in flight ends with the poll, not 30 s later
         try:
             response = send(rt, step, result, call, attempt=attempt)

@@ -20,7 +20,9 @@ from runner.cli import main
 from runner.connectors import registry
 from runner.connectors.spec import CONNECTOR_SCHEMA, PARAM_LOCATIONS, PARAM_TYPES
 from runner.playbook import GENERIC_SETTINGS, load_playbook
-from runner.playbook_schema import ASSERTION, BASE, EXTRACTION, INPUT, STEP_PROPERTIES
+from runner.playbook_schema import BASE, INPUT, STEP_PROPERTIES
+from runner.steps.check import ASSERTION
+from runner.steps.extract import EXTRACTION
 
 DOCS = ROOT / "docs"
 

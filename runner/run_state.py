@@ -1,0 +1,132 @@
+"""What one run shares, apart from running its steps: ``RunState``.
+
+The environment, one client per connector alias (one HTTP session, one token), the renderer
+and the redactor, the secrets, the listeners, the journal, and a cancel event so Ctrl-C
+interrupts a poll's wait at once; and the first internal error of the run.
+``runner.run_loop.Runtime`` adds the step loop on top.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+import threading
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from runner.connectors.client import ConnectorClient
+from runner.connectors.sessions import connect
+from runner.environment import Environment
+from runner.errors import InternalError, Interrupted, InvalidInput, Terminated
+from runner.journal import Journal, ResumeState
+from runner.model import ConnectorRef, Playbook, Step
+from runner.results import ERRORED, Listener, StepResult
+from runner.sandbox import Sandbox
+from runner.secrets import Redactor
+from runner.steps.runtime import Scope
+from runner.templating import Renderer
+
+
+class RunState:
+    def __init__(self, env: Environment, redactor: Redactor, listeners: list[Listener],
+                 sandbox: Sandbox | None = None, journal: Journal | None = None,
+                 resume: ResumeState | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.env = env
+        self.journal = journal
+        self.resume = resume
+        self.redactor = redactor
+        self.listeners = listeners
+        self.sandbox = sandbox
+        self.renderer = Renderer(on_secret=redactor.add)
+        self.refs: dict[str, ConnectorRef] = {}
+        self.clients: dict[str, ConnectorClient] = {}
+        self.cancel = cancel or threading.Event()  # set: stop at the next step or wait
+        self._lock = threading.Lock()
+        self.crash: InternalError | None = None  # the first internal error of the run
+        self.crash_traceback = ""
+        self.stopped_by = ""  # "Ctrl-C" or "SIGTERM", when one stopped a step
+        self.secrets = self._load_secrets()
+
+    # -- connectors ------------------------------------------------------------------------
+    def declare(self, playbook: Playbook) -> None:
+        for alias, ref in playbook.connectors.items():
+            known = self.refs.get(alias)
+            if known is not None and known.use != ref.use:
+                raise InvalidInput(f"{ref.location}: connector alias '{alias}' means "
+                                   f"'{ref.use}' here and '{known.use}' at {known.location}",
+                                   hint="give one of them another alias")
+            self.refs.setdefault(alias, ref)
+        for step in (*playbook.steps, *playbook.finally_steps):
+            if step.include is not None:
+                self.declare(step.include)
+
+    def client(self, alias: str) -> ConnectorClient:
+        with self._lock:
+            client = self.clients.get(alias)
+            if client is None:
+                client = self.clients[alias] = connect(self.refs[alias], self.env,
+                                                       self.sandbox, self.redactor)
+            return client
+
+    def _load_secrets(self) -> Mapping[str, str]:
+        if self.sandbox is not None:
+            return _SandboxSecrets(self.redactor)
+        values = {}
+        for name, ref in self.env.secret_refs.items():
+            values[name] = self.env.lookup_secret(ref, f"secrets.{name}")
+            self.redactor.add(values[name])
+        return values
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.close()
+
+    # -- events and time -------------------------------------------------------------------
+    def emit(self, event: str, *args: Any) -> None:
+        for listener in self.listeners:
+            getattr(listener, event)(*args)
+
+    def sleep(self, seconds: float) -> None:
+        if self.cancel.wait(seconds):
+            raise Interrupted("interrupted")
+
+    def crashed(self, e: Exception, result: StepResult | None = None) -> InternalError:
+        """Record an exception nobody expected (a bug, a full disk): the step, if any, and so
+        the run, end ``errored``; the first one is the run's, with its traceback."""
+        where = "" if result is None else result.label if result.trail == result.step_id \
+            else f"step '{result.trail}'"
+        error = InternalError.of(e, step=where)
+        with self._lock:
+            if self.crash is None:
+                self.crash = error
+                self.crash_traceback = self.redactor.redact(traceback.format_exc())
+        if result is not None:
+            result.status = ERRORED
+            result.error = self.redactor.redact(error.message)
+            result.hint = self.redactor.redact(error.hint) if error.hint else None
+        return error
+
+    def remember(self, step: Step, scope: Scope, **extra: Any) -> None:
+        steps = scope["steps"]
+        entry = dict(extra)
+        entry.update({name: scope.get(name) for name, _ in step.extract})
+        steps[step.id] = entry
+
+
+def signal_name(e: KeyboardInterrupt) -> str:
+    return "SIGTERM" if isinstance(e, Terminated) else "Ctrl-C"
+
+
+class _SandboxSecrets(dict[str, str]):
+    """In the sandbox every ``secrets.NAME`` is a random value made for this run (and redacted)."""
+
+    def __init__(self, redactor: Redactor):
+        super().__init__()
+        self.redactor = redactor
+
+    def __missing__(self, key: str) -> str:
+        value = f"sandbox-{key}-{_secrets.token_hex(6)}"
+        self.redactor.add(value)
+        self[key] = value
+        return value

@@ -1,0 +1,90 @@
+"""What a step does with an answer: extract values from it, and check its assertions.
+
+``extract`` and ``assert`` are kinds of their own and ride on ``call`` and ``poll-until``
+steps too; a failed assertion shows the value of each name its expression reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING, Any
+
+from runner.connectors.response import Response
+from runner.errors import AssertionFailed, StepFailed, TransportError
+from runner.extract import ExtractError
+from runner.model import Step
+from runner.steps.common import render
+from runner.steps.runtime import Runtime, Scope
+from runner.templating import TemplateFailure, compile_expression
+
+if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.results import StepResult
+
+
+def apply_extract(rt: Runtime, step: Step, response: Response, scope: Scope,
+                  result: StepResult) -> None:
+    for name, extractor in step.extract:
+        ex = extractor
+        if "{{" in ex.expr:
+            rendered = str(render(rt, ex.expr, scope, f"extract {name}"))
+            ex = dataclasses.replace(ex, expr=rendered)
+        try:
+            value = ex.apply(response)
+        except (ExtractError, TransportError) as e:
+            raise StepFailed(f"extract {name}: {e}", hint=getattr(e, "hint", None)) from None
+        scope[name] = value
+        result.extracted[name] = value
+
+
+_CHAIN = re.compile(r"(?<![\w.|'\"])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\[\]]+\])*)(?!\s*\()")
+_WORDS = frozenset({"and", "or", "not", "is", "in", "if", "else", "true", "false", "none",
+                    "True", "False", "None", "defined", "undefined", "sameas", "mapping"})
+
+
+def expression_values(rt: Runtime, expr: str, scope: Scope) -> dict[str, str]:
+    """The value of each name or attribute chain in ``expr``, for a failure message."""
+    out: dict[str, str] = {}
+    for m in _CHAIN.finditer(expr):
+        chain = m.group(1)
+        if chain in _WORDS or chain in out or expr[max(0, m.start() - 3):m.start()].strip() == "is":
+            continue
+        before = expr[: m.start()].rstrip()
+        if before.endswith("|") or before.endswith(" is") or before.endswith(" is not"):
+            continue
+        try:
+            value = compile_expression(chain).fn(scope)
+            text = repr(value)
+        except Exception as e:  # undefined, or a sandbox refusal: show why
+            text = f"<{type(e).__name__}: {str(e)[:80]}>"
+        out[chain] = rt.redactor.redact(text if len(text) <= 200 else text[:200] + "...")
+    return out
+
+
+def apply_asserts(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
+    for a in step.asserts:
+        try:
+            ok = bool(rt.renderer.evaluate(a.that, scope))
+            problem = None
+        except TemplateFailure as e:
+            ok, problem = False, str(e)
+        record: dict[str, Any] = {"that": a.that, "passed": ok}
+        result.assertions.append(record)
+        if ok:
+            continue
+        values = expression_values(rt, a.that, scope)
+        record["values"] = values
+        message = None
+        if a.message:
+            try:
+                message = str(rt.renderer.render(a.message, scope))
+            except TemplateFailure:
+                message = a.message
+        record["message"] = message
+        shown = "; ".join(f"{k} = {v}" for k, v in values.items())
+        text = f"assertion failed: {a.that}"
+        if message:
+            text = f"{message} (assertion: {a.that})"
+        if problem:
+            text += f" [{problem}]"
+        raise AssertionFailed(text, hint=f"values: {shown}" if shown else None)

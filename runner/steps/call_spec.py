@@ -1,0 +1,32 @@
+"""``CallSpec``: the call a ``call`` step (and a ``poll-until`` step, a ``resume-check``) sends.
+
+Its own small room because three places hold one: the ``call`` and ``poll-until`` kinds, and
+the plan's view of a step, which prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    connector: str  # alias
+    operation: str | None  # None for a raw call
+    params: Mapping[str, Any]  # `with:` (templates, rendered at run time)
+    method: str | None = None
+    path: str | None = None
+    query: Mapping[str, Any] | None = None
+    headers: Mapping[str, Any] | None = None
+    json: Any = None
+    has_json: bool = False
+    form: Mapping[str, Any] | None = None
+    safe: bool | None = None
+    allow_error: bool = False  # a vendor error does not fail the step
+
+    @property
+    def target(self) -> str:
+        return f"{self.connector}.{self.operation}" if self.operation else (
+            f"{self.connector} {self.method} {self.path}")

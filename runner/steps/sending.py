@@ -1,0 +1,106 @@
+"""Building a step's call, sending it through its connector, and recording the exchange.
+
+The HTTP layer, the retry policy and the exchange record are imported where a call is built or
+sent, not with this module: the step kinds import it, and loading a playbook (``runner
+validate``) loads the kinds but sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from runner.connectors.outcome import NOT_APPLIED, UNKNOWN
+from runner.errors import StepFailed, TransportError, VendorError
+from runner.model import Step
+from runner.steps.call_spec import CallSpec
+from runner.steps.common import render
+from runner.steps.runtime import CallContext, Runtime, Scope
+
+if TYPE_CHECKING:
+    from runner.connectors.http import PreparedCall
+    from runner.connectors.response import Response
+    from runner.results import StepResult
+
+
+def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
+    from runner.connectors.http import NO_BODY
+
+    client = rt.client(spec.connector)
+    if spec.operation:
+        params = render(rt, dict(spec.params), scope, "with")
+        return client.prepare(spec.operation, params)
+    return client.prepare_raw(
+        str(render(rt, spec.method, scope, "method")),
+        str(render(rt, spec.path, scope, "path")),
+        query=render(rt, dict(spec.query or {}), scope, "query"),
+        headers={k: str(v) for k, v in render(rt, dict(spec.headers or {}), scope,
+                                               "headers").items()},
+        json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
+        form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
+        safe=spec.safe,
+    )
+
+
+def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
+         attempt: int | None = None) -> Response:
+    """Send ``call`` through its connector, record the exchange, emit the event."""
+    from runner.connectors.retry import RetryPolicy
+    from runner.results import Exchange
+
+    client = rt.client(call.connector)
+    exchange = Exchange(request=call.record(), attempt=attempt)
+    journal = rt.journal if not call.safe else None
+    if journal is not None:
+        journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
+    policy = RetryPolicy.from_conf(step.retry, client.retry) if step.retry is not None else None
+    try:
+        response = client.send(call, retry=policy, sleep=rt.sleep)
+    except TransportError as e:
+        if journal is not None and e.sent is False:  # refused before it left: not applied
+            journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
+        record_login(rt, client, result)
+        exchange.request = call.record()  # auth headers added by now
+        exchange.error = e.message
+        result.exchanges.append(exchange)
+        rt.emit("exchange", result, exchange)
+        raise
+    except StepFailed as e:
+        if journal is not None and getattr(e, "sent", None) is False:  # Unsendable
+            journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
+        record_login(rt, client, result)
+        raise
+    if journal is not None:
+        journal.answered(result.key, client.outcome(call, response), response.error,
+                         response.status_code)
+    record_login(rt, client, result)
+    exchange.request = call.record()
+    exchange.response = response.summary()
+    result.exchanges.append(exchange)
+    rt.emit("exchange", result, exchange)
+    return response
+
+
+def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
+    """Record the login the connector sent on its own (first use, or renewal), if any."""
+    if client.last_login is None:
+        return
+    from runner.results import Exchange
+
+    login_call, login_response = client.last_login
+    client.last_login = None
+    login = Exchange(request=login_call.record(), response=login_response.summary())
+    result.exchanges.append(login)
+    rt.emit("exchange", result, login)
+
+
+def vendor_failure(call: PreparedCall, response: Response, outcome: str = NOT_APPLIED
+                   ) -> VendorError:
+    if outcome == UNKNOWN:  # a gateway's 504 after the vendor acted looks just like this
+        hint = ("this answer does not prove the request was not applied: check on the "
+                "vendor's side whether it took effect before running it again; runner resume "
+                "does not send it again (a resume-check: on the step lets it find out)")
+    else:
+        hint = ("the vendor refused the request; see its message above "
+                "(allow-error: true lets a step read response.error instead)")
+    return VendorError(f"{call.target} answered: {response.error}", status=response.status_code,
+                       hint=hint)
