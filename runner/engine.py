@@ -32,7 +32,6 @@ from runner.errors import (
     StepFailed,
     Terminated,
 )
-from runner.fingerprint import check as check_fingerprint
 from runner.fingerprint import fingerprint
 from runner.inputs import (
     coerce_inputs,
@@ -450,20 +449,6 @@ def _redacted_json(redactor: Redactor, data: Any) -> str:
     return json.dumps(redactor.redact_data(data), ensure_ascii=False, default=str)
 
 
-def _unchanged(store: Store, run_id: str, playbook: Playbook, resume: ResumeState, remap: bool,
-               worker: bool) -> ResumeState:
-    """The journal to resume with, after checking the playbook is the one the run was recorded
-    with; a refusal is recorded on the run (nothing ran) before it is raised."""
-    row = store.get_run(run_id) or {}
-    try:
-        return check_fingerprint(run_id, row.get("fingerprint"), playbook, resume, remap=remap,
-                                 worker=worker)
-    except InvalidInput as e:
-        store.update_run(run_id, status="failed", finished=time.time(), error=e.message,
-                         hint=e.hint)
-        raise
-
-
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
             run_id: str | None = None, sandbox: Sandbox | None = None,
@@ -503,7 +488,6 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                 raise InvalidInput(f"run {run.run_id} ({dedup_key}) is already recorded",
                                    hint="it ran already; see runner history")
         else:
-            resume = _unchanged(store, run.run_id, playbook, resume, remap, worker)
             store.update_run(run.run_id, status="running", error=None, hint=None,
                              fingerprint=made)
         journal = Journal(store, run.run_id, redactor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -18,7 +18,7 @@ from runner import __version__
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     try:
         click.echo(message, err=True)
     except OSError:  # stderr is gone too: the exit code is all that is left to say it
@@ -174,21 +174,20 @@ inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="
                              help="a playbook input (repeatable)")
 
 
-def exit_as_run(result: Any) -> None:
+def exit_as_run(result: Any) -> NoReturn:
     """Exit as the run ended: 0 passed, 1 failed, 130 interrupted, 3 errored (an internal
     error: a short message here, the traceback in a log file)."""
     from runner.errors import EXIT_INTERNAL, EXIT_INTERRUPTED
-    from runner.results import ERRORED, INTERRUPTED, PASSED
 
-    if result.status == ERRORED:
+    if result.status == "errored":
         where = crash_log(result.traceback) if result.traceback else ""
         at = f" at {result.failed_step}" if result.failed_step else ""
         _fail(f"error: run {result.run_id} errored{at}: {result.error}"
               + (f"\n  hint: {result.hint}" if result.hint else "")
               + (f"\n  the details are in {where}" if where else ""), EXIT_INTERNAL)
-    if result.status == INTERRUPTED:
+    if result.status == "interrupted":
         sys.exit(EXIT_INTERRUPTED)
-    sys.exit(0 if result.status == PASSED else 1)
+    sys.exit(0 if result.status == "passed" else 1)
 
 # -- the scheduling and worker commands ----------------------------------------------------
 broker_option = click.option(

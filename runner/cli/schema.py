@@ -14,9 +14,9 @@ from runner.cli.common import guarded, main
 @guarded
 def schema(check: bool) -> None:
     """Write schemas/*.json from the code and the installed connectors."""
-    from runner.schemas import write_schemas
+    from runner import api
 
-    stale = write_schemas(check=check)
+    stale = api.write_schemas(check=check)
     for path in stale:
         click.echo(f"{'stale' if check else 'wrote'}: {path}")
     if check and stale:
