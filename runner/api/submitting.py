@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from runner.batch_rows import read_rows
-from runner.distributed import Submitter
 from runner.errors import InvalidInput
 from runner.ownership import FINAL
+from runner.submit import Submitter
 
 
 @dataclass

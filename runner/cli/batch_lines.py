@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from typing import Any, NoReturn
 
-from runner.cli.common import crash_log, echo
+from runner.cli.common import echo
+from runner.cli.guard import crash_log
 from runner.printable import printable
 
 

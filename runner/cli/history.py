@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main, store_option
+from runner.cli.common import main, store_option
+from runner.cli.guard import guarded
 from runner.printable import printable
 
 

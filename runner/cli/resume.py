@@ -11,17 +11,15 @@ import click
 from runner.cli.common import (
     broker_option,
     echo,
-    exit_as_run,
-    guarded,
     inputs_option,
     main,
     parse_inputs,
     queue_option,
     root_option,
-    sigterm_as_ctrl_c,
     stale_option,
     store_option,
 )
+from runner.cli.guard import exit_as_run, guarded, sigterm_as_ctrl_c
 from runner.printable import printable
 
 

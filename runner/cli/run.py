@@ -11,15 +11,13 @@ import click
 from runner.cli.batch_lines import BatchLines
 from runner.cli.common import (
     env_option,
-    exit_as_run,
-    guarded,
     inputs_option,
     main,
     parse_inputs,
     root_option,
-    sigterm_as_ctrl_c,
     store_option,
 )
+from runner.cli.guard import exit_as_run, guarded, sigterm_as_ctrl_c
 from runner.printable import printable
 
 

@@ -8,14 +8,8 @@ import time
 
 import click
 
-from runner.cli.common import (
-    broker_option,
-    guarded,
-    main,
-    queue_option,
-    stale_option,
-    store_option,
-)
+from runner.cli.common import broker_option, main, queue_option, stale_option, store_option
+from runner.cli.guard import guarded
 
 
 def _say(text: str) -> None:

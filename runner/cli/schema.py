@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from runner.cli.common import guarded, main
+from runner.cli.common import main
+from runner.cli.guard import guarded
 
 
 @main.command()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main, root_option
+from runner.cli.common import main, root_option
+from runner.cli.guard import guarded
 
 
 @main.command()

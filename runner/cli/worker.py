@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from runner.cli.common import broker_option, guarded, main, queue_option, stale_option, store_option
+from runner.cli.common import broker_option, main, queue_option, stale_option, store_option
+from runner.cli.guard import guarded
 
 
 @main.command()
