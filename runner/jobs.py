@@ -12,12 +12,14 @@ Whoever executes a run first *claims* it with a compare-and-set on its row: ``qu
 heartbeat is older than ``stale_after`` (its worker died), and then the run is *resumed* from
 its journal (:class:`runner.journal.ResumeState`), so steps that finished are not run again and
 a call that is not safe to repeat is never sent twice. Every later write of the attempt is
-fenced by the owner (:class:`FencedStore`): a worker that was taken for dead and comes back
-fails its next journal write, which comes before any request that is not safe to repeat, so
-two attempts never both send it.
+fenced by the owner (:class:`~runner.ownership.FencedStore`): a worker that was taken for dead
+and comes back fails its next journal write, which comes before any request that is not safe
+to repeat, so two attempts never both send it. Claiming, fencing and rebuilding the state are
+:func:`runner.resume.resume_run`'s, as for ``runner resume``; a job adds the worker's logging,
+its outcomes and the failure webhook.
 
 :class:`LocalDispatcher` runs jobs in this process (``runner scheduler`` without a broker);
-the Celery app, its workers and submitting through a broker are :mod:`runner.distributed`.
+the Celery app and its workers are :mod:`runner.distributed`, submitting :mod:`runner.submit`.
 Nothing here imports Celery.
 """
 

@@ -90,8 +90,7 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
                 load_playbook(playbook, root=root)
             state = rebuilt(writes, run_id, loaded, claim.resume, remap=remap, worker=worker)
             return Attempt("claimed", start(loaded, env=env, inputs=inputs, store=writes,
-                                            run_id=run_id, resume=state, worker=worker,
-                                            **start_kw))
+                                            run_id=run_id, resume=state, **start_kw))
         except (LostOwnership, SQLAlchemyError):  # taken over, or the store is away: the run
             raise  # is not this attempt's to record any more, or cannot be recorded now
         except RunnerError as e:  # a refused edit, a secret input the store kept masked, ...

@@ -38,7 +38,6 @@ def run(
     resume: ResumeState | None = None,
     dedup_key: str | None = None,
     cancel: Any = None,
-    worker: bool = False,
     batch_id: str | None = None,
     batch_row: int | None = None,
     root: str | Path | None = None,
@@ -53,8 +52,7 @@ def run(
     ``cancel``: a ``threading.Event``; setting it stops the run as Ctrl-C would (resumable).
     ``resume``: the journal of an earlier attempt of ``run_id``, as
     :func:`runner.resume.resume_run` rebuilt it (``runner.api.resume`` takes a run up by its
-    id); ``worker``: the run is a worker's job; ``batch_id``, ``batch_row``: the batch this run
-    is a row of.
+    id); ``batch_id``, ``batch_row``: the batch this run is a row of.
     ``root``: the folder includes must stay inside (default: the playbook's folder).
     """
     redactor = redactor or Redactor()
@@ -72,7 +70,7 @@ def run(
                         root=root, sandbox=sandbox,
                         store=store if isinstance(store, Store) else None,
                         run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel,
-                        worker=worker, batch_id=batch_id, batch_row=batch_row)
+                        batch_id=batch_id, batch_row=batch_row)
     finally:
         if opened is not None:
             opened.close()
