@@ -112,8 +112,8 @@ def run_batch(
             if stopping.is_set():
                 cancel.set()
         try:
-            if index in recorded:  # recorded as queued: taken up as a worker would, unfenced
-                # (this batch recorded it a moment ago; nobody else holds it)
+            if index in recorded:  # recorded as queued: claimed as a worker would (a resume
+                # of the batch may have taken it meanwhile), unfenced as it always was
                 attempt = resume_run(store, run_id, playbook=playbook, env=env, inputs=inputs,
                                      owner=owner, fence=False, sandbox=sandbox, cancel=cancel)
                 if attempt.result is None:

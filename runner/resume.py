@@ -72,8 +72,8 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
 
     ``playbook``: loaded by the caller, or a path loaded once the run is claimed (a worker's
     checkout: a playbook that fails to load is then recorded on the run). ``again``: final
-    statuses that may be taken up too (``runner resume``); ``fence=False``: the caller has
-    just recorded the run itself (a batch's rows), so nobody else can hold it.
+    statuses that may be taken up too (``runner resume``); ``fence=False``: the writes are
+    not fenced and no heartbeat is kept (a batch's own rows, as they always were).
     Whatever the attempt raises but a lost ownership is recorded on the run first (``failed``,
     if it is still running; ``crash_hint`` for an internal error), then raised.
     """

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from runner.broker_scan import broker_messages
 from runner.errors import RunnerError
-from runner.orphans import Orphan, broker_messages, find_orphans
+from runner.orphans import Orphan, find_orphans
 from runner.results import RunResult
 from runner.resume import resume_asked
 from runner.store import Store

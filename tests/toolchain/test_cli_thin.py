@@ -26,8 +26,8 @@ from helpers import ROOT
 
 ALLOWED = ("runner.api", "runner.cli", "runner.errors", "runner.printable")
 OPS = ("batch", "batch_rows", "batch_record", "batch_summary", "batch_resume", "distributed",
-       "submit", "jobs",
-       "scheduler", "orphans", "ownership", "journal", "resume", "resume_stale", "launch")
+       "submit", "jobs", "scheduler", "orphans", "broker_scan", "ownership", "journal",
+       "resume", "resume_stale", "launch")
 ENDS = {"exit", "exit_as_run", "finish", "_exit_as_submitted"}  # calls that never return
 CLI = sorted((ROOT / "runner" / "cli").glob("*.py"))
 
