@@ -115,7 +115,7 @@ def one_command(rows_file: Path, ms: list[dict[str, str]], concurrency: int,
 
 
 def run(opts: Any) -> Outcome:
-    from runner.batch import read_rows
+    from runner.batch_rows import read_rows
 
     n = 100 if opts.quick else RUNS
     concurrency = min(CONCURRENCY, n)

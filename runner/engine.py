@@ -18,7 +18,6 @@ from typing import Any
 
 from runner.environment import Environment
 from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError, StepFailed
-from runner.fingerprint import check as check_fingerprint
 from runner.fingerprint import fingerprint
 from runner.inputs import (
     coerce_inputs,
@@ -41,26 +40,12 @@ from runner.store import Store
 from runner.templating import SECRET_INPUTS
 
 
-def _unchanged(store: Store, run_id: str, playbook: Playbook, resume: ResumeState, remap: bool,
-               worker: bool) -> ResumeState:
-    """The journal to resume with, after checking the playbook is the one the run was recorded
-    with; a refusal is recorded on the run (nothing ran) before it is raised."""
-    row = store.get_run(run_id) or {}
-    try:
-        return check_fingerprint(run_id, row.get("fingerprint"), playbook, resume, remap=remap,
-                                 worker=worker)
-    except InvalidInput as e:
-        store.update_run(run_id, status="failed", finished=time.time(), error=e.message,
-                         hint=e.hint)
-        raise
-
-
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             listeners: list[Listener] | None = None, redactor: Redactor | None = None,
             run_id: str | None = None, sandbox: Sandbox | None = None,
             store: Store | None = None, resume: ResumeState | None = None,
             dedup_key: str | None = None, cancel: threading.Event | None = None,
-            remap: bool = False, worker: bool = False, batch_id: str | None = None,
+            batch_id: str | None = None,
             batch_row: int | None = None) -> RunResult:
     """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
 
@@ -70,10 +55,9 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     journal of an earlier attempt of ``run_id``) finished steps are restored, not run again.
     Setting ``cancel`` from another thread stops the run as Ctrl-C does: at its next step or
     wait, with status ``interrupted`` (resumable), after its ``finally`` steps.
-    A resumed run whose playbook changed since its record was made is refused (recorded as
-    failed, with what changed) unless ``remap`` (:func:`runner.fingerprint.check`; ``worker``:
-    the message is for a worker whose checkout differs). ``batch_id``/``batch_row``: the batch
-    this run is a row of (``runner run --inputs-from``).
+    ``resume`` is used as handed: checking it against the playbook (and refusing an edited
+    one) is :func:`runner.resume.resume_run`'s, the one place a recorded run is taken up.
+    ``batch_id``/``batch_row``: the batch this run is a row of (``runner run --inputs-from``).
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -94,7 +78,6 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                 raise InvalidInput(f"run {run.run_id} ({dedup_key}) is already recorded",
                                    hint="it ran already; see runner history")
         else:
-            resume = _unchanged(store, run.run_id, playbook, resume, remap, worker)
             store.update_run(run.run_id, status="running", error=None, hint=None,
                              fingerprint=made)
         journal = Journal(store, run.run_id, redactor)

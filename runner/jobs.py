@@ -12,12 +12,14 @@ Whoever executes a run first *claims* it with a compare-and-set on its row: ``qu
 heartbeat is older than ``stale_after`` (its worker died), and then the run is *resumed* from
 its journal (:class:`runner.journal.ResumeState`), so steps that finished are not run again and
 a call that is not safe to repeat is never sent twice. Every later write of the attempt is
-fenced by the owner (:class:`FencedStore`): a worker that was taken for dead and comes back
-fails its next journal write, which comes before any request that is not safe to repeat, so
-two attempts never both send it.
+fenced by the owner (:class:`~runner.ownership.FencedStore`): a worker that was taken for dead
+and comes back fails its next journal write, which comes before any request that is not safe
+to repeat, so two attempts never both send it. Claiming, fencing and rebuilding the state are
+:func:`runner.resume.resume_run`'s, as for ``runner resume``; a job adds the worker's logging,
+its outcomes and the failure webhook.
 
 :class:`LocalDispatcher` runs jobs in this process (``runner scheduler`` without a broker);
-the Celery app, its workers and submitting through a broker are :mod:`runner.distributed`.
+the Celery app and its workers are :mod:`runner.distributed`, submitting :mod:`runner.submit`.
 Nothing here imports Celery.
 """
 
@@ -35,14 +37,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import RunnerError
-from runner.ownership import (
-    STALE_AFTER,
-    LostOwnership,
-    claim_run,
-    new_owner,
-    owned,
-    settle,
-)
+from runner.ownership import STALE_AFTER, Claim, LostOwnership
+from runner.resume import resume_run
 from runner.store import Store
 
 log = logging.getLogger("runner.distributed")  # the name operators' logging settings know
@@ -71,50 +67,42 @@ class RunJob:
 # -- executing ---------------------------------------------------------------------------------
 def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
                 heartbeat_every: float | None = None) -> str:
-    """Claim ``job``'s run and run (or resume) it to the end.
+    """Claim ``job``'s run and run (or resume) it to the end (:func:`runner.resume.resume_run`).
 
     Returns the run's final status, or why it was not run: ``done`` (finished already),
     ``busy`` (another attempt is alive: try again later), ``lost`` (someone else claimed it,
     or took it over mid-way), ``missing`` (no such run in this store), ``waiting`` (pending).
     """
-    from runner import api
+    def claimed(claim: Claim) -> None:
+        resumed = bool(claim.resume and (claim.resume.finished or claim.resume.unsafe_outcome))
+        log.info("run %s %s: %s", job.run_id, "resumed" if resumed else "started", job.file)
 
+    status = "failed"
     try:
-        claim = claim_run(store, job.run_id, new_owner(), stale_after=stale_after)
-    except SQLAlchemyError as e:  # the database is away: the run waits for it
+        attempt = resume_run(store, job.run_id, playbook=job.file, env=job.environment,
+                             inputs=job.inputs, stale_after=stale_after, worker=True,
+                             beat_every=heartbeat_every or max(0.2, stale_after / 6),
+                             crash_hint="this is a bug in runner; the worker's log has the "
+                             "details", on_claim=claimed)
+        if attempt.result is None:
+            return attempt.outcome
+        status = attempt.result.status
+        if attempt.result.unrecorded:  # the store went away mid-run: resume it once it is back
+            log.warning("run %s: the run store failed (%s); it is resumed later",
+                        job.run_id, attempt.result.error)
+            return "busy"
+    except LostOwnership as e:
+        log.warning("run %s: %s; stopping here", job.run_id, e.message)
+        return "lost"
+    except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret,
+        # a checkout whose playbook differs from the one the run was recorded with: recorded
+        log.warning("run %s not run: %s", job.run_id, e.message)
+    except SQLAlchemyError as e:  # the store is away, or went away mid-run: the run waits
         log.warning("run %s: the run store failed (%s); trying again later", job.run_id,
                     type(e).__name__)
         return "busy"
-    if claim.outcome != "claimed":
-        return claim.outcome
-    resumed = bool(claim.resume and (claim.resume.finished or claim.resume.unsafe_outcome))
-    log.info("run %s %s: %s", job.run_id, "resumed" if resumed else "started", job.file)
-    status = "failed"
-    with owned(store, job.run_id, claim.owner,
-               beat_every=heartbeat_every or max(0.2, stale_after / 6)) as fenced:
-        try:
-            result = api.run(job.file, env=job.environment, inputs=job.inputs, store=fenced,
-                             run_id=job.run_id, resume=claim.resume, quiet=True, worker=True)
-            status = result.status
-            if result.unrecorded:  # the store went away mid-run: resume it once it is back
-                log.warning("run %s: the run store failed (%s); it is resumed later",
-                            job.run_id, result.error)
-                return "busy"
-        except LostOwnership as e:
-            log.warning("run %s: %s; stopping here", job.run_id, e.message)
-            return "lost"
-        except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret,
-            # a checkout whose playbook differs from the one the run was recorded with
-            log.warning("run %s not run: %s", job.run_id, e.message)
-            settle(fenced, job.run_id, e.message, e.hint)
-        except SQLAlchemyError as e:  # the store went away mid-run: resume it once it is back
-            log.warning("run %s: the run store failed (%s); it is resumed later", job.run_id,
-                        type(e).__name__)
-            return "busy"
-        except Exception as e:
-            log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
-            settle(fenced, job.run_id, f"internal error: {type(e).__name__}",
-                   "this is a bug in runner; the worker's log has the details")
+    except Exception:  # recorded failed by resume_run
+        log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
     log.info("run %s %s", job.run_id, status)
     if status != "passed" and job.webhook:
         notify_failure(store, job)

@@ -17,9 +17,9 @@ a heartbeat nobody refreshes. The rule:
 Such a run is an *orphan*. Handing it over again is safe because executing is: the claim is a
 compare-and-set, so a duplicate message finds the run taken, and a taken-over run resumes from
 its journal, so no call that is not safe to repeat is sent twice. Messages carry the run id as
-their task id, which is how the broker is searched (Redis: the queue's list and the
-``unacked`` hash). With another broker nothing can be searched: every run that matches the
-rule is taken for an orphan, and the duplicates that may make are dropped by the claim.
+their task id, which is how the broker is searched (:mod:`runner.broker_scan`: Redis' queue
+list and ``unacked`` hash). With another broker nothing can be searched: every run that matches
+the rule is taken for an orphan, and the duplicates that may make are dropped by the claim.
 """
 
 from __future__ import annotations
@@ -28,17 +28,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from runner.broker_scan import Messages, broker_messages
 from runner.store import Store, runs
 
 log = logging.getLogger("runner.orphans")
-SCAN_CHUNK = 1000  # messages read from Redis per round trip
-UNACKED = "unacked"  # kombu's hash of the messages workers hold
 
 
 @dataclass
@@ -50,59 +49,6 @@ class Orphan:
     inputs: dict[str, Any]
     dedup_key: str | None
     heartbeat: float | None
-
-
-@dataclass
-class Messages:
-    """Run ids that have a message in the broker: waiting in the queue, or held by a worker."""
-
-    waiting: set[str]
-    held: set[str]
-
-
-def broker_messages(broker: str, queue: str) -> Messages | None:
-    """The run ids of ``queue``'s messages in a Redis broker; None for another broker."""
-    if not broker.startswith(("redis://", "rediss://")):
-        return None
-    import redis
-
-    client = redis.Redis.from_url(broker, socket_timeout=10)
-    try:
-        waiting: set[str] = set()
-        for start in range(0, int(client.llen(queue)), SCAN_CHUNK):
-            waiting |= _ids(client.lrange(queue, start, start + SCAN_CHUNK - 1))
-        held = set()
-        for raw in client.hvals(UNACKED):
-            try:
-                message, _exchange, routing_key = json.loads(raw)
-            except (ValueError, TypeError):
-                continue
-            task_id = _task_id(message)
-            if routing_key == queue and task_id:
-                held.add(task_id)
-        return Messages(waiting, held)
-    finally:
-        client.close()
-
-
-def _ids(raws: Iterable[bytes | str]) -> set[str]:
-    out = set()
-    for raw in raws:
-        try:
-            task_id = _task_id(json.loads(raw))
-        except ValueError:
-            continue
-        if task_id:
-            out.add(task_id)
-    return out
-
-
-def _task_id(message: Any) -> str | None:
-    try:
-        task_id = message["headers"]["id"]
-    except (KeyError, TypeError):
-        return None
-    return task_id if isinstance(task_id, str) else None
 
 
 def find_orphans(store: Store, *, stale_after: float, messages: Messages | None,

@@ -6,8 +6,9 @@ for ``runner resume``, ``failed``/``interrupted``) becomes ``running`` with the 
 (its process died), and then the run is resumed from its journal. Every later write of the
 attempt goes through :class:`FencedStore` and succeeds only while the attempt still owns the
 run: an attempt taken for dead that comes back fails its next journal write, which comes before
-any request that is not safe to repeat, so two attempts never both send it. Used by the workers
-and the local scheduler (:mod:`runner.jobs`) and by ``runner resume``.
+any request that is not safe to repeat, so two attempts never both send it. These are the
+parts; :func:`runner.resume.resume_run` is the one place that puts them together, for the
+workers, the local scheduler, a batch's rows and ``runner resume``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main
+from runner.cli.common import main
+from runner.cli.guard import guarded
 
 
 @main.command()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main, store_option
+from runner.cli.common import main, store_option
+from runner.cli.guard import guarded
 from runner.printable import printable
 
 
@@ -26,8 +27,8 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
 
     from runner import api
 
-    filters = {"playbook": playbook, "status": status, "since": _since(since) if since else None}
-    rows = api.history(store=store, limit=limit, **filters)
+    rows, hidden = api.history_page(store=store, limit=limit, playbook=playbook, status=status,
+                                    since=since or None)
     for r in rows:
         r.pop("report", None)
         if as_json:
@@ -40,7 +41,6 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
         click.echo(printable(line))  # a server's error may hold terminal control sequences
     if not rows and not as_json:
         click.echo("no runs recorded yet")
-    hidden = api.count_runs(store=store, **filters) - len(rows) if len(rows) >= limit else 0
     if hidden > 0:  # said on stderr with --json, so the JSON lines stay JSON lines
         click.echo(f"{hidden} more run(s) not shown (the newest {limit} are); "
                    f"--limit {limit + hidden} shows them all", err=as_json)
@@ -50,25 +50,6 @@ def _one_line(text: str) -> str:
     """A run's error on its run's line: a server's line breaks, kept as they are, would start
     what looks like another row of history (a forged ``passed``, say)."""
     return " ".join(text.split())
-
-
-def _since(text: str) -> float:
-    import datetime as dt
-    import time as _time
-
-    from runner.errors import InvalidInput
-    from runner.model import seconds
-
-    units = {"d": 86400.0, "w": 604800.0}
-    try:
-        if text[-1] in units and text[:-1].isdigit():
-            return _time.time() - int(text[:-1]) * units[text[-1]]
-        if text[-1] in "smh" and text[0].isdigit():
-            return _time.time() - seconds(text)
-        return dt.datetime.fromisoformat(text).timestamp()
-    except (ValueError, IndexError):
-        raise InvalidInput(f"--since {text!r} is neither a date nor a duration",
-                           hint="write 2026-11-23, 2026-11-23T08:00, 2h or 3d") from None
 
 
 @main.command()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import env_option, guarded, inputs_option, main, parse_inputs, root_option
+from runner.cli.common import env_option, inputs_option, main, parse_inputs, root_option
+from runner.cli.guard import guarded
 
 
 @main.command()

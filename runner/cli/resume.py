@@ -11,17 +11,15 @@ import click
 from runner.cli.common import (
     broker_option,
     echo,
-    exit_as_run,
-    guarded,
     inputs_option,
     main,
     parse_inputs,
     queue_option,
     root_option,
-    sigterm_as_ctrl_c,
     stale_option,
     store_option,
 )
+from runner.cli.guard import exit_as_run, guarded, sigterm_as_ctrl_c
 from runner.printable import printable
 
 
@@ -92,19 +90,16 @@ SAID = {"passed-before": "passed before", "failed-before": "failed before (runne
 
 def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], concurrency: int,
                   force: bool, report_json: str | None) -> None:
-    import json
-    from pathlib import Path
-
     from runner import api
 
-    def on_row(row: Any) -> None:  # a runner.batch.RowOutcome, as each row ends
+    def on_row(row: Any) -> None:  # a runner.batch_resume.RowOutcome, as each row ends
         said = f"resumed: {row.status}" if row.outcome == "resumed" else \
             SAID.get(row.outcome, row.status)
         detail = f": {row.detail}" if row.detail else ""
         echo(printable(f"row {row.row + 1}  {row.run_id}  {said}{detail}"))
 
     outcomes = api.resume_batch(batch_id, store=store, inputs=inputs, concurrency=concurrency,
-                                force=force, on_row=on_row)
+                                force=force, on_row=on_row, report_json=report_json)
     counts: dict[str, int] = {}
     for o in outcomes:
         key = f"resumed, {o.status}" if o.outcome == "resumed" else SAID[o.outcome].split(" (")[0]
@@ -115,11 +110,6 @@ def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], conc
     if unknown:
         echo("  rows with an unknown outcome were not sent again: check on the vendor's "
              f"side, then runner resume RUN_ID (first: {unknown[0].run_id})")
-    if report_json:
-        Path(report_json).write_text(json.dumps(
-            [{"row": o.row + 1, "run_id": o.run_id, "outcome": o.outcome, "status": o.status,
-              "detail": o.detail} for o in outcomes], indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8")
     sys.exit(0 if all(o.status == "passed" for o in outcomes) else 1)
 
 

@@ -4,23 +4,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from runner.cli.batch_lines import BatchLines
 from runner.cli.common import (
-    crash_log,
-    echo,
     env_option,
-    exit_as_run,
-    guarded,
     inputs_option,
     main,
     parse_inputs,
     root_option,
-    sigterm_as_ctrl_c,
     store_option,
 )
+from runner.cli.guard import exit_as_run, guarded, sigterm_as_ctrl_c
 from runner.printable import printable
 
 
@@ -84,111 +81,43 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
         raise InvalidInput("--root does not go with --broker",
                            hint="workers load the playbook from their checkout with its own "
                            "folder as the root; keep its includes under that folder")
-    if broker:
-        _run_on_workers(playbook, env, given, inputs_from, broker, store, queue, wait,
-                        timeout, report_json)
-        return
-    if inputs_from is not None:
-        _run_batch(playbook, env, given, inputs_from, concurrency, store, report_json, quiet,
-                   again, root)
-        return
     from runner import api
 
+    if broker:
+        submitted = api.submit(playbook, broker=broker, env=env, inputs=given,
+                               inputs_from=inputs_from, store=store, queue=queue, wait=wait,
+                               timeout=timeout, report_json=report_json, on_queued=_queued)
+        _exit_as_submitted(submitted, timeout)
+    if inputs_from is not None:
+        lines = BatchLines(inputs_from, quiet)
+        summary = api.run_batch(playbook, inputs_from=inputs_from, env=env, inputs=given,
+                                concurrency=concurrency, store=store, again=again, root=root,
+                                report_json=report_json, on_start=lines.on_start,
+                                on_result=lines.on_result)
+        lines.finish(summary)
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
                      log_format=log_format, quiet=quiet, store=store, root=root)
     exit_as_run(result)
 
 
-def _rows(inputs_from: str, given: dict[str, str]) -> list[dict[str, Any]]:
-    from runner.batch import read_rows
-    from runner.errors import InvalidInput
-
-    rows = [{**given, **row} for row in read_rows(inputs_from)]
-    if not rows:
-        raise InvalidInput(f"{inputs_from} holds no rows of inputs", hint="one run per row")
-    return rows
+def _queued(run_ids: list[str]) -> None:
+    for run_id in run_ids:
+        click.echo(f"queued: run {run_id}")
 
 
-def _run_batch(playbook: str, env: str, given: dict[str, str], inputs_from: str,
-               concurrency: int, store: str | None, report_json: str | None,
-               quiet: bool, again: bool, root: str | None) -> None:
-    from runner.batch import (
-        format_already,
-        format_failure,
-        format_summary,
-        run_batch,
-        write_summary,
-    )
-    from runner.results import ERRORED
-
-    rows = _rows(inputs_from, given)
-    width = len(str(len(rows)))
-
-    def on_start(summary: Any) -> None:
-        if summary.batch_id:  # shown first: what `runner resume --batch` needs if it dies
-            echo(f"batch {summary.batch_id}: {len(rows)} rows from {inputs_from} "
-                 f"(if it is stopped: runner resume --batch {summary.batch_id})")
-        if quiet:
-            return
-        for a in summary.already_ran:
-            echo(f"row {a.row + 1:>{width}}  {format_already(a)}")
-
-    crash_logs: dict[int, str] = {}  # row -> the log its internal error's hint points to
-
-    def on_result(index: int, _inputs: Any, result: Any, failure: Any) -> None:
-        if result is not None and result.status == ERRORED and result.traceback:
-            crash_logs[index] = crash_log(result.traceback)
-        if quiet:
-            return
-        if failure is None:
-            echo(f"row {index + 1:>{width}}  passed  {result.run_id}  "
-                 f"{result.duration_ms / 1000:.1f}s")
-        else:
-            echo(printable(f"row {index + 1:>{width}}  {format_failure(failure)}"))
-
-    summary = run_batch(playbook, env=env, rows=rows, concurrency=concurrency, store=store,
-                        on_result=on_result, on_start=on_start, again=again, root=root)
-    echo(printable(format_summary(summary, inputs_from)))  # it quotes the servers' errors
-    for index, where in sorted(crash_logs.items()):
-        echo(f"  row {index + 1}: the details are in {where}; please attach it to a bug report")
-    if report_json:
-        write_summary(summary, report_json)
-    if summary.stopped:  # Ctrl-C: what ran is recorded, interrupted runs are resumable
-        sys.exit(130)
-    sys.exit(0 if summary.ok else 1)
-
-
-def _run_on_workers(playbook: str, env: str, given: dict[str, str], inputs_from: str | None,
-                    broker: str, store: str | None, queue: str, wait: bool,
-                    timeout: float | None, report_json: str | None) -> None:
-    import json
-
-    from runner.distributed import Submitter
-    from runner.ownership import FINAL
-
-    rows = _rows(inputs_from, given) if inputs_from is not None else [given]
-    with Submitter(broker, store, queue=queue) as submitter:
-        ids = [submitter.submit(playbook, env, row) for row in rows]
-        for run_id in ids:
-            click.echo(f"queued: run {run_id}")
-        if not wait:
-            click.echo(f"follow with: runner show {ids[0]}" if len(ids) == 1 else
-                       f"{len(ids)} runs queued; follow with: runner history")
-            return
-        statuses = submitter.wait(ids, timeout)
-        records = {i: submitter.store.get_run(i) or {} for i in ids}
+def _exit_as_submitted(submitted: Any, timeout: float | None) -> NoReturn:
+    ids = submitted.run_ids
+    if not submitted.waited:
+        click.echo(f"follow with: runner show {ids[0]}" if len(ids) == 1 else
+                   f"{len(ids)} runs queued; follow with: runner history")
+        sys.exit(0)
+    statuses = submitted.statuses
     for run_id in ids:
-        error = records[run_id].get("error")
+        error = submitted.errors.get(run_id)
         click.echo(printable(f"run {run_id} {statuses.get(run_id, 'queued')}"
                              + (f": {error}" if error else "")))
-    if report_json:
-        from pathlib import Path
-
-        Path(report_json).write_text(json.dumps(
-            [{"run_id": i, "status": statuses.get(i), "error": records[i].get("error")}
-             for i in ids], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    unfinished = [i for i in ids if statuses.get(i) not in FINAL]
+    unfinished = submitted.unfinished
     if unfinished:
         click.echo(f"{len(unfinished)} run(s) not ended after {timeout:g} s; they go on: "
                    f"runner show {unfinished[0]}")

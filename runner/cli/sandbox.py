@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main
+from runner.cli.common import main
+from runner.cli.guard import guarded
 
 
 @main.command()
@@ -12,18 +13,13 @@ from runner.cli.common import guarded, main
 @guarded
 def sandbox(names: tuple[str, ...]) -> None:
     """Serve the simulators on loopback until Ctrl-C."""
-    import threading
+    from runner import api
 
-    from runner.connectors import registry
-    from runner.sandbox import Sandbox
+    def ready(urls: dict[str, str]) -> None:
+        click.echo("simulators (Ctrl-C to stop):")
+        for name, url in urls.items():
+            click.echo(f"  {name:<12} {url}")
+        click.echo("credentials are generated for this session; `runner run --env sandbox` "
+                   "starts its own simulators and needs none")
 
-    box = Sandbox().start(names or [s.name for s in registry.all_specs() if s.simulator])
-    click.echo("simulators (Ctrl-C to stop):")
-    for name, sim in box.simulators.items():
-        click.echo(f"  {name:<12} {sim.url}")
-    click.echo("credentials are generated for this session; `runner run --env sandbox` "
-               "starts its own simulators and needs none")
-    try:
-        threading.Event().wait()
-    finally:
-        box.stop()
+    api.sandbox(names, on_ready=ready)

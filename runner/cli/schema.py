@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from runner.cli.common import guarded, main
+from runner.cli.common import main
+from runner.cli.guard import guarded
 
 
 @main.command()
@@ -14,9 +15,9 @@ from runner.cli.common import guarded, main
 @guarded
 def schema(check: bool) -> None:
     """Write schemas/*.json from the code and the installed connectors."""
-    from runner.schemas import write_schemas
+    from runner import api
 
-    stale = write_schemas(check=check)
+    stale = api.write_schemas(check=check)
     for path in stale:
         click.echo(f"{'stale' if check else 'wrote'}: {path}")
     if check and stale:

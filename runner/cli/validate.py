@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import guarded, main, root_option
+from runner.cli.common import main, root_option
+from runner.cli.guard import guarded
 
 
 @main.command()
@@ -13,8 +14,8 @@ from runner.cli.common import guarded, main, root_option
 @guarded
 def validate(playbooks: tuple[str, ...], root: str | None) -> None:
     """Check playbooks against the schema and the installed connectors."""
-    from runner.playbook import load_playbook  # not runner.api: it imports the store, slowly
+    from runner.api import validate as check  # loads the playbook loader only: starts fast
 
     for path in playbooks:
-        pb = load_playbook(path, root=root)
+        pb = check([path], root=root)[0]
         click.echo(f"ok: {path} ({len(pb.steps)} steps, {len(pb.finally_steps)} finally)")

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from runner.cli.common import broker_option, guarded, main, queue_option, stale_option, store_option
+from runner.cli.common import broker_option, main, queue_option, stale_option, store_option
+from runner.cli.guard import guarded
 
 
 @main.command()
@@ -27,12 +28,12 @@ def worker(broker: str | None, store: str | None, queue: str, concurrency: int, 
            loglevel: str, hostname: str | None, visibility_timeout: float,
            stale_after: float) -> None:
     """Execute runs handed over through the broker, recording them in --store."""
-    from runner.distributed import start_worker
+    from runner import api
     from runner.errors import InvalidInput
 
     if not broker:
         raise InvalidInput("runner worker needs --broker", hint="e.g. --broker "
                            "redis://127.0.0.1:6379/0, or set RUNNER_BROKER")
-    sys.exit(start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
-                          loglevel=loglevel, hostname=hostname,
-                          visibility_timeout=visibility_timeout, stale_after=stale_after))
+    sys.exit(api.worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
+                        loglevel=loglevel, hostname=hostname,
+                        visibility_timeout=visibility_timeout, stale_after=stale_after))

@@ -16,9 +16,9 @@ import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from runner.distributed import Submitter
 from runner.journal import ResumeState
 from runner.store import Store
+from runner.submit import Submitter
 from tests.distributed.servers import Broker, PrivateRedis, env_file, start_workers
 
 DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"

@@ -9,8 +9,8 @@ from pathlib import Path
 from helpers import PLAYBOOKS, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from runner.distributed import Submitter
 from runner.store import Store
+from runner.submit import Submitter
 from tests.distributed.servers import Broker, Worker, env_file, start_workers
 
 DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"

@@ -17,8 +17,8 @@ from helpers import ROOT, RUNNER, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
 from runner import api
-from runner.distributed import Submitter
 from runner.store import Store
+from runner.submit import Submitter
 from tests.distributed.servers import TINY, Broker, Worker, env_file, start_workers
 
 

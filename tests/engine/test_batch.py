@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from helpers import FAST, PLAYBOOKS
 
-from runner.batch import BatchSummary, read_rows, run_batch
+from runner.batch import run_batch
+from runner.batch_rows import read_rows
+from runner.batch_summary import BatchSummary
 from runner.errors import InvalidInput, PlaybookError
 from runner.sandbox import Sandbox
 
@@ -119,7 +121,7 @@ def test_read_rows_missing_file(tmp_path: Path) -> None:
 
 
 def test_the_playbook_is_loaded_once_for_the_whole_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    import runner.api
+    import runner.launch
     import runner.playbook
 
     loads: list[str] = []
@@ -130,7 +132,7 @@ def test_the_playbook_is_loaded_once_for_the_whole_batch(monkeypatch: pytest.Mon
         return real(path, **kw)
 
     monkeypatch.setattr(runner.playbook, "load_playbook", counting)
-    monkeypatch.setattr(runner.api, "load_playbook", counting)
+    monkeypatch.setattr(runner.launch, "load_playbook", counting)
     box = sandbox()
     try:
         summary = run_batch(DISTRIBUTE, rows=[{"hostname": m["hostname"]} for m in MACHINES],

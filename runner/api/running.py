@@ -1,0 +1,85 @@
+"""``runner.api.run``: one run here, with its console report and the report files asked for."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from runner.journal import ResumeState
+from runner.launch import launch
+from runner.model import Playbook
+from runner.progress import LiveProgress, console_listener
+from runner.report import write_json, write_junit
+from runner.report_html import write_html
+from runner.results import Listener, RunResult
+from runner.secrets import Redactor
+from runner.store import Store
+
+
+def run(
+    path: str | Path | Playbook,
+    *,
+    env: str | None = "sandbox",
+    inputs: Mapping[str, Any] | None = None,
+    report_json: str | Path | None = None,
+    junit: str | Path | None = None,
+    report_html: str | Path | None = None,
+    stream: IO[str] | None = None,
+    quiet: bool = False,
+    progress: bool = True,
+    log_format: str = "text",
+    listeners: list[Listener] | None = None,
+    redactor: Redactor | None = None,
+    sandbox: Any = None,
+    store: Store | str | bool | None = None,
+    run_id: str | None = None,
+    resume: ResumeState | None = None,
+    dedup_key: str | None = None,
+    cancel: Any = None,
+    batch_id: str | None = None,
+    batch_row: int | None = None,
+    root: str | Path | None = None,
+) -> RunResult:
+    """Validate and run a playbook, print the console report, write the requested files.
+
+    ``path``: the playbook's file, or a :class:`Playbook` already loaded (and so checked).
+
+    ``store``: a Store, a path or URL, None for the default store, False for none.
+    ``progress``: on a terminal, a live line for polls and loops (else plain lines);
+    ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
+    ``cancel``: a ``threading.Event``; setting it stops the run as Ctrl-C would (resumable).
+    ``resume``: the journal of an earlier attempt of ``run_id``, as
+    :func:`runner.resume.resume_run` rebuilt it (``runner.api.resume`` takes a run up by its
+    id); ``batch_id``, ``batch_row``: the batch this run is a row of.
+    ``root``: the folder includes must stay inside (default: the playbook's folder).
+    """
+    redactor = redactor or Redactor()
+    listeners = list(listeners or [])
+    console = None
+    if not quiet:
+        console = console_listener(redactor, stream or sys.stdout, progress=progress,
+                                   log_format=log_format)
+        listeners.insert(0, console)
+    opened = None
+    if store is not False and not isinstance(store, Store):
+        opened = store = Store(store if isinstance(store, str) else None)
+    try:
+        result = launch(path, env=env, inputs=inputs, listeners=listeners, redactor=redactor,
+                        root=root, sandbox=sandbox,
+                        store=store if isinstance(store, Store) else None,
+                        run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel,
+                        batch_id=batch_id, batch_row=batch_row)
+    finally:
+        if opened is not None:
+            opened.close()
+        if isinstance(console, LiveProgress):
+            console.close()  # a run that raised leaves no live line behind
+    if report_json:
+        write_json(result, report_json, redactor)
+    if junit:
+        write_junit(result, junit, redactor)
+    if report_html:
+        write_html(result, report_html, redactor)
+    return result
