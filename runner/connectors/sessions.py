@@ -5,24 +5,47 @@ then the environment's (or the sandbox's simulators); a secret setting must be a
 reference there, required settings must be set, and the base URL is checked before anything
 is sent. ``runner plan`` builds its clients the same way, with what only a run can know
 (secrets, a sandbox's URLs) shown as placeholders.
+
+What it reads of the playbook's connector entry and of the sandbox is drawn here as two small
+Protocols, so the connectors package imports neither the playbook model nor the sandbox: both
+sit above it (the model holds compiled extractions, which read connector answers; the sandbox
+finds simulators through the registry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from runner.connectors import registry
 from runner.connectors.base_url import check_base_url
 from runner.connectors.client import ConnectorClient
 from runner.environment import Environment
-from runner.errors import InvalidInput
-from runner.model import ConnectorRef
-from runner.sandbox import Sandbox
+from runner.errors import InvalidInput, Location
 from runner.secrets import Redactor
 
 
-def connect(ref: ConnectorRef, env: Environment, sandbox: Sandbox | None,
+class ConnectorRef(Protocol):
+    """A playbook's ``connectors:`` entry (:class:`runner.model.ConnectorRef`)."""
+
+    @property
+    def alias(self) -> str: ...
+    @property
+    def use(self) -> str: ...
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
+    @property
+    def location(self) -> Location: ...
+
+
+class Simulators(Protocol):
+    """The simulators of a sandbox run (:class:`runner.sandbox.Sandbox`)."""
+
+    def start(self, names: Iterable[str]) -> object: ...
+    def settings(self, name: str) -> dict[str, Any]: ...
+
+
+def connect(ref: ConnectorRef, env: Environment, sandbox: Simulators | None,
             redactor: Redactor) -> ConnectorClient:
     """The client a run talks to connector ``ref`` with (a sandbox starts its simulator)."""
     alias = ref.alias
