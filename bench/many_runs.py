@@ -1,7 +1,7 @@
 """Scenario 3, many runs at once: 500 Automatos distributions, one run per machine.
 
 The inputs are a JSON-lines file of 500 rows (``{"hostname": ..., "department": ...}``) read
-with :func:`runner.batch.read_rows`; :func:`runner.batch.run_batch` runs
+with :func:`runner.batch_rows.read_rows`; :func:`runner.batch.run_batch` runs
 ``playbooks/automatos/distribute-package.yaml`` once per row (auth, find the machine, create
 the distribution, poll until delivered, assert), ``concurrency`` runs at a time, all against one
 shared sandbox whose Automatos simulator knows the 500 machines. A job takes 2 s in the

@@ -109,7 +109,7 @@ def start_worker(broker: str, store: str | None = None, *, queue: str = DEFAULT_
                  stale_after: float = STALE_AFTER, heartbeat_every: float | None = None) -> int:
     """Run a Celery worker that executes runner's runs until it is stopped; its exit code."""
     from runner.connectors import registry
-    from runner.store import to_url
+    from runner.store_url import to_url
 
     url = to_url(store)
     Store(url).close()  # a bad URL or an unreachable database fails now, not at the first run

@@ -14,16 +14,17 @@ from typing import Any
 
 from runner.connectors.spec import ConnectorSpec
 from runner.errors import PlaybookError
-from runner.extract import ExtractError, check_syntax, from_spec
+from runner.extract import check_syntax, from_spec
+from runner.extract_error import ExtractError
 from runner.loader import Document, Path_
 from runner.model import Assertion
-from runner.templating import (
-    ENV,
+from runner.template_compile import (
     TemplateFailure,
     compile_expression,
     compile_template,
     is_template,
 )
+from runner.template_env import ENV
 from runner.validation import describe_path
 
 BUILTIN_NAMES = frozenset({"inputs", "secrets", "steps", "response", "run", "loop"})

@@ -27,7 +27,7 @@ from runner.jsonpath import compile_jsonpath, jsonpath_values
 from runner.regex import compile_regex
 from runner.xpath import Namespaces, compile_xpath, xml_value
 
-__all__ = ["KINDS", "ExtractError", "Extractor", "Namespaces", "check_syntax", "from_spec"]
+__all__ = ["KINDS", "Extractor", "check_syntax", "from_spec"]
 
 KINDS = ("jsonpath", "xpath", "regex", "header", "status")
 _NO_DEFAULT: Any = object()

@@ -35,7 +35,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from runner.broker_scan import Messages, broker_messages
-from runner.store import Store, runs
+from runner.store import Store
+from runner.store_schema import runs
 
 log = logging.getLogger("runner.orphans")
 

@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from runner.errors import RunnerError
 from runner.journal import ResumeState
-from runner.store import Store, run_values, runs
+from runner.store import Store
+from runner.store_schema import run_values, runs
 
 STALE_AFTER = 30.0  # a running run whose heartbeat is older than this is taken to be dead
 FINAL = ("passed", "failed", "interrupted", "errored", "skipped")

@@ -12,8 +12,7 @@ Three console listeners, one chosen per run by :func:`console_listener`:
   and per event, for log shippers.
 
 The live line's text is composed in :mod:`runner.progress_line`; this module draws it, from a
-thread of its own. ``JsonLogReporter`` is also named here (``__all__``), where callers of the
-API have imported it from. Everything written goes through the run's redactor.
+thread of its own. Everything written goes through the run's redactor.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from runner.report import describe_request
 from runner.results import ERRORED, FAILED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
-__all__ = ["CLEAR", "JsonLogReporter", "LiveProgress", "console_listener", "is_terminal"]
+__all__ = ["CLEAR", "LiveProgress", "console_listener", "is_terminal"]
 
 CLEAR = "\r\x1b[2K"  # back to column 0, erase the line
 SPINNER = "|/-\\"

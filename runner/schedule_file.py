@@ -32,7 +32,7 @@ Jitter delays the start of each fire time by a fixed share of ``jitter`` drawn f
 its key, so every scheduler agrees on it; the fire time itself (and its key) does not move.
 
 Nothing here touches the run store or starts a run: that is :mod:`runner.scheduler`'s loop.
-``SCHEDULES_SCHEMA`` is also named here (``__all__``), where ``runner schema`` reads it.
+The file's JSON Schema is :data:`runner.schedule_schema.SCHEDULES_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ from runner.loader import Document, Path_, load_file
 from runner.schedule_schema import SCHEDULES_SCHEMA
 from runner.validation import validate_against
 
-__all__ = ["MAX_CATCH_UP", "MISFIRE_GRACE", "SCHEDULES_SCHEMA", "Plan", "Schedule", "dedup_key",
-           "fire_iso", "load_schedules", "plan_fires"]
+__all__ = ["MAX_CATCH_UP", "MISFIRE_GRACE", "Plan", "Schedule", "dedup_key", "fire_iso",
+           "load_schedules", "plan_fires"]
 
 MISFIRE_GRACE = 60.0  # a fire time noticed this late is late, not missed
 MAX_CATCH_UP = 1000  # catch_up: all runs at most this many missed fire times

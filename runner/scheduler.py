@@ -43,7 +43,8 @@ from runner.schedule_file import (
     fire_iso,
     plan_fires,
 )
-from runner.store import Store, runs, schedule_state
+from runner.store import Store
+from runner.store_schema import runs, schedule_state
 
 ACTIVE = ("queued", "running")
 PENDING, QUEUED, SKIPPED = "pending", "queued", "skipped"

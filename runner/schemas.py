@@ -14,7 +14,7 @@ def generated() -> dict[str, dict[str, Any]]:
     from runner.connectors.spec import CONNECTOR_SCHEMA
     from runner.editor_schema import for_editors
     from runner.environment import ENV_SCHEMA
-    from runner.schedule_file import SCHEDULES_SCHEMA
+    from runner.schedule_schema import SCHEDULES_SCHEMA
 
     return {
         "playbook.schema.json": for_editors(registry.all_specs()),

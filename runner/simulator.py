@@ -13,9 +13,8 @@ A simulator subclasses :class:`Simulator`, declares its routes with :func:`route
 
 Around the base, each in its own room: what a route is handed and returns
 (:mod:`runner.simulator_messages`), the fault settings (:mod:`runner.simulator_faults`) and
-the HTTP server that applies them (:mod:`runner.simulator_server`). Their public names are
-named here too (``__all__``): ``runner.connectors``' public face and the tests import the
-simulator's parts from this module.
+the HTTP server that applies them (:mod:`runner.simulator_server`). Their names are imported
+from those rooms; a connector author imports all of them from ``runner.connectors``.
 """
 
 from __future__ import annotations
@@ -29,11 +28,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from runner.simulator_faults import Faults
-from runner.simulator_messages import Reply, Request, gzip_bytes, json_reply, text_reply
+from runner.simulator_messages import Reply, Request, json_reply
 from runner.simulator_server import RequestHandler, Server
 
-__all__ = ["Faults", "Handler", "Reply", "Request", "Route", "Simulator", "gzip_bytes",
-           "json_reply", "route", "text_reply"]
+__all__ = ["Handler", "Route", "Simulator", "route"]
 
 Handler = Callable[..., Reply]
 

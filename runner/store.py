@@ -5,9 +5,7 @@ Everything written is redacted first: a secret never reaches the store. Around t
 in its own room: where the store is (:mod:`runner.store_url`), its tables and how a run's
 values sit in them (:mod:`runner.store_schema`), bringing an older file up to date
 (:mod:`runner.store_migrations`) and, on SQLite, the one writer thread of the process
-(:mod:`runner.store_writer`). The tables, ``run_values`` and ``to_url`` are also named here
-(``__all__``): the scheduler, the orphan sweep, run ownership and the Celery side import them
-from the store, as they did when they were defined in this module.
+(:mod:`runner.store_writer`). Each name is imported from its own room, not through this one.
 """
 
 from __future__ import annotations
@@ -26,20 +24,16 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from runner.errors import InvalidInput
 from runner.store_migrations import migrate
 from runner.store_schema import (
-    SCHEMA_VERSION,
     dump,
     journal,
-    meta_table,
     run_row,
     run_values,
     runs,
-    schedule_state,
 )
 from runner.store_url import masked_url, to_url
 from runner.store_writer import Writer
 
-__all__ = ["HEARTBEAT_EVERY", "SCHEMA_VERSION", "JournalEntry", "Store", "meta_table",
-           "run_values", "runs", "schedule_state", "to_url"]
+__all__ = ["HEARTBEAT_EVERY", "JournalEntry", "Store"]
 
 T = TypeVar("T")
 HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at most this often

@@ -16,7 +16,8 @@ from runner.distributed import DEFAULT_QUEUE, CeleryDispatcher, safe_url
 from runner.errors import InvalidInput
 from runner.jobs import RunJob
 from runner.ownership import FINAL
-from runner.store import Store, runs
+from runner.store import Store
+from runner.store_schema import runs
 
 
 class Submitter:

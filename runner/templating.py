@@ -32,11 +32,9 @@ from runner.template_compile import (
     compile_template,
     is_template,
 )
-from runner.template_env import ENV, TemplateRaised
+from runner.template_env import TemplateRaised
 
-__all__ = ["ENV", "SECRET_INPUTS", "Compiled", "Renderer", "TemplateFailure", "compile_expression",
-           "compile_template", "expression_names", "is_template", "reads_secret",
-           "template_names"]
+__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "reads_secret", "template_names"]
 
 # the scope key naming its secret inputs: not a name, so no template can read or shadow it
 SECRET_INPUTS = "secret inputs"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from helpers import cli
 
-from runner.simulator import Reply, Request, Simulator, route
+from runner.simulator import Simulator, route
+from runner.simulator_messages import Reply, Request
 
 
 class Echo(Simulator):

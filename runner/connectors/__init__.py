@@ -18,16 +18,9 @@ if TYPE_CHECKING:
     from runner.connectors.response import Response
     from runner.connectors.spec import ConnectorSpec, Operation, Param, Setting
     from runner.errors import StepFailed, TransportError, VendorError
-    from runner.simulator import (
-        Faults,
-        Reply,
-        Request,
-        Simulator,
-        gzip_bytes,
-        json_reply,
-        route,
-        text_reply,
-    )
+    from runner.simulator import Simulator, route
+    from runner.simulator_faults import Faults
+    from runner.simulator_messages import Reply, Request, gzip_bytes, json_reply, text_reply
 
 __all__ = [
     "ConnectorSpec",
@@ -61,9 +54,12 @@ _HOME = {
     "Hooks": "runner.connectors.hooks", "PreparedCall": "runner.connectors.http",
     "Response": "runner.connectors.response",
     **dict.fromkeys(("StepFailed", "VendorError", "TransportError"), "runner.errors"),
-    # the sandbox: a simulator of the vendor's API
-    **dict.fromkeys(("Simulator", "Request", "Reply", "Faults", "route", "json_reply",
-                     "text_reply", "gzip_bytes"), "runner.simulator"),
+    # the sandbox: a simulator of the vendor's API, what its routes are handed and return, and
+    # the faults it can inject
+    **dict.fromkeys(("Simulator", "route"), "runner.simulator"),
+    **dict.fromkeys(("Request", "Reply", "json_reply", "text_reply", "gzip_bytes"),
+                    "runner.simulator_messages"),
+    "Faults": "runner.simulator_faults",
 }
 
 

@@ -15,7 +15,8 @@ from runner.connectors.http import NO_BODY, PreparedCall
 from runner.connectors.spec import UNSAFE_METHODS, ConnectorSpec, Operation
 from runner.errors import InvalidInput, StepFailed
 from runner.secrets import Redactor
-from runner.templating import Renderer, TemplateFailure
+from runner.template_compile import TemplateFailure
+from runner.templating import Renderer
 
 
 class CallBuilder:

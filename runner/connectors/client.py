@@ -25,7 +25,7 @@ from runner.connectors.schemes import SCHEMES
 from runner.connectors.spec import ConnectorSpec
 from runner.errors import TransportError
 from runner.secrets import Redactor
-from runner.templating import TemplateFailure
+from runner.template_compile import TemplateFailure
 
 
 class ConnectorClient(CallBuilder):

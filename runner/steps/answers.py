@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from runner.connectors.response import Response
 from runner.errors import AssertionFailed, StepFailed, TransportError
-from runner.extract import ExtractError
+from runner.extract_error import ExtractError
 from runner.model import Step
 from runner.steps.common import render
 from runner.steps.runtime import Runtime, Scope
-from runner.templating import TemplateFailure, compile_expression
+from runner.template_compile import TemplateFailure, compile_expression
 
 if TYPE_CHECKING:  # a type only: loading a playbook needs no results
     from runner.results import StepResult

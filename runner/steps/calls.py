@@ -14,7 +14,7 @@ from typing import Any
 from runner.loader import Path_
 from runner.steps.call_spec import CallSpec
 from runner.steps.kind import Builder
-from runner.templating import is_template
+from runner.template_compile import is_template
 
 RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
 

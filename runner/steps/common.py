@@ -6,7 +6,7 @@ from typing import Any
 
 from runner.errors import StepFailed
 from runner.steps.runtime import CallContext, Scope
-from runner.templating import TemplateFailure
+from runner.template_compile import TemplateFailure
 
 
 def render(rt: CallContext, value: Any, scope: Scope, what: str) -> Any:

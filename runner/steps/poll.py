@@ -27,7 +27,7 @@ from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
 from runner.steps.sending import build_call, send
-from runner.templating import TemplateFailure
+from runner.template_compile import TemplateFailure
 
 if TYPE_CHECKING:
     from runner.connectors.response import Response

@@ -18,7 +18,7 @@ from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy
 from runner.errors import PlaybookError
 from runner.secrets import Redactor
-from runner.simulator import Faults
+from runner.simulator_faults import Faults
 
 
 def answer(status: int, error: str | None) -> Response:

@@ -13,7 +13,8 @@ from sqlalchemy import update
 from runner.distributed import safe_url
 from runner.jobs import RunJob, execute_job
 from runner.ownership import FencedStore, LostOwnership, claim_run
-from runner.store import Store, runs
+from runner.store import Store
+from runner.store_schema import runs
 
 TINY = Path(__file__).resolve().parent / "get_machine.yaml"
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from runner.store import SCHEMA_VERSION, Store, meta_table
+from runner.store import Store
+from runner.store_schema import SCHEMA_VERSION, meta_table
 
 
 def _open_at_once(url: str, n: int = 8) -> list[BaseException]:

@@ -22,7 +22,7 @@ from runner.connectors.client import ConnectorClient
 from runner.errors import InvalidInput
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
-from runner.simulator import Faults
+from runner.simulator_faults import Faults
 
 RUNBOOK = PLAYBOOKS / "alvaria" / "trigger-and-wait.yaml"
 NOT_FOUND = "404 Dialog Id not found on the cluster"

@@ -16,7 +16,7 @@ import pytest
 from helpers import ROOT, RUNNER, automatos_env, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from runner.simulator import Faults
+from runner.simulator_faults import Faults
 from runner.store import Store
 
 PLAYBOOK = ROOT / "tests" / "playbooks" / "automatos" / "short-timeouts.yaml"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import run_playbook, self_signed_cert
 
-from runner.simulator import Reply, Request, Simulator, route
+from runner.simulator import Simulator, route
+from runner.simulator_messages import Reply, Request
 
 
 class Slow(Simulator):

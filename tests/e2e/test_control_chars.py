@@ -15,7 +15,8 @@ from leakcheck import echo_env, playbook, started
 
 from runner.errors import EXIT_INVALID
 from runner.printable import printable
-from runner.simulator import Reply, Request, Simulator, route
+from runner.simulator import Simulator, route
+from runner.simulator_messages import Reply, Request
 
 CLEAR = "\x1b[2J"
 CLIPBOARD = "\x1b]52;c;cm0gLXJmIH4K\x07"  # OSC 52: write "rm -rf ~" to the clipboard

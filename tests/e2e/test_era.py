@@ -16,7 +16,8 @@ from runner import api
 from runner.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
-from runner.simulator import Reply, Request, route
+from runner.simulator import route
+from runner.simulator_messages import Reply, Request
 
 ROTATE = PLAYBOOKS / "era" / "rotate-channel.yaml"
 CREATE = PLAYBOOKS / "era" / "create-channel.yaml"

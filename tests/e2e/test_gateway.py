@@ -145,7 +145,7 @@ def checked_run(tmp_path: Path, sim: AutomatosSimulator, gateway: str,
 def test_a_resume_check_answered_by_a_5xx_does_not_resend(tmp_path: Path,
                                                           sim: AutomatosSimulator,
                                                           gateway: str) -> None:
-    from runner.simulator import Faults
+    from runner.simulator_faults import Faults
 
     store, run_id = checked_run(tmp_path, sim, gateway,
                                 "automatos.get_machine\n      with: {hostname: NTB2}")

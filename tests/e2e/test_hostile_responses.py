@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from helpers import cli, run_playbook
 
-from runner.simulator import Reply, Request, Simulator, route
+from runner.simulator import Simulator, route
+from runner.simulator_messages import Reply, Request
 
 XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
        b"<page><name>&x;</name></page>")

@@ -24,7 +24,8 @@ from runner.builtin.mor.simulator import MorSimulator
 from runner.connectors.http import PreparedCall
 from runner.errors import EXIT_FAILED, EXIT_OK, StepFailed
 from runner.sandbox import Sandbox
-from runner.simulator import Reply, Request, route
+from runner.simulator import route
+from runner.simulator_messages import Reply, Request
 
 INVENTORY = PLAYBOOKS / "mor" / "device-inventory.yaml"
 CREATE = PLAYBOOKS / "mor" / "create-device.yaml"

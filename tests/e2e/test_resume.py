@@ -14,7 +14,7 @@ import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, automatos_env, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from runner.simulator import Faults
+from runner.simulator_faults import Faults
 from runner.store import Store
 
 DISTRIBUTE = PLAYBOOKS / "automatos" / "distribute-package.yaml"

@@ -17,7 +17,7 @@ from helpers import ROOT, RUNNER, automatos_env, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
 from runner import api
-from runner.simulator import Faults
+from runner.simulator_faults import Faults
 from runner.store import Store
 
 PLAYBOOK = ROOT / "tests" / "playbooks" / "automatos" / "read-after-poll.yaml"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import run_playbook
 
-from runner.simulator import Reply, Request, Simulator, route
+from runner.simulator import Simulator, route
+from runner.simulator_messages import Reply, Request
 
 OK = {"Content-Type": "application/json"}
 

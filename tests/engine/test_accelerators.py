@@ -12,7 +12,7 @@ import pytest
 from jinja2 import nodes
 
 from runner import fast_expressions, fast_jsonpath, fast_schema
-from runner.templating import ENV
+from runner.template_env import ENV
 from runner.unsure import Unsure
 
 

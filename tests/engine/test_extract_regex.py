@@ -11,7 +11,8 @@ import pytest
 from helpers import ROOT, cli
 
 from runner.errors import EXIT_INVALID
-from runner.extract import ExtractError, check_syntax
+from runner.extract import check_syntax
+from runner.extract_error import ExtractError
 from runner.jsonpath import compile_jsonpath, jsonpath_values
 from runner.regex import compile_regex
 

@@ -17,7 +17,7 @@ from runner import api
 from runner.journal import Journal, ResumeState
 from runner.results import RunResult
 from runner.secrets import MASK, Redactor
-from runner.simulator import Faults
+from runner.simulator_faults import Faults
 from runner.store import Store
 
 RUN = "20261201-000000-aaaaaa"

@@ -23,16 +23,11 @@ from sqlalchemy import update
 
 from runner.errors import PlaybookError
 from runner.jobs import LocalDispatcher, RunJob, notify_failure
-from runner.schedule_file import (
-    MAX_CATCH_UP,
-    SCHEDULES_SCHEMA,
-    Schedule,
-    fire_iso,
-    load_schedules,
-    plan_fires,
-)
+from runner.schedule_file import MAX_CATCH_UP, Schedule, fire_iso, load_schedules, plan_fires
+from runner.schedule_schema import SCHEDULES_SCHEMA
 from runner.scheduler import Scheduler
-from runner.store import Store, schedule_state
+from runner.store import Store
+from runner.store_schema import schedule_state
 
 BY_HOSTNAME = PLAYBOOKS / "automatos" / "distribute-by-hostname.yaml"
 TINY = ROOT / "tests" / "distributed" / "get_machine.yaml"  # one lookup: a fast run

@@ -11,7 +11,8 @@ import pytest
 from helpers import cli
 
 from runner.errors import EXIT_FAILED
-from runner.templating import Renderer, TemplateFailure
+from runner.template_compile import TemplateFailure
+from runner.templating import Renderer
 
 CAPPED = [
     ("9 ** (9 ** 8)", "9 ** 43046721 would make 41,077,011 digits, over the cap of 4,300 digits"),

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.templating import SECRET_INPUTS, Renderer, TemplateFailure, compile_template
+from runner.template_compile import TemplateFailure, compile_template
+from runner.templating import SECRET_INPUTS, Renderer
 
 
 def test_single_expression_keeps_native_type() -> None:

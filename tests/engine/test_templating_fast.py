@@ -11,14 +11,9 @@ from parity import agrees
 
 from runner.connectors.response import Response
 from runner.fast_expressions import fast_expression
-from runner.template_compile import _bind
-from runner.templating import (
-    ENV,
-    Compiled,
-    TemplateFailure,
-    _call,
-    compile_expression,
-)
+from runner.template_compile import Compiled, TemplateFailure, _bind, compile_expression
+from runner.template_env import ENV
+from runner.templating import _call
 
 EXPRESSIONS = [
     "host", "response.json.data.machines[0].machineId == '456DEF'",
