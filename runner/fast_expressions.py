@@ -2,7 +2,7 @@
 :func:`runner.templating.compile_expression`: names, ``.attr`` and ``[const]`` on dicts, lists
 and responses, constants, ``==``/``!=``, ``and``/``or``/``not``, a few tests. Each closure gives
 what the sandboxed Jinja environment gives (checked against it in
-``tests/engine/test_templating_fast.py``); off the plain path (a missing name or key, an
+``tests/templating/test_templating_fast.py``); off the plain path (a missing name or key, an
 unexpected type) it raises :class:`runner.unsure.Unsure` and Jinja evaluates, and words the
 error. It reads Jinja's parse tree only: Jinja's compiler is not needed for these shapes.
 

@@ -2,7 +2,7 @@
 compiled to plain Python, for :func:`runner.jsonpath.jsonpath_values`.
 
 They find what jsonpath_ng finds on the same data (checked against it in
-``tests/engine/test_extract_fast.py``) at a fraction of the cost. A path of another shape gets
+``tests/extract/test_extract_fast.py``) at a fraction of the cost. A path of another shape gets
 None; data of a shape the fast path is not sure about (a member of a list, a number compared
 with a string) raises :class:`runner.unsure.Unsure`, and jsonpath_ng finds. This module does
 not import jsonpath_ng, so ``runner validate`` of simple paths never does.

@@ -4,7 +4,7 @@ quarter of its start), for :func:`runner.validation.validate_against`.
 :func:`conforms` walks the keywords runner's schemas use (draft 2020-12) and raises
 :class:`runner.unsure.Unsure` on any other; :func:`passes` is True only for a document it is
 sure is valid. Anything else goes to jsonschema, which has the last word and words the error
-(``tests/engine/test_schema_fast_check.py`` checks 3,000 mutated documents against it).
+(``tests/playbook/test_schema_fast_check.py`` checks 3,000 mutated documents against it).
 """
 
 from __future__ import annotations
