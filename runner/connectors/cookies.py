@@ -8,7 +8,6 @@ sets its cookie on a 302 is common).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from http.cookiejar import CookieJar
 from typing import Any
 from urllib.request import Request
@@ -30,12 +29,13 @@ class _Answer:
 class Cookies:
     def __init__(self) -> None:
         self.jar = CookieJar()  # thread-safe: it holds its own lock
+        self._used = False  # nothing was ever set: every call skips the jar (no per-call cost)
 
-    def headers_for(self, url: str, headers: Mapping[str, str]) -> dict[str, str]:
+    def headers_for(self, url: str, headers: dict[str, str]) -> dict[str, str]:
         """``headers`` with the jar's cookies for ``url`` added (a Cookie the call gives
         itself wins, as in http.cookiejar)."""
-        if not len(self.jar):  # the common case costs nothing
-            return dict(headers)
+        if not self._used:  # the common case costs nothing
+            return headers
         request = Request(url, headers=dict(headers))
         self.jar.add_cookie_header(request)
         cookie = request.get_header("Cookie")
@@ -47,6 +47,7 @@ class Cookies:
     def store(self, url: str, headers: Any) -> None:
         """Keep the cookies answer ``headers`` (urllib3's) set for ``url``."""
         if "set-cookie" in headers or "set-cookie2" in headers:
+            self._used = True
             self.jar.extract_cookies(_Answer(headers), Request(url))  # type: ignore[arg-type]
 
     def clear(self) -> None:
