@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -208,3 +209,17 @@ def test_a_token_past_its_renewal_time_is_renewed() -> None:
     assert reused(auth)
     time.sleep(0.95)
     assert not reused(auth)
+
+
+# -- the decoders are the transport's: loaded only when a run sends ---------------------------
+
+@pytest.mark.parametrize("args", [["--version"], ["validate", "playbooks/onboard-employee.yaml"]])
+def test_version_and_validate_load_no_transport(args: list[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys\nfrom runner.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('urllib3', 'brotli', 'brotlicffi', 'backports.zstd', "
+            "'runner.connectors.http', 'requests') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         check=True, cwd=root).stdout
+    assert out.strip().splitlines()[-1] == "[]"
