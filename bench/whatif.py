@@ -35,7 +35,8 @@ def _transports() -> tuple[type, type]:
 
     class RequestsTransport:
         def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
-                     max_bytes: int = http.MAX_BYTES, verify: bool | str = True) -> None:
+                     max_bytes: int = http.MAX_BYTES, verify: bool | str = True,
+                     **_: Any) -> None:  # the settings a prototype does not do
             import requests
 
             self.session = requests.Session()
@@ -69,7 +70,8 @@ def _transports() -> tuple[type, type]:
 
     class Urllib3Transport:
         def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
-                     max_bytes: int = http.MAX_BYTES, verify: bool | str = True) -> None:
+                     max_bytes: int = http.MAX_BYTES, verify: bool | str = True,
+                     **_: Any) -> None:  # the settings a prototype does not do
             self.pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE")
             self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
             self.max_bytes = max_bytes

@@ -26,7 +26,8 @@ from runner.step_builder import StepBuilder
 from runner.validation import validate_against
 
 # settings every connector has, on top of its own
-GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls", "max_response_bytes")
+GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls", "max_response_bytes",
+                    "follow_redirects", "cookies", "ca_bundle", "client_cert", "client_key")
 
 
 def load_playbook(path: str | Path, *, root: str | Path | None = None,

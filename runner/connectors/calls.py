@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from runner.connectors.http import NO_BODY, PreparedCall
 from runner.connectors.spec import UNSAFE_METHODS, ConnectorSpec, Operation
+from runner.connectors.url_join import join_url
 from runner.errors import InvalidInput, StepFailed
 from runner.secrets import Redactor
 from runner.template_compile import TemplateFailure
@@ -77,7 +78,7 @@ class CallBuilder:
             path = render(op.path, ctx)
             call = PreparedCall(
                 connector=self.alias, operation=op.name, method=op.method,
-                url=self.base_url + str(path), safe=op.safe, needs_auth=op.auth,
+                url=join_url(self.base_url, str(path)), safe=op.safe, needs_auth=op.auth,
                 decode=op.decode or self.spec.decode, success=op.success,
                 headers={**render(dict(self.spec.headers), ctx), **render(dict(op.headers), ctx)},
             )
@@ -111,7 +112,7 @@ class CallBuilder:
                     headers: Mapping[str, str] | None = None, json: Any = NO_BODY,
                     form: Mapping[str, Any] | None = None,
                     safe: bool | None = None) -> PreparedCall:
-        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        url = join_url(self.base_url, path)
         ctx = {"settings": self.settings}
         return PreparedCall(
             connector=self.alias, operation="", method=method.upper(), url=url,

@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.connectors.auth import Auth, AuthContext, AuthFlow
 from runner.connectors.calls import CallBuilder
+from runner.connectors.foreign import not_the_vendors
 from runner.connectors.hooks import Hooks
 from runner.connectors.http import MAX_BYTES, PreparedCall, Transport
 from runner.connectors.outcome import NotApplied
@@ -32,12 +33,16 @@ class ConnectorClient(CallBuilder):
     def __init__(self, alias: str, spec: ConnectorSpec, settings: Mapping[str, Any],
                  redactor: Redactor, transport: Transport | None = None) -> None:
         super().__init__(alias, spec, settings, redactor)
-        t = spec.timeouts
+        t, get = spec.timeouts, self.settings.get
         self.transport = transport or Transport(
-            connect_timeout=float(self.settings.get("connect_timeout", t["connect"])),
-            read_timeout=float(self.settings.get("read_timeout", t["read"])),
-            verify=self.settings.get("verify_tls", True),
-            max_bytes=int(self.settings.get("max_response_bytes", MAX_BYTES)),
+            connect_timeout=float(get("connect_timeout", t["connect"])),
+            read_timeout=float(get("read_timeout", t["read"])),
+            verify=get("verify_tls", True),
+            max_bytes=int(get("max_response_bytes", MAX_BYTES)),
+            follow_redirects=flag(get("follow_redirects", True)),
+            cookies=flag(get("cookies", True)),
+            ca_bundle=_path(get("ca_bundle")), client_cert=_path(get("client_cert")),
+            client_key=_path(get("client_key")),
         )
         self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)
         self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), AuthContext(
@@ -138,6 +143,13 @@ class ConnectorClient(CallBuilder):
 
     def vendor_error(self, response: Response, success: tuple[int, ...] = ()) -> str | None:
         """The vendor's error message for this answer, or None when it is a success."""
+        ok = response.status_code in success if success else (
+            200 <= response.status_code < 300
+            or (300 <= response.status_code < 400 and not self.transport.follow_redirects))
+        if not ok:  # a page that is not the vendor's (a proxy's, a web server's 404)
+            foreign = not_the_vendors(response, self.spec.decode)
+            if foreign:
+                return f"HTTP {response.status_code} from {foreign} — check base_url"
         try:
             message = self.hooks.vendor_error(response)
         except TransportError as e:  # an answer the hook cannot read: final, not transient
@@ -151,12 +163,22 @@ class ConnectorClient(CallBuilder):
                     return str(self.renderer.render(template, ctx))
             except (TemplateFailure, TransportError):
                 continue
-        ok = response.status_code in success if success else 200 <= response.status_code < 300
         if not ok:
             text = response.text.strip()
             detail = f": {text[:300]}" if text else ""
             return f"HTTP {response.status_code}{detail}"
         return None
+
+
+def flag(value: Any) -> bool:
+    """A yes/no setting as an environment file or variable may write it."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "no", "off", "0", "")
+    return bool(value)
+
+
+def _path(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _in_time(call: PreparedCall, wait: float) -> bool:

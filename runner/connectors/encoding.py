@@ -1,6 +1,6 @@
 """What a request looks like on the wire: the default headers, the refusal of a header value
 HTTP cannot carry (before anything is sent), and query and form data encoded as requests
-encodes them."""
+encodes them (a list repeats its key)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from runner import __version__
 from runner.errors import Unsendable
 
+# Accept-Encoding is the transport's: what it can decode depends on what is installed
 DEFAULT_HEADERS = {
     "User-Agent": f"runner/{__version__}",
-    "Accept-Encoding": "gzip, deflate",
     "Accept": "*/*",
     "Connection": "keep-alive",
 }
@@ -70,8 +70,14 @@ def encode_pairs(data: Any) -> str:
 
 
 def query_value(v: Any) -> Any:
+    """A query parameter's value as it goes on the wire: a boolean as ``true``/``false``, a
+    list or tuple as its items (``encode_pairs`` repeats the key: ``?tag=a&tag=b``, as requests
+    sends it), a mapping as compact JSON text (no convention for it is common enough)."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, (dict, list)):
+    if isinstance(v, (list, tuple)):
+        return [query_value(x) if isinstance(x, bool) else x if isinstance(x, (str, int, float))
+                or x is None else json.dumps(x, separators=(",", ":")) for x in v]
+    if isinstance(v, dict):
         return json.dumps(v, separators=(",", ":"))
     return v

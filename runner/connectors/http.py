@@ -5,13 +5,18 @@ This is the single boundary where transport exceptions (urllib3, sockets, TLS, g
 reached the server, which decides whether a non-safe call may be retried). Connections are
 reused per connector through one ``urllib3.PoolManager``; redirects are followed as requests
 follows them (301/302/303 turn a POST into a GET, 307/308 keep method and body, at most 30,
-Authorization dropped when the host changes); every request has a connect and a read timeout;
-answers larger than ``max_bytes`` are refused, a gzipped body is undone within that limit.
+Authorization dropped when the host changes), unless ``follow_redirects`` is off (then the 3xx
+and its ``Location`` are the answer); every request has a connect and a read timeout;
+answers larger than ``max_bytes`` are refused, a gzipped body is undone within that limit, and
+so are brotli and zstd bodies (urllib3 decodes them with ``brotli`` / ``backports.zstd``); an
+encoding nothing here decodes is said, not passed on as bytes. A HEAD, a 1xx, 204 or 304 answer
+has no body to read (its Content-Length describes the resource, not this answer).
 
 Its parts are rooms beside it: :mod:`~runner.connectors.encoding` (headers, query and form on
 the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes through),
-:mod:`~runner.connectors.tls` (``verify`` as requests reads it) and
-:mod:`~runner.connectors.reasons` (a urllib3 error in plain words).
+:mod:`~runner.connectors.tls` (``verify`` and ``cert`` as requests reads them),
+:mod:`~runner.connectors.reasons` (a urllib3 error in plain words) and
+:mod:`~runner.connectors.cookies` (the session's jar).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
+from runner.connectors.cookies import Cookies
 from runner.connectors.encoding import (
     check_headers,
     encode_pairs,
@@ -46,6 +52,11 @@ MAX_REDIRECTS = 30
 MIN_WAIT = 1.0  # seconds a request with a deadline still waits at its deadline
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 DEFAULT_PORTS = {"http": 80, "https": 443}
+NO_BODY_STATUSES = frozenset((204, 304))
+# what urllib3 can undo here: gzip and deflate always, br and zstd when their modules import
+DECODERS = frozenset(urllib3.response.HTTPResponse.CONTENT_DECODERS) | {"identity"}
+ACCEPT_ENCODING = ", ".join(e for e in urllib3.response.HTTPResponse.CONTENT_DECODERS
+                            if e != "x-gzip")
 
 
 @dataclass
@@ -94,11 +105,18 @@ class Transport:
     connector), through the proxy the environment names for the host, if any."""
 
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
-                 max_bytes: int = MAX_BYTES, verify: bool | str = True) -> None:
+                 max_bytes: int = MAX_BYTES, verify: bool | str = True,
+                 follow_redirects: bool = True, cookies: bool = True,
+                 ca_bundle: str | None = None, client_cert: str | None = None,
+                 client_key: str | None = None) -> None:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.max_bytes = max_bytes
-        self._tls, self._tls_error = tls_settings(verify)
+        self.follow_redirects = follow_redirects
+        self.cookies = Cookies() if cookies else None
+        self._tls, self._tls_error = tls_settings(verify, ca_bundle=ca_bundle,
+                                                  client_cert=client_cert,
+                                                  client_key=client_key)
         self._routes = Routes(urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls),
                               self._tls)
 
@@ -108,8 +126,10 @@ class Transport:
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:
             raise TransportError(self._tls_error, sent=False, final=True,
-                                 hint="check the connector's verify_tls setting")
+                                 hint="check the connector's verify_tls, ca_bundle, "
+                                 "client_cert and client_key settings")
         headers = with_defaults(call.headers)
+        set_default(headers, "Accept-Encoding", ACCEPT_ENCODING)
         check_headers(call.target, headers)
         body: bytes | None = call.body_bytes()
         if body is not None:
@@ -126,7 +146,7 @@ class Transport:
         start = time.perf_counter()
         r, url = self._exchange(call, call.method, url, body, headers)
         try:
-            content = self._read(r)
+            content = self._read(r, call.url) if _has_body(call.method, r.status) else b""
         except urllib3.exceptions.HTTPError as e:
             r.close()
             raise TransportError(f"the answer from {host(call.url)} was broken: {reason(e)}",
@@ -146,9 +166,13 @@ class Transport:
     def _exchange(self, call: PreparedCall, method: str, url: str, body: bytes | None,
                   headers: dict[str, str]) -> tuple[Any, str]:
         for hop in range(MAX_REDIRECTS + 1):
-            r = self._urlopen(call, method, url, body, headers)
+            if self.cookies is None:
+                r = self._urlopen(call, method, url, body, headers)
+            else:
+                r = self._urlopen(call, method, url, body, self.cookies.headers_for(url, headers))
+                self.cookies.store(url, r.headers)
             location = r.headers.get("Location") if r.status in REDIRECTS else None
-            if not location:
+            if not location or not self.follow_redirects:
                 return r, url
             r.drain_conn()
             r.release_conn()
@@ -183,10 +207,19 @@ class Transport:
                 method, url, body=body, headers=headers, timeout=timeout,
                 preload_content=False, redirect=False, retries=False)
         except urllib3.exceptions.HTTPError as e:
-            raise transport_error(call.url, e, read, self.read_timeout) from None
+            raise transport_error(call.url, e, read, self.read_timeout,
+                                  self._routes.proxy_for(url)) from None
 
-    def _read(self, r: Any) -> bytes:
+    def _read(self, r: Any, url: str) -> bytes:
         declared = r.headers.get("Content-Length")
+        encoding = r.headers.get("Content-Encoding", "").lower()
+        unknown = [e for e in (x.strip() for x in encoding.split(",")) if e and e not in DECODERS]
+        if unknown:  # passed on as bytes it would read as "not JSON" with no reason given
+            raise TransportError(
+                f"the answer from {host(url)} is encoded as '{unknown[0]}' (Content-Encoding), "
+                "which runner cannot decode", sent=True, final=True,
+                hint="br needs the brotli package, zstd backports.zstd (runner depends on "
+                "both); else ask the service for another encoding (Accept-Encoding header)")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise TransportError(f"the answer is {int(declared):,} bytes, over the limit of "
                                  f"{self.max_bytes:,}", sent=True, final=True)
@@ -199,6 +232,12 @@ class Transport:
             raise TransportError(f"the answer was cut short ({len(content):,} of "
                                  f"{int(declared):,} bytes)", sent=True)
         return bytes(content)
+
+
+def _has_body(method: str, status: int) -> bool:
+    """Whether an answer carries a body to read (RFC 9110 6.4.1): not a HEAD's, nor a 1xx,
+    204 or 304 answer's."""
+    return method != "HEAD" and status not in NO_BODY_STATUSES and status >= 200
 
 
 def _should_strip_auth(old: str, new: str) -> bool:

@@ -12,15 +12,23 @@ import urllib3
 from runner.errors import TransportError
 
 
-def transport_error(url: str, e: Exception, read: float, read_timeout: float) -> TransportError:
+def transport_error(url: str, e: Exception, read: float, read_timeout: float,
+                    proxy: str | None = None) -> TransportError:
     """``e``, an error urllib3 raised sending to ``url``, as a TransportError: whether the
     request may have been sent, and whether trying again can help. ``read``: the read timeout
-    this try had (less than ``read_timeout`` when a deadline shortened it)."""
+    this try had (less than ``read_timeout`` when a deadline shortened it); ``proxy``: the
+    proxy the request went through, if any (a failure to reach it names it, not the server)."""
     where = host(url)
     x = urllib3.exceptions
     cause: Exception = e
     if isinstance(e, x.ProxyError) and isinstance(e.original_error, Exception):
         cause = e.original_error
+    if proxy and (isinstance(e, x.ProxyError)
+                  or isinstance(cause, (x.NewConnectionError, x.ConnectTimeoutError))):
+        return TransportError(f"cannot connect to the proxy {host(proxy)} (for {where}): "
+                              f"{reason(cause)}", sent=False,
+                              hint="check HTTP_PROXY / HTTPS_PROXY, or NO_PROXY for hosts "
+                              "that are reached directly")
     if isinstance(cause, x.NewConnectionError):
         return TransportError(f"cannot connect ({where}): {reason(cause)}", sent=False)
     if isinstance(cause, x.ConnectTimeoutError):

@@ -340,7 +340,9 @@ def test_an_unreachable_proxy_is_a_connect_failure(monkeypatch: pytest.MonkeyPat
     with pytest.raises(TransportError) as e:
         send(call("http://vendor.invalid/x"))
     assert e.value.sent is False
-    assert e.value.message.startswith("cannot connect (vendor.invalid): ")
+    # the proxy is what could not be reached, and the error says so (not the server)
+    assert e.value.message.startswith(
+        f"cannot connect to the proxy 127.0.0.1:{port} (for vendor.invalid): ")
 
 
 # -- TLS --------------------------------------------------------------------------------------
