@@ -8,7 +8,7 @@ never written in it: it is a reference, ``{secret: NAME}``, resolved from the en
 variable NAME, then from the secrets file (``secrets_file:``, a flat YAML mapping, relative to
 the environment file). A value that is not secret but changes per machine (a CI job's dynamic
 port) is ``{env: NAME}`` (optional ``default:``), read from the environment variable NAME. A
-setting may be a mapping (``headers:`` of ``use: http``) whose values are any of these.
+connector's ``headers:`` (``use: http``) is a mapping whose values are any of these.
 Playbooks read extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` mapping.
 
 ``--env sandbox`` (or any file with ``sandbox: true``) starts the built-in simulators in-process
@@ -37,6 +37,9 @@ _ENV_REF = {
                    "default": {"type": ["string", "number", "boolean"]}},
 }
 _VALUE = {"anyOf": [{"type": ["string", "number", "boolean"]}, _SECRET_REF, _ENV_REF]}
+# the one setting that is a mapping: default headers (``use: http``), each value any of _VALUE
+_HEADERS = {"type": "object", "propertyNames": {"not": {"enum": ["secret", "env"]}},
+            "additionalProperties": _VALUE}
 ENV_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "runner environment",
@@ -52,8 +55,8 @@ ENV_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "additionalProperties": {"anyOf": [
-                    _VALUE, {"type": "object", "additionalProperties": _VALUE}]},
+                "properties": {"headers": _HEADERS},
+                "additionalProperties": _VALUE,
             },
         },
     },

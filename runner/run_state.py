@@ -60,6 +60,8 @@ class RunState:
         for step in (*playbook.steps, *playbook.finally_steps):
             if step.include is not None:
                 self.declare(step.include)
+        for alias in self.refs:  # every connector's settings checked before the first request
+            self.client(alias)
 
     def client(self, alias: str) -> ConnectorClient:
         with self._lock:
