@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def fresh_registry() -> Iterator[None]:
     def clear() -> None:
-        for f in (registry.builtin, registry._entry_points, registry.get):
+        for f in (registry.builtin, registry._entry_points, registry._installed):
             f.cache_clear()
 
     clear()
