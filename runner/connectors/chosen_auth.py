@@ -42,7 +42,8 @@ class ChosenAuth(Auth):
         super().__init__(conf, ctx)
         setting = str(conf.get("setting", "auth"))
         choice = ctx.settings.get(setting, "none")
-        if not isinstance(choice, str):  # `runner plan`: a value known only at run time
+        if not isinstance(choice, str) or getattr(choice, "is_placeholder", False):
+            # `runner plan`: a value known only at run time
             choice = "none"
         if choice not in CHOICES:
             raise InvalidInput(f"connector '{ctx.alias}': auth '{choice}' is not a scheme "

@@ -121,12 +121,13 @@ def connect_for_plan(ref: ConnectorRef, env: Environment, redactor: Redactor,
     if env.sandbox:
         settings["base_url"] = f"http://sandbox.{ref.use}"
     else:
-        secret_base_url = False  # a secret's value is not known before the run
+        secret_base_url = False  # a secret's (or an unset variable's) value is not known yet
         for key, value in env.settings_for(alias, ref.use).items():
             secret = is_secret_ref(value) or (spec.settings.get(key) and
                                               spec.settings[key].secret)
             settings[key] = unknown(f"secret:{key}") if secret else _planned(value, key, unknown)
-            secret_base_url |= bool(secret) and key == "base_url"
+            secret_base_url |= key == "base_url" and (bool(secret) or (
+                is_env_ref(value) and settings[key] == unknown(f"env:{key}")))
         if not secret_base_url:
             check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
                            origin=setting_origin(env, ref, "base_url"), redactor=redactor)

@@ -81,3 +81,18 @@ def test_an_unset_env_reference_names_the_variable(tmp_path: Path,
     with pytest.raises(InvalidInput, match="environment variable NOT_SET_ANYWHERE "
                        r"\(for first.base_url\) is not set"):
         _run(tmp_path, "connectors:\n  http:\n    base_url: {env: NOT_SET_ANYWHERE}\n")
+
+
+def test_plan_shows_an_unset_variable_as_a_placeholder(tmp_path: Path) -> None:
+    from helpers import cli
+
+    env = tmp_path / "env.yaml"
+    env.write_text("connectors:\n  http:\n    base_url: {env: PLAN_ONLY_URL}\n"
+                   "    auth: bearer\n    token: {secret: PLAN_ONLY_TOKEN}\n")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text(PLAYBOOK)
+    proc = cli("plan", str(pb), "--env", str(env))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "<env:base_url>/anything/one" in proc.stdout, proc.stdout
+    proc = cli("plan", str(pb), "--env", str(env), env={"PLAN_ONLY_URL": "https://h.example"})
+    assert "https://h.example/get" in proc.stdout, proc.stdout
