@@ -9,20 +9,18 @@ same errors with file:line), and its name must be the file's stem in the folder.
 and a simulator live in the sibling ``tickets.py`` (a ``Hooks`` class, a ``simulator(**options)``
 callable): that file is imported from its path, so it runs code from the repository, as a
 ``conftest.py`` does. Loaded files are kept by path for the process.
+
+Loading a playbook imports this module (``runner validate``'s cold start); what only a found
+file needs (the loader, the import machinery, a hash) is imported when one is found.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from runner.connectors.hooks import Hooks
-from runner.connectors.loading import load_connector
 from runner.connectors.spec import ConnectorSpec
 from runner.errors import InvalidInput
 
@@ -55,6 +53,9 @@ def load_local(path: Path, *, expect: str | None = None) -> ConnectorSpec:
 
 @cache
 def _load(path: Path) -> ConnectorSpec:
+    from runner.connectors.hooks import Hooks
+    from runner.connectors.loading import load_connector
+
     module = _module(path.with_suffix(".py"))
     hooks = getattr(module, "Hooks", None) if module else None
     if hooks is not None and not (isinstance(hooks, type) and issubclass(hooks, Hooks)):
@@ -66,6 +67,10 @@ def _load(path: Path) -> ConnectorSpec:
 
 def _module(py: Path) -> ModuleType | None:
     """The sibling hooks file, imported from its path under a name of its own."""
+    import hashlib
+    import importlib.util
+    import sys
+
     if not py.is_file():
         return None
     name = f"runner_local_{py.stem}_{hashlib.sha1(str(py).encode()).hexdigest()[:8]}"
