@@ -212,3 +212,34 @@ def test_cli_run_exit_ok(tmp_path: Path, base: str) -> None:
                   "  - {call: api, method: GET, path: /status/204}\n")
     proc = cli("run", str(pb), "--env", str(env), env={"HTTPBIN_URL": base})
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
+
+
+def test_an_api_key_in_the_query_is_redacted_everywhere(tmp_path: Path, base: str) -> None:
+    """The key travels in the URL, which every output shows (the request, the answer's URL,
+    httpbin's echo of args and url): masked in each."""
+    env = tmp_path / "env.yaml"
+    env.write_text(f"connectors:\n  api:\n    base_url: {base}\n    auth: api_key_query\n"
+                   "    api_key: {secret: G_KEY}\n    api_key_name: key\n")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("""\
+name: echo
+connectors:
+  api: {use: http}
+steps:
+  - id: echo
+    call: api
+    method: GET
+    path: /anything/q
+    query: {page: 1}
+    extract: {url: $.url, args: $.args}
+  - assert:
+      - that: "false"
+        message: "echoed {{ url }} {{ args }}"
+""")
+    key = "Key/With+Odd=Chars 42xyz"
+    outs = every_output(tmp_path, pb, env, {}, extra_env={"G_KEY": key})
+    assert "echoed" in outs.run, outs.run
+    from urllib.parse import quote, quote_plus
+
+    for form in (key, quote(key, safe=""), quote_plus(key)):
+        assert outs.find(form) == [], form
