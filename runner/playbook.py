@@ -107,6 +107,13 @@ class _Builder(StepBuilder):
                     raise self.fail(("connectors", alias, "settings", key),
                                     f"'{key}' is a secret and must not be written in a playbook",
                                     "put it in the environment file as {secret: ENV_VAR_NAME}")
+                value = (raw.get("settings") or {})[key]
+                if isinstance(value, str) and ("{{" in value or "{%" in value):
+                    # settings are set up before the first step, not rendered per run
+                    raise self.fail(("connectors", alias, "settings", key),
+                                    f"setting '{key}' is not a template",
+                                    f"read it from a variable: {key}: {{env: NAME}}, or set it "
+                                    "per environment in the environment file")
             connectors[alias] = ConnectorRef(alias, spec.name, raw.get("settings") or {},
                                              self.doc.loc(("connectors", alias)))
         steps = tuple(self.step(raw, i, "steps") for i, raw in enumerate(self.data["steps"]))

@@ -96,3 +96,16 @@ def test_plan_shows_an_unset_variable_as_a_placeholder(tmp_path: Path) -> None:
     assert "<env:base_url>/anything/one" in proc.stdout, proc.stdout
     proc = cli("plan", str(pb), "--env", str(env), env={"PLAN_ONLY_URL": "https://h.example"})
     assert "https://h.example/get" in proc.stdout, proc.stdout
+
+
+def test_a_template_in_a_playbook_setting_is_refused_at_validate(tmp_path: Path) -> None:
+    from runner.errors import PlaybookError
+    from runner.playbook import load_playbook
+
+    pb = tmp_path / "pb.yaml"
+    pb.write_text(PLAYBOOK.replace("first: {use: http}",
+                                   "first: {use: http, settings: {base_url: '{{ inputs.u }}'}}"))
+    with pytest.raises(PlaybookError, match="setting 'base_url' is not a template") as e:
+        load_playbook(pb)
+    assert e.value.location is not None and e.value.location.line == 3
+    assert "{env: NAME}" in (e.value.hint or "")
