@@ -4,8 +4,9 @@ A client's settings are, in order, the connector's defaults, the playbook's ``se
 then the environment's (or the sandbox's simulators); a secret setting must be a secret
 reference there, required settings must be set (an alias with no block is named), and the base
 URL is checked before anything is sent. ``{env: NAME}`` is read in both; whatever a
-``{secret: NAME}`` gave is masked, a base URL only in its ``user:password@``. ``runner plan`` builds its clients the same way, with what only a run can know
-(secrets, a sandbox's URLs) shown as placeholders.
+``{secret: NAME}`` gave is masked, a base URL only in its ``user:password@``. ``runner plan``
+builds its clients the same way, with what only a run can know (secrets, a sandbox's URLs, an
+unset variable) shown as placeholders.
 
 What it reads of the playbook's connector entry and of the sandbox is drawn here as two small
 Protocols, so the connectors package imports neither the playbook model nor the sandbox: both
