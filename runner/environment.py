@@ -1,10 +1,15 @@
 """Environments: where connectors point and where their secrets come from.
 
-An environment file (``environments/prod.yaml``) gives each connector's settings, keyed by the
-playbook's alias or by the connector's name. A secret is never written in it: it is a reference,
-``{secret: NAME}``, resolved from the environment variable NAME, then from the secrets file
-(``secrets_file:``, a flat YAML mapping, relative to the environment file). Playbooks read
-extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` mapping.
+An environment file (``environments/prod.yaml``) gives each connector's settings under
+``connectors:``, keyed by the playbook's alias; a key that is the connector's name (``use:``)
+serves every alias of that connector that has no block of its own (:meth:`Environment.
+settings_for`, one rule; a connector with no block at all is named in the error). A secret is
+never written in it: it is a reference, ``{secret: NAME}``, resolved from the environment
+variable NAME, then from the secrets file (``secrets_file:``, a flat YAML mapping, relative to
+the environment file). A value that is not secret but changes per machine (a CI job's dynamic
+port) is ``{env: NAME}`` (optional ``default:``), read from the environment variable NAME. A
+connector's ``headers:`` (``use: http``) is a mapping whose values are any of these.
+Playbooks read extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` mapping.
 
 ``--env sandbox`` (or any file with ``sandbox: true``) starts the built-in simulators in-process
 on free loopback ports; the connectors are pointed at them with credentials generated for this
@@ -26,6 +31,15 @@ _SECRET_REF = {
     "type": "object", "additionalProperties": False, "required": ["secret"],
     "properties": {"secret": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
 }
+_ENV_REF = {
+    "type": "object", "additionalProperties": False, "required": ["env"],
+    "properties": {"env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                   "default": {"type": ["string", "number", "boolean"]}},
+}
+_VALUE = {"anyOf": [{"type": ["string", "number", "boolean"]}, _SECRET_REF, _ENV_REF]}
+# the one setting that is a mapping: default headers (``use: http``), each value any of _VALUE
+_HEADERS = {"type": "object", "propertyNames": {"not": {"enum": ["secret", "env"]}},
+            "additionalProperties": _VALUE}
 ENV_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "runner environment",
@@ -41,8 +55,8 @@ ENV_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "additionalProperties": {"anyOf": [
-                    {"type": ["string", "number", "boolean"]}, _SECRET_REF]},
+                "properties": {"headers": _HEADERS},
+                "additionalProperties": _VALUE,
             },
         },
     },
@@ -60,14 +74,28 @@ class Environment:
     secrets_file: Path | None = None
     doc: Document | None = None
 
+    def settings_key(self, alias: str, use: str) -> str | None:
+        """The ``connectors:`` key that holds an alias's settings: the alias's own block, else
+        the connector's name (shared by its aliases that have none), else None."""
+        for key in (alias, use):
+            if self.connectors.get(key):
+                return key
+        return None
+
     def settings_for(self, alias: str, use: str) -> dict[str, Any]:
         """Raw settings (secret references unresolved) for a connector alias."""
-        return dict(self.connectors.get(alias) or self.connectors.get(use) or {})
+        key = self.settings_key(alias, use)
+        return dict(self.connectors[key]) if key else {}
 
     def resolve(self, value: Any, what: str) -> Any:
-        """A setting's value, with a ``{secret: NAME}`` reference looked up."""
-        if isinstance(value, dict) and "secret" in value:
+        """A setting's value, with a ``{secret: NAME}`` or ``{env: NAME}`` reference looked
+        up (in a mapping's values too)."""
+        if is_secret_ref(value):
             return self.lookup_secret(value["secret"], what)
+        if is_env_ref(value):
+            return lookup_env(value, what)
+        if isinstance(value, dict):
+            return {k: self.resolve(v, f"{what}.{k}") for k, v in value.items()}
         return value
 
     def lookup_secret(self, name: str, what: str) -> str:
@@ -79,6 +107,26 @@ class Environment:
             raise InvalidInput(f"secret {name} (for {what}) is not set",
                                hint=f"export {name}=...{where}")
         return str(value)
+
+
+def is_secret_ref(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secret"}
+
+
+def is_env_ref(value: Any) -> bool:
+    return isinstance(value, dict) and "env" in value and set(value) <= {"env", "default"}
+
+
+def lookup_env(ref: dict[str, Any], what: str) -> Any:
+    """An ``{env: NAME, default: ...}`` value: the variable NAME, else the default."""
+    value = os.environ.get(ref["env"])
+    if value is not None:
+        return value
+    if "default" in ref:
+        return ref["default"]
+    raise InvalidInput(f"environment variable {ref['env']} (for {what}) is not set",
+                       hint=f"export {ref['env']}=..., or give {{env: {ref['env']}, "
+                       "default: ...}")
 
 
 def _read_secrets_file(path: Path) -> dict[str, Any]:

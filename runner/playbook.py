@@ -16,8 +16,10 @@ step has (``runner.step_builder``). The checks of names, templates and expressio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from runner.connectors import registry
+from runner.connectors import local, registry
+from runner.connectors.spec import ConnectorSpec
 from runner.errors import InvalidInput, NotAPlaybook, PlaybookError
 from runner.loader import Document, Path_, load_file, top_level_keys
 from runner.model import ConnectorRef, InputSpec, Playbook
@@ -92,12 +94,7 @@ class _Builder(StepBuilder):
         }
         connectors = {}
         for alias, raw in (self.data.get("connectors") or {}).items():
-            try:
-                spec = registry.get(raw["use"])
-            except PlaybookError:
-                raise  # a broken connector file: its own file and line say more
-            except InvalidInput as e:
-                raise self.fail(("connectors", alias, "use"), e.message, e.hint) from None
+            spec = self.connector(alias, raw)
             self.specs[alias] = spec
             for key in raw.get("settings") or {}:
                 setting = spec.settings.get(key)
@@ -111,7 +108,14 @@ class _Builder(StepBuilder):
                     raise self.fail(("connectors", alias, "settings", key),
                                     f"'{key}' is a secret and must not be written in a playbook",
                                     "put it in the environment file as {secret: ENV_VAR_NAME}")
-            connectors[alias] = ConnectorRef(alias, raw["use"], raw.get("settings") or {},
+                value = (raw.get("settings") or {})[key]
+                if isinstance(value, str) and ("{{" in value or "{%" in value):
+                    # settings are set up before the first step, not rendered per run
+                    raise self.fail(("connectors", alias, "settings", key),
+                                    f"setting '{key}' is not a template",
+                                    f"read it from a variable: {key}: {{env: NAME}}, or set it "
+                                    "per environment in the environment file")
+            connectors[alias] = ConnectorRef(alias, spec.name, raw.get("settings") or {},
                                              self.doc.loc(("connectors", alias)))
         steps = tuple(self.step(raw, i, "steps") for i, raw in enumerate(self.data["steps"]))
         finals = tuple(self.step(raw, i, "finally")
@@ -130,6 +134,29 @@ class _Builder(StepBuilder):
             file=self.doc.file, inputs=inputs, connectors=connectors, steps=steps,
             finally_steps=finals, outputs=outputs, doc=self.doc,
         )
+
+    def connector(self, alias: str, raw: dict[str, Any]) -> ConnectorSpec:
+        """The connector an alias uses: ``file:`` (relative to the playbook), else
+        ``connectors/<use>.yaml`` beside or above the playbook, else an installed one."""
+        here = Path(self.doc.file).parent
+        key = "file" if "file" in raw else "use"
+        try:
+            path = here / raw["file"] if key == "file" else local.find(raw["use"], here)
+            if key == "file" and not (here / raw["file"]).is_file():
+                raise InvalidInput(f"connector file '{raw['file']}' does not exist",
+                                   hint=f"paths are relative to {here}")
+            if path is None:
+                return registry.get(raw["use"])
+            spec = local.load_local(path, expect=None if key == "file" else raw["use"])
+            if raw.get("use", spec.name) != spec.name:
+                raise InvalidInput(f"{raw['file']} holds connector '{spec.name}', "
+                                   f"not '{raw['use']}'", hint="drop use:, or make the names match")
+            registry.add_local(spec)
+            return spec
+        except PlaybookError:
+            raise  # a broken connector file: its own file and line say more
+        except InvalidInput as e:
+            raise self.fail(("connectors", alias, key), e.message, e.hint) from None
 
     def load_included(self, given: str, path: Path_) -> Playbook:
         target = (Path(self.doc.file).parent / given).resolve()  # symbolic links followed

@@ -82,8 +82,9 @@ def _assemble(step_props: dict[str, Any]) -> dict[str, Any]:
                 "additionalProperties": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["use"],
-                    "properties": {"use": {"type": "string"}, "settings": {"type": "object"}},
+                    "anyOf": [{"required": ["use"]}, {"required": ["file"]}],
+                    "properties": {"use": {"type": "string"}, "file": {"type": "string"},
+                                   "settings": {"type": "object"}},
                 },
             },
             "steps": {"type": "array", "minItems": 1, "items": step},

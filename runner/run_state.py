@@ -60,6 +60,9 @@ class RunState:
         for step in (*playbook.steps, *playbook.finally_steps):
             if step.include is not None:
                 self.declare(step.include)
+        if self.sandbox is None:  # settings checked before the first request (a sandbox's
+            for alias in self.refs:  # are its simulators': complete, started when first used)
+                self.client(alias)
 
     def client(self, alias: str) -> ConnectorClient:
         with self._lock:

@@ -8,14 +8,19 @@ records it for the report. ``login_flow(force)`` is the same without a call (the
 
 none      nothing is added
 bearer    ``token`` (a template, usually a secret setting) as ``Authorization``
-api_key   ``header`` set to ``value`` (a template) on every call
+api_key   ``header`` set to ``value`` (a template) on every call, or with ``in: query`` the
+          query parameter ``name`` (default ``api_key``)
+basic     ``username`` and ``password`` (templates) as HTTP Basic (RFC 7617)
 signed    the connector's hooks sign each request (MOR's SHA1 hash); nothing to add here
 The schemes that log in (``token``, ``oauth2_client_credentials``) are in
-:mod:`runner.connectors.token_auth`; :mod:`runner.connectors.schemes` names them all.
+:mod:`runner.connectors.token_auth`, ``digest`` (a challenge, then the answer) in
+:mod:`runner.connectors.digest_auth`, the scheme the settings choose (``use: http``) in
+:mod:`runner.connectors.chosen_auth`; :mod:`runner.connectors.schemes` names them all.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,17 +70,42 @@ class NoAuth(Auth):
 
 
 class HeaderAuth(Auth):
-    """``bearer`` and ``api_key``: a header whose value comes from settings."""
+    """``bearer`` and ``api_key``: a header (or query parameter) whose value comes from
+    settings."""
 
     def authorize(self, call: PreparedCall) -> None:
         if self.conf["scheme"] == "bearer":
             token = self.ctx.render(self.conf.get("token", "{{ settings.token }}"))
             self.ctx.secret(token)
             call.headers[self.conf.get("header", "Authorization")] = f"Bearer {token}"
+        elif self.conf.get("in") == "query":
+            value = self.ctx.render(self.conf["value"])
+            self.ctx.secret(value)
+            call.query[self.conf.get("name", "api_key")] = value
         else:
             value = self.ctx.render(self.conf["value"])
             self.ctx.secret(value)
             call.headers[self.conf.get("header", "X-API-Key")] = value
+
+
+class BasicAuth(Auth):
+    """``basic``: the user and password on every call, as requests' ``HTTPBasicAuth`` sends
+    them (UTF-8, base64)."""
+
+    def authorize(self, call: PreparedCall) -> None:
+        user, password = credentials(self)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.ctx.secret(token)
+        call.headers["Authorization"] = f"Basic {token}"
+
+
+def credentials(auth: Auth) -> tuple[str, str]:
+    """The ``username`` and ``password`` templates of ``basic`` and ``digest``, rendered; the
+    password is registered as a secret."""
+    user = str(auth.ctx.render(auth.conf.get("username", "{{ settings.username }}")))
+    password = str(auth.ctx.render(auth.conf.get("password", "{{ settings.password }}")))
+    auth.ctx.secret(password)
+    return user, password
 
 
 class SignedAuth(Auth):

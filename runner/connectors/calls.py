@@ -41,6 +41,15 @@ class CallBuilder:
                                hint="check the connector's settings in the environment file"
                                ) from None
 
+    def default_headers(self, ctx: Mapping[str, Any]) -> dict[str, str]:
+        """The connector file's ``headers:`` (templates), then, for a connector that declares a
+        ``headers`` setting (``use: http``), that mapping's."""
+        out: dict[str, str] = self.renderer.render(dict(self.spec.headers), ctx)
+        extra = self.settings.get("headers") if "headers" in self.spec.settings else None
+        if isinstance(extra, Mapping):
+            out.update({str(k): str(v) for k, v in extra.items()})
+        return out
+
     def check_params(self, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
         """Parameters with defaults filled in; raises StepFailed for a missing or wrong one."""
         unknown = [k for k in params if k not in op.params]
@@ -80,7 +89,7 @@ class CallBuilder:
                 connector=self.alias, operation=op.name, method=op.method,
                 url=join_url(self.base_url, str(path)), safe=op.safe, needs_auth=op.auth,
                 decode=op.decode or self.spec.decode, success=op.success,
-                headers={**render(dict(self.spec.headers), ctx), **render(dict(op.headers), ctx)},
+                headers={**self.default_headers(ctx), **render(dict(op.headers), ctx)},
             )
             if op.query is not None:
                 call.query.update(render(dict(op.query), ctx))
@@ -117,7 +126,7 @@ class CallBuilder:
         return PreparedCall(
             connector=self.alias, operation="", method=method.upper(), url=url,
             query=dict(query or {}),
-            headers={**self.renderer.render(dict(self.spec.headers), ctx), **(headers or {})},
+            headers={**self.default_headers(ctx), **(headers or {})},
             json=json, form=dict(form) if form is not None else None,
             safe=method.upper() not in UNSAFE_METHODS if safe is None else safe,
             decode=self.spec.decode,

@@ -6,6 +6,10 @@ An entry point names a callable that returns a :class:`ConnectorSpec` (usually
 first asked for and are checked as they load, so a broken plugin fails with its file and line
 before any playbook step runs.
 
+Connector files of the user's repository (:mod:`runner.connectors.local`) come in when a
+playbook that uses them loads (:func:`add_local`); from then on they are found by name like the
+installed ones; a name may not mean both.
+
 There is no list of names here: the built-ins are the entry points this distribution declares
 (pyproject.toml), read from its installed metadata. ``importlib.metadata`` costs ~20 ms to
 import and reads every installed package's metadata, so a name is looked up first in this
@@ -27,6 +31,7 @@ from runner.errors import InvalidInput, PlaybookError
 
 GROUP = "runner.connectors"
 DISTRIBUTION = "runner"
+_LOCAL: dict[str, ConnectorSpec] = {}  # name -> a connector file of the user's repository
 
 
 @cache
@@ -61,7 +66,22 @@ def _entry_points() -> dict[str, str]:
 
 
 def names() -> list[str]:
+    return sorted({*builtin(), *_entry_points(), *_LOCAL})
+
+
+def installed_names() -> list[str]:
+    """The installed connectors' names, without the repository files loaded so far."""
     return sorted({*builtin(), *_entry_points()})
+
+
+def add_local(spec: ConnectorSpec) -> None:
+    """Make a repository's connector file known by its name (a playbook that uses it loaded);
+    refused when the name is an installed connector's. A later file of the same name (another
+    repository's, in a long-lived process) takes its place."""
+    if spec.name in builtin() or spec.name in _entry_points():
+        raise InvalidInput(f"the connector file {spec.source} is named '{spec.name}', like an "
+                           "installed connector", hint="give it another name")
+    _LOCAL[spec.name] = spec
 
 
 def _load(value: str) -> object:
@@ -73,8 +93,13 @@ def _load(value: str) -> object:
     return obj
 
 
-@cache
 def get(name: str) -> ConnectorSpec:
+    local = _LOCAL.get(name)
+    return local if local is not None else _installed(name)
+
+
+@cache
+def _installed(name: str) -> ConnectorSpec:
     value = builtin().get(name) or _entry_points().get(name)
     if value is None:
         raise InvalidInput(f"no connector named '{name}' is installed",

@@ -92,7 +92,7 @@ CONNECTOR_SCHEMA: dict[str, Any] = {
             "required": ["scheme"],
             "properties": {
                 "scheme": {"enum": ["none", "token", "oauth2_client_credentials", "bearer",
-                                    "api_key", "signed"]},
+                                    "api_key", "basic", "digest", "signed", "settings"]},
             },
         },
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},

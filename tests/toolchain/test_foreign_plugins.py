@@ -22,7 +22,7 @@ from helpers import ROOT
 
 from .test_thirdparty import _offline_build_possible
 
-CONNECTORS = ["alvaria", "automatos", "era", "mor", "nddprint"]
+CONNECTORS = ["alvaria", "automatos", "era", "http", "mor", "nddprint"]
 # every file of runner's installed RECORD that has a hash still has that content
 INTACT = """\
 import base64, hashlib, sys
