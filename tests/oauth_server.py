@@ -1,6 +1,6 @@
 """A real OAuth2 client-credentials server built with authlib (its Flask integration) on a
-werkzeug server on loopback: ``/token`` issues bearer tokens to one client (``/login`` too,
-for the ``login`` scheme: a JSON login call that answers a token), ``/api/<rest>`` answers only
+cheroot server on loopback (tests/wsgi_servers.py): ``/token`` issues bearer tokens to one
+client (``/login`` too, for the ``login`` scheme: a JSON login call that answers a token), ``/api/<rest>`` answers only
 a valid one (authlib's ResourceProtector: expired or revoked tokens get 401).
 
 The test reads what happened: ``issued`` (every token request, in order), ``revoke_all()``
@@ -22,7 +22,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProte
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Flask, jsonify, request
-from generic_servers import serving
+from wsgi_servers import serving
 
 CLIENT_ID, CLIENT_SECRET = "runner-ci", "s3cr3t-Client-Secret-4-OAuth"
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from generic_servers import httpbin
 from leakcheck import every_output
+from wsgi_servers import httpbin
 
 from runner import api
 from runner.errors import EXIT_OK

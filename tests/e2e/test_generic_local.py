@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from generic_servers import httpbin
 from helpers import cli
+from wsgi_servers import httpbin
 
 from runner.errors import EXIT_INVALID, EXIT_OK
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from generic_servers import httpbin
+from wsgi_servers import httpbin
 
 from runner import api
 from runner.errors import InvalidInput
@@ -44,8 +44,8 @@ def _run(tmp_path: Path, env_text: str) -> str:
 
 
 def test_an_alias_without_settings_is_named_before_the_first_request(tmp_path: Path) -> None:
-    from generic_servers import serving
     from httpbin import app
+    from wsgi_servers import serving
 
     seen: list[str] = []
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from httpbin_server import serve
+from wsgi_servers import httpbin as serve
 
 from runner import api
 from runner.results import RunResult

@@ -1,5 +1,5 @@
 """The HTTP people expect, against httpbin (a real server from PyPI, served on loopback by
-tests/httpbin_server.py): HEAD, list query parameters, base URL joining, redirects not
+tests/wsgi_servers.py): HEAD, list query parameters, base URL joining, redirects not
 followed, brotli/gzip/deflate bodies, an HTML 404 page that is not the vendor's answer, and a
 session's cookies. Each test failed on the transport before issue 13."""
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from httpbin_server import serve
+from wsgi_servers import httpbin as serve
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient

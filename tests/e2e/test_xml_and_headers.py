@@ -5,13 +5,12 @@ that declares (or forgets) its namespace; and a header value HTTP cannot carry."
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cheroot import wsgi
 from helpers import cli
+from wsgi_servers import serving
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from runner import api
@@ -31,15 +30,8 @@ def dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                "accept_digest": False, "default_to_digest": False},
         "verbose": 0, "logging": {"enable": False},
     })
-    server = wsgi.Server(("127.0.0.1", 0), app)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.bind_addr[1]}"
-    finally:
-        server.stop()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -1,0 +1,40 @@
+"""Real WSGI servers from PyPI on loopback, for the tests: ``serving(app)`` runs any WSGI app
+(httpbin, an authlib OAuth2 server, wsgidav) on cheroot in a thread on a free port, and
+``httpbin()`` is httpbin's app served so (the service requests tests itself against).
+Both are context managers; a test module makes them its fixtures."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from cheroot import wsgi
+
+# httpbin warns once at import that flasgger (its Swagger UI) is missing: it is not needed
+logging.getLogger("httpbin.core").setLevel(logging.ERROR)
+logging.getLogger("flask.app").setLevel(logging.ERROR)
+
+
+@contextmanager
+def serving(app: Any, threads: int = 8) -> Iterator[str]:
+    """Serve the WSGI ``app`` on 127.0.0.1 and a free port; its base URL (no trailing slash)."""
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=threads)
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.bind_addr[1]}"
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def httpbin() -> Iterator[str]:
+    from httpbin import app  # here: importing it builds the Flask app (a few hundred ms)
+
+    with serving(app) as url:
+        yield url
