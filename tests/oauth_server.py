@@ -1,7 +1,8 @@
 """A real OAuth2 client-credentials server built with authlib (its Flask integration) on a
 cheroot server on loopback (tests/wsgi_servers.py): ``/token`` issues bearer tokens to one
-client (``/login`` too, for the ``login`` scheme: a JSON login call that answers a token), ``/api/<rest>`` answers only
-a valid one (authlib's ResourceProtector: expired or revoked tokens get 401).
+client (``/login`` too, for the ``login`` scheme: a JSON login call that answers a token),
+``/api/<rest>`` answers only a valid one (authlib's ResourceProtector: expired or revoked
+tokens get 401).
 
 The test reads what happened: ``issued`` (every token request, in order), ``revoke_all()``
 (every live token refused from now on, as a server restart or a key rotation does).
