@@ -8,6 +8,7 @@
 | `auth`       | auth.py    | authenticate a connector now (otherwise it happens on first call) |
 | `extract`    | extract.py | extract values from the last answer (or `from` a step)            |
 | `assert`     | check.py   | expressions that must hold, each with a message                   |
+| `sleep`      | sleep.py   | wait before the next step (stopped at once by Ctrl-C or SIGTERM)  |
 
 `call` and `poll-until` steps may also carry `extract` and `assert`; they apply to the answer.
 Each module satisfies :class:`runner.steps.kind.StepKind`; the loader, the schema, the engine
@@ -16,12 +17,12 @@ and ``runner plan`` read this table, so a new kind is its module and its line he
 
 from __future__ import annotations
 
-from runner.steps import auth, call, check, extract, include, poll
+from runner.steps import auth, call, check, extract, include, poll, sleep
 from runner.steps.kind import StepKind
 
 # order matters: it is the order kinds are named in messages (a step with both `poll-until`
 # and `call` is a poll by YIELDS_TO, not by order)
 KINDS: dict[str, StepKind] = {
     "poll": poll, "call": call, "include": include, "auth": auth, "extract": extract,
-    "assert": check,
+    "assert": check, "sleep": sleep,
 }
