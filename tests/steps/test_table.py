@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from helpers import ROOT
-from toolchain.test_import_layers import import_graph, reaches
+from import_graph import import_graph, reaches
 
 import runner.steps
 from runner.playbook_schema import STEP_PROPERTIES

@@ -11,43 +11,15 @@ small rooms.
 
 from __future__ import annotations
 
-import ast
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 from helpers import ROOT
+from import_graph import import_graph, modules
 
 MAX_LINES, MAX_MEDIAN = 400, 100
-
-
-def _modules() -> dict[str, Path]:
-    files = [p for top in ("runner", "plugins") for p in (ROOT / top).rglob("*.py")]
-    return {p.relative_to(ROOT).as_posix().removesuffix(".py").removesuffix("/__init__")
-            .replace("/", "."): p for p in files}
-
-
-def _graph() -> dict[str, set[str]]:
-    modules = _modules()
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        out: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:  # relative: plugins import each other this way
-                    parts = package[:len(package) - node.level + 1]
-                    base = ".".join([*parts, base] if base else parts)
-                targets = [base, *(f"{base}.{a.name}" for a in node.names)]
-            else:
-                continue
-            out |= {t for t in targets if t in modules and t != name}
-        graph[name] = out
-    return graph
 
 
 def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -100,7 +72,7 @@ def test_imports_run_downward_through_the_declared_layers() -> None:
 
 
 def test_no_module_of_runner_or_plugins_is_on_an_import_circle() -> None:
-    assert _circles(_graph()) == []
+    assert _circles(import_graph("runner", "plugins")) == []
 
 
 def test_the_circle_finder_finds_a_circle() -> None:
@@ -109,7 +81,8 @@ def test_the_circle_finder_finds_a_circle() -> None:
 
 
 def test_rooms_are_small() -> None:
-    sizes = {name: len(path.read_text().splitlines()) for name, path in _modules().items()}
+    sizes = {name: len(path.read_text().splitlines())
+             for name, path in modules("runner", "plugins").items()}
     too_big = {name: n for name, n in sizes.items() if n > MAX_LINES}
     assert not too_big, f"over {MAX_LINES} lines: {too_big}"
     assert statistics.median(sizes.values()) <= MAX_MEDIAN, sorted(sizes.items(),

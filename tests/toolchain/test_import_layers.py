@@ -6,55 +6,15 @@ Imports are read from the source (every ``import``, also inside functions)."""
 
 from __future__ import annotations
 
-import ast
-import functools
 import subprocess
 import sys
 
 import pytest
 from helpers import ROOT
+from import_graph import import_graph, reaches
 
 SPLIT = ("runner.unsure", "runner.fast_expressions", "runner.fast_schema", "runner.fast_jsonpath",
          "runner.schedule_file", "runner.scheduler", "runner.jobs", "runner.distributed")
-
-
-def module_name(relative: str) -> str:
-    return relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-
-
-@functools.cache
-def import_graph() -> dict[str, set[str]]:
-    """runner's modules, each with the runner modules it imports."""
-    files = {module_name(p.relative_to(ROOT).as_posix()): p
-             for p in (ROOT / "runner").rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in files.items():
-        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        out: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:  # from . import x, from ..y import z
-                    parts = package[:len(package) - node.level + 1]
-                    base = ".".join([*parts, *([base] if base else [])])
-                targets = [base, *(f"{base}.{a.name}" for a in node.names)]
-            out |= {t for t in targets if t in files and t != name}
-        graph[name] = out
-    return graph
-
-
-def reaches(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = list(graph[start])
-    while todo:
-        m = todo.pop()
-        if m not in seen:
-            seen.add(m)
-            todo += graph.get(m, ())
-    return seen
 
 
 @pytest.mark.parametrize("module", SPLIT)

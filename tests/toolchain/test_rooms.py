@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT
-
-from tests.toolchain.test_import_layers import import_graph, reaches
+from import_graph import import_graph, reaches
 
 # (lower, upper): the upper room imports the lower one, the lower never climbs back
 LAYERS = (
