@@ -12,7 +12,7 @@ import threading
 from typing import IO
 
 from runner.printable import printable
-from runner.report import MARK, describe_request, ms, short, step_counts
+from runner.report import MARK, describe_request, ms, omitted, short, step_counts
 from runner.results import ERRORED, FAILED, PASSED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
@@ -29,7 +29,7 @@ class ConsoleReporter(Listener):
         self.redactor = redactor
         self.stream = stream or sys.stdout
         self.width = 34
-        self._printed: set[int] = set()
+        self._printed: set[str] = set()  # keys of the included steps printed as they ended
         self._lock = threading.Lock()
         self.closed = False  # the console could not be written: the run goes on without it
 
@@ -72,7 +72,8 @@ class ConsoleReporter(Listener):
         self.write(lines)
 
     def _step(self, result: StepResult, depth: int, out: list[str]) -> None:
-        self._printed.add(id(result))
+        if ">" in result.key:
+            self._printed.add(result.key)
         indent = "  " + "   " * depth
         name = result.trail if depth or "[" in result.trail else result.step_id
         mark = MARK.get(result.status, result.status.upper())
@@ -92,8 +93,11 @@ class ConsoleReporter(Listener):
         if result.skipped_reason:
             out.append(f"{pad}skipped ({result.skipped_reason})")
         for it in result.iterations:
-            if id(it) not in self._printed:  # steps of includes were printed as they ended
+            if it.key not in self._printed:  # steps of includes were printed as they ended
                 self._step(it, depth + 1, out)
+        if result.omitted:
+            out.append(f"{pad}... and {omitted(result.omitted)} not kept "
+                       "(--log-format json lists every exchange)")
         for k, v in result.extracted.items():
             out.append(f"{pad}{k} = {short(v)}")
         for a in result.assertions:

@@ -41,6 +41,14 @@ def ms(value: float) -> str:
     return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.1f} s"
 
 
+def omitted(counts: dict[str, int]) -> str:
+    """A loop's iterations not kept in its report, in words: ``9,980 iterations (9,980
+    passed)``."""
+    total = sum(counts.values())
+    parts = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items()))
+    return f"{total:,} iteration{'s' if total != 1 else ''} ({parts})"
+
+
 def step_counts(run: RunResult) -> dict[str, int]:
     """How many of the run's steps ended in each status (the four always present)."""
     out = {PASSED: 0, FAILED: 0, SKIPPED: 0, ERRORED: 0}

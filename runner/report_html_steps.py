@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from runner.report import MARK, describe_request, ms
+from runner.report import MARK, describe_request, ms, omitted
 from runner.report_html_text import e, name, pretty, when
 from runner.results import ERRORED, FAILED
 
@@ -33,7 +33,8 @@ def step_html(s: dict[str, Any], anchor: dict[int, str]) -> str:
     if s.get("attempts", 0) > 1:
         head += f' · {s["attempts"]} attempts'
     if s.get("iterations"):
-        head += f' · {len(s["iterations"])} iterations'
+        shown = len(s["iterations"])
+        head += f' · {shown + sum((s.get("omitted_iterations") or {}).values())} iterations'
     if s.get("resumed"):
         head += " · resumed"
     body = []
@@ -54,6 +55,9 @@ def step_html(s: dict[str, Any], anchor: dict[int, str]) -> str:
         body.append(f"<div>outputs</div><pre>{e(pretty(s['outputs']))}</pre>")
     body.extend(exchange_html(x) for x in s.get("exchanges") or [])
     body.extend(step_html(i, anchor) for i in s.get("iterations") or [])
+    if s.get("omitted_iterations"):
+        body.append(f'<div class="hint">... and {e(omitted(s["omitted_iterations"]))} not kept '
+                    "in the report</div>")
     opened = " open" if status in (FAILED, ERRORED) else ""
     return (f'<details id="{anchor[id(s)]}" class="st-{e(status)}"{opened}>'
             f'<summary>{head}</summary><div>{"".join(body)}</div></details>')

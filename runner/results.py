@@ -45,6 +45,8 @@ class StepResult:
     key: str = ""
     trail: str = ""  # where the step sits: "software[1] > wait" (loops and includes)
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
+    # a loop: the iterations not kept in ``iterations`` (see Iterations), counted by status
+    omitted: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -66,6 +68,8 @@ class StepResult:
                 out["hint"] = self.hint
         if self.iterations:
             out["iterations"] = [i.to_dict() for i in self.iterations]
+        if self.omitted:
+            out["omitted_iterations"] = self.omitted
         if self.outputs is not None:
             out["outputs"] = self.outputs
         if self.skipped_reason:
@@ -73,6 +77,37 @@ class StepResult:
         if self.resumed:
             out["resumed"] = True
         return out
+
+
+class Iterations:
+    """What a loop's result keeps of its iterations: the first and last ``KEEP`` and every one
+    that failed, whole; of the others only their count by status. A run's memory and its
+    report then stay flat however long the loop (an iteration kept whole holds its requests
+    and answers); ``--log-format json`` still has every exchange as it happened."""
+
+    KEEP = 10
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.results: list[StepResult] = []
+        self.failed: list[StepResult] = []
+        self.statuses: list[str] = []  # every iteration's, in order (steps.<id>.iterations)
+        self._omitted: dict[str, int] = {}
+
+    def add(self, r: StepResult) -> None:
+        """The next iteration's result (they come in order)."""
+        i = len(self.statuses)
+        self.statuses.append(r.status)
+        bad = r.status in (FAILED, ERRORED)
+        if bad:
+            self.failed.append(r)
+        if bad or i < self.KEEP or i >= self.total - self.KEEP:
+            self.results.append(r)
+        else:
+            self._omitted[r.status] = self._omitted.get(r.status, 0) + 1
+
+    def omitted(self) -> dict[str, int] | None:
+        return dict(self._omitted) if self._omitted else None
 
 
 @dataclass

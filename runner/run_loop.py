@@ -18,7 +18,7 @@ from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError,
 from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.model import Playbook, Step
 from runner.restore import defined, restore, resume_check
-from runner.results import ERRORED, FAILED, PASSED, SKIPPED, StepResult
+from runner.results import ERRORED, FAILED, PASSED, SKIPPED, Iterations, StepResult
 from runner.run_state import RunState, signal_name
 from runner.steps import KINDS
 from runner.steps.common import evaluate, render
@@ -131,7 +131,11 @@ class Runtime(RunState):
             raise StepFailed(f"loop: expected a list, got {type(items).__name__} {items!r}"[:200])
         self.emit("loop_started", result, len(items))
 
-        def one(i: int, item: Any) -> tuple[StepResult, Scope]:
+        names = [n for n, _ in step.extract] + ([step.id] if step.include is not None else [])
+
+        def one(i: int, item: Any) -> tuple[StepResult, dict[str, Any]]:
+            """Run iteration ``i``; its result and the values it defined. Its scope (with its
+            answer, body and all) goes when it ends: 10,000 iterations keep no answers."""
             local: Scope = ChainMap({step.loop_var: item,
                                      "loop": {"index": i, "index1": i + 1, "length": len(items)}},
                                     scope)
@@ -139,30 +143,35 @@ class Runtime(RunState):
                 r = StepResult(step.id, f"{step.label}[{i}]", step.kind, step.target,
                                key=f"{key}[{i}]", trail=f"{result.trail}[{i}]")
                 r.status, r.skipped_reason = SKIPPED, f"when: {step.when}"
-                return r, local
+                return r, {}
             r = self.run_step(step, local, f"{key}[{i}]", iteration=i,
                               trail=f"{result.trail}[{i}]")
             r.label = f"{step.label}[{i}]"
-            return r, local
+            own = local.maps[0]  # type: ignore[attr-defined]
+            return r, {n: own.get(n) for n in names} if r.status == PASSED else {}
 
+        kept = Iterations(len(items))
+        values: dict[str, list[Any]] = {n: [] for n in names}
         if step.concurrency > 1 and len(items) > 1:
             with ThreadPoolExecutor(max_workers=min(step.concurrency, len(items))) as pool:
-                outcomes = list(pool.map(lambda p: one(*p), enumerate(items)))
+                for r, got in pool.map(lambda p: one(*p), enumerate(items)):
+                    kept.add(r)
+                    for n in got:
+                        values[n].append(got[n])
         else:
-            outcomes = []
             for i, item in enumerate(items):
-                outcomes.append(one(i, item))
-                if outcomes[-1][0].status in (FAILED, ERRORED):
+                r, got = one(i, item)
+                kept.add(r)
+                for n in got:
+                    values[n].append(got[n])
+                if r.status in (FAILED, ERRORED):
                     break
-        result.iterations = [r for r, _ in outcomes]
-        names = [n for n, _ in step.extract] + ([step.id] if step.include is not None else [])
+        result.iterations, result.omitted = kept.results, kept.omitted()
         for name in names:
-            values = [local.maps[0].get(name) for r, local in outcomes  # type: ignore[attr-defined]
-                      if r.status == PASSED]
-            scope[name] = values
-            result.extracted[name] = values
-        scope["steps"][step.id] = {"iterations": [r.status for r in result.iterations]}
-        failed = [r for r in result.iterations if r.status in (FAILED, ERRORED)]
+            scope[name] = values[name]
+            result.extracted[name] = values[name]
+        scope["steps"][step.id] = {"iterations": kept.statuses}
+        failed = kept.failed
         if failed:
             raise StepFailed(f"{len(failed)} of {len(items)} iterations failed; first: "
                              f"{failed[0].label}: {failed[0].error}", hint=failed[0].hint)
