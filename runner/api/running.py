@@ -12,7 +12,6 @@ from runner.launch import launch
 from runner.model import Playbook
 from runner.progress import LiveProgress, console_listener
 from runner.report import write_json, write_junit
-from runner.report_html import write_html
 from runner.results import Listener, RunResult
 from runner.secrets import Redactor
 from runner.store import Store
@@ -81,5 +80,7 @@ def run(
     if junit:
         write_junit(result, junit, redactor)
     if report_html:
+        from runner.report_html import write_html  # its five modules, for --report-html only
+
         write_html(result, report_html, redactor)
     return result

@@ -31,7 +31,32 @@ def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The table of commands: each name and the module that registers it on `main` when imported.
+# A command's module is imported when the command is asked for, so `runner run` loads none of
+# the other commands' modules (and `--help` loads them all, to list them).
+COMMANDS = {
+    "connectors": "connectors", "history": "history", "plan": "plan", "resume": "resume",
+    "run": "run", "sandbox": "sandbox", "schedule": "schedules", "scheduler": "schedules",
+    "schema": "schema", "show": "history", "validate": "validate", "worker": "worker",
+}
+
+
+class _Commands(click.Group):
+    """The ``runner`` group, its commands loaded from :data:`COMMANDS` when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            import importlib
+
+            importlib.import_module(f"runner.cli.{module}")  # registers it (@main.command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runner")
 def main() -> None:
     """Run declarative YAML playbooks against vendor APIs."""

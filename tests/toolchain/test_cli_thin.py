@@ -118,3 +118,25 @@ def test_validating_through_the_api_loads_neither_the_engine_nor_the_store() -> 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"
+
+
+def test_the_command_table_names_every_command_its_modules_register() -> None:
+    code = ("import importlib, sys; from runner.cli.common import COMMANDS, main; "
+            "[importlib.import_module(f'runner.cli.{m}') for m in set(COMMANDS.values())]; "
+            "print(sorted(main.commands) == sorted(COMMANDS))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "True"
+
+
+def test_a_command_loads_no_other_commands_module(tmp_path: Path) -> None:
+    """``runner validate`` imports its own command module, not run's, history's, worker's..."""
+    playbook = tmp_path / "p.yaml"
+    playbook.write_text("name: p\nsteps:\n  - id: a\n    assert: 1 == 1\n")
+    code = ("import sys; from runner.cli import main\n"
+            "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('runner.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code, str(playbook)], capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout
+    assert out.strip().splitlines()[-1] == \
+        "['runner.cli.common', 'runner.cli.guard', 'runner.cli.validate']"
