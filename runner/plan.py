@@ -95,6 +95,10 @@ class _PlanRuntime:
                 self.line(f"{pad}json: {json.dumps(record['json'], ensure_ascii=False)}")
             if "form" in record:
                 self.line(f"{pad}form: {json.dumps(record['form'], ensure_ascii=False)}")
+            for key in ("body", "multipart", "save_to", "follow_redirects"):
+                if key in record:  # a file shows as <N bytes from FILE>, never its bytes
+                    self.line(f"{pad}{key.replace('_', '-')}: "
+                              f"{json.dumps(record[key], ensure_ascii=False)}")
             if not prepared.safe:
                 self.line(f"{pad}not safe to repeat: never retried after it may have arrived")
         except RunnerError as e:

@@ -23,22 +23,33 @@ if TYPE_CHECKING:
 
 
 def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
+    from runner.connectors.bodies import body_from, multipart_from
     from runner.connectors.http import NO_BODY
 
     client = rt.client(spec.connector)
     if spec.operation:
         params = render(rt, dict(spec.params), scope, "with")
-        return client.prepare(spec.operation, params)
-    return client.prepare_raw(
-        str(render(rt, spec.method, scope, "method")),
-        str(render(rt, spec.path, scope, "path")),
-        query=render(rt, dict(spec.query or {}), scope, "query"),
-        headers={k: str(v) for k, v in render(rt, dict(spec.headers or {}), scope,
-                                               "headers").items()},
-        json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
-        form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
-        safe=spec.safe,
-    )
+        call = client.prepare(spec.operation, params)
+    else:
+        call = client.prepare_raw(
+            str(render(rt, spec.method, scope, "method")),
+            str(render(rt, spec.path, scope, "path")),
+            query=render(rt, dict(spec.query or {}), scope, "query"),
+            headers={k: str(v) for k, v in render(rt, dict(spec.headers or {}), scope,
+                                                   "headers").items()},
+            json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
+            form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
+            # a file is read now: plan shows its size, a missing one fails before sending
+            body=body_from(render(rt, spec.body, scope, "body"), spec.folder)
+            if spec.has_body else None,
+            multipart=multipart_from(render(rt, dict(spec.multipart), scope, "multipart"),
+                                     spec.folder) if spec.multipart is not None else None,
+            safe=spec.safe,
+        )
+    if spec.save_to is not None:
+        call.save_to = str(render(rt, spec.save_to, scope, "save-to"))
+    call.follow_redirects = spec.follow_redirects
+    return call
 
 
 def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
