@@ -89,8 +89,8 @@ class _PlanRuntime:
         self.client(call.connector)  # a connector set up wrong (its base URL) stops the plan
         try:
             prepared = build_call(self, call, local)
-            self.line(f"{pad}{describe_request(prepared.record())}   [{prepared.url}]")
-            record = prepared.record()
+            record = prepared.record(self.redactor.redact)
+            self.line(f"{pad}{describe_request(record)}   [{prepared.url}]")
             if "json" in record:
                 self.line(f"{pad}json: {json.dumps(record['json'], ensure_ascii=False)}")
             if "form" in record:

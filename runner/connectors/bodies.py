@@ -15,6 +15,7 @@ File paths are relative to the playbook's folder, as an include's are.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,12 @@ class RawBody:
             return self.file.data, self.file.guessed_type()
         return (self.text or "").encode("utf-8"), None
 
-    def record(self) -> str:
+    def record(self, redact: Callable[[str], str] | None = None) -> str:
         if self.file is not None:
             return self.file.describe()
         text = self.text or ""
+        if redact is not None:  # before the cut: a secret across it would leave a half
+            text = redact(text)
         return text if len(text) <= RECORD_LIMIT else (
             text[:RECORD_LIMIT] + f"... ({len(text):,} chars)")
 

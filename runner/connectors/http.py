@@ -29,6 +29,7 @@ import gzip
 import json as _json
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -110,8 +111,9 @@ class PreparedCall:
             return self.multipart.encode()
         return None, None
 
-    def record(self) -> dict[str, Any]:
-        """What a report shows of this request (the caller redacts it)."""
+    def record(self, redact: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """What a report shows of this request (the caller redacts it). ``redact``: a text
+        body is masked before it is cut short, so no half of a secret is left at the cut."""
         out: dict[str, Any] = {"method": self.method, "url": self.url}
         if self.query:
             out["query"] = {k: query_value(v) for k, v in self.query.items()}
@@ -122,7 +124,7 @@ class PreparedCall:
         if self.form is not None:
             out["form"] = dict(self.form)
         if self.body is not None:
-            out["body"] = self.body.record()
+            out["body"] = self.body.record(redact)
         if self.multipart is not None:
             out["multipart"] = self.multipart.record()
         if self.save_to is not None:

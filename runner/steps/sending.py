@@ -59,7 +59,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     from runner.results import Exchange
 
     client = rt.client(call.connector)
-    exchange = Exchange(request=call.record(), attempt=attempt)
+    exchange = Exchange(request=call.record(rt.redactor.redact), attempt=attempt)
     journal = rt.journal if not call.safe else None
     if journal is not None:
         journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
@@ -70,7 +70,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         if journal is not None and e.sent is False:  # refused before it left: not applied
             journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
         record_login(rt, client, result)
-        exchange.request = call.record()  # auth headers added by now
+        exchange.request = call.record(rt.redactor.redact)  # auth headers added by now
         exchange.error = e.message
         result.exchanges.append(exchange)
         rt.emit("exchange", result, exchange)
@@ -84,7 +84,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         journal.answered(result.key, client.outcome(call, response), response.error,
                          response.status_code)
     record_login(rt, client, result)
-    exchange.request = call.record()
+    exchange.request = call.record(rt.redactor.redact)
     exchange.response = response.summary()
     result.exchanges.append(exchange)
     rt.emit("exchange", result, exchange)
@@ -99,7 +99,8 @@ def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
 
     login_call, login_response = client.last_login
     client.last_login = None
-    login = Exchange(request=login_call.record(), response=login_response.summary())
+    login = Exchange(request=login_call.record(rt.redactor.redact),
+                     response=login_response.summary())
     result.exchanges.append(login)
     rt.emit("exchange", result, login)
 

@@ -358,6 +358,29 @@ steps:
     assert "<Login><Password>***</Password></Login>" in outs.texts["plan"], outs.texts["plan"]
 
 
+def test_a_secret_across_the_cut_of_a_long_body_is_masked(tmp_path: Path, base: str) -> None:
+    """A report keeps the first 2,000 characters of a body: the secret is masked before the
+    cut, so the half of it that falls before the cut is not left in clear."""
+    note = "cut-secret-Hy6Tq2Lm8Pz"
+    env = tmp_path / "env.yaml"
+    env.write_text(f"secrets:\n  note: {{secret: G_NOTE}}\nconnectors:\n  api:\n"
+                   f"    base_url: {base}\n")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text(f"""\
+name: long
+connectors:
+  api: {{use: http}}
+steps:
+  - call: api
+    method: POST
+    path: /post
+    body: "{'x' * 1990}{{{{ secrets.note }}}}{'y' * 100}"
+""")
+    outs = every_output(tmp_path, pb, env, {}, extra_env={"G_NOTE": note})
+    for part in (note, note[:10], note[-10:]):
+        assert outs.find(part) == [], part
+
+
 def test_plan_shows_bodies_files_and_save_to(tmp_path: Path, base: str) -> None:
     (tmp_path / "blob.bin").write_bytes(b"\x00" * 2048)
     pb, env = _files(tmp_path, """\

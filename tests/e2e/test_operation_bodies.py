@@ -104,7 +104,7 @@ def test_an_operation_body_template(tmp_path: Path, base: str,
 
 
 def test_an_operation_with_two_bodies_is_refused(tmp_path: Path, base: str) -> None:
-    pb, env = _repo(tmp_path, base, SOAP.replace(
+    pb, _env = _repo(tmp_path, base, SOAP.replace(
         "    body: >-\n", "    json: {id: 1}\n    body: >-\n"))
     done = cli("validate", str(pb))
     assert done.returncode == 2, done.stdout + done.stderr
