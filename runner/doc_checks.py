@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from runner.connectors.spec import ConnectorSpec
@@ -40,6 +41,11 @@ class DocChecks:
     def fail(self, path: Path_, message: str, hint: str | None = None) -> PlaybookError:
         return PlaybookError(message, location=self.doc.loc(path),
                              path=describe_path(self.data, path), hint=hint)
+
+    def folder(self) -> str:
+        """The folder of this playbook's file, absolute: the files it names (a call's
+        ``body: {file: ...}``) are relative to it, wherever the run starts."""
+        return str(Path(self.doc.file).absolute().parent)
 
     def alias(self, alias: str, path: Path_) -> ConnectorSpec:
         spec = self.specs.get(alias)

@@ -89,12 +89,16 @@ class _PlanRuntime:
         self.client(call.connector)  # a connector set up wrong (its base URL) stops the plan
         try:
             prepared = build_call(self, call, local)
-            self.line(f"{pad}{describe_request(prepared.record())}   [{prepared.url}]")
-            record = prepared.record()
+            record = prepared.record(self.redactor.redact)
+            self.line(f"{pad}{describe_request(record)}   [{prepared.url}]")
             if "json" in record:
                 self.line(f"{pad}json: {json.dumps(record['json'], ensure_ascii=False)}")
             if "form" in record:
                 self.line(f"{pad}form: {json.dumps(record['form'], ensure_ascii=False)}")
+            for key in ("body", "multipart", "save_to", "follow_redirects"):
+                if key in record:  # a file shows as <N bytes from FILE>, never its bytes
+                    self.line(f"{pad}{key.replace('_', '-')}: "
+                              f"{json.dumps(record[key], ensure_ascii=False)}")
             if not prepared.safe:
                 self.line(f"{pad}not safe to repeat: never retried after it may have arrived")
         except RunnerError as e:

@@ -96,7 +96,7 @@ def exchange_html(x: dict[str, Any], *, label: str = "") -> str:
         head = f"{e(label)}: {head}"
     parts = [f"<div><b>request</b> <code>{e(req.get('method', ''))} "
              f"{e(req.get('url', ''))}</code> · {e(when(x['at']))}</div>"]
-    for key in ("query", "headers", "json", "form"):
+    for key in ("query", "headers", "json", "form", "body", "multipart", "save_to"):
         if key in req:
             parts.append(f"<div>{key}</div><pre>{e(pretty(req[key]))}</pre>")
     if x.get("error"):

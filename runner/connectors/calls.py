@@ -1,7 +1,8 @@
 """A connector's operations turned into requests: parameters checked against the operation
 (unknown, missing, of the wrong type or outside its enum: a StepFailed that names them, before
 anything is sent) and defaults filled in, templates rendered over the settings and parameters,
-each parameter put where it goes (query, JSON body, form, path, header). Nothing is sent here:
+each parameter put where it goes (query, JSON body, form, path, header; an operation's ``body:``
+template places its own). Nothing is sent here:
 ``plan`` stops at a :class:`PreparedCall`; :class:`~runner.connectors.client.ConnectorClient`
 is a CallBuilder that also sends."""
 
@@ -11,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from runner.connectors.bodies import Multipart, RawBody
 from runner.connectors.http import NO_BODY, PreparedCall
-from runner.connectors.spec import UNSAFE_METHODS, ConnectorSpec, Operation
+from runner.connectors.spec import ConnectorSpec, Operation, safe_by_verb
 from runner.connectors.url_join import join_url
 from runner.errors import InvalidInput, StepFailed
 from runner.secrets import Redactor
@@ -97,6 +99,8 @@ class CallBuilder:
                 call.json = render(op.json, ctx)
             if op.form is not None:
                 call.form = render(dict(op.form), ctx)
+            if op.body is not None:  # a SOAP envelope, say: the text as rendered
+                call.body = RawBody(text=str(render(op.body, ctx)))
         except TemplateFailure as e:
             raise StepFailed(f"{self.alias}.{op.name}: {e}") from None
         for name, p in op.params.items():
@@ -119,7 +123,8 @@ class CallBuilder:
 
     def prepare_raw(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                     headers: Mapping[str, str] | None = None, json: Any = NO_BODY,
-                    form: Mapping[str, Any] | None = None,
+                    form: Mapping[str, Any] | None = None, body: RawBody | None = None,
+                    multipart: Multipart | None = None,
                     safe: bool | None = None) -> PreparedCall:
         url = join_url(self.base_url, path)
         ctx = {"settings": self.settings}
@@ -128,6 +133,7 @@ class CallBuilder:
             query=dict(query or {}),
             headers={**self.default_headers(ctx), **(headers or {})},
             json=json, form=dict(form) if form is not None else None,
-            safe=method.upper() not in UNSAFE_METHODS if safe is None else safe,
+            body=body, multipart=multipart,
+            safe=safe_by_verb(method) if safe is None else safe,
             decode=self.spec.decode,
         )

@@ -138,14 +138,19 @@ class ConnectorClient(CallBuilder):
             e.message = f"{call.target}: {e.message}"
             raise
         self.hooks.decode(response)
-        response.error = self.vendor_error(response, call.success)
+        response.error = self.vendor_error(response, call.success,
+                                           follows=self.transport.follows(call))
         return response
 
-    def vendor_error(self, response: Response, success: tuple[int, ...] = ()) -> str | None:
-        """The vendor's error message for this answer, or None when it is a success."""
+    def vendor_error(self, response: Response, success: tuple[int, ...] = (),
+                     follows: bool | None = None) -> str | None:
+        """The vendor's error message for this answer, or None when it is a success. A 3xx
+        is one when redirects were not followed (``follows``: the call's choice, else the
+        connector's): it is the answer asked for."""
+        follows = self.transport.follow_redirects if follows is None else follows
         ok = response.status_code in success if success else (
             200 <= response.status_code < 300
-            or (300 <= response.status_code < 400 and not self.transport.follow_redirects))
+            or (300 <= response.status_code < 400 and not follows))
         if not ok:  # a page that is not the vendor's (a proxy's, a web server's 404)
             foreign = not_the_vendors(response, self.spec.decode)
             if foreign:

@@ -6,17 +6,21 @@ reached the server, which decides whether a non-safe call may be retried). Conne
 reused per connector through one ``urllib3.PoolManager``; redirects are followed as requests
 follows them (301/302/303 turn a POST into a GET, 307/308 keep method and body, at most 30,
 Authorization dropped when the host changes), unless ``follow_redirects`` is off (then the 3xx
-and its ``Location`` are the answer); every request has a connect and a read timeout;
+and its ``Location`` are the answer; a call's own ``follow_redirects`` wins over the
+connector's); every request has a connect and a read timeout;
 answers larger than ``max_bytes`` are refused, a gzipped body is undone within that limit, and
 so are brotli and zstd bodies (urllib3 decodes them with ``brotli`` / ``backports.zstd``); an
 encoding nothing here decodes is said, not passed on as bytes. A HEAD, a 1xx, 204 or 304 answer
-has no body to read (its Content-Length describes the resource, not this answer).
+has no body to read (its Content-Length describes the resource, not this answer). A call with
+``save_to`` streams a success answer's body to that file
+(:mod:`~runner.connectors.download`) instead of reading it.
 
 Its parts are rooms beside it: :mod:`~runner.connectors.encoding` (headers, query and form on
 the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes through),
 :mod:`~runner.connectors.tls` (``verify`` and ``cert`` as requests reads them),
-:mod:`~runner.connectors.reasons` (a urllib3 error in plain words) and
-:mod:`~runner.connectors.cookies` (the session's jar).
+:mod:`~runner.connectors.reasons` (a urllib3 error in plain words),
+:mod:`~runner.connectors.cookies` (the session's jar) and :mod:`~runner.connectors.bodies`
+(raw and multipart bodies).
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ import gzip
 import json as _json
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -44,6 +49,9 @@ from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
 from runner.connectors.tls import tls_settings
 from runner.errors import TransportError
+
+if TYPE_CHECKING:  # types only: a call with no raw body needs neither module
+    from runner.connectors.bodies import Multipart, RawBody
 
 NO_BODY: Any = object()
 MAX_BYTES = 128 * 1024 * 1024
@@ -76,6 +84,10 @@ class PreparedCall:
     decode: str = "auto"
     success: tuple[int, ...] = ()
     deadline: float | None = None  # time.monotonic() when the caller stops waiting (a poll)
+    body: RawBody | None = None  # `body:`, a text or a file's bytes (bodies.py)
+    multipart: Multipart | None = None  # `multipart:`
+    save_to: str | None = None  # `save-to:`: a success answer's body goes to this file
+    follow_redirects: bool | None = None  # this call's choice; None: the connector's
 
     @property
     def target(self) -> str:
@@ -86,8 +98,22 @@ class PreparedCall:
             return _json.dumps(self.json, ensure_ascii=False).encode("utf-8")
         return None
 
-    def record(self) -> dict[str, Any]:
-        """What a report shows of this request (the caller redacts it)."""
+    def encoded_body(self) -> tuple[bytes | None, str | None]:
+        """The bytes to send and the Content-Type they take unless the call sets one."""
+        body = self.body_bytes()
+        if body is not None:
+            return body, "application/json; charset=utf-8"
+        if self.form is not None:
+            return encode_pairs(self.form).encode("ascii"), "application/x-www-form-urlencoded"
+        if self.body is not None:
+            return self.body.encode()
+        if self.multipart is not None:
+            return self.multipart.encode()
+        return None, None
+
+    def record(self, redact: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """What a report shows of this request (the caller redacts it). ``redact``: a text
+        body is masked before it is cut short, so no half of a secret is left at the cut."""
         out: dict[str, Any] = {"method": self.method, "url": self.url}
         if self.query:
             out["query"] = {k: query_value(v) for k, v in self.query.items()}
@@ -97,6 +123,14 @@ class PreparedCall:
             out["json"] = self.json
         if self.form is not None:
             out["form"] = dict(self.form)
+        if self.body is not None:
+            out["body"] = self.body.record(redact)
+        if self.multipart is not None:
+            out["multipart"] = self.multipart.record()
+        if self.save_to is not None:
+            out["save_to"] = self.save_to
+        if self.follow_redirects is not None:
+            out["follow_redirects"] = self.follow_redirects
         return out
 
 
@@ -131,12 +165,9 @@ class Transport:
         headers = with_defaults(call.headers)
         set_default(headers, "Accept-Encoding", ACCEPT_ENCODING)
         check_headers(call.target, headers)
-        body: bytes | None = call.body_bytes()
-        if body is not None:
-            set_default(headers, "Content-Type", "application/json; charset=utf-8")
-        elif call.form is not None:
-            body = encode_pairs(call.form).encode("ascii")
-            set_default(headers, "Content-Type", "application/x-www-form-urlencoded")
+        body, content_type = call.encoded_body()
+        if content_type is not None:
+            set_default(headers, "Content-Type", content_type)
         url = call.url
         if call.query:
             params = encode_pairs({k: query_value(v) for k, v in call.query.items()})
@@ -145,8 +176,15 @@ class Transport:
                 url = head + ("&" if "?" in head else "?") + params + (f"#{frag}" if frag else "")
         start = time.perf_counter()
         r, url = self._exchange(call, call.method, url, body, headers)
+        saved: tuple[str, int] | None = None
         try:
-            content = self._read(r, call.url) if _has_body(call.method, r.status) else b""
+            if not _has_body(call.method, r.status):
+                content = b""
+            elif call.save_to is not None and _success(call, r.status):
+                saved = self._save(r, call.url, call.save_to)
+                content = b""
+            else:
+                content = self._read(r, call.url)
         except urllib3.exceptions.HTTPError as e:
             r.close()
             raise TransportError(f"the answer from {host(call.url)} was broken: {reason(e)}",
@@ -159,8 +197,15 @@ class Transport:
         hdrs = {k.lower(): v for k, v in r.headers.items()}
         if content[:2] == GZIP_MAGIC and call.decode in ("xml", "auto", "text"):
             content = _gunzip(content, self.max_bytes, call.url)
-        return Response(r.status, hdrs, content, url=url, method=call.method,
-                        elapsed_ms=elapsed, decode=call.decode)
+        response = Response(r.status, hdrs, content, url=url, method=call.method,
+                            elapsed_ms=elapsed, decode=call.decode)
+        if saved is not None:
+            response.saved_to, response.saved_bytes = saved
+        return response
+
+    def follows(self, call: PreparedCall) -> bool:
+        """Whether redirects are followed for ``call``: its own choice, else the connector's."""
+        return self.follow_redirects if call.follow_redirects is None else call.follow_redirects
 
     # -- one exchange, redirects followed as requests follows them ---------------------------
     def _exchange(self, call: PreparedCall, method: str, url: str, body: bytes | None,
@@ -172,7 +217,7 @@ class Transport:
                 r = self._urlopen(call, method, url, body, self.cookies.headers_for(url, headers))
                 self.cookies.store(url, r.headers)
             location = r.headers.get("Location") if r.status in REDIRECTS else None
-            if not location or not self.follow_redirects:
+            if not location or not self.follows(call):
                 return r, url
             r.drain_conn()
             r.release_conn()
@@ -210,7 +255,15 @@ class Transport:
             raise transport_error(call.url, e, read, self.read_timeout,
                                   self._routes.proxy_for(url)) from None
 
-    def _read(self, r: Any, url: str) -> bytes:
+    def _save(self, r: Any, url: str, save_to: str) -> tuple[str, int]:
+        from runner.connectors.download import save_body  # only a call with save-to: needs it
+
+        declared = self._declared(r, url)
+        return save_body(r, save_to, self.max_bytes, declared)
+
+    def _declared(self, r: Any, url: str) -> int | None:
+        """The answer's Content-Length, refused if over the limit or in an encoding nothing
+        here decodes."""
         declared = r.headers.get("Content-Length")
         encoding = r.headers.get("Content-Encoding", "").lower()
         unknown = [e for e in (x.strip() for x in encoding.split(",")) if e and e not in DECODERS]
@@ -223,14 +276,18 @@ class Transport:
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise TransportError(f"the answer is {int(declared):,} bytes, over the limit of "
                                  f"{self.max_bytes:,}", sent=True, final=True)
+        return int(declared) if declared and declared.isdigit() else None
+
+    def _read(self, r: Any, url: str) -> bytes:
+        declared = self._declared(r, url)
         content = r.read(self.max_bytes + 1, decode_content=True)
         if len(content) > self.max_bytes:
             raise TransportError(f"the answer is over the limit of {self.max_bytes:,} bytes",
                                  sent=True, final=True)
-        if declared and declared.isdigit() and "content-encoding" not in r.headers \
-                and len(content) < int(declared):
+        if declared is not None and "content-encoding" not in r.headers \
+                and len(content) < declared:
             raise TransportError(f"the answer was cut short ({len(content):,} of "
-                                 f"{int(declared):,} bytes)", sent=True)
+                                 f"{declared:,} bytes)", sent=True)
         return bytes(content)
 
 
@@ -238,6 +295,12 @@ def _has_body(method: str, status: int) -> bool:
     """Whether an answer carries a body to read (RFC 9110 6.4.1): not a HEAD's, nor a 1xx,
     204 or 304 answer's."""
     return method != "HEAD" and status not in NO_BODY_STATUSES and status >= 200
+
+
+def _success(call: PreparedCall, status: int) -> bool:
+    """Whether an answer is one ``save-to`` saves: the operation's success statuses, else 2xx
+    (an error answer is read as any other, so ``response.error`` says what went wrong)."""
+    return status in call.success if call.success else 200 <= status < 300
 
 
 def _should_strip_auth(old: str, new: str) -> bool:

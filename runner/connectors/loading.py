@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from runner.connectors.outcome import NotApplied
 from runner.connectors.spec import (
+    BODY_KEYS,
     CONNECTOR_SCHEMA,
-    UNSAFE_METHODS,
     ConnectorSpec,
     Operation,
     Param,
     Setting,
+    safe_by_verb,
 )
 from runner.errors import PlaybookError
 
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
 
 
-def _param_from(name: str, raw: Mapping[str, Any], method: str) -> Param:
-    default_in = "query" if method in ("GET", "DELETE", "HEAD") else "json"
+def _param_from(name: str, raw: Mapping[str, Any], method: str, has_body: bool) -> Param:
+    # an operation with a `body:` template places its parameters in it, not in a JSON body
+    default_in = "query" if method in ("GET", "DELETE", "HEAD") else (
+        "body" if has_body else "json")
     return Param(
         name=name,
         type=raw.get("type", "string"),
@@ -43,7 +46,8 @@ def _param_from(name: str, raw: Mapping[str, Any], method: str) -> Param:
 def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str,
                     not_applied: NotApplied) -> Operation:
     method = raw["method"]
-    params = {k: _param_from(k, v or {}, method) for k, v in (raw.get("params") or {}).items()}
+    params = {k: _param_from(k, v or {}, method, "body" in raw)
+              for k, v in (raw.get("params") or {}).items()}
     return Operation(
         name=name,
         method=method,
@@ -55,7 +59,8 @@ def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str,
         json=raw.get("json"),
         has_json="json" in raw,
         form=raw.get("form"),
-        safe=bool(raw.get("safe", method not in UNSAFE_METHODS)),
+        body=raw.get("body"),
+        safe=bool(raw.get("safe", safe_by_verb(method))),
         auth=bool(raw.get("auth", True)),
         decode=raw.get("decode", default_decode),
         success=tuple(raw.get("success", ())),
@@ -80,6 +85,13 @@ def load_connector(
     decode = raw.get("decode", "auto")
     not_applied = NotApplied.from_conf(raw.get("not_applied"))
     ops = {k: _operation_from(k, v, decode, not_applied) for k, v in raw["operations"].items()}
+    for name, op in raw["operations"].items():
+        bodies = [key for key in BODY_KEYS if key in op]
+        if len(bodies) > 1:
+            raise PlaybookError(
+                f"operation '{name}' has both '{bodies[0]}' and '{bodies[1]}'; a request "
+                "has one body", location=doc.loc(("operations", name, bodies[1])),
+                hint=f"keep one of {', '.join(repr(b) for b in bodies)}")
     settings = {
         k: Setting(k, bool(v.get("required")), bool(v.get("secret")), v.get("default"),
                    v.get("description", ""))

@@ -24,7 +24,8 @@ class Response:
     # needs no import of this module: templating sits below the connectors.
     expression_attrs: ClassVar[frozenset[str]] = frozenset((
         "json", "status_code", "status", "text", "headers", "error", "xml", "body", "ok", "url",
-        "method", "elapsed_ms", "content_type", "attempts", "is_xml"))
+        "method", "elapsed_ms", "content_type", "attempts", "is_xml",
+        "saved_to", "size"))
 
     status_code: int
     headers: dict[str, str]  # lower-cased names
@@ -35,6 +36,8 @@ class Response:
     decode: str = "auto"
     error: str | None = None  # the vendor's error message, when the answer is an error
     attempts: int = 1  # tries it took (retries of transient failures included)
+    saved_to: str | None = None  # `save-to:`: the file the body went to (absolute path)
+    saved_bytes: int = 0  # ... and its size (the body in memory is then empty)
     _json: Any = field(default=_UNSET, repr=False)
     _xml: Any = field(default=_UNSET, repr=False)
     _text: Any = field(default=_UNSET, repr=False)
@@ -92,12 +95,19 @@ class Response:
             return None
         return self.text
 
+    @property
+    def size(self) -> int:
+        """The body's size in bytes: the saved file's when it went to one."""
+        return self.saved_bytes if self.saved_to is not None else len(self.content)
+
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
 
     def summary(self, limit: int = 2000) -> dict[str, Any]:
         """What a report records of this answer (the caller redacts it)."""
-        if self._text is _UNSET and len(self.content) > limit * 4:
+        if self.saved_to is not None:
+            body = f"<{self.saved_bytes:,} bytes saved to {self.saved_to}>"
+        elif self._text is _UNSET and len(self.content) > limit * 4:
             # decode what is kept, not a 20 MB body (a UTF-8 character is at most 4 bytes)
             text = self.content[:limit * 4].decode("utf-8", errors="replace")[:limit]
             body = text + f"... ({len(self.content):,} bytes)"

@@ -28,8 +28,18 @@ PARAM_TYPES = {
     "array": (list,),
     "any": (object,),
 }
-PARAM_LOCATIONS = ("query", "json", "form", "path", "header")
-UNSAFE_METHODS = frozenset({"POST", "PATCH", "LOOKUP", "PUT", "DELETE"})
+# "body": the operation's `body:` template uses it, nothing else places it
+PARAM_LOCATIONS = ("query", "json", "form", "path", "header", "body")
+# the verbs that change nothing (RFC 9110 9.2.1; WebDAV's PROPFIND, REPORT and SEARCH): any
+# other verb, one runner has never heard of (MKCOL, LOOKUP...) included, may change state, so
+# it is journaled and never re-sent after it may have arrived unless the step says `safe: true`
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PROPFIND", "REPORT", "SEARCH"})
+# the bodies an operation (or a raw call) may have: one at most
+BODY_KEYS = ("json", "form", "body", "multipart")
+
+
+def safe_by_verb(method: str) -> bool:
+    return method.upper() in SAFE_METHODS
 
 _param = {
     "type": "object",
@@ -57,6 +67,8 @@ _operation = {
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "json": {},
         "form": {"type": "object"},
+        "body": {"type": "string",
+                 "description": "a text body template (a SOAP envelope), sent as-is in UTF-8"},
         "safe": {"type": "boolean"},
         "auth": {"type": "boolean"},
         "decode": {"enum": ["json", "text", "xml", "auto"]},
@@ -150,6 +162,7 @@ class Operation:
     json: Any = None
     has_json: bool = False
     form: Mapping[str, Any] | None = None
+    body: str | None = None  # a text body template
     safe: bool = True
     auth: bool = True
     decode: str | None = None

@@ -2,7 +2,8 @@
 
 The ``call`` and ``poll-until`` kinds both carry a call: ``connector.operation`` with its
 parameters under ``with:`` (checked against the connector's operation), or a connector with a
-raw ``method`` and ``path``.
+raw ``method`` and ``path``. A raw call's text, file and multipart bodies, and where any call's
+answer goes (``save-to``, ``follow-redirects``), are checked in :mod:`runner.steps.call_bodies`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.loader import Path_
+from runner.steps.call_bodies import BODY_SCHEMA, check_bodies
 from runner.steps.call_spec import CallSpec
 from runner.steps.kind import Builder
 from runner.template_compile import is_template
 
-RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
+RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe",
+            "body", "multipart")
 
 CALL_SCHEMA: dict[str, Any] = {
     "call": {"type": "string",
@@ -32,6 +35,7 @@ CALL_SCHEMA: dict[str, Any] = {
     "safe": {"type": "boolean", "description": "raw call: safe to repeat (default: by verb)"},
     "allow-error": {"type": "boolean",
                     "description": "a vendor error does not fail the step; read response.error"},
+    **BODY_SCHEMA,
 }
 
 
@@ -41,6 +45,7 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
     spec = b.alias(alias, path + ("call",))
     params = raw.get("with") or {}
     allow_error = bool(raw.get("allow-error", False))
+    answer = _answer_keys(b, raw, path)
     if op_name:
         op = spec.operation(op_name)
         if op is None:
@@ -74,18 +79,29 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
                          f"{target} needs parameter '{missing[0]}'",
                          f"add it under with: ({missing[0]}: ...)")
         b.check_templates(params, path + ("with",))
-        return CallSpec(alias, op_name, params, allow_error=allow_error)
+        return CallSpec(alias, op_name, params, allow_error=allow_error, **answer)
     if "with" in raw:
         raise b.fail(path + ("with",), f"'with' passes operation parameters; "
-                     f"'{target}' is a raw call", "use query:, json:, form:, headers:")
+                     f"'{target}' is a raw call",
+                     "use query:, json:, form:, body:, multipart:, headers:")
     if "method" not in raw or "path" not in raw:
         ops = ", ".join(f"{alias}.{o}" for o in spec.operations)
         raise b.fail(path + ("call",), f"'{target}' names a connector but no operation",
                      f"write call: {alias}.<operation> ({ops}), or give method: and path:")
+    check_bodies(b, raw, path)
     for key in RAW_KEYS:
         if key in raw:
             b.check_templates(raw[key], path + (key,))
     return CallSpec(alias, None, {}, method=raw["method"].upper(), path=raw["path"],
                     query=raw.get("query"), headers=raw.get("headers"), json=raw.get("json"),
                     has_json="json" in raw, form=raw.get("form"), safe=raw.get("safe"),
-                    allow_error=allow_error)
+                    allow_error=allow_error,
+                    body=raw.get("body"), has_body="body" in raw, multipart=raw.get("multipart"),
+                    folder=b.folder(), **answer)
+
+
+def _answer_keys(b: Builder, raw: Mapping[str, Any], path: Path_) -> dict[str, Any]:
+    """``save-to`` and ``follow-redirects``: for an operation's call as for a raw one."""
+    if "save-to" in raw:
+        b.check_templates(raw["save-to"], path + ("save-to",))
+    return {"save_to": raw.get("save-to"), "follow_redirects": raw.get("follow-redirects")}

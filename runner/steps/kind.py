@@ -32,6 +32,9 @@ class Builder(Protocol):
 
     def check_expression(self, expr: str, path: Path_) -> None: ...
 
+    def folder(self) -> str:
+        """The playbook file's folder (absolute): files a step names are relative to it."""
+
     def check_templates(self, value: Any, path: Path_) -> None: ...
 
     def load_included(self, given: str, path: Path_) -> Playbook:

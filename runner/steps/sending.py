@@ -23,22 +23,33 @@ if TYPE_CHECKING:
 
 
 def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
+    from runner.connectors.bodies import body_from, multipart_from
     from runner.connectors.http import NO_BODY
 
     client = rt.client(spec.connector)
     if spec.operation:
         params = render(rt, dict(spec.params), scope, "with")
-        return client.prepare(spec.operation, params)
-    return client.prepare_raw(
-        str(render(rt, spec.method, scope, "method")),
-        str(render(rt, spec.path, scope, "path")),
-        query=render(rt, dict(spec.query or {}), scope, "query"),
-        headers={k: str(v) for k, v in render(rt, dict(spec.headers or {}), scope,
-                                               "headers").items()},
-        json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
-        form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
-        safe=spec.safe,
-    )
+        call = client.prepare(spec.operation, params)
+    else:
+        call = client.prepare_raw(
+            str(render(rt, spec.method, scope, "method")),
+            str(render(rt, spec.path, scope, "path")),
+            query=render(rt, dict(spec.query or {}), scope, "query"),
+            headers={k: str(v) for k, v in render(rt, dict(spec.headers or {}), scope,
+                                                   "headers").items()},
+            json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
+            form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
+            # a file is read now: plan shows its size, a missing one fails before sending
+            body=body_from(render(rt, spec.body, scope, "body"), spec.folder)
+            if spec.has_body else None,
+            multipart=multipart_from(render(rt, dict(spec.multipart), scope, "multipart"),
+                                     spec.folder) if spec.multipart is not None else None,
+            safe=spec.safe,
+        )
+    if spec.save_to is not None:
+        call.save_to = str(render(rt, spec.save_to, scope, "save-to"))
+    call.follow_redirects = spec.follow_redirects
+    return call
 
 
 def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
@@ -48,7 +59,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     from runner.results import Exchange
 
     client = rt.client(call.connector)
-    exchange = Exchange(request=call.record(), attempt=attempt)
+    exchange = Exchange(request=call.record(rt.redactor.redact), attempt=attempt)
     journal = rt.journal if not call.safe else None
     if journal is not None:
         journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
@@ -59,7 +70,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         if journal is not None and e.sent is False:  # refused before it left: not applied
             journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
         record_login(rt, client, result)
-        exchange.request = call.record()  # auth headers added by now
+        exchange.request = call.record(rt.redactor.redact)  # auth headers added by now
         exchange.error = e.message
         result.exchanges.append(exchange)
         rt.emit("exchange", result, exchange)
@@ -73,7 +84,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         journal.answered(result.key, client.outcome(call, response), response.error,
                          response.status_code)
     record_login(rt, client, result)
-    exchange.request = call.record()
+    exchange.request = call.record(rt.redactor.redact)
     exchange.response = response.summary()
     result.exchanges.append(exchange)
     rt.emit("exchange", result, exchange)
@@ -88,7 +99,8 @@ def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
 
     login_call, login_response = client.last_login
     client.last_login = None
-    login = Exchange(request=login_call.record(), response=login_response.summary())
+    login = Exchange(request=login_call.record(rt.redactor.redact),
+                     response=login_response.summary())
     result.exchanges.append(login)
     rt.emit("exchange", result, login)
 
