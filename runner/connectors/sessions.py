@@ -170,12 +170,14 @@ def _rendered(ref: ConnectorRef, key: str, template: str, scope: Mapping[str, An
 
 
 def _reads_placeholder(value: Any, scope: Mapping[str, Any]) -> bool:
-    """Whether a template reads an input ``runner plan`` was not given (a placeholder)."""
+    """Whether a template reads an input ``runner plan`` was not given (a placeholder, or
+    absent: an optional one with no default)."""
     if not (isinstance(value, str) and is_template(value)):
         return False
     read = compile_template(value).inputs_read or ()
     inputs = scope.get("inputs", {})
-    return any(getattr(inputs.get(name), "is_placeholder", False) for name in read)
+    return any(name not in inputs or getattr(inputs[name], "is_placeholder", False)
+               for name in read)
 
 
 def _missing(ref: ConnectorRef, env: Environment, key: str) -> tuple[str, str]:

@@ -199,6 +199,12 @@ def test_plan_renders_with_the_inputs_given_and_a_placeholder_for_one_not_given(
     _no_token(given.stdout, given.stderr)
     bad = cli("plan", str(pb), "--env", str(env), "-i", "api_url=ftp://127.0.0.1:1")
     assert bad.returncode == 2 and "must be an http:// or https:// URL" in bad.stderr
+    # an optional input with no default, not given: a placeholder too (a run would stop)
+    pb.write_text(pb.read_text().replace("  tenant: {type: string, default: acme}",
+                                         "  tenant: {type: string, required: false}"))
+    optional = cli("plan", str(pb), "--env", str(env), "-i", "api_url=http://127.0.0.1:1")
+    assert optional.returncode == 0, optional.stdout + optional.stderr
+    assert "[http://127.0.0.1:1/v1/headers]" in optional.stdout, optional.stdout
 
 
 def test_a_setting_that_cannot_render_stops_the_run_before_anything_is_sent(
