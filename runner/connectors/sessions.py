@@ -224,6 +224,9 @@ def connect_for_plan(ref: ConnectorRef, env: Environment, redactor: Redactor,
     for key in spec.settings:
         settings.setdefault(key, unknown(f"setting:{key}"))
     _check_numbers(settings, env, ref)
+    for key in NUMBERS:  # not known yet (an input not given): nothing is sent, any will do
+        if getattr(settings.get(key), "is_placeholder", False):
+            del settings[key]
     return ConnectorClient(alias, spec, settings, redactor)
 
 

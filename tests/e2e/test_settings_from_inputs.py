@@ -205,6 +205,13 @@ def test_plan_renders_with_the_inputs_given_and_a_placeholder_for_one_not_given(
     optional = cli("plan", str(pb), "--env", str(env), "-i", "api_url=http://127.0.0.1:1")
     assert optional.returncode == 0, optional.stdout + optional.stderr
     assert "[http://127.0.0.1:1/v1/headers]" in optional.stdout, optional.stdout
+    # a typed input not given, in a number setting: a placeholder, not a type error
+    pb.write_text(pb.read_text().replace("inputs:\n", "inputs:\n  wait: {type: integer}\n")
+                  .replace("      headers:", "      read_timeout: \"{{ inputs.wait }}\"\n"
+                           "      headers:"))
+    typed = cli("plan", str(pb), "--env", str(env), "-i", "api_url=http://127.0.0.1:1")
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert "[http://127.0.0.1:1/v1/headers]" in typed.stdout, typed.stdout
 
 
 def test_a_setting_that_cannot_render_stops_the_run_before_anything_is_sent(
