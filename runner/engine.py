@@ -96,7 +96,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     try:
         try:
             rt.emit("run_started", run)
-            rt.declare(playbook)
+            rt.declare(playbook, values)  # setting templates read these inputs
             failure = rt.run_steps(playbook.steps, scope, run.steps)
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (runner.cli turns it into one)
             rt.cancel.set()

@@ -30,7 +30,9 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
     for name, spec in playbook.inputs.items():
         if name in given:
             value = given[name]
-            if isinstance(value, str) and spec.type not in (None, "string"):
+            # runner plan's placeholder for an input not given stays one, whatever the type
+            if isinstance(value, str) and spec.type not in (None, "string") and \
+                    not getattr(value, "is_placeholder", False):
                 try:
                     value = json.loads(value)
                 except ValueError:

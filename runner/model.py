@@ -47,6 +47,8 @@ class ConnectorRef:
     use: str
     settings: Mapping[str, Any]
     location: Location
+    # where each setting is written: a template's rendering error at run start points there
+    places: Mapping[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
-from runner.connectors.sessions import connect_for_plan
+from runner.connectors.sessions import NO_INPUTS, connect_for_plan
 from runner.connectors.spec import ConnectorSpec
 from runner.environment import Environment
 from runner.errors import RunnerError
@@ -61,6 +61,7 @@ class _PlanRuntime:
 
     def __init__(self, env: Environment, redactor: Redactor, out: IO[str]):
         self.env = env
+        self.setting_scope: Mapping[str, Any] = NO_INPUTS  # what setting templates read
         self.redactor = redactor
         self.renderer = Renderer(on_secret=redactor.add)
         self.clients: dict[str, ConnectorClient] = {}
@@ -73,7 +74,7 @@ class _PlanRuntime:
     def client(self, alias: str) -> ConnectorClient:
         if alias not in self.clients:
             self.clients[alias] = connect_for_plan(self.refs[alias], self.env, self.redactor,
-                                                   Unknown)
+                                                   Unknown, self.setting_scope)
         return self.clients[alias]
 
     def connector(self, alias: str) -> ConnectorSpec:
@@ -124,6 +125,7 @@ def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
     secrets.__class__ = type("_Secrets", (_Scope,), {"__missing__": lambda s, k: "***"})
     scope = _Scope(inputs=values, steps=_Scope(), secrets=secrets, run=_Scope())
     scope[SECRET_INPUTS] = secret_inputs(playbook)
+    rt.setting_scope = {"inputs": values, SECRET_INPUTS: scope[SECRET_INPUTS]}
 
     rt.line(f"plan · {playbook.name} ({playbook.file}) · env {env.name} · nothing is sent")
     _plan_steps(playbook, rt, scope, "")
@@ -134,7 +136,8 @@ def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
 
 def _plan_steps(playbook: Playbook, rt: _PlanRuntime, scope: Scope, indent: str,
                 finals: bool = False) -> None:
-    rt.refs.update(playbook.connectors)
+    for alias, ref in playbook.connectors.items():  # the first declaration is used, as in a
+        rt.refs.setdefault(alias, ref)                # run (an include's own is not)
     for step in playbook.finally_steps if finals else playbook.steps:
         _plan_step(step, rt, scope, indent)
 

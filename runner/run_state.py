@@ -15,16 +15,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.connectors.client import ConnectorClient
-from runner.connectors.sessions import connect
+from runner.connectors.sessions import NO_INPUTS, connect
 from runner.environment import Environment
 from runner.errors import InternalError, Interrupted, InvalidInput, Terminated
+from runner.inputs import secret_inputs
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import ERRORED, Listener, StepResult
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
-from runner.templating import Renderer
+from runner.templating import SECRET_INPUTS, Renderer
 
 
 class RunState:
@@ -40,6 +41,7 @@ class RunState:
         self.sandbox = sandbox
         self.renderer = Renderer(on_secret=redactor.add)
         self.refs: dict[str, ConnectorRef] = {}
+        self.setting_scope: Mapping[str, Any] = NO_INPUTS  # what setting templates read
         self.clients: dict[str, ConnectorClient] = {}
         self.cancel = cancel or threading.Event()  # set: stop at the next step or wait
         self._lock = threading.Lock()
@@ -49,7 +51,13 @@ class RunState:
         self.secrets = self._load_secrets()
 
     # -- connectors ------------------------------------------------------------------------
-    def declare(self, playbook: Playbook) -> None:
+    def declare(self, playbook: Playbook, inputs: Mapping[str, Any] | None = None) -> None:
+        """Take the connectors of ``playbook`` and its includes (the first declaration of an
+        alias is the one used); outside the sandbox, build every client now. ``inputs``: the
+        run's, which the running playbook's setting templates read (an included playbook's
+        settings have none: the loader refuses them, its ``with:`` comes later)."""
+        if inputs is not None:
+            self.setting_scope = {"inputs": inputs, SECRET_INPUTS: secret_inputs(playbook)}
         for alias, ref in playbook.connectors.items():
             known = self.refs.get(alias)
             if known is not None and known.use != ref.use:
@@ -69,7 +77,8 @@ class RunState:
             client = self.clients.get(alias)
             if client is None:
                 client = self.clients[alias] = connect(self.refs[alias], self.env,
-                                                       self.sandbox, self.redactor)
+                                                       self.sandbox, self.redactor,
+                                                       self.setting_scope)
             return client
 
     def _load_secrets(self) -> Mapping[str, str]:

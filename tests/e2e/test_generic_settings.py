@@ -98,14 +98,18 @@ def test_plan_shows_an_unset_variable_as_a_placeholder(tmp_path: Path) -> None:
     assert "https://h.example/get" in proc.stdout, proc.stdout
 
 
-def test_a_template_in_a_playbook_setting_is_refused_at_validate(tmp_path: Path) -> None:
+def test_a_setting_template_reading_an_undeclared_input_is_refused_at_validate(
+        tmp_path: Path) -> None:
+    """Settings may read the run's inputs (tests/e2e/test_settings_from_inputs.py), declared
+    ones only."""
     from runner.errors import PlaybookError
     from runner.playbook import load_playbook
 
     pb = tmp_path / "pb.yaml"
     pb.write_text(PLAYBOOK.replace("first: {use: http}",
                                    "first: {use: http, settings: {base_url: '{{ inputs.u }}'}}"))
-    with pytest.raises(PlaybookError, match="setting 'base_url' is not a template") as e:
+    with pytest.raises(PlaybookError, match="setting 'base_url' reads input 'u', which the "
+                       "playbook does not declare") as e:
         load_playbook(pb)
     assert e.value.location is not None and e.value.location.line == 3
-    assert "{env: NAME}" in (e.value.hint or "")
+    assert "declared inputs: none" in (e.value.hint or "")
