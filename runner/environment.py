@@ -140,7 +140,11 @@ def _read_secrets_file(path: Path) -> dict[str, Any]:
 
 
 def load_environment(name: str | None, *, search: Path | None = None) -> Environment:
-    """``sandbox``, a name under ``environments/``, or a path to a YAML file.
+    """``sandbox``, ``none``, a name under ``environments/``, or a path to a YAML file.
+
+    ``none`` (unless ``environments/none.yaml`` exists) is no environment file: each connector
+    has the settings its playbook gives it, e.g. a ``use: http`` connector whose base URL comes
+    from an input or a variable.
 
     ``search`` is the playbook's path: ``environments/`` is looked for in the working
     directory, then in each directory above the playbook.
@@ -156,6 +160,8 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
     if path is None:
         if name == "sandbox":
             return Environment("sandbox", None, sandbox=True)
+        if name == "none":  # the playbook's own settings (and their {env:}) alone
+            return Environment("none", None)
         raise InvalidInput(f"environment '{name}' not found",
                            hint="give a file path, or a name of a file under environments/")
     try:

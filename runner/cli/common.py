@@ -63,7 +63,8 @@ def main() -> None:
 
 
 env_option = click.option("--env", "-e", "env", default="sandbox", show_default=True,
-                          help="sandbox, a name under environments/, or an environment file")
+                          help="sandbox, none (the playbook's settings alone), a name under "
+                          "environments/, or an environment file")
 store_option = click.option("--store", default=None, metavar="PATH|URL",
                             help="run history: a SQLite file or a SQLAlchemy URL "
                             "(default: $RUNNER_STORE or ~/.local/state/runner/runs.db)")

@@ -321,3 +321,16 @@ def test_a_timeout_from_an_input_that_is_not_a_number_is_named_with_its_line(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "pb.yaml:12:" in done.stderr, done.stderr
     assert "connectors.api.read_timeout must be a number above 0" in done.stderr
+
+
+def test_env_none_runs_on_the_playbooks_settings_alone(tmp_path: Path, base: str) -> None:
+    """No environment file at all: ``--env none``. The default sandbox cannot run ``http``
+    and its error says so, naming ``--env none``."""
+    pb, _ = _files(tmp_path)
+    args = ("-i", f"api_url={base}", "-i", f"token={TOKEN}", "--store", str(tmp_path / "r.db"))
+    done = cli("run", str(pb), "--env", "none", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _no_token(done.stdout, done.stderr)
+    sandboxed = cli("run", str(pb), *args)
+    assert sandboxed.returncode == 2
+    assert "--env none" in sandboxed.stderr
