@@ -24,7 +24,8 @@ class Response:
     # needs no import of this module: templating sits below the connectors.
     expression_attrs: ClassVar[frozenset[str]] = frozenset((
         "json", "status_code", "status", "text", "headers", "error", "xml", "body", "ok", "url",
-        "method", "elapsed_ms", "content_type", "attempts", "is_xml"))
+        "method", "elapsed_ms", "content_type", "attempts", "is_xml",
+        "size", "elapsed"))
 
     status_code: int
     headers: dict[str, str]  # lower-cased names
@@ -34,6 +35,8 @@ class Response:
     elapsed_ms: float = 0.0
     decode: str = "auto"
     error: str | None = None  # the vendor's error message, when the answer is an error
+    # (status_code 0, no headers, no body: no answer came, and error says why; a step with
+    # allow-error: true goes on with such an answer, see runner.steps.answers.no_answer)
     attempts: int = 1  # tries it took (retries of transient failures included)
     _json: Any = field(default=_UNSET, repr=False)
     _xml: Any = field(default=_UNSET, repr=False)
@@ -46,6 +49,17 @@ class Response:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def size(self) -> int:
+        """The body's length in bytes, as runner holds it (after gzip, deflate or br decoding:
+        not the Content-Length of a compressed answer)."""
+        return len(self.content)
+
+    @property
+    def elapsed(self) -> float:
+        """``elapsed_ms`` in seconds."""
+        return self.elapsed_ms / 1000
 
     @property
     def text(self) -> str:

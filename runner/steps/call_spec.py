@@ -24,7 +24,8 @@ class CallSpec:
     has_json: bool = False
     form: Mapping[str, Any] | None = None
     safe: bool | None = None
-    allow_error: bool = False  # a vendor error does not fail the step
+    allow_error: bool = False  # a vendor error (or a transport error) does not fail the step
+    status: tuple[int, ...] = ()  # `status:`: the statuses the answer must have (none: any 2xx)
 
     @property
     def target(self) -> str:

@@ -17,6 +17,7 @@ from runner.steps.kind import Builder
 from runner.template_compile import is_template
 
 RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe")
+STATUS: dict[str, Any] = {"type": "integer", "minimum": 100, "maximum": 599}
 
 CALL_SCHEMA: dict[str, Any] = {
     "call": {"type": "string",
@@ -31,7 +32,11 @@ CALL_SCHEMA: dict[str, Any] = {
     "form": {"type": "object"},
     "safe": {"type": "boolean", "description": "raw call: safe to repeat (default: by verb)"},
     "allow-error": {"type": "boolean",
-                    "description": "a vendor error does not fail the step; read response.error"},
+                    "description": "a vendor error or a transport error (status 0) does not "
+                    "fail the step; read response.error"},
+    "status": {"anyOf": [STATUS, {"type": "array", "minItems": 1, "items": STATUS}],
+               "description": "the HTTP status (100-599) the answer must have, or a list "
+               "of them: status: 404, status: [200, 201]"},
 }
 
 
@@ -41,6 +46,7 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
     spec = b.alias(alias, path + ("call",))
     params = raw.get("with") or {}
     allow_error = bool(raw.get("allow-error", False))
+    status = expected_statuses(b, raw, path)
     if op_name:
         op = spec.operation(op_name)
         if op is None:
@@ -74,7 +80,8 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
                          f"{target} needs parameter '{missing[0]}'",
                          f"add it under with: ({missing[0]}: ...)")
         b.check_templates(params, path + ("with",))
-        return CallSpec(alias, op_name, params, allow_error=allow_error)
+        return CallSpec(alias, op_name, params, allow_error=allow_error,
+                        status=status)
     if "with" in raw:
         raise b.fail(path + ("with",), f"'with' passes operation parameters; "
                      f"'{target}' is a raw call", "use query:, json:, form:, headers:")
@@ -88,4 +95,20 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
     return CallSpec(alias, None, {}, method=raw["method"].upper(), path=raw["path"],
                     query=raw.get("query"), headers=raw.get("headers"), json=raw.get("json"),
                     has_json="json" in raw, form=raw.get("form"), safe=raw.get("safe"),
-                    allow_error=allow_error)
+                    allow_error=allow_error,
+                    status=status)
+
+
+def expected_statuses(b: Builder, raw: Mapping[str, Any], path: Path_) -> tuple[int, ...]:
+    """``status:``, an HTTP status or a list of them, as a tuple (empty when not given). The
+    schema refuses anything else first; checked here too, as a step built without it is."""
+    value = raw.get("status")
+    if value is None:
+        return ()
+    values = value if isinstance(value, list) else [value]
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or not 100 <= v <= 599:
+            where = path + ("status",) + ((i,) if isinstance(value, list) else ())
+            raise b.fail(where, f"status must be an HTTP status (100-599), got {v!r}",
+                         "write status: 200, or a list: status: [200, 201]")
+    return tuple(dict.fromkeys(values))

@@ -28,8 +28,8 @@ def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
     client = rt.client(spec.connector)
     if spec.operation:
         params = render(rt, dict(spec.params), scope, "with")
-        return client.prepare(spec.operation, params)
-    return client.prepare_raw(
+        return expecting(spec, client.prepare(spec.operation, params))
+    return expecting(spec, client.prepare_raw(
         str(render(rt, spec.method, scope, "method")),
         str(render(rt, spec.path, scope, "path")),
         query=render(rt, dict(spec.query or {}), scope, "query"),
@@ -38,7 +38,15 @@ def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
         json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
         form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
         safe=spec.safe,
-    )
+    ))
+
+
+def expecting(spec: CallSpec, call: PreparedCall) -> PreparedCall:
+    """``call`` with the step's ``status:``, when it has one, as the statuses that are a success
+    (instead of its operation's ``success:`` or any 2xx)."""
+    if spec.status:
+        call.success = spec.status
+    return call
 
 
 def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
@@ -104,3 +112,23 @@ def vendor_failure(call: PreparedCall, response: Response, outcome: str = NOT_AP
                 "(allow-error: true lets a step read response.error instead)")
     return VendorError(f"{call.target} answered: {response.error}", status=response.status_code,
                        hint=hint)
+
+
+def status_failure(call: PreparedCall, response: Response, expected: tuple[int, ...],
+                   outcome: str = NOT_APPLIED) -> VendorError:
+    """The failure of a step whose answer's status is not among its ``status:``."""
+    code = response.status_code
+    got = response.error or f"HTTP {code}"
+    if not got.startswith(f"HTTP {code}"):  # the connector's words for it: say the status too
+        got = f"{code}: {got}"
+    hint = vendor_failure(call, response, outcome).hint if outcome == UNKNOWN else (
+        "the step's status: lists the answers it expects; allow-error: true lets the step go "
+        "on with any answer and read response.status and response.error")
+    return VendorError(f"{call.target}: expected status {one_of(expected)}, got {got}",
+                       status=code, hint=hint)
+
+
+def one_of(statuses: tuple[int, ...]) -> str:
+    """``200``, ``200 or 201``, ``200, 201 or 204``."""
+    words = [str(s) for s in statuses]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
