@@ -60,13 +60,14 @@ def test_connection_refused_is_an_answer_of_status_0(tmp_path: Path, closed: str
     allow-error: true
     extract:
       server: {header: Server, default: ""}
+      id: {jsonpath: $.id, default: -1}
       code: {status: true}
     assert:
       - "response.status == 0 and response.status_code == 0 and not response.ok"
       - "response.text == '' and response.body == '' and response.json is none"
       - "response.headers == {} and response.size == 0"
       - "'cannot connect' in response.error and 'refused' in response.error"
-  - assert: "code == 0 and server == '' and steps.ping.response.status == 0"
+  - assert: "code == 0 and server == '' and id == -1 and steps.ping.response.status == 0"
 """)
     assert result.status == PASSED, console
     step = report["steps"][0]  # type: ignore[index]
@@ -75,6 +76,19 @@ def test_connection_refused_is_an_answer_of_status_0(tmp_path: Path, closed: str
     assert "cannot connect" in exchange["error"] and exchange.get("response") is None
     host = closed.removeprefix("http://")
     assert f"api: cannot connect ({host})" in exchange["error"]
+
+
+def test_a_redirect_loop_with_allow_error(tmp_path: Path, served: tuple[str, Counted]) -> None:
+    """A failure another try would meet again (more than 30 redirects) is not retried, and
+    with allow-error it is no answer either."""
+    result, console, _ = run(tmp_path, served[0], """\
+  - call: api
+    method: GET
+    path: /redirect/40
+    allow-error: true
+    assert: "response.status == 0 and 'too many redirects' in response.error"
+""")
+    assert result.status == PASSED, console
 
 
 def test_without_allow_error_it_still_fails(tmp_path: Path, closed: str) -> None:
