@@ -2,7 +2,7 @@
 
 The ``call`` and ``poll-until`` kinds both carry a call: ``connector.operation`` with its
 parameters under ``with:`` (checked against the connector's operation), or a connector with a
-raw ``method`` and ``path``.
+raw ``method`` and ``path``; either may say which statuses its answer must have (``status:``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Building a step's call, sending it through its connector, and recording the exchange.
+"""Building a step's call, sending it through its connector, recording the exchange, and
+wording the failure of an answer that fails the step (a vendor error, a status not expected).
 
 The HTTP layer, the retry policy and the exchange record are imported where a call is built or
 sent, not with this module: the step kinds import it, and loading a playbook (``runner
