@@ -131,6 +131,7 @@ class TransportError(StepFailed):
         super().__init__(message, hint=hint)
         self.sent = sent  # True/False when known whether the request reached the server
         self.final = final  # another try would fail the same way (a redirect loop): no retry
+        self.attempts = 1  # tries made before giving up (the retry policy's)
 
 
 class Unsendable(StepFailed):

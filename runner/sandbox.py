@@ -23,8 +23,9 @@ class Sandbox:
             spec = registry.get(name)
             if spec.simulator is None:
                 raise InvalidInput(f"connector '{name}' has no simulator, so it cannot run in "
-                                   "the sandbox", hint="run with --env FILE (an environment file), or --env "
-                                   "none when the playbook's settings: say everything")
+                                   "the sandbox", hint="run with --env FILE (an environment "
+                                   "file), or --env none when the playbook's settings: say "
+                                   "everything")
             sim = spec.simulator(**self.options.get(name, {}))
             sim.start()
             self.simulators[name] = sim

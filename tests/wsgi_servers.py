@@ -38,3 +38,33 @@ def httpbin() -> Iterator[str]:
 
     with serving(app) as url:
         yield url
+
+
+class Counted:
+    """A WSGI app that notes each request (method and path) before ``app`` answers it: httpbin
+    cannot say how often it was called, and a test of retries must know."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._lock:
+            self.seen.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        return self.app(environ, start_response)
+
+    def count(self, method: str, path: str) -> int:
+        with self._lock:
+            return self.seen.count((method, path))
+
+
+@contextmanager
+def counted_httpbin() -> Iterator[tuple[str, Counted]]:
+    """httpbin served as ``httpbin()`` serves it, behind a :class:`Counted`: (its URL, the
+    counter)."""
+    from httpbin import app
+
+    counted = Counted(app)
+    with serving(counted) as url:
+        yield url, counted

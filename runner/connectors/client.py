@@ -80,9 +80,12 @@ class ConnectorClient(CallBuilder):
                         continue
                 if attempt > 1:
                     e.message += f" (gave up after {attempt} attempts)"
+                e.attempts = attempt
                 raise
-            if attempt < policy.attempts and policy.retry_status(
-                    response.status_code, call.safe, self.not_applied(call)):
+            if attempt < policy.attempts and response.status_code not in call.success \
+                    and policy.retry_status(response.status_code, call.safe,
+                                            self.not_applied(call)):
+                # a status the call lists as a success (a step's `status: 503`) is its answer
                 wait = policy.delay(attempt, response.header("retry-after"))
                 if _in_time(call, wait):
                     sleep(wait)
@@ -151,6 +154,10 @@ class ConnectorClient(CallBuilder):
         ok = response.status_code in success if success else (
             200 <= response.status_code < 300
             or (300 <= response.status_code < 400 and not follows))
+        if ok and success and not 200 <= response.status_code < 300:
+            # a listed status outside 2xx (a step's `status: 404` after a DELETE) is the answer
+            # asked for: the error rules, written for the bodies of error answers, do not apply
+            return None
         if not ok:  # a page that is not the vendor's (a proxy's, a web server's 404)
             foreign = not_the_vendors(response, self.spec.decode)
             if foreign:

@@ -40,7 +40,8 @@ def transport_error(url: str, e: Exception, read: float, read_timeout: float,
                                   "left before the step's timeout", sent=True)
         return TransportError(
             f"no answer from {where} within {read_timeout:g} s", sent=True,
-            hint="the request may have been processed; raise timeouts.read if it is slow")
+            hint="the request may have been processed; if the service is that slow, raise "
+            "the connector's read_timeout setting (timeouts.read in its connector file)")
     if isinstance(cause, x.SSLError):  # a certificate that does not verify will not next time
         return TransportError(f"TLS error talking to {where}: {reason(cause)}", sent=False,
                               final=unverified(cause))

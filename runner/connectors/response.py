@@ -25,7 +25,7 @@ class Response:
     expression_attrs: ClassVar[frozenset[str]] = frozenset((
         "json", "status_code", "status", "text", "headers", "error", "xml", "body", "ok", "url",
         "method", "elapsed_ms", "content_type", "attempts", "is_xml",
-        "saved_to", "size"))
+        "saved_to", "size", "elapsed"))
 
     status_code: int
     headers: dict[str, str]  # lower-cased names
@@ -35,6 +35,8 @@ class Response:
     elapsed_ms: float = 0.0
     decode: str = "auto"
     error: str | None = None  # the vendor's error message, when the answer is an error
+    # (status_code 0, no headers, no body: no answer came, and error says why; a step with
+    # allow-error: true goes on with such an answer, see runner.steps.answers.no_answer)
     attempts: int = 1  # tries it took (retries of transient failures included)
     saved_to: str | None = None  # `save-to:`: the file the body went to (absolute path)
     saved_bytes: int = 0  # ... and its size (the body in memory is then empty)
@@ -49,6 +51,11 @@ class Response:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def elapsed(self) -> float:
+        """``elapsed_ms`` in seconds."""
+        return self.elapsed_ms / 1000
 
     @property
     def text(self) -> str:
@@ -97,7 +104,8 @@ class Response:
 
     @property
     def size(self) -> int:
-        """The body's size in bytes: the saved file's when it went to one."""
+        """The body's size in bytes, as runner holds it (after gzip, deflate or br decoding:
+        not the Content-Length of a compressed answer); the saved file's when it went to one."""
         return self.saved_bytes if self.saved_to is not None else len(self.content)
 
     def header(self, name: str, default: str | None = None) -> str | None:

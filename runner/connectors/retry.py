@@ -15,6 +15,8 @@ What is retried:
   by default every 4xx but 408, so 429 is retried and a gateway's 502, 503 or 504 is not: the
   vendor may have acted behind it) — unless the policy or the step says ``unsafe: true``.
   The same rule decides whether ``runner resume`` may send it again.
+An answer whose status the call lists as a success (a step's ``status: 503``, an operation's
+``success:``) is never retried, whatever ``statuses`` says: it is the answer asked for.
 ``Retry-After`` (seconds or an HTTP date) is honoured, capped by ``max_delay``.
 """
 

@@ -1,7 +1,8 @@
 """What a step does with an answer: extract values from it, and check its assertions.
 
 ``extract`` and ``assert`` are kinds of their own and ride on ``call`` and ``poll-until``
-steps too; a failed assertion shows the value of each name its expression reads.
+steps too; a failed assertion shows the value of each name its expression reads. And the
+answer a step with ``allow-error: true`` reads when none came (``no_answer``, status 0).
 """
 
 from __future__ import annotations
@@ -19,7 +20,23 @@ from runner.steps.runtime import Runtime, Scope
 from runner.template_compile import TemplateFailure, compile_expression
 
 if TYPE_CHECKING:  # a type only: loading a playbook needs no results
+    from runner.connectors.http import PreparedCall
     from runner.results import StepResult
+
+NO_ANSWER = 0  # the status of an answer that never came (k6's and Postman's 0 too)
+
+
+def no_answer(rt: Runtime, call: PreparedCall, e: TransportError, elapsed_ms: float
+              ) -> Response:
+    """What a step with ``allow-error: true`` goes on with when no answer came (connection
+    refused, a timeout, a TLS failure, an answer cut short...: after the retry policy gave up):
+    status 0, no headers, no body, and ``error`` the transport error's message. It is redacted
+    here, not only in the outputs, since a template may pass it on (to a vendor, a file): it
+    names the host, and a base URL's ``user:password@`` goes with the host."""
+    redact = rt.redactor.redact
+    return Response(NO_ANSWER, {}, b"", url=redact(call.url), method=call.method,
+                    elapsed_ms=elapsed_ms, decode=call.decode, error=redact(e.message),
+                    attempts=e.attempts)
 
 
 def apply_extract(rt: Runtime, step: Step, response: Response, scope: Scope,
@@ -54,11 +71,20 @@ def expression_values(rt: Runtime, expr: str, scope: Scope) -> dict[str, str]:
             continue
         try:
             value = compile_expression(chain).fn(scope)
-            text = repr(value)
+            text = _shown(value)
         except Exception as e:  # undefined, or a sandbox refusal: show why
             text = f"<{type(e).__name__}: {str(e)[:80]}>"
         out[chain] = rt.redactor.redact(text if len(text) <= 200 else text[:200] + "...")
     return out
+
+
+def _shown(value: Any) -> str:
+    """``value`` as a failure message shows it: a float of many digits (a time measured,
+    ``response.elapsed_ms``) shortened to the digits that say something (1002.7, 1.003)."""
+    text = repr(value)
+    if isinstance(value, float) and len(text) > 12:
+        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.4g}"
+    return text
 
 
 def apply_asserts(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:

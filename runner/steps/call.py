@@ -3,21 +3,29 @@
 A call that is not safe to repeat may carry a ``resume-check``: on ``runner resume``, when an
 earlier attempt sent it and its outcome is unknown, that call finds out whether it took effect
 (``runner.restore``).
+
+With ``allow-error: true`` neither an error answer nor no answer at all (a transport error, once
+the retry policy gave up) fails the step: ``response.error`` says what happened, and a missing
+answer reads as status 0 with an empty body (``runner.steps.answers.no_answer``). The step passed,
+so ``runner resume`` never sends it again, even when its outcome is unknown. ``status:`` names
+the statuses the answer must have: one of them is a success, any other fails the step.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from runner.errors import TransportError
 from runner.loader import Path_
 from runner.model import Step
-from runner.steps.answers import apply_asserts, apply_extract
+from runner.steps.answers import apply_asserts, apply_extract, no_answer
 from runner.steps.call_spec import CallSpec
 from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
-from runner.steps.sending import build_call, send, vendor_failure
+from runner.steps.sending import build_call, one_of, send, status_failure, vendor_failure
 
 if TYPE_CHECKING:  # a type only: loading a playbook needs no results
     from runner.results import StepResult
@@ -43,10 +51,18 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec:
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     spec: CallSpec = step.spec
     call = build_call(rt, spec, scope)
-    response = send(rt, step, result, call)
+    start = time.perf_counter()
+    try:
+        response = send(rt, step, result, call)
+    except TransportError as e:  # the retry policy gave up; the exchange is recorded
+        if not spec.allow_error:
+            raise
+        response = no_answer(rt, call, e, (time.perf_counter() - start) * 1000)
     scope["response"] = response
     if response.error is not None and not spec.allow_error:
         outcome = rt.client(call.connector).outcome(call, response) if not call.safe else ""
+        if spec.status and response.status_code not in spec.status:
+            raise status_failure(call, response, spec.status, outcome)
         raise vendor_failure(call, response, outcome)
     apply_extract(rt, step, response, scope, result)
     apply_asserts(rt, step, scope, result)
@@ -54,4 +70,7 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
 
 
 def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
-    p.request(step.spec, step, scope, pad)
+    spec: CallSpec = step.spec
+    p.request(spec, step, scope, pad)
+    if spec.status:
+        p.line(f"{pad}expects status {one_of(spec.status)}")

@@ -24,13 +24,14 @@ class CallSpec:
     has_json: bool = False
     form: Mapping[str, Any] | None = None
     safe: bool | None = None
-    allow_error: bool = False  # a vendor error does not fail the step
+    allow_error: bool = False  # a vendor error (or a transport error) does not fail the step
     body: Any = None  # `body:`: a text template, or {file: path}
     has_body: bool = False
     multipart: Mapping[str, Any] | None = None  # `multipart:`: field -> text or {file: ...}
     save_to: str | None = None  # `save-to:` (a template): the answer's body goes to this file
     follow_redirects: bool | None = None  # `follow-redirects:`; None: the connector's
     folder: str = ""  # the playbook's folder: body and multipart files are relative to it
+    status: tuple[int, ...] = ()  # `status:`: the statuses the answer must have (none: any 2xx)
 
     @property
     def target(self) -> str:

@@ -2,8 +2,9 @@
 
 The ``call`` and ``poll-until`` kinds both carry a call: ``connector.operation`` with its
 parameters under ``with:`` (checked against the connector's operation), or a connector with a
-raw ``method`` and ``path``. A raw call's text, file and multipart bodies, and where any call's
-answer goes (``save-to``, ``follow-redirects``), are checked in :mod:`runner.steps.call_bodies`.
+raw ``method`` and ``path``; either may say which statuses its answer must have (``status:``).
+A raw call's text, file and multipart bodies, and where any call's answer goes
+(``save-to``, ``follow-redirects``), are checked in :mod:`runner.steps.call_bodies`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from runner.template_compile import is_template
 
 RAW_KEYS = ("method", "path", "query", "headers", "json", "form", "safe",
             "body", "multipart")
+STATUS: dict[str, Any] = {"type": "integer", "minimum": 100, "maximum": 599}
 
 CALL_SCHEMA: dict[str, Any] = {
     "call": {"type": "string",
@@ -34,7 +36,11 @@ CALL_SCHEMA: dict[str, Any] = {
     "form": {"type": "object"},
     "safe": {"type": "boolean", "description": "raw call: safe to repeat (default: by verb)"},
     "allow-error": {"type": "boolean",
-                    "description": "a vendor error does not fail the step; read response.error"},
+                    "description": "a vendor error or a transport error (status 0) does not "
+                    "fail the step; read response.error"},
+    "status": {"anyOf": [STATUS, {"type": "array", "minItems": 1, "items": STATUS}],
+               "description": "the HTTP status (100-599) the answer must have, or a list "
+               "of them: status: 404, status: [200, 201]"},
     **BODY_SCHEMA,
 }
 
@@ -46,6 +52,7 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
     params = raw.get("with") or {}
     allow_error = bool(raw.get("allow-error", False))
     answer = _answer_keys(b, raw, path)
+    status = expected_statuses(b, raw, path)
     if op_name:
         op = spec.operation(op_name)
         if op is None:
@@ -79,7 +86,8 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
                          f"{target} needs parameter '{missing[0]}'",
                          f"add it under with: ({missing[0]}: ...)")
         b.check_templates(params, path + ("with",))
-        return CallSpec(alias, op_name, params, allow_error=allow_error, **answer)
+        return CallSpec(alias, op_name, params, allow_error=allow_error, status=status,
+                        **answer)
     if "with" in raw:
         raise b.fail(path + ("with",), f"'with' passes operation parameters; "
                      f"'{target}' is a raw call",
@@ -97,7 +105,7 @@ def build_call_spec(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec
                     has_json="json" in raw, form=raw.get("form"), safe=raw.get("safe"),
                     allow_error=allow_error,
                     body=raw.get("body"), has_body="body" in raw, multipart=raw.get("multipart"),
-                    folder=b.folder(), **answer)
+                    folder=b.folder(), status=status, **answer)
 
 
 def _answer_keys(b: Builder, raw: Mapping[str, Any], path: Path_) -> dict[str, Any]:
@@ -105,3 +113,18 @@ def _answer_keys(b: Builder, raw: Mapping[str, Any], path: Path_) -> dict[str, A
     if "save-to" in raw:
         b.check_templates(raw["save-to"], path + ("save-to",))
     return {"save_to": raw.get("save-to"), "follow_redirects": raw.get("follow-redirects")}
+
+
+def expected_statuses(b: Builder, raw: Mapping[str, Any], path: Path_) -> tuple[int, ...]:
+    """``status:``, an HTTP status or a list of them, as a tuple (empty when not given). The
+    schema refuses anything else first; checked here too, as a step built without it is."""
+    value = raw.get("status")
+    if value is None:
+        return ()
+    values = value if isinstance(value, list) else [value]
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or not 100 <= v <= 599:
+            where = path + ("status",) + ((i,) if isinstance(value, list) else ())
+            raise b.fail(where, f"status must be an HTTP status (100-599), got {v!r}",
+                         "write status: 200, or a list: status: [200, 201]")
+    return tuple(dict.fromkeys(values))

@@ -6,7 +6,14 @@ the step waits `every` seconds (multiplied by `backoff` after each attempt, capp
 `max-interval`) and tries again, until `timeout` or `max-attempts`. An expression that reads
 something the answer does not have (``response.json.data.delivered`` on an error answer) counts
 as false. Transport errors during a poll (a dropped connection on a safe call) are counted apart
-from "not yet" and retried within the same deadline.
+from "not yet" and retried within the same deadline; one that another try cannot mend (a call
+not safe to repeat that may have been sent, a redirect loop) fails the step.
+
+With ``allow-error: true`` a transport error is an answer of status 0 (``response.error`` says
+what happened) that ``fail-if`` and ``poll-until`` read like any other (``poll-until:
+"response.status == 0"`` waits for a service to go away); the one that would fail the step ends
+the poll instead, passing, as a call step with allow-error does. ``status:`` names the statuses
+an answer may have: any other fails the step at once (with allow-error: it is "not yet").
 """
 
 from __future__ import annotations
@@ -21,15 +28,16 @@ from runner.errors import StepFailed, TransportError
 from runner.loader import Path_
 from runner.model import Step, seconds
 from runner.schema_atoms import DURATION, EXPR
-from runner.steps.answers import apply_asserts, apply_extract
+from runner.steps.answers import apply_asserts, apply_extract, no_answer
 from runner.steps.call_spec import CallSpec
 from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.kind import Builder, Planner
 from runner.steps.runtime import Runtime, Scope
-from runner.steps.sending import build_call, send
+from runner.steps.sending import build_call, one_of, send, status_failure
 from runner.template_compile import TemplateFailure
 
 if TYPE_CHECKING:
+    from runner.connectors.http import PreparedCall
     from runner.connectors.response import Response
     from runner.results import StepResult
 
@@ -87,6 +95,8 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> PollSpec:
 def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
     poll: PollSpec = step.spec
     p.request(poll.call, step, scope, pad)
+    if poll.call.status:
+        p.line(f"{pad}expects status {one_of(poll.call.status)}")
     p.line(f"{pad}repeat until `{poll.until}` every {poll.every:g} s (x{poll.backoff:g}, max "
            f"{poll.max_interval:g} s), timeout {poll.timeout:g} s"
            + (f", at most {poll.max_attempts} attempts" if poll.max_attempts else ""))
@@ -125,27 +135,21 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
         result.attempts = attempt
         call = build_call(rt, poll.call, scope)
         call.deadline = deadline  # the request in flight ends with the poll, not 30 s later
+        sent_at = time.perf_counter()
         try:
             response = send(rt, step, result, call, attempt=attempt)
         except TransportError as e:
-            if not call.safe or e.final:  # a redirect loop will loop on the next try too
+            ends = not call.safe or e.final  # a redirect loop will loop on the next try too
+            if ends and not poll.call.allow_error:
                 raise
             transient += 1
             last_state = f"transport error: {e.message}"
+            if poll.call.allow_error:  # the expressions see it, as an answer of status 0
+                response = no_answer(rt, call, e, (time.perf_counter() - sent_at) * 1000)
+                if _judge(rt, poll, call, response, scope, attempt, start) or ends:
+                    break  # an end the step goes on from, as a call step with allow-error does
         else:
-            scope["response"] = response
-            if response.error is not None and \
-                    response.status_code in rt.client(call.connector).auth.renew_on:
-                # refused even with credentials renewed just now: waiting will not help
-                raise StepFailed(f"{call.target}: credentials refused: {response.error}",
-                                 hint="check the connector's credentials in the environment")
-            for expr in poll.fail_if:
-                if _holds(rt, expr, scope):
-                    detail = f": {response.error}" if response.error else ""
-                    raise StepFailed(
-                        f"{call.target} gave a terminal answer (fail-if `{expr}`){detail}",
-                        hint=f"attempt {attempt}, after {time.monotonic() - start:.1f} s")
-            if _holds(rt, poll.until, scope):
+            if _judge(rt, poll, call, response, scope, attempt, start):
                 break
             last_state = _state(response)
         elapsed = time.monotonic() - start
@@ -168,6 +172,30 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     apply_extract(rt, step, response, scope, result)
     apply_asserts(rt, step, scope, result)
     rt.remember(step, scope, response=response)
+
+
+def _judge(rt: Runtime, poll: PollSpec, call: PreparedCall, response: Response, scope: Scope,
+           attempt: int, start: float) -> bool:
+    """Whether ``response`` ends the poll (its ``poll-until`` holds); raises for an answer that
+    ends it failing: credentials refused, a ``fail-if`` that holds, a status not in
+    ``status:`` (unless ``allow-error``: then it is an error answer, "not yet" as any other)."""
+    scope["response"] = response
+    if response.error is not None and \
+            response.status_code in rt.client(call.connector).auth.renew_on:
+        # refused even with credentials renewed just now: waiting will not help
+        raise StepFailed(f"{call.target}: credentials refused: {response.error}",
+                         hint="check the connector's credentials in the environment")
+    expected = poll.call.status
+    if expected and response.status_code not in expected and not poll.call.allow_error:
+        raise status_failure(call, response, expected, rt.client(call.connector).outcome(
+            call, response) if not call.safe else "")
+    for expr in poll.fail_if:
+        if _holds(rt, expr, scope):
+            detail = f": {response.error}" if response.error else ""
+            raise StepFailed(
+                f"{call.target} gave a terminal answer (fail-if `{expr}`){detail}",
+                hint=f"attempt {attempt}, after {time.monotonic() - start:.1f} s")
+    return _holds(rt, poll.until, scope)
 
 
 def _transient_hint(count: int) -> str | None:

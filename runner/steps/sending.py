@@ -1,4 +1,5 @@
-"""Building a step's call, sending it through its connector, and recording the exchange.
+"""Building a step's call, sending it through its connector, recording the exchange, and
+wording the failure of an answer that fails the step (a vendor error, a status not expected).
 
 The HTTP layer, the retry policy and the exchange record are imported where a call is built or
 sent, not with this module: the step kinds import it, and loading a playbook (``runner
@@ -49,6 +50,14 @@ def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
     if spec.save_to is not None:
         call.save_to = str(render(rt, spec.save_to, scope, "save-to"))
     call.follow_redirects = spec.follow_redirects
+    return expecting(spec, call)
+
+
+def expecting(spec: CallSpec, call: PreparedCall) -> PreparedCall:
+    """``call`` with the step's ``status:``, when it has one, as the statuses that are a success
+    (instead of its operation's ``success:`` or any 2xx)."""
+    if spec.status:
+        call.success = spec.status
     return call
 
 
@@ -116,3 +125,23 @@ def vendor_failure(call: PreparedCall, response: Response, outcome: str = NOT_AP
                 "(allow-error: true lets a step read response.error instead)")
     return VendorError(f"{call.target} answered: {response.error}", status=response.status_code,
                        hint=hint)
+
+
+def status_failure(call: PreparedCall, response: Response, expected: tuple[int, ...],
+                   outcome: str = NOT_APPLIED) -> VendorError:
+    """The failure of a step whose answer's status is not among its ``status:``."""
+    code = response.status_code
+    got = response.error or f"HTTP {code}"
+    if not got.startswith(f"HTTP {code}"):  # the connector's words for it: say the status too
+        got = f"{code}: {got}"
+    hint = vendor_failure(call, response, outcome).hint if outcome == UNKNOWN else (
+        "the step's status: lists the answers it expects; allow-error: true lets the step go "
+        "on with any answer and read response.status and response.error")
+    return VendorError(f"{call.target}: expected status {one_of(expected)}, got {got}",
+                       status=code, hint=hint)
+
+
+def one_of(statuses: tuple[int, ...]) -> str:
+    """``200``, ``200 or 201``, ``200, 201 or 204``."""
+    words = [str(s) for s in statuses]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

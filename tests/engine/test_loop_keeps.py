@@ -86,7 +86,7 @@ def test_a_long_loop_keeps_its_first_and_last_ten_iterations(
 
 def test_a_failed_iteration_is_kept_whatever_its_place(
         tmp_path: Path, base: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    result, console = _run(tmp_path, base, monkeypatch, concurrency=4, passed=29, bad=15)
+    result, _ = _run(tmp_path, base, monkeypatch, concurrency=4, passed=29, bad=15)
     assert result.status == FAILED
     loop = result.steps[0]
     labels = [r.trail for r in loop.iterations]
