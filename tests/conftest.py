@@ -31,3 +31,15 @@ def _own_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["RUNNER_STORE"] = str(path)
     yield
     os.environ["RUNNER_STORE"] = old
+
+
+@pytest.fixture(autouse=True)
+def _own_connector_files() -> Iterator[None]:
+    # a connector file a test's playbook loaded (connectors/<name>.yaml) is known by name for
+    # the rest of the process, as in a long-lived worker; the next test starts without it
+    from runner.connectors import registry
+
+    before = dict(registry._LOCAL)
+    yield
+    registry._LOCAL.clear()
+    registry._LOCAL.update(before)
