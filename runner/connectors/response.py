@@ -9,6 +9,7 @@ with entity resolution, DTD loading and network access off (:mod:`runner.connect
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -111,16 +112,19 @@ class Response:
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
 
-    def summary(self, limit: int = 2000) -> dict[str, Any]:
-        """What a report records of this answer (the caller redacts it)."""
+    def summary(self, limit: int = 2000,
+                redact: Callable[[str], str] = str) -> dict[str, Any]:
+        """What a report records of this answer (the caller redacts it as a whole too). The
+        body is ``redact``-ed before it is cut to ``limit``: a secret that straddles the cut
+        would otherwise leave its first part in clear."""
         if self.saved_to is not None:
             body = f"<{self.saved_bytes:,} bytes saved to {self.saved_to}>"
         elif self._text is _UNSET and len(self.content) > limit * 4:
             # decode what is kept, not a 20 MB body (a UTF-8 character is at most 4 bytes)
-            text = self.content[:limit * 4].decode("utf-8", errors="replace")[:limit]
+            text = redact(self.content[:limit * 4].decode("utf-8", errors="replace"))[:limit]
             body = text + f"... ({len(self.content):,} bytes)"
         else:
-            text = self.text
+            text = redact(self.text)
             body = text if len(text) <= limit else text[:limit] + f"... ({len(text):,} chars)"
         return {
             "status": self.status_code,

@@ -94,7 +94,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
                          response.status_code)
     record_login(rt, client, result)
     exchange.request = call.record(rt.redactor.redact)
-    exchange.response = response.summary()
+    exchange.response = response.summary(redact=rt.redactor.redact)
     result.exchanges.append(exchange)
     rt.emit("exchange", result, exchange)
     return response
@@ -109,7 +109,7 @@ def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
     login_call, login_response = client.last_login
     client.last_login = None
     login = Exchange(request=login_call.record(rt.redactor.redact),
-                     response=login_response.summary())
+                     response=login_response.summary(redact=rt.redactor.redact))
     result.exchanges.append(login)
     rt.emit("exchange", result, login)
 

@@ -475,3 +475,23 @@ def test_body_is_for_raw_calls(tmp_path: Path) -> None:
     body: "<a/>"
 """)
     assert code == 2 and "'body' is for raw calls" in err, err
+
+
+def test_a_secret_across_the_cut_of_a_long_answer_is_masked(tmp_path: Path, base: str) -> None:
+    """The same for an answer: httpbin echoes the body back, after a few dozen characters of
+    its own, so one of these lengths puts the secret across the answer's 2,000th character."""
+    note = "cut-secret-Hy6Tq2Lm8Pz"
+    env = tmp_path / "env.yaml"
+    env.write_text(f"secrets:\n  note: {{secret: G_NOTE}}\nconnectors:\n  api:\n"
+                   f"    base_url: {base}\n")
+    steps = "".join(f"""\
+  - call: api
+    method: POST
+    path: /anything
+    body: "{'x' * n}{{{{ secrets.note }}}}"
+""" for n in range(1900, 2000, 10))
+    pb = tmp_path / "pb.yaml"
+    pb.write_text(f"name: long\nconnectors:\n  api: {{use: http}}\nsteps:\n{steps}")
+    outs = every_output(tmp_path, pb, env, {}, extra_env={"G_NOTE": note})
+    for part in (note, note[:10], note[-10:]):
+        assert outs.find(part) == [], part
