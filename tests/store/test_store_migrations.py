@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import RUNNER
 
 from runner.errors import InvalidInput
 from runner.store import Store
@@ -113,3 +116,33 @@ def test_a_store_in_memory_is_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
         Store("sqlite://")
     assert "a SQLite store needs a file: sqlite:///PATH" in caught.value.render()
+
+
+# another process takes the write lock of the store file and keeps it until it is killed
+HOLDER = """
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+c.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_store_at_this_version_opens_without_the_write_lock(tmp_path: Path) -> None:
+    """Opening a store that needs no migration only reads: ``runner history`` answers while
+    another process (a batch, a backup) holds the file's write lock."""
+    path = tmp_path / "runs.db"
+    store = Store(str(path))
+    assert store.create_run("r1", "p", "/p.yaml", "sandbox", {})
+    store.close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        done = subprocess.run([str(RUNNER), "history", "--store", str(path)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "r1" in done.stdout
+    finally:
+        holder.kill()
+        holder.wait()
