@@ -75,7 +75,9 @@ class Store:
         try:
             self.db: Db = open_db(self.url)
         except (StoreError, ImportError, ValueError) as e:
-            raise InvalidInput(f"cannot open the run store {masked_url(self.url)}: {e}",
+            shown = masked_url(self.url)  # a URL it could not parse may be quoted whole
+            raise InvalidInput(f"cannot open the run store {shown}: "
+                               f"{str(e).replace(self.url, shown)}",
                                hint="give --store a file path or a SQLAlchemy URL") from None
         self._lock = threading.Lock()
         self._beats: dict[str, float] = {}  # run_id -> when a write last refreshed its heartbeat
