@@ -15,6 +15,11 @@
 
 Vendor and transport exceptions (requests, lxml, json) are translated at one boundary, the
 HTTP layer in ``runner.connectors.http``; the engine attaches the step.
+
+Beside the tree, :class:`StoreError`: the run store's database failed (a full disk, a lock
+held too long, PostgreSQL gone). It is not a ``RunnerError``: nobody's input caused it, and
+the engine records it as ``errored`` through :meth:`InternalError.of`. Its kinds, and the
+translation of each driver's exceptions into them, are :mod:`runner.store_db`.
 """
 
 from __future__ import annotations
@@ -146,6 +151,16 @@ class Interrupted(RunnerError):
     step = ""  # the step the run was in, when one was
 
 
+class StoreError(Exception):
+    """The run store's database failed; ``str()`` is the driver's own message, ``kind`` the
+    name of the driver's exception. Here, at the bottom, so that the engine, the jobs and
+    the CLI's guard recognise it without importing a database driver."""
+
+    def __init__(self, message: str, *, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind or type(self).__name__
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised as Ctrl-C is (``runner.cli``), so a run stops the same way: its
     ``finally`` steps run and it is recorded ``interrupted``, resumable."""
@@ -162,8 +177,8 @@ class InternalError(RunnerError):
     def of(cls, e: BaseException, *, step: str = "") -> InternalError:
         """The error to record for ``e``: a run store that failed (a full disk, the database
         gone) says so and how to go on; anything else is a bug in runner."""
-        text = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0][:200]
-        if type(e).__module__.startswith("sqlalchemy"):
+        text = (str(e).strip().splitlines() or [""])[0][:200]
+        if isinstance(e, StoreError):
             return cls(f"the run store failed: {text}", step=step,
                        hint="a run stops at once, so that nothing it does goes unrecorded; "
                        "free space on the store's disk (or bring its database back); a run it "

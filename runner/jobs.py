@@ -34,9 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from runner.errors import RunnerError
+from runner.errors import RunnerError, StoreError
 from runner.ownership import STALE_AFTER, Claim, LostOwnership
 from runner.resume import resume_run
 from runner.store import Store
@@ -97,9 +95,9 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
     except RunnerError as e:  # invalid playbook, environment or inputs, a missing secret,
         # a checkout whose playbook differs from the one the run was recorded with: recorded
         log.warning("run %s not run: %s", job.run_id, e.message)
-    except SQLAlchemyError as e:  # the store is away, or went away mid-run: the run waits
+    except StoreError as e:  # the store is away, or went away mid-run: the run waits
         log.warning("run %s: the run store failed (%s); trying again later", job.run_id,
-                    type(e).__name__)
+                    e.kind)
         return "busy"
     except Exception:  # recorded failed by resume_run
         log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())

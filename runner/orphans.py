@@ -32,11 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
-
 from runner.broker_scan import Messages, broker_messages
 from runner.store import Store
-from runner.store_schema import runs
 
 log = logging.getLogger("runner.orphans")
 
@@ -59,24 +56,22 @@ def find_orphans(store: Store, *, stale_after: float, messages: Messages | None,
     ``local``: also those of a plain ``runner run`` that died (``runner resume --stale``)."""
     now = time.time() if now is None else now
     before = now - stale_after
-    q = (select(runs.c.run_id, runs.c.status, runs.c.file, runs.c.environment, runs.c.inputs,
-                runs.c.dedup_key, runs.c.heartbeat)
-         .where(runs.c.status.in_(("queued", "running")),
-                (runs.c.heartbeat < before) | runs.c.heartbeat.is_(None))
-         .order_by(runs.c.started).limit(limit))
-    if not local:  # a running run without an owner was never handed over: not the workers'
-        q = q.where((runs.c.status == "queued") | (func.coalesce(runs.c.owner, "") != ""))
-    with store.engine.connect() as c:
-        rows = c.execute(q).all()
+    # a running run without an owner was never handed over: not the workers', unless local
+    mine = "" if local else " AND (status = 'queued' OR coalesce(owner, '') <> '')"
+    with store.db.connect() as c:
+        rows = c.execute(
+            "SELECT run_id, status, file, environment, inputs, dedup_key, heartbeat FROM runs "
+            "WHERE status IN ('queued', 'running') AND (heartbeat < :before OR heartbeat IS "
+            f"NULL){mine} ORDER BY started LIMIT :limit", {"before": before, "limit": limit})
     found = []
     for r in rows:
         if messages is not None:
-            if r.run_id in messages.waiting:
+            if r["run_id"] in messages.waiting:
                 continue
-            if r.status == "queued" and r.run_id in messages.held:
+            if r["status"] == "queued" and r["run_id"] in messages.held:
                 continue
-        found.append(Orphan(r.run_id, r.status, r.file, r.environment,
-                            json.loads(r.inputs or "{}"), r.dedup_key, r.heartbeat))
+        found.append(Orphan(r["run_id"], r["status"], r["file"], r["environment"],
+                            json.loads(r["inputs"] or "{}"), r["dedup_key"], r["heartbeat"]))
     return found
 
 
@@ -86,11 +81,11 @@ def mark_handed_over(store: Store, orphan: Orphan, now: float | None = None) -> 
     if orphan.status != "queued":
         return True  # a running orphan's claim takes it over; its heartbeat must stay stale
     now = time.time() if now is None else now
-    same = (runs.c.heartbeat.is_(None) if orphan.heartbeat is None
-            else runs.c.heartbeat == orphan.heartbeat)
-    q = (update(runs).where(runs.c.run_id == orphan.run_id, runs.c.status == "queued", same)
-         .values(heartbeat=now))
-    return bool(store.atomically(lambda c: c.execute(q).rowcount) == 1)
+    same = "heartbeat IS NULL" if orphan.heartbeat is None else "heartbeat = :was"
+    sql = (f"UPDATE runs SET heartbeat = :now WHERE run_id = :run_id AND status = 'queued' "
+           f"AND {same}")
+    params = {"now": now, "run_id": orphan.run_id, "was": orphan.heartbeat}
+    return bool(store.atomically(lambda c: c.execute(sql, params).rowcount) == 1)
 
 
 class Sweeper(threading.Thread):

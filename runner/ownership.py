@@ -24,13 +24,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
-
-from runner.errors import RunnerError
+from runner.errors import RunnerError, StoreError
 from runner.journal import ResumeState
 from runner.store import Store
-from runner.store_schema import run_values, runs
+from runner.store_db import Conn
+from runner.store_schema import assignments
 
 STALE_AFTER = 30.0  # a running run whose heartbeat is older than this is taken to be dead
 FINAL = ("passed", "failed", "interrupted", "errored", "skipped")
@@ -68,17 +66,18 @@ def claim_run(store: Store, run_id: str, owner: str, *,
         return Claim("done")
     if status == "pending":
         return Claim("waiting")  # its schedule's earlier run is still going
-    q = update(runs).where(runs.c.run_id == run_id)
+    # a compare-and-set: the row is taken only as it was read (its status, and a dead run's
+    # heartbeat), so of two claimants at once one gets it
+    sql = ("UPDATE runs SET status = 'running', owner = :owner, heartbeat = :now "
+           "WHERE run_id = :run_id AND status = :was")
+    params = {"owner": owner, "now": now, "run_id": run_id, "was": status}
     if status == "running":
         beat = row["heartbeat"]
         if beat is not None and now - beat < stale_after:
             return Claim("busy")
-        q = q.where(runs.c.status == "running",
-                    runs.c.heartbeat.is_(None) if beat is None else runs.c.heartbeat == beat)
-    else:
-        q = q.where(runs.c.status == status)
-    q = q.values(status="running", owner=owner, heartbeat=now)
-    got = store.atomically(lambda c: c.execute(q).rowcount)
+        sql += " AND heartbeat IS NULL" if beat is None else " AND heartbeat = :beat"
+        params["beat"] = beat
+    got = store.atomically(lambda c: c.execute(sql, params).rowcount)
     if got != 1:
         return Claim("lost")
     state = ResumeState() if status == "queued" else ResumeState.load(store, run_id)
@@ -89,33 +88,33 @@ class FencedStore(Store):
     """The store as one attempt of one run sees it: its writes to the run succeed only while
     the attempt still owns it; otherwise they raise :class:`LostOwnership`."""
 
-    def __init__(self, base: Store, run_id: str, owner: str) -> None:  # shares base's engine
+    def __init__(self, base: Store, run_id: str, owner: str) -> None:  # shares base's db
         self.url = base.url
-        self.engine = base.engine
-        self._writer = base._writer  # SQLite: the base store's one writer thread
+        self.db = base.db  # SQLite: with the base store's one writer thread
         self._beats: dict[str, float] = {}  # unused: every journal write touches the row
         self._lock = threading.Lock()
         self.run_id = run_id
         self.owner = owner
 
-    def close(self) -> None:  # the engine belongs to the base store
+    def close(self) -> None:  # the database belongs to the base store
         pass
 
-    def _touch(self, c: Any, now: float) -> None:
-        got = c.execute(update(runs).where(runs.c.run_id == self.run_id,
-                                           runs.c.owner == self.owner)
-                        .values(heartbeat=now)).rowcount
+    def _touch(self, c: Conn, now: float) -> None:
+        got = c.execute("UPDATE runs SET heartbeat = :now WHERE run_id = :run_id "
+                        "AND owner = :owner",
+                        {"now": now, "run_id": self.run_id, "owner": self.owner}).rowcount
         if got != 1:
             raise LostOwnership(f"run {self.run_id} was taken over by another worker",
                                 hint="this worker looked dead to it; it resumes the run")
 
-    def _alive(self, c: Any, run_id: str, now: float, beat: bool) -> None:
+    def _alive(self, c: Conn, run_id: str, now: float, beat: bool) -> None:
         self._touch(c, now)  # every journal write checks the run is still this attempt's
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        q = update(runs).where(runs.c.run_id == run_id, runs.c.owner == self.owner) \
-            .values(**run_values(values))
-        if self.atomically(lambda c: c.execute(q).rowcount) != 1:
+        sets, params = assignments(values)
+        params.update(f_run_id=run_id, f_owner=self.owner)
+        sql = f"UPDATE runs SET {sets} WHERE run_id = :f_run_id AND owner = :f_owner"
+        if self.atomically(lambda c: c.execute(sql, params).rowcount) != 1:
             raise LostOwnership(f"run {run_id} was taken over by another worker")
 
     def heartbeat(self, run_id: str) -> None:
@@ -162,6 +161,6 @@ def settle(store: Store, run_id: str, error: str, hint: str | None) -> bool:
     store is away): then the caller's own error stands."""
     try:
         return store.fail_if_running(run_id, error, hint)
-    except (LostOwnership, SQLAlchemyError) as e:
+    except (LostOwnership, StoreError) as e:
         log.warning("run %s: could not record its failure: %s", run_id, e)
         return False

@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from runner.errors import InvalidInput, RunnerError
+from runner.errors import InvalidInput, RunnerError, StoreError
 from runner.fingerprint import check as check_fingerprint
 from runner.journal import ResumeState
 from runner.launch import launch
@@ -91,7 +89,7 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
             state = rebuilt(writes, run_id, loaded, claim.resume, remap=remap, worker=worker)
             return Attempt("claimed", start(loaded, env=env, inputs=inputs, store=writes,
                                             run_id=run_id, resume=state, **start_kw))
-        except (LostOwnership, SQLAlchemyError):  # taken over, or the store is away: the run
+        except (LostOwnership, StoreError):  # taken over, or the store is away: the run
             raise  # is not this attempt's to record any more, or cannot be recorded now
         except RunnerError as e:  # a refused edit, a secret input the store kept masked, ...
             settle(writes, run_id, e.message, e.hint)  # not left running for nobody

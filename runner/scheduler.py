@@ -6,7 +6,8 @@ Exactly once. Each (schedule, fire time) becomes one run whose ``dedup_key`` is
 ``name@2026-11-23T02:00:00Z`` (the fire time in UTC); the store's unique constraint refuses a
 second one. The last fire time dealt with is kept per schedule (table ``schedule_state``),
 updated in the same transaction as the runs it created, with the row locked (``SELECT ... FOR
-UPDATE``) so that two schedulers on one PostgreSQL take turns per schedule instead of racing.
+UPDATE``) so that two schedulers on one PostgreSQL take turns per schedule instead of racing
+(on SQLite the transaction holds the file's write lock from its start, which does the same).
 
 Overlap, when a run of the same schedule is still queued or running at a fire time: ``skip``
 records the fire time as a run with status ``skipped`` (history says why), ``queue`` records
@@ -29,9 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-
+from runner.errors import StoreError
 from runner.inputs import new_run_id
 from runner.jobs import RunJob
 from runner.schedule_file import (
@@ -44,10 +43,14 @@ from runner.schedule_file import (
     plan_fires,
 )
 from runner.store import Store
-from runner.store_schema import runs, schedule_state
+from runner.store_db import Conn, StoreConflict, in_list
 
 ACTIVE = ("queued", "running")
 PENDING, QUEUED, SKIPPED = "pending", "queued", "skipped"
+_INSERT_FIRED = ("INSERT INTO runs (run_id, playbook, file, environment, inputs, status, "
+                 "started, heartbeat, owner, dedup_key, finished, duration_ms, error) VALUES "
+                 "(:run_id, :playbook, :file, :environment, :inputs, :status, :started, "
+                 ":heartbeat, :owner, :dedup_key, :finished, :duration_ms, :error)")
 
 
 # -- firing ------------------------------------------------------------------------------------
@@ -102,8 +105,8 @@ class Scheduler:
             now = self.clock()
             try:
                 self.tick(now)
-            except SQLAlchemyError as e:
-                self.log(f"the run store failed ({type(e).__name__}); trying again: "
+            except StoreError as e:
+                self.log(f"the run store failed ({e.kind}); trying again: "
                          f"{str(e).splitlines()[0][:200]}")
                 self._due_at.clear()
             wait = min(self.max_sleep, max(0.0, self.next_wakeup() - self.clock()))
@@ -131,20 +134,20 @@ class Scheduler:
     # -- one schedule, in one transaction ------------------------------------------------------
     def _tick_one(self, s: Schedule, now: float, look: bool = False) -> list[Fired]:
         fired: list[Fired] = []
-        with self.store.engine.begin() as c:
-            row = c.execute(select(schedule_state.c.last_fire)
-                            .where(schedule_state.c.name == s.name).with_for_update()).first()
+        db = self.store.db
+        with db.begin() as c:
+            row = c.execute("SELECT last_fire FROM schedule_state WHERE name = :name"
+                            + db.for_update, {"name": s.name}).first()
             if row is None:
                 last = None
             else:
-                last = float(row[0])
+                last = float(row["last_fire"])
                 plan = plan_fires(s, last, now, self.grace)
                 fired = self._fire(c, s, plan, now, look)
                 if plan.due:
-                    c.execute(update(schedule_state)
-                              .where(schedule_state.c.name == s.name,
-                                     schedule_state.c.last_fire < plan.due[-1])
-                              .values(last_fire=plan.due[-1], updated=now))
+                    c.execute("UPDATE schedule_state SET last_fire = :due, updated = :now "
+                              "WHERE name = :name AND last_fire < :due",
+                              {"due": plan.due[-1], "now": now, "name": s.name})
                     last = plan.due[-1]
                 if plan.dropped or plan.truncated:
                     more = f" (and more than {MAX_CATCH_UP} before them)" * plan.truncated
@@ -165,30 +168,32 @@ class Scheduler:
     def _register(self, s: Schedule, now: float) -> float:
         """First sight of a schedule: its fire times count from now."""
         try:
-            with self.store.engine.begin() as c:
-                c.execute(insert(schedule_state).values(name=s.name, last_fire=now, updated=now))
+            with self.store.db.begin() as c:
+                c.execute("INSERT INTO schedule_state (name, last_fire, updated) "
+                          "VALUES (:name, :now, :now)", {"name": s.name, "now": now})
             return now
-        except IntegrityError:  # another scheduler registered it first
-            with self.store.engine.connect() as c:
-                return float(c.execute(select(schedule_state.c.last_fire)
-                                       .where(schedule_state.c.name == s.name)).scalar_one())
+        except StoreConflict:  # another scheduler registered it first
+            with self.store.db.connect() as c:
+                return float(c.execute("SELECT last_fire FROM schedule_state WHERE name = :name",
+                                       {"name": s.name}).scalar())
 
-    def _fire(self, c: Any, s: Schedule, plan: Plan, now: float, look: bool) -> list[Fired]:
+    def _fire(self, c: Conn, s: Schedule, plan: Plan, now: float, look: bool) -> list[Fired]:
         fired: list[Fired] = []
         if not plan.fire and not look:
             return fired
         self._looked[s.name] = now
         prefix = s.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        active = [(r[0], r[1]) for r in c.execute(
-            select(runs.c.run_id, runs.c.status)
-            .where(runs.c.status.in_([*ACTIVE, PENDING]),
-                   runs.c.dedup_key.like(prefix + "@%", escape="\\"))
-            .order_by(runs.c.dedup_key))]
+        params: dict[str, Any] = {"prefix": prefix + "@%"}
+        statuses = in_list("st", [*ACTIVE, PENDING], params)
+        active = [(r["run_id"], r["status"]) for r in c.execute(
+            f"SELECT run_id, status FROM runs WHERE status IN {statuses} "
+            "AND dedup_key LIKE :prefix ESCAPE '\\' ORDER BY dedup_key", params)]
         busy = any(st in ACTIVE for _, st in active)
         pending = [rid for rid, st in active if st == PENDING]
         for t in plan.fire:
             key = s.key(t)
-            if c.execute(select(runs.c.run_id).where(runs.c.dedup_key == key)).first():
+            if c.execute("SELECT run_id FROM runs WHERE dedup_key = :key",
+                         {"key": key}).first():
                 continue  # another scheduler fired it already
             run_id = new_run_id()
             if s.overlap == "allow" or not (busy or pending):
@@ -201,20 +206,23 @@ class Scheduler:
             values: dict[str, Any] = dict(
                 run_id=run_id, playbook=s.playbook_name, file=s.playbook,
                 environment=s.environment, inputs=json.dumps(s.stored_inputs, default=str),
-                status=status, started=now, heartbeat=now, owner="", dedup_key=key)
+                status=status, started=now, heartbeat=now, owner="", dedup_key=key,
+                finished=None, duration_ms=None, error=None)
             if status == SKIPPED:
                 values.update(finished=now, duration_ms=0.0,
                               error="the previous run of this schedule was still going "
                               "(overlap: skip)")
-            c.execute(insert(runs).values(**values))
+            c.execute(_INSERT_FIRED, values)
             fired.append(Fired(s.name, t, run_id, status))
         if not busy and pending:  # (also left over from an earlier overlap: queue)
             first = pending.pop(0)
-            got = c.execute(update(runs).where(runs.c.run_id == first, runs.c.status == PENDING)
-                            .values(status=QUEUED, heartbeat=now)).rowcount
+            got = c.execute("UPDATE runs SET status = :queued, heartbeat = :now "
+                            "WHERE run_id = :run_id AND status = :pending",
+                            {"queued": QUEUED, "now": now, "run_id": first,
+                             "pending": PENDING}).rowcount
             if got == 1:
-                key = c.execute(select(runs.c.dedup_key)
-                                .where(runs.c.run_id == first)).scalar_one()
+                key = c.execute("SELECT dedup_key FROM runs WHERE run_id = :run_id",
+                                {"run_id": first}).scalar()
                 was = next((f for f in fired if f.run_id == first), None)
                 if was is not None:
                     was.status = QUEUED
@@ -243,10 +251,12 @@ class Scheduler:
         """Runs of these schedules that were queued or running when a scheduler stopped:
         hand them to ``dispatch`` again (its claim resumes a dead run, leaves a live one)."""
         jobs = []
-        with self.store.engine.connect() as c:
-            rows = c.execute(select(runs.c.run_id, runs.c.dedup_key)
-                             .where(runs.c.status.in_(ACTIVE), runs.c.dedup_key.is_not(None))
-                             .order_by(runs.c.started)).all()
+        params: dict[str, Any] = {}
+        statuses = in_list("st", ACTIVE, params)
+        with self.store.db.connect() as c:
+            rows = [(r["run_id"], r["dedup_key"]) for r in c.execute(
+                f"SELECT run_id, dedup_key FROM runs WHERE status IN {statuses} "
+                "AND dedup_key IS NOT NULL ORDER BY started", params)]
         for run_id, key in rows:
             name, _, when = str(key).partition("@")
             s = self.schedules.get(name)
@@ -264,6 +274,6 @@ def _parse_key(key: str) -> float:
 
 def last_fires(store: Store) -> dict[str, float]:
     """The last fire time each schedule has dealt with, by name."""
-    with store.engine.connect() as c:
-        return {r[0]: float(r[1]) for r in c.execute(
-            select(schedule_state.c.name, schedule_state.c.last_fire))}
+    with store.db.connect() as c:
+        return {r["name"]: float(r["last_fire"]) for r in c.execute(
+            "SELECT name, last_fire FROM schedule_state")}

@@ -4,8 +4,11 @@
 Everything written is redacted first: a secret never reaches the store. Around the Store, each
 in its own room: where the store is (:mod:`runner.store_url`), its tables and how a run's
 values sit in them (:mod:`runner.store_schema`), bringing an older file up to date
-(:mod:`runner.store_migrations`) and, on SQLite, the one writer thread of the process
-(:mod:`runner.store_writer`). Each name is imported from its own room, not through this one.
+(:mod:`runner.store_migrations`), what the store needs of a database (:mod:`runner.store_db`)
+and the two that give it: a SQLite file through the stdlib (:mod:`runner.store_sqlite`, with
+the process's one writer thread, :mod:`runner.store_writer`) and any other URL through
+SQLAlchemy (:mod:`runner.store_sqlalchemy`, imported only for such a URL). Each name is
+imported from its own room, not through this one.
 """
 
 from __future__ import annotations
@@ -17,21 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, create_engine, event, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-
-from runner.errors import InvalidInput
+from runner.errors import InvalidInput, StoreError
+from runner.store_db import Conn, Db, StoreConflict, in_list
 from runner.store_migrations import migrate
-from runner.store_schema import (
-    dump,
-    journal,
-    run_row,
-    run_values,
-    runs,
-)
-from runner.store_url import masked_url, to_url
-from runner.store_writer import Writer
+from runner.store_schema import assignments, dump, run_row
+from runner.store_sqlite import SqliteDb
+from runner.store_url import masked_url, sqlite_path, to_url
 
 __all__ = ["HEARTBEAT_EVERY", "JournalEntry", "Store"]
 
@@ -48,9 +42,29 @@ class JournalEntry:
     at: float
 
 
-def _insert_runs(values: list[dict[str, Any]]) -> Callable[[Connection], Any]:
+_RUN_INSERT = ("INSERT INTO runs (run_id, playbook, file, environment, inputs, status, "
+               "started, heartbeat, owner, dedup_key, fingerprint, batch_id, batch_row) "
+               "VALUES (:run_id, :playbook, :file, :environment, :inputs, :status, :started, "
+               ":heartbeat, :owner, :dedup_key, :fingerprint, :batch_id, :batch_row)")
+_JOURNAL_INSERT = ("INSERT INTO journal (run_id, step_key, event, status, data, at) "
+                   "VALUES (:run_id, :step_key, :event, :status, :data, :at)")
+_HEARTBEAT = "UPDATE runs SET heartbeat = :b_now WHERE run_id = :b_run_id"
+
+
+def _insert_runs(values: list[dict[str, Any]]) -> Callable[[Conn], None]:
     """An insert of ``values`` into runs, as an operation for :meth:`Store.atomically`."""
-    return lambda c: c.execute(insert(runs), values)
+    return lambda c: c.executemany(_RUN_INSERT, values)
+
+
+def open_db(url: str) -> Db:
+    """The database of the store at ``url``: a SQLite file through the stdlib, anything else
+    through SQLAlchemy, imported only then."""
+    path = sqlite_path(url)
+    if path is not None:
+        return SqliteDb(path)
+    from runner.store_sqlalchemy import SqlAlchemyDb  # a PostgreSQL store, on workers
+
+    return SqlAlchemyDb(url)
 
 
 class Store:
@@ -59,42 +73,32 @@ class Store:
     def __init__(self, location: str | None = None) -> None:
         self.url = to_url(location)
         try:
-            self.engine: Engine = create_engine(self.url, future=True)
-        except (SQLAlchemyError, ImportError) as e:
-            raise InvalidInput(f"cannot open the run store {masked_url(self.url)}: {e}",
+            self.db: Db = open_db(self.url)
+        except (StoreError, ImportError, ValueError) as e:
+            shown = masked_url(self.url)  # a URL it could not parse may be quoted whole
+            raise InvalidInput(f"cannot open the run store {shown}: "
+                               f"{str(e).replace(self.url, shown)}",
                                hint="give --store a file path or a SQLAlchemy URL") from None
-        # SQLite: one writer thread for the process (runner.store_writer); other databases
-        # take concurrent writers, each on a connection of the pool
-        self._writer: Writer | None = None
-        if self.url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-            self._writer = Writer(self.engine)
         self._lock = threading.Lock()
         self._beats: dict[str, float] = {}  # run_id -> when a write last refreshed its heartbeat
         try:
-            migrate(self.engine)
+            migrate(self.db)
         except InvalidInput:
-            self.engine.dispose()
+            self.db.close()
             raise
-        except SQLAlchemyError as e:
-            self.engine.dispose()
-            cause = getattr(e, "orig", None) or e
+        except StoreError as e:
+            self.db.close()
             raise InvalidInput(f"cannot open the run store {masked_url(self.url)}: "
-                               f"{type(cause).__name__}: {str(cause).strip()[:200]}",
+                               f"{e.kind}: {str(e).strip()[:200]}",
                                hint="check that the database is up and the URL right, or give "
                                "--store a file path") from None
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self.engine.dispose()
+        self.db.close()
 
-    def atomically(self, op: Callable[[Connection], T]) -> T:
+    def atomically(self, op: Callable[[Conn], T]) -> T:
         """Run ``op`` in a transaction of its own, or of the writer's; committed on return."""
-        if self._writer is not None:
-            return self._writer.run(op)
-        with self.engine.begin() as c:
-            return op(c)
+        return self.db.atomically(op)
 
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, run_id: str, playbook: str, file: str, environment: str,
@@ -103,15 +107,14 @@ class Store:
                    batch_id: str | None = None, batch_row: int | None = None) -> bool:
         """Insert a run; False when ``dedup_key`` was already taken (it ran already)."""
         now = time.time()
-        q = insert(runs).values(
-            run_id=run_id, playbook=playbook, file=file, environment=environment,
-            inputs=dump(inputs), status=status, started=now, heartbeat=now, owner=owner,
-            dedup_key=dedup_key,
-            fingerprint=dump(fingerprint) if fingerprint is not None else None,
-            batch_id=batch_id, batch_row=batch_row)
+        row = {"run_id": run_id, "playbook": playbook, "file": file, "environment": environment,
+               "inputs": dump(inputs), "status": status, "started": now, "heartbeat": now,
+               "owner": owner, "dedup_key": dedup_key,
+               "fingerprint": dump(fingerprint) if fingerprint is not None else None,
+               "batch_id": batch_id, "batch_row": batch_row}
         try:
-            self.atomically(lambda c: c.execute(q))
-        except IntegrityError:
+            self.atomically(lambda c: c.execute(_RUN_INSERT, row))
+        except StoreConflict:
             return False
         return True
 
@@ -133,34 +136,39 @@ class Store:
             return taken
         try:
             self.atomically(_insert_runs(values))
-        except IntegrityError:  # another process took some keys since: one at a time
+        except StoreConflict:  # another process took some keys since: one at a time
             for r, v in zip(fresh, values, strict=True):
                 try:
                     self.atomically(_insert_runs([v]))
-                except IntegrityError:
+                except StoreConflict:
                     taken.add(r["dedup_key"])
         return taken
 
     def dedup_keys_taken(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """The runs that hold any of ``keys`` as their ``dedup_key``, by key."""
         out: dict[str, dict[str, Any]] = {}
-        with self.engine.connect() as c:
+        with self.db.connect() as c:
             for i in range(0, len(keys), 500):
-                q = select(runs).where(runs.c.dedup_key.in_(keys[i:i + 500]))
-                out.update({r["dedup_key"]: run_row(r) for r in c.execute(q).mappings()})
+                params: dict[str, Any] = {}
+                some = in_list("key", keys[i:i + 500], params)
+                rows = c.execute(f"SELECT * FROM runs WHERE dedup_key IN {some}", params)
+                out.update({r["dedup_key"]: run_row(r) for r in rows})
         return out
 
     def batch_runs(self, batch_id: str) -> list[dict[str, Any]]:
         """The runs of one batch, in the order of its rows."""
-        q = select(runs).where(runs.c.batch_id == batch_id).order_by(runs.c.batch_row)
-        with self.engine.connect() as c:
-            return [run_row(r) for r in c.execute(q).mappings()]
+        with self.db.connect() as c:
+            return [run_row(r) for r in c.execute(
+                "SELECT * FROM runs WHERE batch_id = :batch_id ORDER BY batch_row",
+                {"batch_id": batch_id})]
 
     def update_run(self, run_id: str, **values: Any) -> None:
         if "finished" in values:  # a long-lived store (a worker's) forgets runs that ended
             self._beats.pop(run_id, None)
-        q = update(runs).where(runs.c.run_id == run_id).values(**run_values(values))
-        self.atomically(lambda c: c.execute(q))
+        sets, params = assignments(values)
+        params["run_id"] = run_id
+        self.atomically(lambda c: c.execute(f"UPDATE runs SET {sets} WHERE run_id = :run_id",
+                                            params))
 
     def heartbeat(self, run_id: str) -> None:
         self.update_run(run_id, heartbeat=time.time())
@@ -176,23 +184,25 @@ class Store:
         return row is not None
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as c:
-            row = c.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+        with self.db.connect() as c:
+            row = c.execute("SELECT * FROM runs WHERE run_id = :run_id",
+                            {"run_id": run_id}).first()
         return run_row(row) if row else None
 
     def find_runs(self, *, playbook: str | None = None, status: str | None = None,
                   since: float | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        q = _filtered(select(runs), playbook, status, since)
-        q = q.order_by(runs.c.started.desc()).limit(limit)
-        with self.engine.connect() as c:
-            return [run_row(r) for r in c.execute(q).mappings()]
+        where, params = _filtered(playbook, status, since)
+        params["limit"] = int(limit)
+        with self.db.connect() as c:
+            return [run_row(r) for r in c.execute(
+                f"SELECT * FROM runs{where} ORDER BY started DESC LIMIT :limit", params)]
 
     def count_runs(self, *, playbook: str | None = None, status: str | None = None,
                    since: float | None = None) -> int:
         """How many runs :meth:`find_runs` would list without its limit."""
-        q = _filtered(select(func.count()).select_from(runs), playbook, status, since)
-        with self.engine.connect() as c:
-            return int(c.execute(q).scalar_one())
+        where, params = _filtered(playbook, status, since)
+        with self.db.connect() as c:
+            return int(c.execute(f"SELECT count(*) AS n FROM runs{where}", params).scalar())
 
     # -- journal ---------------------------------------------------------------------------
     def write(self, run_id: str, step_key: str, event_name: str, status: str | None = None,
@@ -205,42 +215,38 @@ class Store:
             if beat:
                 self._beats[run_id] = now
 
-        def op(c: Connection) -> None:
+        def op(c: Conn) -> None:
             self._alive(c, run_id, now, beat)
-            c.execute(_JOURNAL_INSERT, row)  # one statement object: SQLAlchemy caches its SQL
+            c.execute(_JOURNAL_INSERT, row)
 
         self.atomically(op)
 
-    def _alive(self, c: Connection, run_id: str, now: float, beat: bool) -> None:
+    def _alive(self, c: Conn, run_id: str, now: float, beat: bool) -> None:
         """With each journal write, in its transaction: the heartbeat says "alive"."""
         if beat:
             c.execute(_HEARTBEAT, {"b_run_id": run_id, "b_now": now})
 
     def entries(self, run_id: str) -> list[JournalEntry]:
-        q = select(journal).where(journal.c.run_id == run_id).order_by(journal.c.id)
-        with self.engine.connect() as c:
-            return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
-                                 r["at"]) for r in c.execute(q).mappings()]
+        with self.db.connect() as c:
+            rows = c.execute("SELECT step_key, event, status, data, at FROM journal "
+                             "WHERE run_id = :run_id ORDER BY id", {"run_id": run_id})
+        return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
+                             r["at"]) for r in rows]
 
 
-def _filtered(q: Any, playbook: str | None, status: str | None, since: float | None) -> Any:
+def _filtered(playbook: str | None, status: str | None,
+              since: float | None) -> tuple[str, dict[str, Any]]:
+    """The ``WHERE`` of :meth:`Store.find_runs` and :meth:`Store.count_runs`, and its
+    parameters."""
+    terms: list[str] = []
+    params: dict[str, Any] = {}
     if playbook:
-        q = q.where((runs.c.playbook == playbook) | (runs.c.file.like(f"%{playbook}%")))
+        terms.append("(playbook = :playbook OR file LIKE :file_like)")
+        params.update(playbook=playbook, file_like=f"%{playbook}%")
     if status:
-        q = q.where(runs.c.status == status)
+        terms.append("status = :status")
+        params["status"] = status
     if since is not None:
-        q = q.where(runs.c.started >= since)
-    return q
-
-
-_JOURNAL_INSERT = insert(journal)
-_HEARTBEAT = update(runs).where(runs.c.run_id == bindparam("b_run_id")) \
-    .values(heartbeat=bindparam("b_now"))
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer; crash-safe
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
+        terms.append("started >= :since")
+        params["since"] = since
+    return (" WHERE " + " AND ".join(terms) if terms else ""), params

@@ -12,7 +12,8 @@
     runner_meta     the schema version (:mod:`runner.store_migrations` brings it up to date)
 
 The tables are one room, below both the :class:`runner.store.Store` that reads and writes
-them and the migrations that create them: each of those needs the tables, not the other.
+them and the migrations that create them: each of those needs the tables, not the other. They
+are SQL text (no SQLAlchemy): the default SQLite store runs on the stdlib ``sqlite3``.
 """
 
 from __future__ import annotations
@@ -20,58 +21,66 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
-
 SCHEMA_VERSION = 3
-metadata = MetaData()
 
-meta_table = Table(
-    "runner_meta", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(255), nullable=False),
+# The tables as SQL text, the same on SQLite and PostgreSQL but for the journal's counter
+# column (``{serial}``, the Db's). Table, column, constraint and index names and the types are
+# those SQLAlchemy's ``create_all`` gave them before (a store created then opens unchanged).
+META = """CREATE TABLE IF NOT EXISTS runner_meta (
+    "key" VARCHAR(64) NOT NULL,
+    value VARCHAR(255) NOT NULL,
+    PRIMARY KEY ("key"))"""
+RUNS = """CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR(64) NOT NULL,
+    playbook VARCHAR(255) NOT NULL,
+    file TEXT NOT NULL,
+    environment VARCHAR(255) NOT NULL,
+    inputs TEXT NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    started FLOAT NOT NULL,
+    finished FLOAT,
+    duration_ms FLOAT,
+    error TEXT,
+    hint TEXT,
+    failed_step VARCHAR(255),
+    outputs TEXT,
+    report TEXT,
+    heartbeat FLOAT,
+    owner VARCHAR(255),
+    dedup_key VARCHAR(255),
+    fingerprint TEXT,
+    batch_id VARCHAR(64),
+    batch_row INTEGER,
+    PRIMARY KEY (run_id),
+    UNIQUE (dedup_key))"""
+# v3: what the run was started from (runner.fingerprint), and the batch it is a row of
+V3_COLUMNS = {"fingerprint": "TEXT", "batch_id": "VARCHAR(64)", "batch_row": "INTEGER"}
+RUNS_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_runs_status ON runs (status)",
+    "CREATE INDEX IF NOT EXISTS ix_runs_started ON runs (started)",
 )
-runs = Table(
-    "runs", metadata,
-    Column("run_id", String(64), primary_key=True),
-    Column("playbook", String(255), nullable=False),
-    Column("file", Text, nullable=False),
-    Column("environment", String(255), nullable=False),
-    Column("inputs", Text, nullable=False),
-    Column("status", String(16), nullable=False, index=True),
-    Column("started", Float, nullable=False, index=True),
-    Column("finished", Float),
-    Column("duration_ms", Float),
-    Column("error", Text),
-    Column("hint", Text),
-    Column("failed_step", String(255)),
-    Column("outputs", Text),
-    Column("report", Text),
-    Column("heartbeat", Float),
-    Column("owner", String(255)),
-    Column("dedup_key", String(255), unique=True),
-    # v3: what the run was started from (runner.fingerprint), and the batch it is a row of
-    Column("fingerprint", Text),
-    Column("batch_id", String(64), index=True),
-    Column("batch_row", Integer),
-)
-journal = Table(
-    "journal", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", String(64), nullable=False, index=True),
-    Column("step_key", String(512), nullable=False),
-    Column("event", String(16), nullable=False),
-    Column("status", String(16)),
-    Column("data", Text),
-    Column("at", Float, nullable=False),
-)
+BATCH_INDEX = "CREATE INDEX IF NOT EXISTS ix_runs_batch_id ON runs (batch_id)"
+JOURNAL = """CREATE TABLE IF NOT EXISTS journal (
+    id {serial} NOT NULL,
+    run_id VARCHAR(64) NOT NULL,
+    step_key VARCHAR(512) NOT NULL,
+    event VARCHAR(16) NOT NULL,
+    status VARCHAR(16),
+    data TEXT,
+    at FLOAT NOT NULL,
+    PRIMARY KEY (id))"""
+JOURNAL_INDEX = "CREATE INDEX IF NOT EXISTS ix_journal_run_id ON journal (run_id)"
 # v2: where each schedule stands (runner.scheduler): the last fire time it has dealt with, so a
 # restarted scheduler neither loses nor repeats one (the runs' unique dedup_key is the backstop)
-schedule_state = Table(
-    "schedule_state", metadata,
-    Column("name", String(255), primary_key=True),
-    Column("last_fire", Float, nullable=False),  # UTC epoch seconds
-    Column("updated", Float, nullable=False),
-)
+SCHEDULE_STATE = """CREATE TABLE IF NOT EXISTS schedule_state (
+    name VARCHAR(255) NOT NULL,
+    last_fire FLOAT NOT NULL,
+    updated FLOAT NOT NULL,
+    PRIMARY KEY (name))"""
+
+RUN_COLUMNS = ("run_id", "playbook", "file", "environment", "inputs", "status", "started",
+               "finished", "duration_ms", "error", "hint", "failed_step", "outputs", "report",
+               "heartbeat", "owner", "dedup_key", *V3_COLUMNS)
 
 JSON_COLUMNS = ("inputs", "outputs", "report", "fingerprint")
 
@@ -85,6 +94,18 @@ def run_values(values: dict[str, Any]) -> dict[str, Any]:
     """Column values for a run's row: inputs, outputs and the report stored as JSON text."""
     return {k: dump(v) if k in JSON_COLUMNS and not isinstance(v, str)
             else v for k, v in values.items()}
+
+
+def assignments(values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``col = :v_col, ...`` for an ``UPDATE runs SET``, and its parameters: the run's
+    values as :func:`run_values` stores them. A name that is not a column of ``runs`` is a
+    bug, refused before it reaches SQL text."""
+    wrong = sorted(set(values) - set(RUN_COLUMNS))
+    if wrong:
+        raise ValueError(f"not columns of runs: {', '.join(wrong)}")
+    stored = run_values(values)
+    return (", ".join(f"{k} = :v_{k}" for k in stored),
+            {f"v_{k}": v for k, v in stored.items()})
 
 
 def run_row(row: Any) -> dict[str, Any]:

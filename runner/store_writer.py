@@ -24,13 +24,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from runner.store_db import Conn, StoreLocked
 
 T = TypeVar("T")
-Operation = Callable[[Connection], Any]
+Operation = Callable[[Conn], Any]
 MAX_GROUP = 500  # operations in one transaction, at most
 PATIENCE = 300.0  # seconds the writer waits out a store locked by another process
 
@@ -47,27 +47,23 @@ class _Pending:
         self.error: BaseException | None = None
 
 
-def is_locked(error: BaseException) -> bool:
-    """The database file is locked by another writer (SQLite's SQLITE_BUSY)."""
-    text = str(getattr(error, "orig", error)).lower()
-    return isinstance(error, OperationalError) and ("locked" in text or "busy" in text)
-
-
 class Writer:
-    """Runs write operations on ``engine`` in one thread; :meth:`run` waits for the commit."""
+    """Runs write operations in one thread, each group in a transaction ``begin()`` opens;
+    :meth:`run` waits for the commit."""
 
-    def __init__(self, engine: Engine, *, patience: float = PATIENCE) -> None:
-        self.engine = engine
+    def __init__(self, begin: Callable[[], AbstractContextManager[Conn]], *,
+                 patience: float = PATIENCE) -> None:
+        self.begin = begin
         self.patience = patience
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def run(self, op: Callable[[Connection], T]) -> T:
+    def run(self, op: Callable[[Conn], T]) -> T:
         """Run ``op(connection)`` in the writer's transaction; its result once committed."""
         if threading.current_thread() is self._thread:  # never wait for ourselves
-            with self.engine.begin() as c:
+            with self.begin() as c:
                 return op(c)
         item = _Pending(op)
         self._start()
@@ -132,10 +128,10 @@ class Writer:
         pause = 0.05
         while True:
             try:
-                with self.engine.begin() as c:
+                with self.begin() as c:
                     return [item.op(c) for item in group]
-            except OperationalError as e:
-                if not is_locked(e) or time.monotonic() >= deadline:
+            except StoreLocked:
+                if time.monotonic() >= deadline:
                     raise
                 log.warning("the run store is locked by another process; %d write(s) wait",
                             len(group))

@@ -10,14 +10,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from runner.distributed import DEFAULT_QUEUE, CeleryDispatcher, safe_url
 from runner.errors import InvalidInput
 from runner.jobs import RunJob
 from runner.ownership import FINAL
 from runner.store import Store
-from runner.store_schema import runs
+from runner.store_db import in_list
 
 
 class Submitter:
@@ -86,11 +84,12 @@ class Submitter:
         deadline = None if timeout is None else time.monotonic() + timeout
         statuses: dict[str, str] = {}
         while True:
-            with self.store.engine.connect() as c:
+            with self.store.db.connect() as c:
                 for i in range(0, len(ids), 500):
-                    q = select(runs.c.run_id, runs.c.status).where(
-                        runs.c.run_id.in_(ids[i:i + 500]))
-                    statuses.update({r[0]: r[1] for r in c.execute(q)})
+                    params: dict[str, Any] = {}
+                    some = in_list("id", ids[i:i + 500], params)
+                    statuses.update({r["run_id"]: r["status"] for r in c.execute(
+                        f"SELECT run_id, status FROM runs WHERE run_id IN {some}", params)})
             if all(statuses.get(r) in FINAL for r in ids):
                 return statuses
             if deadline is not None and time.monotonic() >= deadline:

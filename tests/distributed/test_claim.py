@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
 
 from runner.distributed import safe_url
 from runner.jobs import RunJob, execute_job
 from runner.ownership import FencedStore, LostOwnership, claim_run
 from runner.store import Store
-from runner.store_schema import runs
 
 TINY = Path(__file__).resolve().parent / "get_machine.yaml"
 
@@ -33,9 +31,9 @@ def queued(store: Store, run_id: str = "r1", status: str = "queued") -> str:
 
 
 def age(store: Store, run_id: str, seconds: float) -> None:
-    with store.engine.begin() as c:
-        c.execute(update(runs).where(runs.c.run_id == run_id)
-                  .values(heartbeat=time.time() - seconds))
+    with store.db.begin() as c:
+        c.execute("UPDATE runs SET heartbeat = :beat WHERE run_id = :run_id",
+                  {"beat": time.time() - seconds, "run_id": run_id})
 
 
 def test_a_queued_run_is_claimed_once(store: Store) -> None:
@@ -77,10 +75,10 @@ def test_two_takeovers_of_one_dead_run_one_wins(store: Store) -> None:
     assert row is not None
     assert claim_run(store, run_id, "b").outcome == "claimed"
     # "c" read the row before "b" took it: its compare-and-set finds the heartbeat moved
-    with store.engine.begin() as c:
-        got = c.execute(update(runs).where(runs.c.run_id == run_id,
-                                           runs.c.heartbeat == row["heartbeat"])
-                        .values(owner="c")).rowcount
+    with store.db.begin() as c:
+        got = c.execute("UPDATE runs SET owner = 'c' WHERE run_id = :run_id "
+                        "AND heartbeat = :beat",
+                        {"run_id": run_id, "beat": row["heartbeat"]}).rowcount
     assert got == 0
 
 

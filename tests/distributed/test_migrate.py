@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from runner.store import Store
-from runner.store_schema import SCHEMA_VERSION, meta_table
+from runner.store_schema import SCHEMA_VERSION
 
 
 def _open_at_once(url: str, n: int = 8) -> list[BaseException]:
@@ -39,9 +38,9 @@ def _open_at_once(url: str, n: int = 8) -> list[BaseException]:
 def _versions(url: str) -> list[str]:
     store = Store(url)
     try:
-        with store.engine.connect() as c:
-            return [r[0] for r in c.execute(select(meta_table.c.value)
-                                            .where(meta_table.c.key == "schema"))]
+        with store.db.connect() as c:
+            return [r["value"] for r in c.execute(
+                """SELECT value FROM runner_meta WHERE "key" = 'schema'""")]
     finally:
         store.close()
 

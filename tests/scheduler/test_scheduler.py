@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from helpers import PLAYBOOKS, ROOT, RUNNER, cli
-from sqlalchemy import update
 
 from runner.errors import PlaybookError
 from runner.jobs import LocalDispatcher, RunJob, notify_failure
@@ -27,7 +26,6 @@ from runner.schedule_file import MAX_CATCH_UP, Schedule, fire_iso, load_schedule
 from runner.schedule_schema import SCHEDULES_SCHEMA
 from runner.scheduler import Scheduler
 from runner.store import Store
-from runner.store_schema import schedule_state
 
 BY_HOSTNAME = PLAYBOOKS / "automatos" / "distribute-by-hostname.yaml"
 TINY = ROOT / "tests" / "distributed" / "get_machine.yaml"  # one lookup: a fast run
@@ -281,8 +279,8 @@ def test_each_fire_time_runs_once_across_a_restart(tmp_path: Path, store: Store)
     assert rec2.fire_times == [iso(6), iso(7), iso(8)]
 
     # a crash after the runs were recorded but before the schedule's state moved on
-    with again.engine.begin() as c:
-        c.execute(update(schedule_state).values(last_fire=T0 + 2))
+    with again.db.begin() as c:
+        c.execute("UPDATE schedule_state SET last_fire = :t", {"t": T0 + 2})
     third, rec3 = make(tmp_path, again, entry(catch_up="all", overlap="allow"))
     third.tick(T0 + 9)
     assert rec3.fire_times == [iso(9)]  # 3..8 exist already: the unique key holds
