@@ -1,6 +1,7 @@
 """The common expression shapes computed as plain Python, for
-:func:`runner.templating.compile_expression`: names, ``.attr`` and ``[const]`` on dicts, lists
-and responses, constants, ``==``/``!=``, ``and``/``or``/``not``, a few tests. Each closure gives
+:func:`runner.templating.compile_expression` and the ``{{ }}`` of text templates: names,
+``.attr`` and ``[const]`` on dicts, lists and responses, constants, list and tuple literals,
+``~``, ``==``/``!=``, ``and``/``or``/``not``, a few tests. Each closure gives
 what the sandboxed Jinja environment gives (checked against it in
 ``tests/templating/test_templating_fast.py``); off the plain path (a missing name or key, an
 unexpected type) it raises :class:`runner.unsure.Unsure` and Jinja evaluates, and words the
@@ -100,6 +101,20 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
             return None
         neg: _Eval = maybe
         return lambda ctx: not neg(ctx)
+    if isinstance(node, nodes.Concat):  # `a ~ b`: Jinja's str_join of each str()
+        maybes = [fast_expression(part, tests) for part in node.nodes]
+        if any(m is None for m in maybes):
+            return None
+        joined = [m for m in maybes if m is not None]
+        return lambda ctx: "".join([str(part(ctx)) for part in joined])
+    if isinstance(node, nodes.List) or (isinstance(node, nodes.Tuple) and node.ctx == "load"):
+        maybes = [fast_expression(item, tests) for item in node.items]
+        if any(m is None for m in maybes):
+            return None
+        items = [m for m in maybes if m is not None]
+        if isinstance(node, nodes.List):
+            return lambda ctx: [item(ctx) for item in items]
+        return lambda ctx: tuple(item(ctx) for item in items)
     if isinstance(node, nodes.Test) and node.name in _TESTS and not node.kwargs \
             and node.dyn_args is None and node.dyn_kwargs is None \
             and tests.get(node.name) is not None:

@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError, nodes
 
 from runner.fast_expressions import fast_expression
 from runner.template_env import ENV
+from runner.template_limits import capped_concat
 from runner.template_names import check_names, inputs_read, names_read
 from runner.unsure import Unsure
 
@@ -92,8 +93,8 @@ def compile_template(source: str) -> Compiled:
         except TemplateSyntaxError as e:
             raise TemplateFailure(f"template syntax error: {e.message}", syntax=True) from None
         names = names_read(ast)
-        compiled = Compiled(source, names,
-                            _Lazy(lambda: _bind(ENV.from_string(ast).render, names)), True,
+        slow = _Lazy(lambda: _bind(ENV.from_string(ast).render, names))
+        compiled = Compiled(source, names, _fast_text(ast, slow) or slow, True,
                             inputs_read(ast), _parts(ast, source))
     _cache[key] = compiled
     return compiled
@@ -105,6 +106,34 @@ def _text_part(expr: nodes.Expr, source: str) -> Compiled:
     names = names_read(ast)
     return Compiled(source, names, _Lazy(lambda: _bind(ENV.from_string(ast).render, names)),
                     True, inputs_read(ast))
+
+
+def _fast_text(ast: nodes.Template, slow: Callable[[Mapping[str, Any]], Any]
+               ) -> Callable[[Mapping[str, Any]], Any] | None:
+    """A text of plain data and ``{{ expr }}`` of the common shapes (``/items/{{ item }}``)
+    rendered as plain Python: each value's ``str()`` joined, as Jinja's output is, capped as
+    Jinja's is; Jinja renders (and words any error) when a value is off the plain path.
+    None for any other text (blocks, filters)."""
+    pieces: list[str | Callable[[Mapping[str, Any]], Any]] = []
+    for node in ast.body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for expr in node.nodes:
+            if isinstance(expr, nodes.TemplateData):
+                pieces.append(expr.data)
+                continue
+            fast = fast_expression(expr, ENV.tests)
+            if fast is None:
+                return None
+            pieces.append(fast)
+
+    def render(ctx: Mapping[str, Any]) -> Any:
+        try:
+            return capped_concat([p if isinstance(p, str) else str(p(ctx)) for p in pieces])
+        except Unsure:
+            return slow(ctx)
+
+    return render
 
 
 def _parts(ast: nodes.Template, source: str) -> tuple[Compiled, ...] | None:

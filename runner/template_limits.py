@@ -42,7 +42,7 @@ from runner.template_sizes import (
 _PADDING = frozenset(("ljust", "rjust", "center", "zfill"))
 
 
-def _capped_concat(pieces: Iterable[str]) -> str:
+def capped_concat(pieces: Iterable[str]) -> str:
     """The rendered text, refused as soon as it passes the cap (Jinja joins the pieces here)."""
     out: list[str] = []
     total = 0
@@ -90,7 +90,7 @@ def _capped_indent(s: str, width: int | str = 4, first: bool = False, blank: boo
 
 class CappedEnvironment(SandboxedEnvironment):
     intercepted_binops = frozenset(CHECKS)
-    concat = staticmethod(_capped_concat)
+    concat = staticmethod(capped_concat)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -45,6 +45,10 @@ def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
         out = compiled.fn(ctx)
         if isinstance(out, Undefined):  # a bare {{ name }} evaluates to it without raising
             out._fail_with_undefined_error()
+        if isinstance(out, (list, tuple)):  # and so does each of `[a, missing]`
+            for item in out:
+                if isinstance(item, Undefined):
+                    item._fail_with_undefined_error()
         return out
     except UndefinedError as e:
         raise TemplateFailure(_undefined_message(e), name=_undefined_name(e)) from None

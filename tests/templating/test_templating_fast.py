@@ -11,7 +11,13 @@ from parity import agrees
 
 from runner.connectors.response import Response
 from runner.fast_expressions import fast_expression
-from runner.template_compile import Compiled, TemplateFailure, _bind, compile_expression
+from runner.template_compile import (
+    Compiled,
+    TemplateFailure,
+    _bind,
+    compile_expression,
+    compile_template,
+)
 from runner.template_env import ENV
 from runner.templating import _call
 
@@ -23,6 +29,13 @@ EXPRESSIONS = [
     "missing", "response.json.nope", "response.json.data.machines[5]", "host == 3 or flag",
     "response.json.status is none", "response.json.status is defined", "x.y is string",
     "response.error", "response.text == ''", "1 == 1.0", "flag and host",
+    "host ~ '-1'", "x.y ~ host ~ 2", "[host ~ '-1', flag] == [host ~ '-1', flag]",
+    "(host, flag)", "[response.json.status, missing]", "[]", "response.json ~ ''",
+]
+TEXTS = [
+    "/items/{{ host }}", "a{{ x.y }}b{{ host }}c", "{{ host }}{{ flag }}", "n={{ 1 }}\n",
+    "{{ response.json.status }}/x", "{{ missing }}-", "{{ x.z }}/", "{{ host ~ '-' ~ flag }}!",
+    "{{ response.json.data.machines[0].machineId }} ok",
 ]
 
 ANSWERS = [
@@ -56,6 +69,31 @@ def test_plain_python_gives_what_jinja_gives(expr: str) -> None:
             ctx = {**base, "response": Response(200, {"content-type": "application/json"}, body)}
             # ours never hands over (Jinja takes what the plain path is unsure of): it answers
             assert agrees(ours, jinja, expr, ctx, errors=(TemplateFailure,))
+
+
+def jinja_text(source: str, ctx: dict[str, Any]) -> Any:
+    names = compile_template(source).names
+    slow = Compiled(source, names, _bind(ENV.from_string(source).render, names), True)
+    return _call(slow, ctx)
+
+
+def ours_text(source: str, ctx: dict[str, Any]) -> Any:
+    return _call(compile_template(source), ctx)
+
+
+@pytest.mark.parametrize("source", TEXTS)
+def test_a_text_template_in_plain_python_gives_what_jinja_gives(source: str) -> None:
+    for body in ANSWERS:
+        for base in CONTEXTS:
+            ctx = {**base, "response": Response(200, {"content-type": "application/json"}, body)}
+            assert agrees(ours_text, jinja_text, source, ctx, errors=(TemplateFailure,))
+
+
+def test_a_text_of_common_shapes_takes_the_fast_path() -> None:
+    from runner.template_compile import _Lazy
+
+    assert not isinstance(compile_template("/items/{{ host }}?n={{ x.y ~ 1 }}").fn, _Lazy)
+    assert isinstance(compile_template("/items/{{ host | upper }}").fn, _Lazy)
 
 
 def test_the_common_shapes_take_the_fast_path() -> None:
