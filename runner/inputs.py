@@ -6,7 +6,7 @@ any run starts."""
 from __future__ import annotations
 
 import json
-import secrets as _secrets
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +17,7 @@ from runner.secrets import MASK, Redactor
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + _secrets.token_hex(3)
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
 
 
 def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:

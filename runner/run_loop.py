@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections import ChainMap
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError, StepFailed
@@ -153,6 +152,8 @@ class Runtime(RunState):
         kept = Iterations(len(items))
         values: dict[str, list[Any]] = {n: [] for n in names}
         if step.concurrency > 1 and len(items) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=min(step.concurrency, len(items))) as pool:
                 for r, got in pool.map(lambda p: one(*p), enumerate(items)):
                     kept.add(r)

@@ -10,8 +10,6 @@ from typing import IO, Any
 from runner.journal import ResumeState
 from runner.launch import launch
 from runner.model import Playbook
-from runner.progress import LiveProgress, console_listener
-from runner.report import write_json, write_junit
 from runner.results import Listener, RunResult
 from runner.secrets import Redactor
 from runner.store import Store
@@ -57,7 +55,9 @@ def run(
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
     console = None
-    if not quiet:
+    if not quiet:  # the console's modules load for a run that prints, not for -q
+        from runner.progress import console_listener
+
         console = console_listener(redactor, stream or sys.stdout, progress=progress,
                                    log_format=log_format)
         listeners.insert(0, console)
@@ -73,12 +73,18 @@ def run(
     finally:
         if opened is not None:
             opened.close()
-        if isinstance(console, LiveProgress):
-            console.close()  # a run that raised leaves no live line behind
-    if report_json:
-        write_json(result, report_json, redactor)
-    if junit:
-        write_junit(result, junit, redactor)
+        if console is not None:
+            from runner.progress import LiveProgress
+
+            if isinstance(console, LiveProgress):
+                console.close()  # a run that raised leaves no live line behind
+    if report_json or junit:
+        from runner.report import write_json, write_junit
+
+        if report_json:
+            write_json(result, report_json, redactor)
+        if junit:
+            write_junit(result, junit, redactor)
     if report_html:
         from runner.report_html import write_html  # its five modules, for --report-html only
 

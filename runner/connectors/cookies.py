@@ -8,9 +8,10 @@ sets its cookie on a 302 is common).
 
 from __future__ import annotations
 
-from http.cookiejar import CookieJar
-from typing import Any
-from urllib.request import Request
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
 
 
 class _Answer:
@@ -27,15 +28,27 @@ class _Answer:
 
 
 class Cookies:
+    """The jar is made (and ``http.cookiejar``, ``urllib.request`` imported) when a server
+    first sets a cookie: until then every call skips it, and a run costs nothing for it."""
+
     def __init__(self) -> None:
-        self.jar = CookieJar()  # thread-safe: it holds its own lock
-        self._used = False  # nothing was ever set: every call skips the jar (no per-call cost)
+        self._jar: CookieJar | None = None
+
+    @property
+    def jar(self) -> CookieJar:
+        if self._jar is None:
+            from http.cookiejar import CookieJar
+
+            self._jar = CookieJar()  # thread-safe: it holds its own lock
+        return self._jar
 
     def headers_for(self, url: str, headers: dict[str, str]) -> dict[str, str]:
         """``headers`` with the jar's cookies for ``url`` added (a Cookie the call gives
         itself wins, as in http.cookiejar)."""
-        if not self._used:  # the common case costs nothing
+        if self._jar is None:  # nothing was ever set: the common case costs nothing
             return headers
+        from urllib.request import Request
+
         request = Request(url, headers=dict(headers))
         self.jar.add_cookie_header(request)
         cookie = request.get_header("Cookie")
@@ -47,8 +60,10 @@ class Cookies:
     def store(self, url: str, headers: Any) -> None:
         """Keep the cookies answer ``headers`` (urllib3's) set for ``url``."""
         if "set-cookie" in headers or "set-cookie2" in headers:
-            self._used = True
+            from urllib.request import Request
+
             self.jar.extract_cookies(_Answer(headers), Request(url))  # type: ignore[arg-type]
 
     def clear(self) -> None:
-        self.jar.clear()
+        if self._jar is not None:
+            self._jar.clear()

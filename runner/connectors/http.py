@@ -25,7 +25,6 @@ the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes
 
 from __future__ import annotations
 
-import gzip
 import json as _json
 import time
 import zlib
@@ -325,6 +324,6 @@ def _gunzip(content: bytes, limit: int, url: str) -> bytes:
             raise TransportError(f"the gzipped answer expands past {limit:,} bytes", sent=True,
                                  final=True)
         return out
-    except (zlib.error, gzip.BadGzipFile, EOFError) as e:
+    except (zlib.error, EOFError) as e:  # zlib's decompressobj raises these, not gzip's
         raise TransportError(f"the answer from {host(url)} looks gzipped but is not: {e}",
                              sent=True) from None
