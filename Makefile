@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# bytecode once, as pip writes it for a wheel: an editable install has none, and a shell
+	# with PYTHONDONTWRITEBYTECODE=1 would compile every module on every start
+	$(BIN)/python -m compileall -q runner plugins > /dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)
