@@ -8,10 +8,13 @@ imports, the store's creation). Each batch process gets a fresh run store, so ev
 alike and a round does not see the runs of the one before.
 
 CPU per row at N rows = (CPU of the N-row batch - CPU of the 1-row batch) / (N - 1), from
-``os.wait4`` of each child (user + sys), median over the rounds. The figure with the target is
-the ratio of the largest batch's CPU per row to the smallest's: <= 1.2 (issue 14 asks that the
-CPU per run not grow with the batch; 1.2 leaves room for the noise of the small batch, whose
-per-row figure is a difference of two start-ups). Wall time and peak memory are reported too.
+``os.wait4`` of each child (user + sys), median over the rounds; the 1-row batch runs three
+times a round and counts with its median, as start-up CPU varies by +-70 ms on a shared
+machine. The figure with the target is the ratio of the largest batch's CPU per row to the
+second size's (100 rows): <= 1.2 (issue 14 asks that the CPU per run not grow with the batch).
+The 10-row figure is reported without a target: its per-row value is the difference of two
+start-ups divided by 9, and their noise is larger than the 10 rows' own CPU (~50 ms).
+Wall time and peak memory are reported too.
 """
 
 from __future__ import annotations
@@ -51,16 +54,20 @@ def run(opts: Any) -> Outcome:
                 raise AssertionError(f"{n} rows: the batch said {m[0] if m else child.output!r}")
             return child
 
-        variants: dict[str, Any] = {f"{n} rows": (lambda n=n: batch(n)) for n in (1, *sizes)}
+        def start_cost() -> Child:  # three 1-row batches: the one of median CPU
+            return sorted((batch(1) for _ in range(3)), key=lambda c: c.cpu)[1]
+
+        variants: dict[str, Any] = {"1 rows": start_cost}
+        variants.update({f"{n} rows": (lambda n=n: batch(n)) for n in sizes})
         log("process_batch: warm-up")
         batch(1)
         before = server.stats()["items"]
         log(f"process_batch: {opts.reps} interleaved rounds of {len(variants)} processes")
         runs: dict[str, list[Child]] = interleaved(variants, opts.reps)
         sent = server.stats()["items"] - before
-    if sent != opts.reps * (1 + sum(sizes)):
+    if sent != opts.reps * (3 + sum(sizes)):
         raise AssertionError(f"the server answered {sent} item reads, "
-                             f"expected {opts.reps * (1 + sum(sizes))}")
+                             f"expected {opts.reps * (3 + sum(sizes))}")
 
     fixed = [c.cpu for c in runs["1 rows"]]
     per_row: dict[int, float] = {}
@@ -70,8 +77,12 @@ def run(opts: Any) -> Outcome:
     out.add("1-row batch: CPU (the fixed cost)", median(fixed), "s")
     for n in sizes:
         out.add(f"{n:,} rows: CPU per row (less the 1-row batch)", per_row[n], "ms")
-    out.add(f"CPU per row, {sizes[-1]:,} rows / {sizes[0]:,} rows",
-            per_row[sizes[-1]] / per_row[sizes[0]], "x", target=("<=", LIMIT))
+    base = sizes[1] if len(sizes) > 2 else sizes[0]
+    out.add(f"CPU per row, {sizes[-1]:,} rows / {base:,} rows",
+            per_row[sizes[-1]] / per_row[base], "x", target=("<=", LIMIT))
+    if base != sizes[0]:
+        out.add(f"CPU per row, {sizes[-1]:,} rows / {sizes[0]:,} rows (start-up noise)",
+                per_row[sizes[-1]] / per_row[sizes[0]], "x")
     for n in sizes:
         out.add(f"{n:,} rows: wall", median([c.wall for c in runs[f"{n} rows"]]), "s")
     out.add(f"{sizes[-1]:,} rows: peak RSS", median([c.rss_mb for c in runs[f"{sizes[-1]} rows"]]),

@@ -80,6 +80,11 @@ def run(opts: Any) -> Outcome:
             limit = TARGETS.get(label)
             out.add(f"{label}, {mode}", med[f"{label}, {mode}"], "s",
                     target=("<=", limit) if limit else None, stretch=mode != "cached")
+        for label in ("runner run (1 request)", "requests script (1 request)"):
+            # CPU (user + sys of the child) moves less than wall when other sessions load
+            # the machine: wall then includes waiting for a core
+            out.add(f"{label}, {mode}: CPU",
+                    median([c.cpu for c in runs[f"{label}, {mode}"]]), "s")
         for base in BASELINES:
             out.add(f"run (1 request) / {base} script, {mode}",
                     ratio(f"runner run (1 request), {mode}", f"{base} script (1 request), {mode}"),
