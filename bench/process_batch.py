@@ -14,7 +14,7 @@ machine. The figure with the target is the ratio of the largest batch's CPU per 
 second size's (100 rows): <= 1.2 (issue 14 asks that the CPU per run not grow with the batch).
 The 10-row figure is reported without a target: its per-row value is the difference of two
 start-ups divided by 9, and their noise is larger than the 10 rows' own CPU (~50 ms).
-Wall time and peak memory are reported too.
+Wall time and peak memory (GNU time's ``%M``, NaN without it) are reported too.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def run(opts: Any) -> Outcome:
             env = child_env(tmp, token=server.token, store=tmp / f"runs-{next(stores)}.db")
             child = run_child(runner_cmd("run", PLAYBOOK, "--env", env_file, "-q",
                                          "--inputs-from", str(files[n]),
-                                         "--concurrency", str(CONCURRENCY)), env)
+                                         "--concurrency", str(CONCURRENCY)), env,
+                              memory=True)
             m = _SUMMARY.search(child.output)
             if not m or (int(m[1]), int(m[2])) != (n, 0):
                 raise AssertionError(f"{n} rows: the batch said {m[0] if m else child.output!r}")

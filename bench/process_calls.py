@@ -89,8 +89,6 @@ def run(opts: Any) -> Outcome:
         "median_seconds": {k: round(v, 4) for k, v in med.items()},
         "seconds": {k: [round(t, 4) for t in v] for k, v in walls.items()},
         "median_cpu_seconds": {k: round(median([c.cpu for c in v]), 4) for k, v in runs.items()},
-        "median_peak_rss_mb": {k: round(median([c.rss_mb for c in v]), 1)
-                               for k, v in runs.items()},
         "one_more_call_us": {k: round(v, 1) for k, v in slope.items()},
     }
     return out

@@ -95,8 +95,6 @@ def run(opts: Any) -> Outcome:
         "median_seconds": {k: round(v, 4) for k, v in med.items()},
         "seconds": {k: [round(t, 4) for t in v] for k, v in walls.items()},
         "median_cpu_seconds": {k: round(median([c.cpu for c in v]), 4) for k, v in runs.items()},
-        "median_peak_rss_mb": {k: round(median([c.rss_mb for c in v]), 1)
-                               for k, v in runs.items()},
         "note": "no cache: PYTHONDONTWRITEBYTECODE=1 and PYTHONPYCACHEPREFIX at a fresh empty "
                 "directory per process, so no .pyc is read and every module is compiled",
     }

@@ -8,18 +8,22 @@ processes too, in the same rounds, against ``bench/aioserver.py`` in a process o
 Every child gets a clean environment: ``HOME`` and the default run store (``RUNNER_STORE``) in
 the scenario's temp dir, no proxy variables, and, "without bytecode cache",
 ``PYTHONDONTWRITEBYTECODE=1`` with ``PYTHONPYCACHEPREFIX`` at a fresh empty directory, so the
-child compiles every module it imports instead of reading any ``.pyc``. Its wall time, CPU
-(user + sys) and peak RSS (``ru_maxrss``) come from ``os.wait4`` of that one child.
+child compiles every module it imports instead of reading any ``.pyc``. Its wall time and CPU
+(user + sys) come from ``os.wait4`` of that one child. Its peak RSS, when asked for, comes from
+GNU time (``/usr/bin/time -f %M``, the ``time`` package): Linux counts in a child's
+``ru_maxrss`` the peak of the process it was forked from (the mm it copied, recorded at exec),
+so ``wait4`` from this ~25 MB process would say 25 MB for a 10 MB ``python -c pass``; ``time``
+is a small process, and it reports the peak of the one child it forks.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -32,6 +36,7 @@ from bench import BIN, ROOT, RUNNER
 
 USERNAME, PASSWORD = "bench", "bench-password-3f9c"  # the server's one user (POST /login)
 SCRIPTS = ROOT / "bench" / "scripts"
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
 PYTHON = str(BIN / "python")
 BASELINES = {  # label: the raw script, run as `python <script> BASE_URL N`
     "requests": SCRIPTS / "requests_calls.py",
@@ -46,7 +51,7 @@ class Child:
 
     wall: float  # seconds, from start to reaped
     cpu: float  # user + sys seconds of the child
-    rss_mb: float  # its peak resident memory (ru_maxrss)
+    rss_mb: float  # its peak resident memory (NaN unless asked for and GNU time is there)
     code: int
     output: str
 
@@ -126,25 +131,34 @@ def child_env(tmp: Path, *, store: Path | None = None, token: str | None = None,
     return env
 
 
-def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True) -> Child:
-    """Run ``cmd`` to its end; without bytecode cache in ``env``, a fresh empty pycache prefix."""
+def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True,
+              memory: bool = False) -> Child:
+    """Run ``cmd`` to its end; without bytecode cache in ``env``, a fresh empty pycache prefix.
+
+    ``memory``: measure its peak RSS through GNU time (a fork and exec more: ~1 ms of wall).
+    """
     prefix = None
     if env.get("PYTHONDONTWRITEBYTECODE"):
         prefix = tempfile.mkdtemp(prefix="bench-nopyc-")
         env = {**env, "PYTHONPYCACHEPREFIX": prefix}
+    peak = math.nan
     try:
-        with tempfile.TemporaryFile("w+") as out:
+        with tempfile.TemporaryFile("w+") as out, \
+                tempfile.NamedTemporaryFile("r", prefix="bench-rss-") as rss:
+            argv = [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd] if memory and GNU_TIME else cmd
             start = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
             out.seek(0)
             text = out.read()
+            if memory and GNU_TIME:
+                last = (rss.read().strip().splitlines() or [""])[-1]  # after any "exited" line
+                peak = int(last) * 1024 / 1e6 if last.isdigit() else math.nan
     finally:
         if prefix:
             shutil.rmtree(prefix, ignore_errors=True)
-    peak = usage.ru_maxrss / 1e6 if sys.platform == "darwin" else usage.ru_maxrss * 1024 / 1e6
     child = Child(wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, text)
     if check and child.code != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {child.code}:\n{text[-1500:]}")
