@@ -26,7 +26,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# the bench extra (aiohttp for bench/aioserver.py, pyinstrument) is the bench's alone: make test
+# does not need it
 bench: $(STAMP)
+	$(BIN)/python -c 'import aiohttp, pyinstrument' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 # mutmut 3 over the redactor, the journal and resume, the retry policy and the fast JSONPath

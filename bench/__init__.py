@@ -32,7 +32,10 @@ BIN = Path(sys.executable).parent
 RUNNER = BIN / "runner"
 
 SCENARIOS = ("per_call", "cold_start", "many_runs", "polling", "big_responses", "capacity",
-             "profile", "whatif")
+             "profile", "whatif", "process_cold", "process_calls", "process_memory",
+             "process_batch")
+# a name on the command line that stands for several scenarios
+GROUPS = {"process": ("process_cold", "process_calls", "process_memory", "process_batch")}
 
 
 @dataclass

@@ -15,13 +15,15 @@ import sys
 import time
 import traceback
 
-from bench import RESULTS, ROOT, SCENARIOS, Figure, Outcome, log, table
+from bench import GROUPS, RESULTS, ROOT, SCENARIOS, Figure, Outcome, log, table
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    groups = ", ".join(f"{g} (= {' '.join(m)})" for g, m in GROUPS.items())
     p.add_argument("scenarios", nargs="*", metavar="scenario",
-                   help=f"some of: {', '.join(SCENARIOS)} (default: all)")
+                   help=f"some of: {', '.join(SCENARIOS)}, or a group: {groups} "
+                        "(default: all)")
     p.add_argument("--reps", type=int, default=None,
                    help="repetitions per timed variant (default 5, --quick 3)")
     p.add_argument("--quick", action="store_true",
@@ -30,6 +32,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="run the scenarios in this process (for debugging)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    args.scenarios = [m for s in args.scenarios for m in GROUPS.get(s, (s,))]
     unknown = [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
         p.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}")
