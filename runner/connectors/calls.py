@@ -30,6 +30,7 @@ class CallBuilder:
         self.settings = dict(settings)
         self.redactor = redactor
         self.renderer = Renderer()
+        self._raw_headers: dict[str, str] | None = None  # a raw call's default headers
 
     @property
     def base_url(self) -> str:
@@ -127,11 +128,12 @@ class CallBuilder:
                     multipart: Multipart | None = None,
                     safe: bool | None = None) -> PreparedCall:
         url = join_url(self.base_url, path)
-        ctx = {"settings": self.settings}
+        if self._raw_headers is None:  # over the settings alone: the same for every raw call
+            self._raw_headers = self.default_headers({"settings": self.settings})
         return PreparedCall(
             connector=self.alias, operation="", method=method.upper(), url=url,
             query=dict(query or {}),
-            headers={**self.default_headers(ctx), **(headers or {})},
+            headers={**self._raw_headers, **(headers or {})},
             json=json, form=dict(form) if form is not None else None,
             body=body, multipart=multipart,
             safe=safe_by_verb(method) if safe is None else safe,

@@ -247,9 +247,8 @@ class Transport:
             read = min(read, left)
             timeout = urllib3.Timeout(connect=min(self.connect_timeout, left), read=read)
         try:
-            return self._routes.manager(url).urlopen(
-                method, url, body=body, headers=headers, timeout=timeout,
-                preload_content=False, redirect=False, retries=False)
+            return self._routes.urlopen(method, url, body=body, headers=headers, timeout=timeout,
+                                        preload_content=False, redirect=False, retries=False)
         except urllib3.exceptions.HTTPError as e:
             raise transport_error(call.url, e, read, self.read_timeout,
                                   self._routes.proxy_for(url)) from None

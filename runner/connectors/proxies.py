@@ -27,6 +27,7 @@ class Routes:
         self._route: dict[tuple[str, str], urllib3.PoolManager] = {}
         self._via: dict[str, urllib3.PoolManager] = {}
         self._names: dict[int, str] = {}  # id(manager) -> its proxy, credentials left out
+        self._pools: dict[str, Any] = {}  # origin -> the direct manager's pool for it
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -37,6 +38,23 @@ class Routes:
     def proxy_for(self, url: str) -> str | None:
         """The proxy ``url`` is sent through (no credentials), or None when it goes direct."""
         return self._names.get(id(self.manager(url))) if self._proxies else None
+
+    def urlopen(self, method: str, url: str, **kw: Any) -> Any:
+        """Send through the route of ``url``. A direct one goes to its origin's pool, kept here:
+        ``PoolManager.urlopen`` parses the URL and builds a pool key on every call (~50 us of
+        a loopback call), then calls the same pool with the same request target."""
+        manager = self.manager(url)
+        if manager is not self._direct:
+            return manager.urlopen(method, url, **kw)
+        scheme, _, rest = url.partition("://")
+        netloc, _, path = rest.partition("/")
+        netloc, query_mark, query = netloc.partition("?")  # "http://h?x=1" has no "/"
+        origin = f"{scheme}://{netloc}"
+        pool = self._pools.get(origin)
+        if pool is None or pool.pool is None:  # new, or closed when the manager let it go
+            pool = self._pools[origin] = manager.connection_from_url(origin)
+        target = "/" + path.partition("#")[0] if not query_mark else "/?" + query
+        return pool.urlopen(method, target.partition("#")[0], assert_same_host=False, **kw)
 
     def manager(self, url: str) -> urllib3.PoolManager:
         if not self._proxies:

@@ -35,9 +35,10 @@ def build_call(rt: CallContext, spec: CallSpec, scope: Scope) -> PreparedCall:
         call = client.prepare_raw(
             str(render(rt, spec.method, scope, "method")),
             str(render(rt, spec.path, scope, "path")),
-            query=render(rt, dict(spec.query or {}), scope, "query"),
-            headers={k: str(v) for k, v in render(rt, dict(spec.headers or {}), scope,
-                                                   "headers").items()},
+            # what the step does not have is not rendered: this runs for every call of a loop
+            query=render(rt, dict(spec.query), scope, "query") if spec.query else None,
+            headers={k: str(v) for k, v in render(rt, dict(spec.headers), scope,
+                                                   "headers").items()} if spec.headers else None,
             json=render(rt, spec.json, scope, "json") if spec.has_json else NO_BODY,
             form=render(rt, dict(spec.form), scope, "form") if spec.form is not None else None,
             # a file is read now: plan shows its size, a missing one fails before sending
