@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import echo, main, stale_option, store_option
+from runner.cli.common import echo, main, store_option
 from runner.cli.guard import guarded
 
 
@@ -18,7 +18,8 @@ from runner.cli.guard import guarded
 @click.option("--token", envvar="RUNNER_UI_TOKEN", metavar="TOKEN",
               help="every request must carry it (?token= once, then a cookie; or "
               "Authorization: Bearer) (default: $RUNNER_UI_TOKEN)")
-@stale_option
+@click.option("--stale-after", default=30.0, show_default=True, metavar="SECONDS",
+              help="a queued or running run silent this long is listed as waiting or stuck")
 @guarded
 def ui(store: str | None, schedules: str | None, host: str, port: int, token: str | None,
        stale_after: float) -> None:

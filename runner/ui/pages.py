@@ -25,7 +25,7 @@ nav.ui .store{float:right;color:#9aa6b2;font-family:monospace}
 """
 CSS = NAV_CSS + """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
-td a.mono{white-space:nowrap}
+td a.mono,td.when,th{white-space:nowrap}
 main{padding:1em 1.4em;max-width:1300px}h1{font-size:1.35em;margin:.3em 0 .6em}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 padding:.35em .6em;border-bottom:1px solid #e3e6ea;vertical-align:top}th{background:#eef1f4}
@@ -60,7 +60,8 @@ _ROWS = """<table><tr><th>run</th><th>started (UTC)</th><th>status</th><th>took<
 <th>playbook</th><th>from</th><th>error</th></tr>
 {% for r in rows %}<tr class="run" data-status="{{ r.status }}">
 <td><a class="mono" href="/runs/{{ r.run_id | urlencode }}">{{ r.run_id }}</a></td>
-<td>{{ r.started | when }}</td><td><span class="badge b-{{ r.status }}">{{ r.status }}</span></td>
+<td class="when">{{ r.started | when }}</td>
+<td><span class="badge b-{{ r.status }}">{{ r.status }}</span></td>
 <td>{{ r.duration_ms | took }}</td><td>{{ r.playbook }}</td>
 <td class="mono">{% if r.dedup_key %}<a href="/?schedule={{ r.dedup_key.rpartition('@')[0]
 | urlencode }}">{{ r.dedup_key }}</a>{% elif r.batch_id %}<a href="/?batch={{ r.batch_id
