@@ -3,8 +3,9 @@ and pages, one run, a schedule's last runs, and the runs waiting or stuck.
 
 A web view must never change what it shows, so it does not open the store as
 :class:`runner.store.Store` does (that creates a missing file and brings an older schema up
-to date): a SQLite file is opened ``mode=ro`` (the database refuses any write), another URL
-through SQLAlchemy, with only ``SELECT`` sent. A missing store or an older schema is an error
+to date): a SQLite file is opened ``mode=ro`` (the database refuses any write), PostgreSQL with
+read-only sessions (``default_transaction_read_only``), any other URL through SQLAlchemy with
+only ``SELECT`` sent. A missing store or an older schema is an error
 that says which command writes or upgrades it.
 """
 
@@ -97,6 +98,15 @@ class Filters:
         return (" WHERE " + " AND ".join(terms) if terms else ""), params
 
 
+def _read_only(url: str) -> str:
+    """A PostgreSQL URL whose sessions are read-only (the server refuses any write); any
+    other URL as it is (the view sends it nothing but SELECT)."""
+    if not url.startswith("postgresql") or "options=" in url:
+        return url
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options={quote('-c default_transaction_read_only=on')}"
+
+
 def _like(text: str) -> str:
     """``text`` as a literal inside a LIKE pattern (the scheduler's escape)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -121,7 +131,7 @@ class Reader:
             from runner.store_sqlalchemy import SqlAlchemyDb  # a PostgreSQL store only
 
             try:
-                self.db = SqlAlchemyDb(self.url)
+                self.db = SqlAlchemyDb(_read_only(self.url))
             except (StoreError, ImportError, ValueError) as e:
                 raise InvalidInput(f"cannot open the run store {self.shown}: "
                                    f"{str(e).replace(self.url, self.shown)[:200]}",

@@ -37,7 +37,8 @@ class Recorded:
     batch: list[str] = field(default_factory=list)
 
 
-def _run(store: Path, playbook: Path, *inputs: str) -> str:
+def run_playbook(store: Path | str, playbook: Path, *inputs: str) -> str:
+    """`runner run PLAYBOOK` recorded in `store`, as a user runs it; its run id."""
     args = [str(RUNNER), "run", str(playbook), "--env", "sandbox", "--store", str(store), "-q"]
     for i in inputs:
         args += ["-i", i]
@@ -65,9 +66,9 @@ def record(tmp: Path) -> Recorded:
     inputs: {{hostname: NTB1}}
 """)
     r = Recorded(store, schedules)
-    r.passed = _run(store, playbook, "hostname=NTB1")
-    r.failed = _run(store, playbook, "hostname=NTB2", "package=fail-setup.exe")
-    r.secret_run = _run(store, PLAYBOOKS / "mor" / "create-device.yaml", "user_id=2",
+    r.passed = run_playbook(store, playbook, "hostname=NTB1")
+    r.failed = run_playbook(store, playbook, "hostname=NTB2", "package=fail-setup.exe")
+    r.secret_run = run_playbook(store, PLAYBOOKS / "mor" / "create-device.yaml", "user_id=2",
                         f"pin={PIN}")
     db = Store(str(store))
     try:
