@@ -75,7 +75,8 @@ class _Guard(BaseHTTPMiddleware):
         given = request.query_params.get("token")
         if given is not None and _same(given, self.token):
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-            there = request.url.path + ("?" + urlencode(rest) if rest else "")
+            path = "/" + request.url.path.lstrip("/")  # never "//host": another site
+            there = path + ("?" + urlencode(rest) if rest else "")
             response: Response = RedirectResponse(there, status_code=303)
             response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")

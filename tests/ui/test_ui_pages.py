@@ -178,3 +178,13 @@ def test_pages_of_fifty_keep_the_filters(tmp_path: Path) -> None:
         last = get(url + "/?status=passed&page=3")[1]
         assert len(listed(last)) == 20 and "older &rarr;" not in last
         assert not listed(get(url + "/?status=passed&page=3")[1]) & listed(html)
+
+
+def test_the_token_redirect_stays_on_this_site(recorded: Recorded) -> None:
+    with serve("--store", str(recorded.store), "--token", "t") as url:
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(url + "//elsewhere.example/?token=t", timeout=30)
+            raise AssertionError("no redirect")
+        except urllib.error.HTTPError as e:
+            assert e.code == 303 and e.headers["Location"] == "/elsewhere.example/"
