@@ -9,6 +9,7 @@ history``; on any other address only with a token, which every request must then
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 
 from runner.errors import InvalidInput
@@ -52,11 +53,25 @@ def ui(*, store: str | None = None, schedules: str | None = None, host: str = "1
     reader = Reader(store)
     app = build_app(Config(reader=reader, schedules=schedules, token=token or None,
                            stale_after=stale_after, since=since))
+    sock = _listen(host, port)  # bound here: a taken port is the user's to fix, said so
     # no access log: a first visit's address carries ?token=
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False, server_header=False,
                                            proxy_headers=True))
     if on_ready is not None:
         shown = f"[{host}]" if ":" in host else host
-        on_ready(f"http://{shown}:{port}/")
-    server.run()
+        on_ready(f"http://{shown}:{sock.getsockname()[1]}/")
+    server.run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as e:
+        sock.close()
+        raise InvalidInput(f"runner ui cannot listen on {host}:{port}: {e.strerror or e}",
+                           hint="choose another --port (or stop what listens there), or "
+                           "give --host an address of this machine") from None
+    return sock

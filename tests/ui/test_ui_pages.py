@@ -188,3 +188,16 @@ def test_the_token_redirect_stays_on_this_site(recorded: Recorded) -> None:
             raise AssertionError("no redirect")
         except urllib.error.HTTPError as e:
             assert e.code == 303 and e.headers["Location"] == "/elsewhere.example/"
+
+
+def test_a_taken_port_is_said(recorded: Recorded) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([str(RUNNER), "ui", "--store", str(recorded.store), "--port",
+                               str(port)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr

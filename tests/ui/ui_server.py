@@ -17,6 +17,7 @@ from pathlib import Path
 
 from helpers import PLAYBOOKS, RUNNER
 
+from runner.schedule_file import dedup_key
 from runner.store import Store
 
 PIN = "PIN-s3cr3t-7781"  # a secret input: the store keeps it masked, no page may show it
@@ -76,7 +77,7 @@ def record(tmp: Path) -> Recorded:
         r.scheduled, r.queued, r.stale = "sched-ui-run", "queued-ui-run", "stale-ui-run"
         db.create_run(r.scheduled, "Distribute a package to a machine", str(playbook),
                       "sandbox", {"hostname": "NTB1"}, status="passed",
-                      dedup_key=f"{SCHEDULE}@2026-11-30T02:00:00Z")
+                      dedup_key=dedup_key(SCHEDULE, 1796004000.0))  # as the scheduler keys it
         db.create_run(r.queued, "Distribute a package to a machine", str(playbook), "sandbox",
                       {"hostname": "NTB3"}, status="queued")
         db.create_run(r.stale, "Distribute a package to a machine", str(playbook), "sandbox",
