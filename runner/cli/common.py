@@ -37,7 +37,8 @@ def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
 COMMANDS = {
     "connectors": "connectors", "history": "history", "plan": "plan", "resume": "resume",
     "run": "run", "sandbox": "sandbox", "schedule": "schedules", "scheduler": "schedules",
-    "schema": "schema", "show": "history", "validate": "validate", "worker": "worker",
+    "schema": "schema", "show": "history", "ui": "ui", "validate": "validate",
+    "worker": "worker",
 }
 
 
