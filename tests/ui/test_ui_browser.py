@@ -2,7 +2,9 @@
 Playwright cannot download a browser here). The list shows the runs, the status filter
 narrows it, a failed run opens on its failure box and timeline, the schedules page lists the
 schedule, and a token-protected instance refuses a browser without the token. The tests take
-docs/img/ui-runs.png and docs/img/ui-run.png, the screenshots docs/ui.md shows.
+the screenshots docs/ui.md shows; with ``RUNNER_SCREENSHOTS=1`` they write them to
+docs/img/ui-runs.png and docs/img/ui-run.png (else to a temporary folder, so a plain ``make
+test`` leaves the checkout as it found it).
 
 Without chromium or Playwright they are skipped with the reason, except under ``CI=true``
 (``.ci/run`` installs chromium, ``make test`` installs Playwright), where that fails.
@@ -21,7 +23,12 @@ from helpers import ROOT
 from tests.ui.ui_server import SCHEDULE, Recorded, serve
 
 CHROMIUM = "/usr/bin/chromium"
-IMG = ROOT / "docs" / "img"
+
+@pytest.fixture(scope="module")
+def img(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("RUNNER_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "img"
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def _missing(reason: str) -> None:
@@ -56,14 +63,15 @@ def page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-def test_list_filter_and_open_a_failed_run(recorded: Recorded, ui_url: str, page: Any) -> None:
+def test_list_filter_and_open_a_failed_run(recorded: Recorded, ui_url: str, page: Any,
+                                           img: Path) -> None:
     page.goto(ui_url + "/")
     rows = page.locator("tr.run")
     assert rows.count() == 8
     for run_id in (recorded.passed, recorded.failed):
         assert page.locator(f"a[href='/runs/{run_id}']").is_visible()
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / "ui-runs.png"))
+    img.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(img / "ui-runs.png"))
 
     page.select_option("select[name=status]", "failed")
     page.click("button[type=submit]")
@@ -79,7 +87,7 @@ def test_list_filter_and_open_a_failed_run(recorded: Recorded, ui_url: str, page
     assert failure.is_visible()
     assert "Installation of fail-setup.exe failed" in failure.inner_text()
     assert page.locator("#timeline").is_visible()
-    page.screenshot(path=str(IMG / "ui-run.png"))
+    page.screenshot(path=str(img / "ui-run.png"))
 
     page.click("nav.ui >> text=Runs")  # the bar leads back
     page.wait_for_url(ui_url + "/")
