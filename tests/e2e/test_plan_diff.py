@@ -20,9 +20,10 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def plan(repo: Path, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
-    proc = cli("plan", *args, "-e", str(repo / "env.yaml"), "-i", f"token={TOKEN}",
-               "-i", "priority=high", cwd=cwd or repo,
+def plan(repo: Path, *args: str, cwd: Path | None = None,
+         inputs: tuple[str, ...] = (f"token={TOKEN}", "priority=high")) -> tuple[int, str, str]:
+    given = [arg for pair in inputs for arg in ("-i", pair)]
+    proc = cli("plan", *args, "-e", str(repo / "env.yaml"), *given, cwd=cwd or repo,
                env={**GIT_ENV, "DESK_KEY": DESK_KEY,
                     "GIT_CEILING_DIRECTORIES": str(repo.parent)})
     for secret in (TOKEN, DESK_KEY):
@@ -111,3 +112,35 @@ def test_markdown_diff_is_a_table_of_the_changes(repo: Path) -> None:
                                             "header X-Auth-Token: (none) -> ***"]
     assert rows["fetch"][3] == "path: /tickets/1 -> /v2/tickets/1"
     assert "**1 added, 1 removed, 3 altered**, 2 unchanged" in out
+
+
+CONNECTOR = """\
+name: helpdesk
+settings:
+  base_url: {required: true}
+operations:
+  create_ticket:
+    method: POST
+    path: /v1/tickets
+    params:
+      title: {type: string, required: true}
+"""
+
+
+def test_a_connector_file_of_the_repository_is_taken_at_the_revision_too(tmp_path: Path) -> None:
+    (tmp_path / "connectors").mkdir()
+    (tmp_path / "playbooks").mkdir()
+    connector = tmp_path / "connectors" / "helpdesk.yaml"
+    connector.write_text(CONNECTOR)
+    (tmp_path / "playbooks" / "open.yaml").write_text(
+        "name: open\nconnectors:\n  desk: {use: helpdesk}\nsteps:\n"
+        "  - {id: open, call: desk.create_ticket, with: {title: fire}}\n")
+    (tmp_path / "env.yaml").write_text("connectors:\n  desk: {base_url: 'https://d.example'}\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "first")
+    connector.write_text(CONNECTOR.replace("/v1/tickets", "/v2/tickets"))
+    code, out, err = plan(tmp_path, "playbooks/open.yaml", "--diff", "HEAD", inputs=())
+    assert code == EXIT_OK, out + err
+    assert "~ altered open: desk.create_ticket POST /v2/tickets   ⚠ not safe to repeat" in out
+    assert "      path: /v1/tickets -> /v2/tickets" in out.splitlines(), out
