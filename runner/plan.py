@@ -1,32 +1,42 @@
-"""``runner plan``: render what can be rendered and print the requests a run would send.
+"""``runner plan``: render what can be rendered of a playbook and build its plan — the steps and
+the requests a run would send — without sending anything.
 
-Nothing is sent. Values only known at run time (extracted values, the last response, tokens)
-print as ``<name>``; secrets print as ``***``; a sandbox environment shows ``<sandbox:name>``
-base URLs instead of starting simulators.
+Values only known at run time (extracted values, the last response, tokens) show as
+``<name>``; secrets show as ``***``; a sandbox environment shows ``<sandbox:name>`` base URLs
+instead of starting simulators.
+
+The plan is data (:mod:`runner.plan_model`), built here once: the kinds' ``plan`` functions
+write to it through the ``Planner`` Protocol (``line``, ``request``, ``nested``), the head,
+extractions and assertions of each step are written here, and the whole is put through the
+run's redactor at the end (a secret learnt late, from a later step's template, is masked in
+the earlier lines too). The text, the Markdown and the diff are renderings of it.
 """
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 from runner.connectors import registry
 from runner.connectors.client import ConnectorClient
 from runner.connectors.sessions import NO_INPUTS, connect_for_plan
-from runner.connectors.spec import ConnectorSpec
+from runner.connectors.spec import ConnectorSpec, safe_by_verb
 from runner.environment import Environment
 from runner.errors import RunnerError
 from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
-from runner.model import ConnectorRef, Playbook, Step
-from runner.report import describe_request
-from runner.secrets import Redactor
+from runner.model import ConnectorRef, Playbook
+from runner.model import Step as PlaybookStep
+from runner.plan_model import Input, Note, Plan, Request, Step, masked, readable_path, shown
+from runner.secrets import MASK, Redactor
 from runner.steps import KINDS
 from runner.steps.call_spec import CallSpec
-from runner.steps.kind import Planner
 from runner.steps.runtime import Scope
 from runner.steps.sending import build_call
 from runner.templating import SECRET_INPUTS, Renderer
+
+BODY_KEYS = ("json", "form", "body", "multipart", "save_to", "follow_redirects")
 
 
 class Unknown(str):
@@ -55,21 +65,27 @@ class _Scope(dict[str, Any]):
         return Unknown(key)
 
 
+class _Secrets(_Scope):
+    def __missing__(self, key: str) -> Any:
+        return MASK
+
+
 class _PlanRuntime:
-    """``runner plan``'s side of a step: what a kind's ``plan`` prints with
+    """``runner plan``'s side of a step: what a kind's ``plan`` writes to
     (``runner.steps.kind.Planner``), and enough of a run to prepare its calls."""
 
-    def __init__(self, env: Environment, redactor: Redactor, out: IO[str]):
+    def __init__(self, env: Environment, redactor: Redactor):
         self.env = env
         self.setting_scope: Mapping[str, Any] = NO_INPUTS  # what setting templates read
         self.redactor = redactor
         self.renderer = Renderer(on_secret=redactor.add)
         self.clients: dict[str, ConnectorClient] = {}
         self.refs: dict[str, ConnectorRef] = {}
-        self.out = out
+        self.open: list[Step] = []  # the steps being planned, the outermost first
+        self.final = False  # planning the finally steps
 
     def line(self, text: str) -> None:
-        self.out.write(self.redactor.redact(text) + "\n")
+        self.open[-1].entries.append(Note(text))
 
     def client(self, alias: str) -> ConnectorClient:
         if alias not in self.clients:
@@ -83,37 +99,53 @@ class _PlanRuntime:
     def unknown(self, name: str) -> Unknown:
         return Unknown(name)
 
-    def request(self, call: CallSpec, step: Step, scope: Scope, pad: str) -> None:
+    def request(self, call: CallSpec, step: PlaybookStep, scope: Scope, pad: str) -> None:
         local = _Scope(scope)
         if step.loop is not None:
             local[step.loop_var] = Unknown(step.loop_var)
         self.client(call.connector)  # a connector set up wrong (its base URL) stops the plan
+        node = self.open[-1]
+        count = 1 + sum(isinstance(e, Request) for e in node.entries)
+        request = Request(
+            key=node.key + (f"#{count}" if count > 1 else ""), pad=pad, location=node.location,
+            target=f"{call.connector}.{call.operation}" if call.operation else call.connector,
+            method="", path="", status=call.status, final=self.final,
+            when=tuple(s.when for s in self.open if s.when is not None),
+            loops=tuple(s.loop for s in self.open if s.loop is not None))
         try:
             prepared = build_call(self, call, local)
             record = prepared.record(self.redactor.redact)
-            self.line(f"{pad}{describe_request(record)}   [{prepared.url}]")
-            if "json" in record:
-                self.line(f"{pad}json: {json.dumps(record['json'], ensure_ascii=False)}")
-            if "form" in record:
-                self.line(f"{pad}form: {json.dumps(record['form'], ensure_ascii=False)}")
-            for key in ("body", "multipart", "save_to", "follow_redirects"):
-                if key in record:  # a file shows as <N bytes from FILE>, never its bytes
-                    self.line(f"{pad}{key.replace('_', '-')}: "
-                              f"{json.dumps(record[key], ensure_ascii=False)}")
-            if not prepared.safe:
-                self.line(f"{pad}not safe to repeat: never retried after it may have arrived")
+            request.method, request.url = record["method"], record["url"]
+            request.path = readable_path(urlsplit(record["url"]).path)
+            request.query = record.get("query", {})
+            request.headers = record.get("headers", {})
+            request.bodies = {k.replace("_", "-"): record[k] for k in BODY_KEYS if k in record}
+            request.safe = prepared.safe
         except RunnerError as e:
-            self.line(f"{pad}(rendered at run time: {e.message})")
+            request.pending = e.message
+            request.method, request.path, request.safe = self._written(call)
+        node.entries.append(request)
+
+    def _written(self, call: CallSpec) -> tuple[str, str, bool]:
+        """The method, path and safety of a call as written, for one that renders only at
+        run time."""
+        if call.operation:
+            op = self.connector(call.connector).operations[call.operation]
+            return op.method, op.path, op.safe
+        method = str(call.method or "").upper()
+        return method, str(call.path or ""), (safe_by_verb(method) if call.safe is None
+                                              else call.safe)
 
     def nested(self, sub: Playbook, scope: Scope, pad: str) -> None:
         sub_scope = _Scope(inputs=_Scope(), steps=_Scope(), secrets=scope["secrets"], run=_Scope())
-        _plan_steps(sub, self, sub_scope, pad)
+        _plan_steps(sub, self, sub_scope, pad, self.open[-1].entries)
 
 
-def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
-               out: IO[str]) -> None:
-    redactor = Redactor()
-    rt = _PlanRuntime(env, redactor, out)
+def build_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
+               redactor: Redactor) -> Plan:
+    """The plan of ``playbook`` in ``env`` with ``inputs``, every string in it redacted by
+    ``redactor`` (which learns the secrets met on the way)."""
+    rt = _PlanRuntime(env, redactor)
     given = dict(inputs)
     for name, spec in playbook.inputs.items():
         if name not in given and not spec.has_default:
@@ -121,38 +153,58 @@ def print_plan(playbook: Playbook, env: Environment, inputs: Mapping[str, Any],
     values = coerce_inputs(playbook, given)
     register_secret_inputs(playbook, {k: v for k, v in values.items()
                                       if not isinstance(v, Unknown)}, redactor)
-    secrets = _Scope()
-    secrets.__class__ = type("_Secrets", (_Scope,), {"__missing__": lambda s, k: "***"})
-    scope = _Scope(inputs=values, steps=_Scope(), secrets=secrets, run=_Scope())
+    scope = _Scope(inputs=values, steps=_Scope(), secrets=_Secrets(), run=_Scope())
     scope[SECRET_INPUTS] = secret_inputs(playbook)
     rt.setting_scope = {"inputs": values, SECRET_INPUTS: scope[SECRET_INPUTS]}
 
-    rt.line(f"plan · {playbook.name} ({playbook.file}) · env {env.name} · nothing is sent")
-    _plan_steps(playbook, rt, scope, "")
-    if playbook.finally_steps:
-        rt.line("finally (always runs):")
-        _plan_steps(playbook, rt, scope, "", finals=True)
+    plan = Plan(name=playbook.name, file=playbook.file, env=env.name)
+    for name, spec in playbook.inputs.items():
+        value = values.get(name, given.get(name))
+        source = ("not given" if isinstance(value, Unknown) else
+                  "given" if name in inputs else "default")
+        plan.inputs.append(Input(name, MASK if spec.secret and source != "not given"
+                                 else shown(value), source))
+    _plan_steps(playbook, rt, scope, "", plan.steps)
+    rt.final = True
+    _plan_steps(playbook, rt, scope, "", plan.finally_steps, finals=True)
+    return masked(plan, redactor.redact)
 
 
 def _plan_steps(playbook: Playbook, rt: _PlanRuntime, scope: Scope, indent: str,
-                finals: bool = False) -> None:
+                into: list[Any], finals: bool = False) -> None:
     for alias, ref in playbook.connectors.items():  # the first declaration is used, as in a
         rt.refs.setdefault(alias, ref)                # run (an include's own is not)
+    parent = rt.open[-1].key + "/" if rt.open else ""
+    seen: Counter[str] = Counter()
     for step in playbook.finally_steps if finals else playbook.steps:
-        _plan_step(step, rt, scope, indent)
+        own = _own_key(step, finals)
+        seen[own] += 1
+        key = parent + own + (f"#{seen[own]}" if seen[own] > 1 else "")
+        into.append(_plan_step(step, rt, scope, indent, key))
 
 
-def _plan_step(step: Step, p: Planner, scope: Scope, indent: str) -> None:
-    head = f"{indent}- {step.id}: {step.target}"
-    if step.when is not None:
-        head += f"  (when: {step.when})"
-    if step.loop is not None:
-        head += f"  (loop over {step.loop!s} as {step.loop_var})"
-    p.line(head)
-    pad = indent + "    "
-    KINDS[step.kind].plan(p, step, scope, pad)
+def _own_key(step: PlaybookStep, final: bool) -> str:
+    """What matches a step to itself in another revision: its id; for a step without one
+    (``step3``, from its position), its name or what it calls, which moving it keeps."""
+    auto = f"{'finally' if final else 'step'}{step.index + 1}"
+    if step.id != auto or step.label.endswith(f"'{step.id}'"):
+        return step.id
+    return step.name or step.target
+
+
+def _plan_step(step: PlaybookStep, rt: _PlanRuntime, scope: Scope, indent: str,
+               key: str) -> Step:
+    node = Step(key=key, id=step.id, target=step.target, indent=indent,
+                location=f"{step.location.file}:{step.location.line}",
+                when=None if step.when is None else str(step.when),
+                loop=None if step.loop is None else str(step.loop), loop_var=step.loop_var)
+    rt.open.append(node)
+    try:
+        KINDS[step.kind].plan(rt, step, scope, indent + "    ")
+    finally:
+        rt.open.pop()
     for name, ex in step.extract:
-        p.line(f"{pad}extract {name} <- {ex.kind} {ex.expr}")
+        node.extracts.append((name, ex.kind, ex.expr))
         scope[name] = Unknown(name)
-    for a in step.asserts:
-        p.line(f"{pad}assert {a.that}")
+    node.asserts.extend(a.that for a in step.asserts)
+    return node
