@@ -44,6 +44,7 @@ class StepResult:
     skipped_reason: str | None = None
     key: str = ""
     trail: str = ""  # where the step sits: "software[1] > wait" (loops and includes)
+    where: str = ""  # the step's file:line
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
     # a loop: the iterations not kept in ``iterations`` (see Iterations), counted by status
     omitted: dict[str, int] | None = None
@@ -54,6 +55,8 @@ class StepResult:
             "name": self.name, "status": self.status, "started": self.started,
             "duration_ms": round(self.duration_ms, 2),
         }
+        if self.where:
+            out["where"] = self.where
         if self.exchanges:
             out["exchanges"] = [e.__dict__ for e in self.exchanges]
         if self.extracted:
