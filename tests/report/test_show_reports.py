@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from html import unescape
 from pathlib import Path
@@ -171,3 +173,20 @@ def test_a_run_without_a_report_says_why_and_what_to_do(tmp_path: Path) -> None:
     # the record itself is still shown, as ever
     shown = cli("show", "20260101-000000-bbbbbb", "--store", str(db), "--json")
     assert shown.returncode == 0 and json.loads(shown.stdout)["status"] == "failed"
+
+
+def test_show_loads_the_report_writers_only_when_asked(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    done = cli("run", DISTRIBUTE, "-i", "hostname=NTB1", "--store", str(db), "-q")
+    assert done.returncode == 0, done.stderr
+    (run_id,) = run_ids(db)
+    code = ("import sys; from runner import api; api.show(sys.argv[1], store=sys.argv[2]{}); "
+            "print(sorted(m for m in ('runner.report_html', 'runner.report', 'xml.etree') "
+            "if m in sys.modules))")
+    plain = subprocess.run([sys.executable, "-c", code.format(""), run_id, str(db)],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert plain.returncode == 0 and plain.stdout.strip() == "[]", plain.stderr
+    asked = subprocess.run([sys.executable, "-c", code.format(", html=sys.argv[3]"), run_id,
+                            str(db), str(tmp_path / "r.html")],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert asked.stdout.strip() == "['runner.report', 'runner.report_html']", asked.stderr

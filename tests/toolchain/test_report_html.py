@@ -137,6 +137,10 @@ def test_chromium_shows_the_failure_and_no_secret(tmp_path: Path) -> None:
     # the failing step and its error, at the top of what is shown
     assert f"FAILED at {result.failed_step}" in text
     assert text.index(failed.error) < text.index("Timeline") < text.index("Steps")
+    # the step's file:line before its error (its assertion's message holds the vendor's
+    # words: no "the vendor said" above it)
+    assert text.index(f"{failed.where}") < text.index(failed.error)
+    assert "the vendor said" not in text
     assert "expand all" in text and "Distribute a package that fails to install" in text
     for s in secrets:
         assert s not in dom
