@@ -55,8 +55,6 @@ class StepResult:
             "name": self.name, "status": self.status, "started": self.started,
             "duration_ms": round(self.duration_ms, 2),
         }
-        if self.where:
-            out["where"] = self.where
         if self.exchanges:
             out["exchanges"] = [e.__dict__ for e in self.exchanges]
         if self.extracted:
@@ -79,6 +77,8 @@ class StepResult:
             out["skipped_reason"] = self.skipped_reason
         if self.resumed:
             out["resumed"] = True
+        if self.where:
+            out["where"] = self.where
         return out
 
 

@@ -49,8 +49,8 @@ class Runtime(RunState):
     def run_step(self, step: Step, scope: Scope, key: str, iteration: int | None = None,
                  trail: str = "") -> StepResult:
         result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key,
-                            trail=trail or step.id,
-                            where=f"{step.location.file}:{step.location.line}")
+                            trail=trail or step.id)
+        result.where = f"{step.location.file}:{step.location.line}"
         try:
             self._run_step(step, scope, key, iteration, result)
         except RunnerError:
