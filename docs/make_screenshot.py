@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runner import api  # noqa: E402
-from runner.report_html import write_html  # noqa: E402
 from runner.sandbox import Sandbox  # noqa: E402
-from runner.secrets import Redactor  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -44,16 +42,14 @@ def main() -> int:
         return 2
     os.chdir(ROOT)  # the report shows the playbook's path as given: keep it relative
     box = Sandbox({"automatos": {"schedule_seconds": 0.3, "run_seconds": 0.6}})
-    redactor = Redactor()
-    try:
-        result = api.run("playbooks/automatos/distribute-package.yaml",
-                         inputs={"hostname": "NTB2", "package": "fail-setup.exe"}, quiet=True,
-                         redactor=redactor, sandbox=box, store=False)
-    finally:
-        box.stop()
     with tempfile.TemporaryDirectory(prefix="runner-shot-") as tmp:
         page = keep or Path(tmp) / "report.html"
-        write_html(result, page, redactor)
+        try:  # the page as `runner run --report-html` writes it
+            result = api.run("playbooks/automatos/distribute-package.yaml",
+                             inputs={"hostname": "NTB2", "package": "fail-setup.exe"},
+                             quiet=True, sandbox=box, store=False, report_html=page)
+        finally:
+            box.stop()
         out.parent.mkdir(parents=True, exist_ok=True)
         cmd = [browser, *FLAGS, f"--user-data-dir={tmp}/profile", f"--window-size={args.size}",
                f"--screenshot={out}", page.resolve().as_uri()]

@@ -6,8 +6,11 @@ step(s) with their error, hint and last answer; inputs and outputs; a timeline o
 of every call and poll attempt (from each step's start and duration and each exchange's time);
 then every step, with requests and answers folded in ``<details>``.
 
-Every string is redacted *before* it is escaped (so a secret holding ``&`` or ``<`` is still
-found), and the finished page is redacted once more as a last guard.
+The page is rendered from a run's report as a dict: a live run's ``RunResult.to_dict()``
+once its secrets are masked (``runner run --report-html``), or the report the store keeps of
+any run (``runner show RUN_ID --html``, ``runner ui``), masked when it was recorded. Every
+string is masked *before* it is escaped (so a secret holding ``&`` or ``<`` is still found);
+a live run's page is masked once more as a last guard. Nothing here unmasks.
 """
 
 from __future__ import annotations
@@ -16,31 +19,50 @@ from pathlib import Path
 from typing import Any
 
 from runner import __version__
-from runner.report import ms
-from runner.report_html_steps import assertion_html, exchange_html, step_html, walk
+from runner.report import ms, write_file
+from runner.report_html_steps import (
+    assertion_html,
+    exchange_html,
+    outcome_html,
+    step_html,
+    walk,
+)
 from runner.report_html_style import CSS, JS
-from runner.report_html_text import e, pretty, when
+from runner.report_html_text import Links, e, pretty, when
 from runner.report_timeline import timeline
-from runner.results import ERRORED, FAILED, PASSED, RunResult
+from runner.results import ERRORED, FAILED, PASSED
 from runner.secrets import Redactor
 
 
-def write_html(run: RunResult, path: str | Path, redactor: Redactor) -> None:
-    """Write the run's HTML report to ``path``; every secret known to ``redactor`` masked."""
-    Path(path).write_text(render_html(run, redactor), encoding="utf-8")
+def write_html(report: dict[str, Any], path: str | Path, redactor: Redactor | None = None,
+               *, playbook: str | None = None) -> None:
+    """Write the run's HTML report to ``path`` (see :func:`render_html`), its links to the
+    playbook's lines relative to the page."""
+    write_file(path, render_html(report, redactor, page=path, playbook=playbook))
 
 
-def render_html(run: RunResult, redactor: Redactor) -> str:
-    data = redactor.redact_data(run.to_dict())  # redacted before anything is escaped
-    return redactor.redact(_Page(data).render())
+def render_html(report: dict[str, Any], redactor: Redactor | None = None, *,
+                page: str | Path | None = None, playbook: str | None = None) -> str:
+    """The HTML page of a run's report (a dict, its secrets masked already: a live run's
+    ``RunResult.to_dict()`` through its redactor's ``redact_data``, or a stored run's
+    ``report``). ``redactor``: a last guard over the page, for a live run.
+
+    ``page``: where the page is written, so that a step's ``file:line`` links to its file
+    relative to it (else a ``file:`` URL). ``playbook``: the playbook's absolute path when the
+    report names it relative to another folder than the current one (a stored run: its
+    record's ``file``)."""
+    html = _Page(report, page, playbook).render()
+    return redactor.redact(html) if redactor is not None else html
 
 
 class _Page:
-    def __init__(self, run: dict[str, Any]) -> None:
+    def __init__(self, run: dict[str, Any], page: str | Path | None,
+                 playbook: str | None) -> None:
         self.run = run
-        self.anchor: dict[int, str] = {}  # id(step dict) -> its element id
+        anchors: dict[int, str] = {}  # id(step dict) -> its element id
         for path, step in walk(run["steps"]):
-            self.anchor[id(step)] = "step-" + "-".join(map(str, path))
+            anchors[id(step)] = "step-" + "-".join(map(str, path))
+        self.links = Links(anchors, page, {run["file"]: playbook} if playbook else None)
 
     # -- the page --------------------------------------------------------------------------
     def render(self) -> str:
@@ -54,7 +76,7 @@ class _Page:
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
             "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
             f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>",
-            self.header(), self.failures(), self.io(), timeline(self.run, self.anchor),
+            self.header(), self.failures(), self.io(), timeline(self.run, self.links.anchors),
             self.steps(),
             f'<footer>runner {e(__version__)} · secrets are shown as <code>***</code></footer>',
             f"</main><script>{JS}</script></body></html>",
@@ -89,17 +111,21 @@ class _Page:
         where = f" at {r['failed_step']}" if r.get("failed_step") else ""
         out = [f'<section class="failure" id="failure"><h2>{e(r["status"].upper())}'
                f"{e(where)}</h2>"]
-        if r.get("error"):
-            out.append(f'<pre class="error">{e(r["error"])}</pre>')
-        if r.get("hint"):
+        # the run's error is most often its failed step's, said with the step below (the
+        # vendor's words first); a loop's or an include's sum of its failures comes after
+        # them; an error of no step's (the run stopped outside its steps) comes first
+        shown = {s.get("error") for _, s in leaves[:20]}
+        error = r.get("error") if r.get("error") not in shown else None
+        after = error is not None and any(s.get("error") == error for _, s in failed)
+        if error and not after:
+            out.append(f'<pre class="error">{e(error)}</pre>')
+        if r.get("hint") and r["hint"] not in {s.get("hint") for _, s in leaves[:20]}:
             out.append(f'<div class="hint">hint: {e(r["hint"])}</div>')
         for _, step in leaves[:20]:
-            out.append(f'<h3><a href="#{self.anchor[id(step)]}">{e(step["label"])}</a> '
-                       f'<span class="mono">{e(step["target"])}</span></h3>')
-            if step.get("error") and step["error"] != r.get("error"):
-                out.append(f'<pre class="error">{e(step["error"])}</pre>')
-                if step.get("hint"):
-                    out.append(f'<div class="hint">hint: {e(step["hint"])}</div>')
+            src = f" {self.links.source(step['where'])}" if step.get("where") else ""
+            out.append(f'<h3><a href="#{self.links.anchor(step)}">{e(step["label"])}</a> '
+                       f'<span class="mono">{e(step["target"])}</span>{src}</h3>')
+            out.append(outcome_html(step))
             failing = [a for a in step.get("assertions") or [] if not a.get("passed")]
             out.extend(assertion_html(a) for a in failing)
             exchanges = step.get("exchanges") or []
@@ -113,6 +139,8 @@ class _Page:
                 out.append(exchange_html(last, label="last call"))
         if len(leaves) > 20:
             out.append(f"<p>and {len(leaves) - 20} more failed steps below</p>")
+        if error and after:
+            out.append(f'<pre class="error">{e(error)}</pre>')
         out.append("</section>")
         return "".join(out)
 
@@ -128,7 +156,7 @@ class _Page:
 
     # -- steps ------------------------------------------------------------------------------
     def steps(self) -> str:
-        body = "".join(step_html(s, self.anchor) for s in self.run["steps"])
+        body = "".join(step_html(s, self.links) for s in self.run["steps"])
         return ('<h2>Steps <span class="tools"><button type="button" data-open="1">expand all'
                 '</button><button type="button" data-open="0">collapse all</button></span></h2>'
                 f'<div id="steps">{body}</div>')

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from runner.report import MARK, describe_request, ms, omitted
-from runner.report_html_text import e, name, pretty, when
+from runner.report import MARK, describe_request, failure_words, ms, omitted
+from runner.report_html_text import Links, e, name, pretty, when
 from runner.results import ERRORED, FAILED
 
 
@@ -24,7 +24,23 @@ def walk(steps: list[dict[str, Any]], prefix: tuple[int, ...] = ()
         yield from walk(s.get("iterations") or [], path)
 
 
-def step_html(s: dict[str, Any], anchor: dict[int, str]) -> str:
+def outcome_html(s: dict[str, Any]) -> str:
+    """A failed step's outcome: the vendor's words from its last answer first (what an
+    operator acts on: "Installation of fail-office.exe failed"), then the step's error (the
+    expression that caught it), then the hint."""
+    out = []
+    words, error = failure_words(s), s.get("error") or ""
+    if words:
+        out.append(f'<div class="vendor"><span class="said">the vendor said</span> '
+                   f"<b>{e(words)}</b></div>")
+    if error:
+        out.append(f'<pre class="error">{e(error)}</pre>')
+        if s.get("hint"):
+            out.append(f'<div class="hint">hint: {e(s["hint"])}</div>')
+    return "".join(out)
+
+
+def step_html(s: dict[str, Any], links: Links) -> str:
     """A step as a folded ``<details>``: its outcome, then its calls and iterations."""
     status = s["status"]
     head = (f'<span class="mark m-{e(status)}">{e(MARK.get(status, status.upper()))}'
@@ -37,13 +53,12 @@ def step_html(s: dict[str, Any], anchor: dict[int, str]) -> str:
         head += f' · {shown + sum((s.get("omitted_iterations") or {}).values())} iterations'
     if s.get("resumed"):
         head += " · resumed"
+    if s.get("where"):
+        head += f" · {links.source(s['where'])}"
     body = []
     if s.get("name"):
         body.append(f"<div>{e(s['name'])}</div>")
-    if s.get("error"):
-        body.append(f'<pre class="error">{e(s["error"])}</pre>')
-        if s.get("hint"):
-            body.append(f'<div class="hint">hint: {e(s["hint"])}</div>')
+    body.append(outcome_html(s))
     if s.get("skipped_reason"):
         body.append(f'<div class="hint">skipped ({e(s["skipped_reason"])})</div>')
     if s.get("extracted"):
@@ -54,12 +69,12 @@ def step_html(s: dict[str, Any], anchor: dict[int, str]) -> str:
     if s.get("outputs"):
         body.append(f"<div>outputs</div><pre>{e(pretty(s['outputs']))}</pre>")
     body.extend(exchange_html(x) for x in s.get("exchanges") or [])
-    body.extend(step_html(i, anchor) for i in s.get("iterations") or [])
+    body.extend(step_html(i, links) for i in s.get("iterations") or [])
     if s.get("omitted_iterations"):
         body.append(f'<div class="hint">... and {e(omitted(s["omitted_iterations"]))} not kept '
                     "in the report</div>")
     opened = " open" if status in (FAILED, ERRORED) else ""
-    return (f'<details id="{anchor[id(s)]}" class="st-{e(status)}"{opened}>'
+    return (f'<details id="{links.anchor(s)}" class="st-{e(status)}"{opened}>'
             f'<summary>{head}</summary><div>{"".join(body)}</div></details>')
 
 

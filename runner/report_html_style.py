@@ -26,6 +26,9 @@ padding:12px 16px;margin:16px 0}
 .failure h2{margin:0 0 6px;color:var(--fail)}
 .failure pre{background:#fff}
 .error{color:var(--fail);font-weight:600}.hint{color:var(--mute)}
+.vendor{font-size:15px;margin:6px 0}.vendor .said{color:var(--mute);font-size:12px;
+margin-right:6px}
+.src{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--mute)}
 table{border-collapse:collapse;margin:4px 0}
 td,th{border-bottom:1px solid var(--line);padding:3px 10px 3px 0;text-align:left;
 vertical-align:top}

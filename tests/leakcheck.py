@@ -96,6 +96,14 @@ def every_output(tmp_path: Path, pb: Path, env: Path, inputs: dict[str, str],
                           ("history --json", ["history", "--json"])):
             proc = cli(*cmd, "--store", str(store))
             texts[name] = proc.stdout + proc.stderr
+        # the reports rendered again from the store, as runner show writes them
+        shown = {"show --html": tmp_path / "s.html", "show --json FILE": tmp_path / "s.json",
+                 "show --junit": tmp_path / "s.xml"}
+        proc = cli("show", run_id, "--store", str(store), "--html", str(shown["show --html"]),
+                   "--json", str(shown["show --json FILE"]), "--junit",
+                   str(shown["show --junit"]))
+        texts["show FILES"] = proc.stdout + proc.stderr
+        texts.update((name, path.read_text()) for name, path in shown.items())
     plan = cli("plan", str(pb), "-e", str(env), *args, env=penv)
     texts["plan"] = plan.stdout + plan.stderr
     data = b"".join(p.read_bytes() for p in tmp_path.glob("runs.db*"))

@@ -1,10 +1,12 @@
 """``runner.api.history``, ``count_runs``, ``show``, ``connectors``: what is recorded and
-installed, read for ``runner history``, ``runner show`` and ``runner connectors``."""
+installed, read for ``runner history``, ``runner show`` (and the reports it renders of any
+recorded run) and ``runner connectors``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 from runner.errors import InvalidInput
@@ -60,16 +62,61 @@ def count_runs(*, store: str | None = None, **filters: Any) -> int:
         db.close()
 
 
-def show(run_id: str, *, store: str | None = None) -> dict[str, Any]:
+def show(run_id: str, *, store: str | None = None, html: str | Path | None = None,
+         report_json: str | Path | None = None,
+         junit: str | Path | None = None) -> dict[str, Any]:
+    """One recorded run, its journal included; with ``html``, ``report_json`` or ``junit``,
+    its report written to those files from the store: the same files ``runner run
+    --report-html``, ``--report-json`` and ``--junit`` write, for any run (by hand,
+    scheduled, a batch's row, a worker's). The store keeps the report masked; nothing is
+    unmasked."""
     db = Store(store)
     try:
         row = db.get_run(run_id)
         if row is None:
             raise InvalidInput(f"no run {run_id} in {db.url}", hint="runner history lists them")
         row["journal"] = [e.__dict__ for e in db.entries(run_id)]
-        return row
     finally:
         db.close()
+    if html or report_json or junit:
+        _write_reports(row, html, report_json, junit)
+    return row
+
+
+def _write_reports(row: dict[str, Any], html: str | Path | None,
+                   report_json: str | Path | None, junit: str | Path | None) -> None:
+    report = row.get("report")
+    if not report:
+        raise _no_report(row)
+    if report_json or junit:
+        from runner.report import write_json, write_junit
+
+        if report_json:
+            write_json(report, report_json)
+        if junit:
+            write_junit(report, junit)
+    if html:
+        from runner.report_html import write_html
+
+        # the report names the playbook as it was given, relative to the folder the run was
+        # started in; the record keeps its absolute path, which the page's links lead to
+        write_html(report, html, playbook=row.get("file"))
+
+
+def _no_report(row: dict[str, Any]) -> InvalidInput:
+    """Why a recorded run has no report, and what to do."""
+    run_id, status = row["run_id"], row["status"]
+    if status in ("queued", "pending", "running"):
+        return InvalidInput(f"run {run_id} is {status}: its report is recorded when it ends",
+                            hint=f"wait for it (runner history shows when it ends); if nobody "
+                            f"works on it: runner resume {run_id}")
+    if status == "skipped":
+        return InvalidInput(f"run {run_id} was skipped ({row.get('error') or 'never ran'}): "
+                            "it has no report", hint="runner history lists the runs that ran")
+    why = f": {' '.join(str(row['error']).split())}" if row.get("error") else ""
+    return InvalidInput(f"run {run_id} ({status}) has no report: it stopped before its end "
+                        f"was recorded{why}",
+                        hint=f"runner resume {run_id} finishes it and records its report")
 
 
 def connectors() -> list[Any]:

@@ -78,15 +78,18 @@ def run(
 
             if isinstance(console, LiveProgress):
                 console.close()  # a run that raised leaves no live line behind
+    if report_json or junit or report_html:
+        # the dict every file is rendered from, masked once: what `runner show` renders too
+        report = redactor.redact_data(result.to_dict())
     if report_json or junit:
         from runner.report import write_json, write_junit
 
         if report_json:
-            write_json(result, report_json, redactor)
+            write_json(report, report_json, redactor)
         if junit:
-            write_junit(result, junit, redactor)
+            write_junit(report, junit, redactor)
     if report_html:
         from runner.report_html import write_html  # its five modules, for --report-html only
 
-        write_html(result, report_html, redactor)
+        write_html(report, report_html, redactor)
     return result

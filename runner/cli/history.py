@@ -55,17 +55,32 @@ def _one_line(text: str) -> str:
 @main.command()
 @click.argument("run_id")
 @store_option
-@click.option("--json", "as_json", is_flag=True, help="the whole record as JSON")
+@click.option("--json", "as_json", is_flag=False, flag_value="-", default=None,
+              metavar="[FILE]", help="alone: the whole record as JSON on stdout; with FILE: "
+              "the run's JSON report written there, as runner run --report-json writes it")
+@click.option("--html", type=click.Path(dir_okay=False), metavar="FILE",
+              help="write the run's HTML report, as runner run --report-html writes it")
+@click.option("--junit", type=click.Path(dir_okay=False), metavar="FILE",
+              help="write the run's JUnit XML, as runner run --junit writes it")
 @guarded
-def show(run_id: str, store: str | None, as_json: bool) -> None:
-    """Show one run: its steps, timings, outputs, errors (secrets were redacted when stored)."""
+def show(run_id: str, store: str | None, as_json: str | None, html: str | None,
+         junit: str | None) -> None:
+    """Show one run: its steps, timings, outputs, errors (secrets were redacted when stored);
+    or write its reports, for any recorded run: by hand, scheduled, a batch's, a worker's."""
     import json
 
     from runner import api
 
-    row = api.show(run_id, store=store)
-    if as_json:
+    report_json = as_json if as_json not in (None, "-") else None
+    row = api.show(run_id, store=store, html=html, report_json=report_json, junit=junit)
+    if as_json == "-":
         click.echo(json.dumps(row, indent=2, ensure_ascii=False, default=str))
+        return
+    written = [(what, path) for what, path in (("HTML", html), ("JSON", report_json),
+                                              ("JUnit", junit)) if path]
+    if written:
+        for what, path in written:
+            click.echo(printable(f"{what} report of run {row['run_id']} written to {path}"))
         return
 
     def echo(text: str) -> None:  # what a server said may hold terminal control sequences
@@ -79,7 +94,8 @@ def show(run_id: str, store: str | None, as_json: bool) -> None:
         mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP",
                 "errored": "ERR!"}.get(s["status"], "?")
         extra = " (resumed)" if s.get("resumed") else ""
-        echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}")
+        where = f"  {s['where']}" if s.get("where") else ""
+        echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}{where}")
         for k, v in (s.get("extracted") or {}).items():
             echo(f"       {k} = {json.dumps(v, ensure_ascii=False, default=str)[:100]}")
         if s.get("error"):

@@ -30,6 +30,11 @@ def _forms(secret: str) -> list[str]:
             quote_plus(secret), json.dumps(secret)[1:-1]]
 
 
+def page_of(run: RunResult, redactor: Redactor) -> str:
+    """The page as ``runner run --report-html`` renders it: from the run's dict, masked."""
+    return render_html(redactor.redact_data(run.to_dict()), redactor)
+
+
 def synthetic() -> RunResult:
     """A failed run with the secret in every place a report shows."""
     t0 = 1_800_000_000.0
@@ -57,7 +62,7 @@ def synthetic() -> RunResult:
 
 
 def test_every_secret_is_masked_and_everything_escaped() -> None:
-    page = render_html(synthetic(), Redactor([SECRET]))
+    page = page_of(synthetic(), Redactor([SECRET]))
     for form in _forms(SECRET):
         assert form not in page, form
     assert page.count(MASK) >= 15
@@ -67,7 +72,7 @@ def test_every_secret_is_masked_and_everything_escaped() -> None:
 
 
 def test_the_page_is_self_contained() -> None:
-    page = render_html(synthetic(), Redactor([SECRET]))
+    page = page_of(synthetic(), Redactor([SECRET]))
     # nothing is loaded from anywhere: no external script, style, font or image, and a CSP
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b[^>]*\b(src|href)=", page)
     assert "@import" not in page and "url(" not in page and "@font-face" not in page
@@ -76,7 +81,7 @@ def test_the_page_is_self_contained() -> None:
 
 
 def test_failures_come_first() -> None:
-    page = render_html(synthetic(), Redactor([SECRET]))
+    page = page_of(synthetic(), Redactor([SECRET]))
     failure = page.index('id="failure"')
     assert failure < page.index('id="timeline"') < page.index('id="steps"')
     assert page.index("vendor.fetch refused") > failure
@@ -90,7 +95,8 @@ def test_a_passed_run_has_no_failure_box(tmp_path: Path) -> None:
     run = synthetic()
     run.status, run.error, run.failed_step = PASSED, None, None
     run.steps[1].status, run.steps[1].error = PASSED, None
-    write_html(run, tmp_path / "r.html", Redactor([SECRET]))
+    red = Redactor([SECRET])
+    write_html(red.redact_data(run.to_dict()), tmp_path / "r.html", red)
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert 'id="failure"' not in page and "PASSED" in page
 
@@ -104,7 +110,7 @@ def real_failed_run(tmp_path: Path) -> tuple[RunResult, Path, list[str]]:
         box.stop()
     assert result.status == FAILED
     page = tmp_path / "report.html"
-    write_html(result, page, red)
+    write_html(red.redact_data(result.to_dict()), page, red)
     return result, page, [*box.secret_values(), *red.values]
 
 
@@ -131,6 +137,10 @@ def test_chromium_shows_the_failure_and_no_secret(tmp_path: Path) -> None:
     # the failing step and its error, at the top of what is shown
     assert f"FAILED at {result.failed_step}" in text
     assert text.index(failed.error) < text.index("Timeline") < text.index("Steps")
+    # the step's file:line before its error (its assertion's message holds the vendor's
+    # words: no "the vendor said" above it)
+    assert text.index(f"{failed.where}") < text.index(failed.error)
+    assert "the vendor said" not in text
     assert "expand all" in text and "Distribute a package that fails to install" in text
     for s in secrets:
         assert s not in dom
