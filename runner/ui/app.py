@@ -149,7 +149,8 @@ class _Ui:
                               message=f"No run {run_id} in this store.",
                               hint="The run list shows the recorded runs.")
         if row.get("report"):
-            html = report_page(row["report"], pages.nav("runs", self.reader.shown, styled=True))
+            html = report_page(row["report"], pages.nav("runs", self.reader.shown, styled=True),
+                               playbook=row.get("file"))
             return HTMLResponse(html)
         return self._page("run", "runs", row["run_id"], r=row)
 

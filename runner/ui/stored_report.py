@@ -1,32 +1,19 @@
 """A recorded run's HTML report, from the report the store keeps (``runs.report``): the page
-``runner run --report-html`` writes, with a bar back to the run list.
+``runner run --report-html`` and ``runner show --html`` write, with a bar back to the run list.
 
-The store keeps each run's report as :meth:`runner.results.RunResult.to_dict` made it,
-redacted before it was written, so the page is rendered from that dict: no secret is in it to
-mask. ``render_html`` takes a run result; until it takes the stored dict itself, a small
-stand-in hands it the dict (its one use of the run is ``to_dict()``).
+The store keeps each run's report redacted before it was written, so the page is rendered from
+that dict with nothing left to mask; its steps' ``file:line`` link to the file the run's record
+names (``runs.file``).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from runner.report_html import render_html
-from runner.results import RunResult
-from runner.secrets import Redactor
 
 
-class _Stored:
-    """A stored report standing in for the run it was made from."""
-
-    def __init__(self, report: dict[str, Any]) -> None:
-        self.report = report
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.report
-
-
-def report_page(report: dict[str, Any], nav: str) -> str:
+def report_page(report: dict[str, Any], nav: str, playbook: str | None = None) -> str:
     """The report's page, with ``nav`` (HTML, escaped by its maker) at the top of its body."""
-    page = render_html(cast(RunResult, _Stored(report)), Redactor())
+    page = render_html(report, playbook=playbook)
     return page.replace("<body>", f"<body>{nav}", 1)
