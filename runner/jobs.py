@@ -124,6 +124,16 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
     return status
 
 
+def not_handed_over(store: Store, job: RunJob) -> None:
+    """A run the scheduler could not hand over (the broker is down; recorded failed): its
+    schedule's targets are told, and its deprecated webhook called."""
+    targets = from_message(job.notify)
+    if targets:
+        _tell_unstarted(store, job, targets)
+    if job.webhook:
+        notify_failure(store, job)
+
+
 def notify_message(targets: tuple[Target, ...]) -> list[dict[str, Any]] | None:
     """A schedule's targets as a job's message carries them."""
     return [t.to_message() for t in targets] or None

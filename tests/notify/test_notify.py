@@ -200,3 +200,145 @@ def test_a_bad_url_is_a_validate_error_at_its_line(tmp_path: Path) -> None:
     out = run(file, "http://127.0.0.1:9", "--env", str(env_file))
     assert out.returncode == EXIT_INVALID
     assert f"{env_file}:2:" in out.stderr and "T0KEN" not in out.stderr
+
+
+# -- scheduled runs ----------------------------------------------------------------------------
+T0 = 1767571200.0  # 2026-01-05T00:00:00Z, a Monday
+
+
+def test_a_schedule_notifies_of_its_runs(tmp_path: Path, vendor_url: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner.jobs import LocalDispatcher
+    from runner.schedule_file import load_schedules
+    from runner.scheduler import Scheduler
+    from runner.store import Store
+
+    file = playbook(tmp_path, "")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(file.read_text())
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text(f"""\
+schedules:
+  - name: orders
+    playbook: {file.name}
+    cron: "* * * * *"
+    environment: none
+    inputs: {{key: {SECRET}, base: "{vendor_url}"}}
+    notify:
+      - url: {{secret: RUNNER_TEST_SCHEDULE_HOOK}}
+  - name: broken
+    playbook: {broken.name}
+    cron: "* * * * *"
+    environment: none
+    inputs: {{key: {SECRET}, base: "{vendor_url}"}}
+    notify:
+      - url: {{secret: RUNNER_TEST_SCHEDULE_HOOK}}
+""")
+    store = Store(str(tmp_path / "runs.db"))
+    with json_receiver() as (url, posts):
+        monkeypatch.setenv("RUNNER_TEST_SCHEDULE_HOOK", url)
+        local = LocalDispatcher(store)
+        sched = Scheduler(load_schedules(schedules), store, local)
+        broken.write_text("name: broken\nsteps: [{id: x, nope: 1}]\n")  # the worker's checkout
+        sched.tick(T0)
+        sched.tick(T0 + 60)
+        assert local.wait(60)
+        by_name = {r["dedup_key"].split("@")[0]: r for r in store.find_runs()}
+        assert by_name["orders"]["status"] == "failed"
+        assert by_name["broken"]["status"] == "failed"
+        assert len(posts.got) == 2, posts.got
+        told = {b["message"].split("\n")[0]: b for b in posts.bodies}
+        assert_told(told[f"run: {by_name['orders']['run_id']}"]["message"], file,
+                    by_name["orders"]["run_id"])
+        # a run that failed before it started (its playbook no longer loads): the schedule
+        # still tells, with what the store says of it
+        other = told[f"run: {by_name['broken']['run_id']}"]
+        assert other["title"] == "runner: order failed"  # the name it was queued under
+        assert "error: unknown key 'nope'" in other["message"]
+        assert SECRET not in json.dumps(posts.bodies)
+    store.close()
+
+
+# -- the cold path -------------------------------------------------------------------------------
+PROBE = """
+import atexit, sys
+atexit.register(lambda: print("loaded:", "apprise" in sys.modules, "runner.notify" in sys.modules,
+                              file=sys.stderr))
+from runner.cli import main
+main(sys.argv[1:], prog_name="runner")
+"""
+
+
+def _loads(tmp_path: Path, *args: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    said = [ln for ln in done.stderr.splitlines() if ln.startswith("loaded:")]
+    assert len(said) == 1, done.stdout + done.stderr
+    return said[0].removeprefix("loaded: ")
+
+
+def test_apprise_is_imported_only_for_a_run_with_a_target(tmp_path: Path) -> None:
+    plain = tmp_path / "one.yaml"
+    plain.write_text("name: one\nsteps:\n  - id: check\n    assert: \"1 == 1\"\n")
+    store = ("--store", f"sqlite:///{tmp_path / 'runs.db'}")
+    assert _loads(tmp_path, "validate", str(plain)) == "False False"
+    assert _loads(tmp_path, "run", str(plain), "-q", "--env", "none", *store) == "False False"
+    assert _loads(tmp_path, "run", str(plain), "--env", "none", *store) == "False False"
+    told = tmp_path / "told.yaml"
+    told.write_text(plain.read_text() + "notify:\n  - {url: 'json://127.0.0.1:9/x'}\n")
+    assert _loads(tmp_path, "run", str(told), "-q", "--env", "none", *store) == "True True"
+
+
+def test_batch_rows_and_a_resumed_run_notify_too(tmp_path: Path, vendor_url: str) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"key,base\n{SECRET},{vendor_url}\n{SECRET}x,{vendor_url}\n")
+    db = ("--store", f"sqlite:///{tmp_path / 'runs.db'}")
+    with json_receiver() as (url, posts):
+        file = playbook(tmp_path, "notify:\n  - url: {secret: RUNNER_TEST_NOTIFY}\n")
+        env = {"RUNNER_TEST_NOTIFY": url}
+        out = cli("run", str(file), "--env", "none", "--inputs-from", str(rows), *db, env=env)
+        assert out.returncode == EXIT_FAILED, out.stderr
+        assert len(posts.got) == 2, out.stdout + out.stderr
+        assert all(b["title"] == "runner: order failed" for b in posts.bodies)
+        assert SECRET not in json.dumps(posts.bodies)
+        first = posts.bodies[0]["message"].split("\n")[0].removeprefix("run: ")
+        again = cli("resume", first, "-i", f"key={SECRET}", *db, env=env)
+        assert again.returncode == EXIT_FAILED, again.stderr
+        assert len(posts.got) == 3 and posts.bodies[2]["message"].startswith(f"run: {first}\n")
+
+
+def test_a_run_the_scheduler_cannot_hand_over_is_told(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner.jobs import RunJob, not_handed_over
+    from runner.schedule_file import load_schedules
+    from runner.scheduler import Scheduler
+    from runner.store import Store
+
+    def broker_down(job: RunJob) -> None:
+        raise ConnectionError("broker at redis://127.0.0.1:9 refused")
+
+    file = playbook(tmp_path, "")
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text(f"""\
+schedules:
+  - name: orders
+    playbook: {file.name}
+    cron: "* * * * *"
+    environment: none
+    inputs: {{key: {SECRET}, base: "http://127.0.0.1:9"}}
+    notify:
+      - url: {{secret: RUNNER_TEST_SCHEDULE_HOOK}}
+""")
+    store = Store(str(tmp_path / "runs.db"))
+    with json_receiver() as (url, posts):
+        monkeypatch.setenv("RUNNER_TEST_SCHEDULE_HOOK", url)
+        sched = Scheduler(load_schedules(schedules), store, broker_down, notify=not_handed_over)
+        sched.tick(T0)
+        sched.tick(T0 + 60)
+        assert len(posts.got) == 1
+        text = posts.bodies[0]["message"]
+        assert "could not hand the run over: ConnectionError" in text and "check the broker" in text
+    store.close()
