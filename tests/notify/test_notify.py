@@ -342,3 +342,27 @@ schedules:
         text = posts.bodies[0]["message"]
         assert "could not hand the run over: ConnectionError" in text and "check the broker" in text
     store.close()
+
+
+def test_a_run_stopped_by_a_missing_secret_is_told(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run is recorded failed when its connectors are set up (before any step): it ended,
+    so its targets hear of it, though the command exits 2."""
+    from runner import api
+    from runner.errors import InvalidInput
+
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text("connectors:\n  shop:\n    base_url: http://127.0.0.1:9\n"
+                        "    auth: bearer\n    token: {secret: RUNNER_TEST_UNSET_TOKEN}\n")
+    file = tmp_path / "p.yaml"
+    file.write_text("name: p\nnotify:\n  - url: {secret: RUNNER_TEST_NOTIFY}\nconnectors:\n"
+                    "  shop: {use: http}\nsteps:\n  - {id: a, call: shop, method: GET, "
+                    "path: /x}\n")
+    monkeypatch.delenv("RUNNER_TEST_UNSET_TOKEN", raising=False)
+    with json_receiver() as (url, posts):
+        monkeypatch.setenv("RUNNER_TEST_NOTIFY", url)
+        with pytest.raises(InvalidInput):
+            api.run(file, env=str(env_file), store=str(tmp_path / "runs.db"), quiet=True)
+        assert len(posts.got) == 1
+        text = posts.bodies[0]["message"]
+        assert "error: secret RUNNER_TEST_UNSET_TOKEN (for shop.token) is not set" in text
