@@ -84,8 +84,8 @@ def notify_run(resolved: Sequence[Resolved], run: RunResult, playbook: Playbook 
         if problem is None:
             sent += 1
         else:
-            warn(redactor.redact(_masked(r.url).redact(
-                f"{r.target.named(r.url)}: not sent: {problem}")))
+            said = redactor.redact(_masked(r.url).redact(problem))  # its words, not its URL
+            warn(f"{r.target.named(r.url)}: not sent: {said}")
     return sent
 
 
