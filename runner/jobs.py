@@ -17,9 +17,10 @@ and comes back fails its next journal write, which comes before any request that
 to repeat, so two attempts never both send it. Claiming, fencing and rebuilding the state are
 :func:`runner.resume.resume_run`'s, as for ``runner resume``; a job adds the worker's logging,
 its outcomes, its schedule's ``notify:`` targets (sent where every run's end is,
-:func:`runner.launch.launch`; here only for a run that failed before it could start: a
-playbook the worker cannot load, an edit refused) and the deprecated failure webhook
-(``on_failure: {webhook:}``: runner's own JSON, kept as it was for receivers that parse it).
+:func:`runner.launch.launch`; here only for a run that ended before the engine started it: a
+playbook or environment file the worker cannot load, an edit refused) and the deprecated
+failure webhook (``on_failure: {webhook:}``: runner's own JSON, kept for receivers that parse
+it).
 
 :class:`LocalDispatcher` runs jobs in this process (``runner scheduler`` without a broker);
 the Celery app and its workers are :mod:`runner.distributed`, submitting :mod:`runner.submit`.
@@ -41,7 +42,7 @@ from runner.errors import RunnerError, StoreError
 from runner.launch import launch
 from runner.notify_targets import Target, from_message
 from runner.ownership import STALE_AFTER, Claim, LostOwnership
-from runner.results import RunResult
+from runner.results import Listener, RunResult
 from runner.resume import resume_run
 from runner.secrets import Redactor
 from runner.store import Store
@@ -84,10 +85,10 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
         log.info("run %s %s: %s", job.run_id, "resumed" if resumed else "started", job.file)
 
     targets = from_message(job.notify)
-    launched = []  # launch tells the targets of a run it started; before that, this job does
+    began = _Began()  # launch tells the targets of a run the engine started; else this job does
 
     def start(*args: Any, **kw: Any) -> RunResult:
-        launched.append(True)
+        kw["listeners"] = [*(kw.get("listeners") or []), began]
         return launch(*args, notify=targets, warn=_warn(job), **kw)
 
     status = "failed"
@@ -117,7 +118,7 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
     except Exception:  # recorded failed by resume_run
         log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
     log.info("run %s %s", job.run_id, status)
-    if targets and not launched:
+    if targets and not began.started:
         _tell_unstarted(store, job, targets)
     if status != "passed" and job.webhook:
         notify_failure(store, job)
@@ -137,6 +138,13 @@ def not_handed_over(store: Store, job: RunJob) -> None:
 def notify_message(targets: tuple[Target, ...]) -> list[dict[str, Any]] | None:
     """A schedule's targets as a job's message carries them."""
     return [t.to_message() for t in targets] or None
+
+
+class _Began(Listener):
+    started = False
+
+    def run_started(self, run: RunResult) -> None:
+        self.started = True
 
 
 def _warn(job: RunJob) -> Callable[[str], None]:

@@ -366,3 +366,39 @@ def test_a_run_stopped_by_a_missing_secret_is_told(tmp_path: Path,
         assert len(posts.got) == 1
         text = posts.bodies[0]["message"]
         assert "error: secret RUNNER_TEST_UNSET_TOKEN (for shop.token) is not set" in text
+
+
+def test_a_scheduled_run_whose_environment_file_is_gone_is_told(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner.jobs import LocalDispatcher
+    from runner.schedule_file import load_schedules
+    from runner.scheduler import Scheduler
+    from runner.store import Store
+
+    file = playbook(tmp_path, "")
+    env_file = tmp_path / "ops.yaml"
+    env_file.write_text("description: ops\n")
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text(f"""\
+schedules:
+  - name: orders
+    playbook: {file.name}
+    cron: "* * * * *"
+    environment: {env_file.name}
+    inputs: {{key: {SECRET}, base: "http://127.0.0.1:9"}}
+    notify:
+      - url: {{secret: RUNNER_TEST_SCHEDULE_HOOK}}
+""")
+    store = Store(str(tmp_path / "runs.db"))
+    with json_receiver() as (url, posts):
+        monkeypatch.setenv("RUNNER_TEST_SCHEDULE_HOOK", url)
+        local = LocalDispatcher(store)
+        sched = Scheduler(load_schedules(schedules), store, local)
+        env_file.unlink()  # the worker's checkout lacks it
+        sched.tick(T0)
+        sched.tick(T0 + 60)
+        assert local.wait(60)
+        assert [r["status"] for r in store.find_runs()] == ["failed"]
+        assert len(posts.got) == 1
+        assert "not found" in posts.bodies[0]["message"]
+    store.close()
