@@ -234,6 +234,8 @@ schedules:
     notify:
       - url: {{secret: RUNNER_TEST_SCHEDULE_HOOK}}
 """)
+    listed = cli("schedule", "list", str(schedules))
+    assert listed.returncode == EXIT_OK and "· notify failure" in listed.stdout, listed.stderr
     store = Store(str(tmp_path / "runs.db"))
     with json_receiver() as (url, posts):
         monkeypatch.setenv("RUNNER_TEST_SCHEDULE_HOOK", url)
