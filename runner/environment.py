@@ -10,6 +10,8 @@ the environment file). A value that is not secret but changes per machine (a CI 
 port) is ``{env: NAME}`` (optional ``default:``), read from the environment variable NAME. A
 connector's ``headers:`` (``use: http``) is a mapping whose values are any of these.
 Playbooks read extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` mapping.
+``notify:`` (:mod:`runner.notify_targets`) names where every run in this environment is told
+of its end; a URL given as ``{secret: NAME}`` is looked up as the other secrets are.
 
 ``--env sandbox`` (or any file with ``sandbox: true``) starts the built-in simulators in-process
 on free loopback ports; the connectors are pointed at them with credentials generated for this
@@ -25,6 +27,7 @@ from typing import Any
 
 from runner.errors import InvalidInput, PlaybookError
 from runner.loader import Document, load_file
+from runner.notify_targets import NOTIFY_SCHEMA, Target, read_targets
 from runner.validation import validate_against
 
 _SECRET_REF = {
@@ -51,6 +54,7 @@ ENV_SCHEMA: dict[str, Any] = {
         "simulators": {"type": "object", "additionalProperties": {"type": "object"}},
         "secrets_file": {"type": "string"},
         "secrets": {"type": "object", "additionalProperties": _SECRET_REF},
+        "notify": NOTIFY_SCHEMA,  # every run in this environment; {secret:} as above
         "connectors": {
             "type": "object",
             "additionalProperties": {
@@ -73,6 +77,7 @@ class Environment:
     secret_refs: dict[str, str] = field(default_factory=dict)  # name in secrets.* -> NAME
     secrets_file: Path | None = None
     doc: Document | None = None
+    notify: tuple[Target, ...] = ()
 
     def settings_key(self, alias: str, use: str) -> str | None:
         """The ``connectors:`` key that holds an alias's settings: the alias's own block, else
@@ -178,5 +183,5 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
         name=path.stem, source=str(path), sandbox=bool(data.get("sandbox", False)),
         simulators=data.get("simulators") or {}, connectors=data.get("connectors") or {},
         secret_refs={k: v["secret"] for k, v in (data.get("secrets") or {}).items()},
-        secrets_file=secrets_file, doc=doc,
+        secrets_file=secrets_file, doc=doc, notify=read_targets(data.get("notify"), doc),
     )

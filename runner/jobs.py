@@ -16,7 +16,11 @@ fenced by the owner (:class:`~runner.ownership.FencedStore`): a worker that was 
 and comes back fails its next journal write, which comes before any request that is not safe
 to repeat, so two attempts never both send it. Claiming, fencing and rebuilding the state are
 :func:`runner.resume.resume_run`'s, as for ``runner resume``; a job adds the worker's logging,
-its outcomes and the failure webhook.
+its outcomes, its schedule's ``notify:`` targets (sent where every run's end is,
+:func:`runner.launch.launch`; here only for a run that ended before the engine started it: a
+playbook or environment file the worker cannot load, an edit refused) and the deprecated
+failure webhook (``on_failure: {webhook:}``: runner's own JSON, kept for receivers that parse
+it).
 
 :class:`LocalDispatcher` runs jobs in this process (``runner scheduler`` without a broker);
 the Celery app and its workers are :mod:`runner.distributed`, submitting :mod:`runner.submit`.
@@ -35,8 +39,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from runner.errors import RunnerError, StoreError
+from runner.launch import launch
+from runner.notify_targets import Target, from_message
 from runner.ownership import STALE_AFTER, Claim, LostOwnership
+from runner.results import Listener, RunResult
 from runner.resume import resume_run
+from runner.secrets import Redactor
 from runner.store import Store
 
 log = logging.getLogger("runner.distributed")  # the name operators' logging settings know
@@ -56,7 +64,8 @@ class RunJob:
     inputs: dict[str, Any]
     schedule: str | None = None
     fire_time: str | None = None
-    webhook: str | dict[str, str] | None = None
+    webhook: str | dict[str, str] | None = None  # deprecated: notify replaces it
+    notify: list[dict[str, Any]] | None = None  # the schedule's targets (Target.to_message)
 
     def to_message(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,13 +84,20 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
         resumed = bool(claim.resume and (claim.resume.finished or claim.resume.unsafe_outcome))
         log.info("run %s %s: %s", job.run_id, "resumed" if resumed else "started", job.file)
 
+    targets = from_message(job.notify)
+    began = _Began()  # launch tells the targets of a run the engine started; else this job does
+
+    def start(*args: Any, **kw: Any) -> RunResult:
+        kw["listeners"] = [*(kw.get("listeners") or []), began]
+        return launch(*args, notify=targets, warn=_warn(job), **kw)
+
     status = "failed"
     try:
         attempt = resume_run(store, job.run_id, playbook=job.file, env=job.environment,
                              inputs=job.inputs, stale_after=stale_after, worker=True,
                              beat_every=heartbeat_every or max(0.2, stale_after / 6),
                              crash_hint="this is a bug in runner; the worker's log has the "
-                             "details", on_claim=claimed)
+                             "details", on_claim=claimed, start=start)
         if attempt.result is None:
             return attempt.outcome
         status = attempt.result.status
@@ -102,9 +118,53 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
     except Exception:  # recorded failed by resume_run
         log.error("run %s: internal error\n%s", job.run_id, traceback.format_exc())
     log.info("run %s %s", job.run_id, status)
+    if targets and not began.started:
+        _tell_unstarted(store, job, targets)
     if status != "passed" and job.webhook:
         notify_failure(store, job)
     return status
+
+
+def not_handed_over(store: Store, job: RunJob) -> None:
+    """A run the scheduler could not hand over (the broker is down; recorded failed): its
+    schedule's targets are told, and its deprecated webhook called."""
+    targets = from_message(job.notify)
+    if targets:
+        _tell_unstarted(store, job, targets)
+    if job.webhook:
+        notify_failure(store, job)
+
+
+def notify_message(targets: tuple[Target, ...]) -> list[dict[str, Any]] | None:
+    """A schedule's targets as a job's message carries them."""
+    return [t.to_message() for t in targets] or None
+
+
+class _Began(Listener):
+    started = False
+
+    def run_started(self, run: RunResult) -> None:
+        self.started = True
+
+
+def _warn(job: RunJob) -> Callable[[str], None]:
+    return lambda line: log.warning("run %s: %s", job.run_id, line)
+
+
+def _tell_unstarted(store: Store, job: RunJob, targets: tuple[Target, ...]) -> None:
+    """The schedule's targets, for a run that ended before it started (recorded failed by
+    :func:`runner.resume.resume_run`, with why): what the store says of it."""
+    from runner.notify import notify_run, resolve
+
+    row = store.get_run(job.run_id) or {}
+    if row.get("status") in (None, "queued", "running", "pending"):
+        return  # not ended: it waits, or is another attempt's
+    run = RunResult(job.run_id, row.get("playbook") or "", job.file, job.environment, {},
+                    status=row["status"], error=row.get("error"), hint=row.get("hint"),
+                    failed_step=row.get("failed_step"))
+    redactor = Redactor()
+    notify_run(resolve([(targets, os.environ.get)], redactor), run, None, redactor,
+               warn=_warn(job))
 
 
 def webhook_url(webhook: str | Mapping[str, str] | None) -> str | None:

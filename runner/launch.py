@@ -4,34 +4,89 @@ job and a resumed run need below :mod:`runner.api`, which adds the console and t
 One place loads the playbook (unless the caller has it loaded), finds the environment next to
 it and hands both to :func:`runner.engine.execute`; the ops modules (batch, jobs, resume) call
 this instead of ``runner.api.run``, so they sit under the api, never above it.
+
+So it is also where every run ends: the notifications (``notify:`` of the playbook, of the
+environment, and the schedule's, handed in as ``notify``) are sent here, once the run is done
+(:mod:`runner.notify`), for a run that started; what they cannot send is a warning, never the
+run's outcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from runner.engine import execute
-from runner.environment import load_environment
+from runner.environment import Environment, load_environment
+from runner.errors import InvalidInput, RunnerError
+from runner.inputs import new_run_id
 from runner.model import Playbook
+from runner.notify_targets import Target
 from runner.playbook import load_playbook
-from runner.results import Listener, RunResult
+from runner.results import FAILED, Listener, RunResult
 from runner.secrets import Redactor
 from runner.store import Store
+
+Warn = Callable[[str], None]
 
 
 def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
            inputs: Mapping[str, Any] | None = None, store: Store | None = None,
            listeners: list[Listener] | None = None, redactor: Redactor | None = None,
-           root: str | Path | None = None, **execute_kw: Any) -> RunResult:
+           root: str | Path | None = None, notify: Sequence[Target] = (),
+           warn: Warn | None = None, **execute_kw: Any) -> RunResult:
     """Load (a path) and run ``playbook`` in environment ``env``; ``execute_kw`` go to
     :func:`runner.engine.execute` (run_id, resume, sandbox, cancel, worker, batch_id, ...).
 
     ``root``: the folder includes must stay inside (default: the playbook's folder).
+    ``notify``: targets besides the playbook's and the environment's (a schedule's);
+    ``warn``: where a notification that could not be sent is said (default: stderr).
     """
     # a loaded playbook (a batch loads and checks it once for all its runs) or a file
     loaded = playbook if isinstance(playbook, Playbook) else load_playbook(playbook, root=root)
     environment = load_environment(env, search=Path(loaded.file))
-    return execute(loaded, environment, inputs or {}, listeners=listeners,
-                   redactor=redactor or Redactor(), store=store, **execute_kw)
+    redactor = redactor or Redactor()
+    if not (loaded.notify or environment.notify or notify):
+        return execute(loaded, environment, inputs or {}, listeners=listeners,
+                       redactor=redactor, store=store, **execute_kw)
+    from runner import notify as notifying  # a run with a target only: apprise behind it
+
+    targets = notifying.resolve([(loaded.notify, os.environ.get),
+                                 (environment.notify, _secret_of(environment)),
+                                 (notify, os.environ.get)], redactor)
+    started, say = _Started(), warn or notifying.to_stderr
+    execute_kw["run_id"] = execute_kw.get("run_id") or new_run_id()  # named if it raises
+    try:
+        result = execute(loaded, environment, inputs or {}, redactor=redactor, store=store,
+                         listeners=[*(listeners or []), started], **execute_kw)
+    except InvalidInput as e:  # a secret missing when the run started: it failed, recorded
+        if started.run is not None:
+            failed = started.run
+            failed.status, failed.error = FAILED, redactor.redact(e.message)
+            failed.hint = redactor.redact(e.hint) if e.hint else None
+            failed.failed_step = getattr(e, "step", None) or None
+            notifying.notify_run(targets, failed, loaded, redactor, warn=say)
+        raise
+    notifying.notify_run(targets, result, loaded, redactor, warn=say)
+    return result
+
+
+class _Started(Listener):
+    """Keeps the run once the engine has started it: a run that raises after that ended."""
+
+    run: RunResult | None = None
+
+    def run_started(self, run: RunResult) -> None:
+        self.run = run
+
+
+def _secret_of(environment: Environment) -> Callable[[str], str | None]:
+    """An environment file's secrets: the variable, else its secrets file."""
+    def lookup(name: str) -> str | None:
+        try:
+            return environment.lookup_secret(name, "notify")
+        except RunnerError:
+            return None
+    return lookup

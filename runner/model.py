@@ -14,6 +14,7 @@ from typing import Any
 from runner.errors import Location
 from runner.extract import Extractor
 from runner.loader import Document, Path_
+from runner.notify_targets import Target
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -106,3 +107,4 @@ class Playbook:
     finally_steps: tuple[Step, ...]
     outputs: Mapping[str, Any]
     doc: Document = field(repr=False, compare=False)
+    notify: tuple[Target, ...] = ()  # top-level notify: (runner.notify sends them)

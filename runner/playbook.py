@@ -28,6 +28,7 @@ from runner.environment import is_env_ref
 from runner.errors import InvalidInput, Location, NotAPlaybook, PlaybookError
 from runner.loader import Document, Path_, load_file, top_level_keys
 from runner.model import ConnectorRef, InputSpec, Playbook
+from runner.notify_targets import read_targets
 from runner.playbook_schema import base
 from runner.step_builder import StepBuilder
 from runner.template_compile import TemplateFailure, compile_template, is_template
@@ -122,6 +123,7 @@ class _Builder(StepBuilder):
             name=self.data["name"], description=self.data.get("description", ""),
             file=self.doc.file, inputs=inputs, connectors=connectors, steps=steps,
             finally_steps=finals, outputs=outputs, doc=self.doc,
+            notify=read_targets(self.data.get("notify"), self.doc),
         )
 
     def connector_ref(self, alias: str, raw: dict[str, Any]) -> ConnectorRef:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.notify_targets import NOTIFY_SCHEMA
 from runner.schema_atoms import IDENT
 from runner.steps import KINDS
 
@@ -90,6 +91,7 @@ def _assemble(step_props: dict[str, Any]) -> dict[str, Any]:
             "steps": {"type": "array", "minItems": 1, "items": step},
             "finally": {"type": "array", "items": step},
             "outputs": {"type": "object", "propertyNames": {"pattern": IDENT}},
+            "notify": NOTIFY_SCHEMA,
         },
     }
 

@@ -13,7 +13,9 @@ A schedule file (``schedules.yaml``; its schema is :mod:`runner.schedule_schema`
         overlap: skip                      # skip | queue | allow   (default skip)
         catch_up: latest                   # none | latest | all    (default latest)
         jitter: 30s                        # start each fire up to 30 s late (default 0)
-        on_failure: {webhook: {secret: OPS_WEBHOOK_URL}}   # or a plain https:// URL
+        notify:                            # apprise URLs, as on a playbook (runner.notify_targets)
+          - {url: {secret: OPS_SLACK_URL}, on: failure}
+        on_failure: {webhook: {secret: OPS_WEBHOOK_URL}}   # deprecated: runner's own JSON POST
 
 Each (schedule, fire time) has one key, ``name@2026-11-23T02:00:00Z`` (the fire time in UTC):
 the run's ``dedup_key`` (:mod:`runner.scheduler` records one run per key).
@@ -53,6 +55,7 @@ from runner.cron_times import cron_times
 from runner.errors import InvalidInput, Location, PlaybookError
 from runner.inputs import coerce_inputs, masked_inputs
 from runner.loader import Document, Path_, load_file
+from runner.notify_targets import Target, read_targets
 from runner.schedule_schema import SCHEDULES_SCHEMA
 from runner.validation import validate_against
 
@@ -87,8 +90,9 @@ class Schedule:
     overlap: str = "skip"
     catch_up: str = "latest"
     jitter: float = 0.0
-    webhook: str | dict[str, str] | None = None
+    webhook: str | dict[str, str] | None = None  # deprecated: notify: replaces it
     enabled: bool = True
+    notify: tuple[Target, ...] = ()
     location: Location | None = None
 
     @property
@@ -206,6 +210,7 @@ def _build(doc: Document, i: int, raw: dict[str, Any], base: Path) -> Schedule:
         jitter=seconds(raw.get("jitter", 0)),
         webhook=(raw.get("on_failure") or {}).get("webhook"),
         enabled=raw.get("enabled", True), location=doc.loc(("schedules", i)),
+        notify=read_targets(raw.get("notify"), doc, ("schedules", i, "notify")),
     )
 
 

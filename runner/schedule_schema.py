@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.notify_targets import NOTIFY_SCHEMA
+
 NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 OVERLAP = ("skip", "queue", "allow")
 CATCH_UP = ("none", "latest", "all")
@@ -49,11 +51,13 @@ SCHEDULE_SCHEMA: dict[str, Any] = {
                       {"type": "string", "pattern": r"^\d+(\.\d+)?\s*(ms|s|m|h)$"}],
         },
         "enabled": {"type": "boolean", "default": True},
+        "notify": NOTIFY_SCHEMA,
         "on_failure": {
+            "description": "deprecated: use notify: (apprise URLs, on failure or success)",
             "type": "object", "additionalProperties": False, "required": ["webhook"],
             "properties": {"webhook": {
-                "description": "POST a JSON summary here when a run fails: a URL, or "
-                "{secret: ENV_VAR} holding one",
+                "description": "deprecated (notify: replaces it): POST runner's own JSON "
+                "summary here when a run fails: a URL, or {secret: ENV_VAR} holding one",
                 "anyOf": [{"type": "string", "pattern": "^https?://"}, _SECRET_REF]}},
         },
     },

@@ -32,7 +32,7 @@ from typing import Any
 
 from runner.errors import StoreError
 from runner.inputs import new_run_id
-from runner.jobs import RunJob
+from runner.jobs import RunJob, notify_message
 from runner.schedule_file import (
     MAX_CATCH_UP,
     MISFIRE_GRACE,
@@ -161,7 +161,7 @@ class Scheduler:
             self.log(f"{s.name}: {fire_iso(f.fire_time)} -> run {f.run_id} {f.status}")
             if f.status == QUEUED:
                 job = RunJob(f.run_id, s.playbook, s.environment, dict(s.inputs), s.name,
-                             fire_iso(f.fire_time), s.webhook)
+                             fire_iso(f.fire_time), s.webhook, notify_message(s.notify))
                 self._hand_over(job)
         return fired
 
@@ -262,7 +262,7 @@ class Scheduler:
             s = self.schedules.get(name)
             if s is not None:
                 jobs.append(RunJob(run_id, s.playbook, s.environment, dict(s.inputs), name,
-                                   when, s.webhook))
+                                   when, s.webhook, notify_message(s.notify)))
         return jobs
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from runner.distributed import CeleryDispatcher, safe_url
 from runner.errors import InvalidInput
-from runner.jobs import LocalDispatcher, notify_failure
+from runner.jobs import LocalDispatcher, not_handed_over
 from runner.schedule_file import Schedule, fire_iso, load_schedules
 from runner.scheduler import Scheduler, last_fires
 from runner.store import Store
@@ -44,7 +44,7 @@ def schedule(schedules_file: str, *, store: str | None = None, broker: str | Non
         local = LocalDispatcher(db, concurrency=concurrency, stale_after=stale_after, log=log)
         mode = f"runs them here, {concurrency} at once"
     sched = Scheduler(schedules, db, remote or local, log=log,  # type: ignore[arg-type]
-                      notify=notify_failure)
+                      notify=not_handed_over)
     log(f"scheduler: {len(sched.schedules)} schedule(s) from {schedules_file}; "
         f"store {safe_url(db.url)}; {mode}")
     now = time.time()

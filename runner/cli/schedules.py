@@ -67,8 +67,10 @@ def schedule_list(schedules_file: str, count: int, store: str | None) -> None:
         flags = f"overlap {s.overlap} · catch_up {s.catch_up}"
         if s.jitter:
             flags += f" · jitter {s.jitter:g}s"
+        if s.notify:
+            flags += " · notify " + ", ".join(sorted({t.on for t in s.notify}))
         if s.webhook:
-            flags += " · webhook on failure"
+            flags += " · webhook on failure (deprecated)"
         state = "" if s.enabled else "  (disabled)"
         click.echo(f"{s.name}{state}: {s.cron} ({s.timezone}) · {flags}")
         env = s.environment if s.environment == "sandbox" else _shown(s.environment)

@@ -143,3 +143,25 @@ schedules:
     assert len(rows) >= 3 and {r["status"] for r in rows} == {"passed"}, out
     worker_pids = {str(w.pid) for w in workers}
     assert {str(r["owner"]).split(":")[1] for r in rows} <= worker_pids  # not the scheduler
+
+
+def test_a_run_on_a_worker_notifies_its_environment_target(
+        broker: Broker, pg_module_url: str, lab: tuple[AutomatosSimulator, Path],
+        workers: list[Worker], tmp_path: Path) -> None:
+    """The worker loads the environment file the run names, and tells its notify: target
+    (issue 15): the run's end is the worker's, so is the notification."""
+    from notify_receivers import json_receiver
+
+    _, env = lab
+    with json_receiver() as (url, posts):
+        told = tmp_path / "told.yaml"
+        told.write_text(env.read_text() + f"notify:\n  - url: '{url}'\n")
+        bad = cli("run", str(TINY), "--broker", broker.url, "--store", pg_module_url,
+                  "--queue", broker.queue, "--env", str(told), "-i", "hostname=NOPE", "--wait")
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        deadline = time.monotonic() + 30  # the worker sends once the run is recorded
+        while not posts.got and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(posts.got) == 1
+        text = posts.bodies[0]["message"]
+        assert "failed step: step 'machine' at " in text and "machine not found" in text

@@ -114,7 +114,7 @@ def test_the_schema_is_json_and_documents_every_key() -> None:
     item = SCHEDULES_SCHEMA["properties"]["schedules"]["items"]
     assert set(item["properties"]) == {
         "name", "description", "playbook", "cron", "timezone", "environment", "inputs",
-        "overlap", "catch_up", "jitter", "enabled", "on_failure"}
+        "overlap", "catch_up", "jitter", "enabled", "on_failure", "notify"}
     json.dumps(SCHEDULES_SCHEMA)
 
 
