@@ -2,7 +2,8 @@
 
 :class:`runner.progress.LiveProgress` keeps a :class:`Running` per running step, from the
 listener's events, and redraws :func:`status_text` in place; this room only composes the text
-(a poll's attempt and state, a loop's count of iterations, any other step's elapsed time and
+(a poll's attempt and the values its ``poll-until`` reads, a loop's counts and slowest
+iteration from its :class:`~runner.loop_tally.LoopTally`, any other step's elapsed time and
 last request), so it can be read and tested without threads or a terminal.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runner.loop_tally import LoopTally
 from runner.results import StepResult
 
 
@@ -23,18 +25,15 @@ class Running:
     attempt: int = 0
     poll_elapsed: float = 0.0
     poll_seen: float = 0.0  # monotonic time of the last poll_attempt
-    state: str = ""
+    state: str = ""  # a poll: the values its poll-until read in the last answer
     last: str = ""  # the last request and its answer
-    total: int | None = None  # loop: iterations to run (when the engine says)
-    done: int = 0
-    failed: int = 0
-    running: int = 0
+    tally: LoopTally | None = None  # a loop: its counts so far
 
 
 def status_text(running: list[Running], now: float) -> str:
     """The live line for ``running`` (in start order) at monotonic time ``now``; empty when
     nothing runs."""
-    loops = [r for r in running if r.total is not None or r.done or r.running]
+    loops = [r for r in running if r.tally is not None]
     if loops:
         return _loop_text(loops[0], running, now)  # the outermost loop
     tops = [r for r in running if r.iteration is None]
@@ -65,13 +64,16 @@ def _step_text(r: Running, now: float) -> str:
 
 
 def _loop_text(r: Running, running: list[Running], now: float) -> str:
-    of = f"/{r.total}" if r.total is not None else ""
-    text = f"{_name(r.result)} {r.result.target} · {r.done}{of} done"
-    if r.failed:
-        text += f", {r.failed} failed"
-    if r.running:
-        text += f", {r.running} running"
-    text += f" · {now - r.started:.1f} s"
+    t = r.tally
+    assert t is not None
+    of = f"/{t.total:,}" if t.total is not None else ""
+    text = f"{_name(r.result)} {r.result.target} · {t.done:,}{of} done"
+    if t.failed:
+        text += f", {t.failed:,} failed"
+    if t.running:
+        text += f", {t.running} running"
+    slowest = t.slowest_text()
+    text += (f" · {slowest}" if slowest else "") + f" · {now - r.started:.1f} s"
     polls = [i for i in running if i.attempt and i is not r and inside(i.result, r.result)]
     if polls:
         p = polls[-1]

@@ -44,6 +44,7 @@ class StepResult:
     skipped_reason: str | None = None
     key: str = ""
     trail: str = ""  # where the step sits: "software[1] > wait" (loops and includes)
+    where: str = ""  # the step's file:line
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
     # a loop: the iterations not kept in ``iterations`` (see Iterations), counted by status
     omitted: dict[str, int] | None = None
@@ -76,6 +77,8 @@ class StepResult:
             out["skipped_reason"] = self.skipped_reason
         if self.resumed:
             out["resumed"] = True
+        if self.where:
+            out["where"] = self.where
         return out
 
 

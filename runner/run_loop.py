@@ -50,6 +50,7 @@ class Runtime(RunState):
                  trail: str = "") -> StepResult:
         result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key,
                             trail=trail or step.id)
+        result.where = f"{step.location.file}:{step.location.line}"
         try:
             self._run_step(step, scope, key, iteration, result)
         except RunnerError:
