@@ -40,12 +40,14 @@ def innermost(result: StepResult) -> StepResult:
         result = inner
 
 
-def _answers(steps: list[StepResult]) -> list[tuple[float, str, Exchange]]:
-    """Every exchange of ``steps`` with its time and the connector it went to."""
-    out: list[tuple[float, str, Exchange]] = []
+def _answers(steps: list[StepResult], before: float) -> list[tuple[str, Exchange]]:
+    """The exchanges of ``steps`` that started by ``before``, in the order the steps recorded
+    them (a login a call needed comes before the call's own), with the connector of each."""
+    out: list[tuple[str, Exchange]] = []
     for s in steps:
-        out += [(e.at, s.target.split(".")[0], e) for e in s.exchanges]
-        out += _answers(s.iterations)
+        if s.started <= before:
+            out += [(s.target.split(".")[0], e) for e in s.exchanges]
+            out += _answers(s.iterations, before)
     return out
 
 
@@ -62,10 +64,6 @@ def _in_body(body: Any, depth: int = 0) -> str:
             if found:
                 return found
     return ""
-
-
-def _at(answer: tuple[float, str, Exchange]) -> float:
-    return answer[0]
 
 
 def vendor_words(exchange: Exchange) -> str:
@@ -90,10 +88,8 @@ def failure_of(run: RunResult) -> Failure | None:
     step = innermost(top)
     error = step.error or run.error or ""
     # its last answer; a step without one of its own (an assert) reads the run's last before it
-    answers = sorted(_answers([step]), key=_at) or sorted(
-        (a for a in _answers(run.steps) if a[0] <= step.started + step.duration_ms / 1000),
-        key=_at)
+    answers = _answers([step], step.started) or _answers(run.steps, step.started)
     if not answers:
         return Failure(step, "", "", error)
-    _, said_by, last = answers[-1]
+    said_by, last = answers[-1]
     return Failure(step, vendor_words(last), said_by, error)

@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from runner.report import ms
-from runner.results import ERRORED, FAILED, SKIPPED, StepResult
+from runner.results import ERRORED, FAILED, INTERRUPTED, PASSED, SKIPPED, StepResult
+
+ORDER = (PASSED, FAILED, ERRORED, SKIPPED, INTERRUPTED)  # as the summary names the counts
 
 
 def loop_of(iteration: StepResult) -> str:
@@ -67,7 +69,8 @@ class LoopTally:
             if skipped:
                 counts[SKIPPED] = counts.get(SKIPPED, 0) + skipped
         total = self.total if self.total is not None else sum(counts.values())
-        parts = [f"{n:,} {status}" for status, n in counts.items() if n]
+        order = [*ORDER, *sorted(set(counts) - set(ORDER))]
+        parts = [f"{counts[s]:,} {s}" for s in order if counts.get(s)]
         not_run = total - sum(counts.values())
         if not_run > 0:  # a loop stops at its first failure unless it runs concurrently
             parts.append(f"{not_run:,} not run")

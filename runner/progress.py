@@ -27,13 +27,12 @@ import os
 import re
 import threading
 import time
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from runner.console import ConsoleReporter
 from runner.json_log import JsonLogReporter
 from runner.printable import printable
 from runner.progress_line import Running, status_text
-from runner.report import describe_request
 from runner.results import Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
@@ -227,6 +226,8 @@ class LiveProgress(ConsoleReporter):
 
     def step_started(self, result: StepResult, iteration: int | None) -> None:
         super().step_started(result, iteration)
+        if iteration is not None:
+            return  # its loop's count says it runs; it joins the line if it polls
         self._start()
         with self._state:
             self._running[id(result)] = Running(result, time.monotonic(), iteration)
@@ -244,8 +245,7 @@ class LiveProgress(ConsoleReporter):
         with self._state:
             r = self._running.get(id(result))
             if r is not None:
-                answer: Any = exchange.error or (exchange.response or {}).get("status", "")
-                r.last = f"{describe_request(exchange.request)} -> {answer}"
+                r.last = exchange  # worded when drawn: most are never drawn
         self._changed()
 
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
@@ -254,9 +254,12 @@ class LiveProgress(ConsoleReporter):
             return
         with self._state:
             r = self._running.get(id(result))
-            if r is not None:
-                r.attempt, r.poll_elapsed, r.state = attempt, elapsed, state
-                r.poll_seen = time.monotonic()
+            if r is None:  # an iteration's poll: on the line from now on
+                trail = result.trail
+                index = int(trail[trail.rindex("[") + 1:-1]) if trail.endswith("]") else None
+                r = self._running[id(result)] = Running(result, time.monotonic(), index)
+            r.attempt, r.poll_elapsed, r.state = attempt, elapsed, state
+            r.poll_seen = time.monotonic()
         self._changed()
 
     def step_finished(self, result: StepResult, iteration: int | None) -> None:

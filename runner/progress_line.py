@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runner.loop_tally import LoopTally
-from runner.results import StepResult
+from runner.report import describe_request
+from runner.results import Exchange, StepResult
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Running:
     poll_elapsed: float = 0.0
     poll_seen: float = 0.0  # monotonic time of the last poll_attempt
     state: str = ""  # a poll: the values its poll-until read in the last answer
-    last: str = ""  # the last request and its answer
+    last: Exchange | None = None  # the last request and its answer
     tally: LoopTally | None = None  # a loop: its counts so far
 
 
@@ -60,7 +61,10 @@ def _step_text(r: Running, now: float) -> str:
         text = f"{head} · attempt {r.attempt} · {elapsed:.1f} s"
         return text + (f" · {r.state}" if r.state else "")
     text = f"{head} · {now - r.started:.1f} s"
-    return text + (f" · {r.last}" if r.last else "")
+    if r.last is None:
+        return text
+    answer = r.last.error or (r.last.response or {}).get("status", "")
+    return f"{text} · {describe_request(r.last.request)} -> {answer}"
 
 
 def _loop_text(r: Running, running: list[Running], now: float) -> str:

@@ -18,7 +18,7 @@ from runner.json_log import JsonLogReporter
 from runner.loop_tally import LoopTally
 from runner.progress import CLEAR, LiveProgress, console_listener, is_terminal
 from runner.progress_line import Running, status_text
-from runner.results import FAILED, PASSED, Listener, RunResult, StepResult
+from runner.results import FAILED, PASSED, Exchange, Listener, RunResult, StepResult
 from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 
@@ -177,7 +177,8 @@ def test_the_live_line_text_is_composed_without_a_terminal_or_a_thread() -> None
     assert status_text([poll], now=12.5) == \
         "wait automatos.distribution_status · attempt 2 · 3.5 s · delivered = 'running'"
     call = Running(StepResult("make", "step 'make'", "call", "era.create", trail="make"),
-                   started=10.0, last="POST /jobs -> 201")
+                   started=10.0, last=Exchange({"method": "POST", "url": "http://h/jobs"},
+                                                {"status": 201}))
     assert status_text([call], now=11.5) == "make era.create · 1.5 s · POST /jobs -> 201"
     tally = LoopTally(4, counts={"passed": 1}, running=2, slowest=("push[0]", 320.0))
     loop = Running(StepResult("push", "step 'push'", "call", "era.update", trail="push"),
