@@ -1,8 +1,12 @@
 """The console report: one line per event as the run goes, readable in a terminal and in a
 CI log alike (``runner run`` without ``--log-format json``).
 
-:class:`runner.progress.LiveProgress` draws a live line below these same lines on a terminal.
-Everything goes through the run's redactor on its way out; nothing here prints a secret.
+A loop prints, when it ends, a summary line (counts, the slowest iteration, its time) and the
+lines of its failed iterations; with ``verbose`` (``runner run -v``) every iteration's line as
+it ends instead. A failure says the vendor's words first, then runner's, then where the step is
+(:mod:`runner.failure_words`). :class:`runner.progress.LiveProgress` draws these same lines
+through rich on a terminal, in colour, with a live line below them. Everything goes through
+the run's redactor on its way out; nothing here prints a secret.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ import sys
 import threading
 from typing import IO
 
+from runner.failure_words import failure_of, vendor_words
+from runner.loop_tally import LoopTally, loop_of
 from runner.printable import printable
-from runner.report import MARK, describe_request, ms, omitted, short, step_counts
+from runner.report import MARK, describe_request, ms, short, step_counts
 from runner.results import ERRORED, FAILED, PASSED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
@@ -21,16 +27,20 @@ class ConsoleReporter(Listener):
     """One line per event, readable in a terminal and in a CI log alike.
 
     Steps of included playbooks print as they finish, indented under where they run
-    (``software[1] > wait``); a loop of calls lists its iterations when it ends. Each step's
-    lines go out in one write, so concurrent iterations don't interleave mid-step.
+    (``software[1] > wait``); a loop prints its summary and its failed iterations when it
+    ends (``verbose``: every iteration as it ends). Each step's lines go out in one write, so
+    concurrent iterations don't interleave mid-step.
     """
 
-    def __init__(self, redactor: Redactor, stream: IO[str] | None = None) -> None:
+    def __init__(self, redactor: Redactor, stream: IO[str] | None = None, *,
+                 verbose: bool = False) -> None:
         self.redactor = redactor
         self.stream = stream or sys.stdout
+        self.verbose = verbose
         self.width = 34
         self._printed: set[str] = set()  # keys of the included steps printed as they ended
         self._lock = threading.Lock()
+        self.tallies: dict[str, LoopTally] = {}  # running loops, by trail
         self.closed = False  # the console could not be written: the run goes on without it
 
     def line(self, text: str = "") -> None:
@@ -62,16 +72,38 @@ class ConsoleReporter(Listener):
         self.write([*lines, ""])
 
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
+        if "[" in result.trail and not self.verbose:
+            return  # an iteration's: its loop's summary says how it went
         self.line(f"  ...  {result.trail:<12} attempt {attempt} at {elapsed:5.1f} s: {state}")
 
+    def loop_started(self, result: StepResult, total: int) -> None:
+        with self._lock:
+            self.tallies[result.trail] = LoopTally(total)
+
+    def step_started(self, result: StepResult, iteration: int | None) -> None:
+        if iteration is not None:
+            with self._lock:
+                tally = self.tallies.get(loop_of(result))
+                if tally is not None:
+                    tally.start()
+
     def step_finished(self, result: StepResult, iteration: int | None) -> None:
-        if iteration is not None and result.kind != "include":
-            return  # a loop lists its iterations when it ends
+        tally = None
+        with self._lock:
+            if iteration is not None:
+                it = self.tallies.get(loop_of(result))
+                if it is not None:
+                    it.finish(result)
+            else:
+                tally = self.tallies.pop(result.trail, None)
+        if not self.verbose and (iteration is not None or "[" in result.trail):
+            return  # inside a loop: its end says how it went, with its failed iterations
         lines: list[str] = []
-        self._step(result, result.key.count(">"), lines)
+        self._step(result, result.key.count(">"), lines, tally)
         self.write(lines)
 
-    def _step(self, result: StepResult, depth: int, out: list[str]) -> None:
+    def _step(self, result: StepResult, depth: int, out: list[str],
+              tally: LoopTally | None = None) -> None:
         if ">" in result.key:
             self._printed.add(result.key)
         indent = "  " + "   " * depth
@@ -92,12 +124,16 @@ class ConsoleReporter(Listener):
             out.append(f"{pad}{result.name}")
         if result.skipped_reason:
             out.append(f"{pad}skipped ({result.skipped_reason})")
+        looped = tally is not None or result.omitted or any(
+            i.trail.endswith("]") for i in result.iterations)
+        if looped:
+            out.append(pad + (tally or LoopTally()).summary(result))
         for it in result.iterations:
-            if it.key not in self._printed:  # steps of includes were printed as they ended
-                self._step(it, depth + 1, out)
-        if result.omitted:
-            out.append(f"{pad}... and {omitted(result.omitted)} not kept "
-                       "(--log-format json lists every exchange)")
+            if it.key in self._printed:  # steps of includes were printed as they ended
+                continue
+            if looped and (self.verbose or it.status not in (FAILED, ERRORED)):
+                continue  # printed as it ended (-v), or counted in the summary
+            self._step(it, depth + 1, out)
         for k, v in result.extracted.items():
             out.append(f"{pad}{k} = {short(v)}")
         for a in result.assertions:
@@ -105,7 +141,10 @@ class ConsoleReporter(Listener):
                 out.append(f"{pad}ok: {a['that']}")
         for k, v in (result.outputs or {}).items():
             out.append(f"{pad}output {k} = {short(v)}")
-        if result.error and result.status in (FAILED, ERRORED):
+        if result.error and result.status in (FAILED, ERRORED) and not looped:
+            words = vendor_words(last) if last is not None else ""
+            if words:  # the vendor's words first, then what detected the failure
+                out.append(f"{pad}{result.target.split('.')[0]} said: {words}")
             out.append(f"{pad}error: {result.error}")
             if result.hint:
                 out.append(f"{pad}hint: {result.hint}")
@@ -127,10 +166,26 @@ class ConsoleReporter(Listener):
         if run.status == PASSED:
             lines.append(f"PASSED in {ms(run.duration_ms)} ({summary})")
         else:
-            where = f" at {run.failed_step}" if run.failed_step else ""
-            lines.append(f"{run.status.upper()}{where} in {ms(run.duration_ms)} ({summary})")
-            if run.error:
-                lines.append(f"  error: {run.error}")
-            if run.hint:
-                lines.append(f"  hint: {run.hint}")
+            lines += self._headline(run, summary)
         self.write(lines)
+
+    def _headline(self, run: RunResult, summary: str) -> list[str]:
+        """A failed run's last lines: the step and its file:line, the vendor's words, then
+        runner's (what detected it), the hint."""
+        failure = failure_of(run)
+        top = next((s for s in run.steps if s.status in (FAILED, ERRORED)), None)
+        where = f" at {run.failed_step}" if run.failed_step else ""
+        if top is not None and top.where:
+            where += f" ({top.where})"
+        lines = [f"{run.status.upper()}{where} in {ms(run.duration_ms)} ({summary})"]
+        if failure is not None and failure.step is not top and failure.step.where:
+            lines.append(f"  in {failure.step.trail} ({failure.step.where})")
+        if failure is not None and failure.vendor:
+            lines.append(f"  {failure.said_by} said: {failure.vendor}")
+        error = failure.error if failure is not None else run.error
+        if error:
+            lines.append(f"  error: {error}")
+        hint = (failure.step.hint if failure is not None else None) or run.hint
+        if hint:
+            lines.append(f"  hint: {hint}")
+        return lines

@@ -1,40 +1,62 @@
-"""Progress as a run goes: a live line on a terminal, or one JSON object per event.
+"""Progress as a run goes: on a terminal through rich (colour, a live line), else plain lines
+or one JSON object per event.
 
 Three console listeners, one chosen per run by :func:`console_listener`:
 
-- :class:`~runner.console.ConsoleReporter`: one line per event. Used when the output is not a
-  terminal (CI logs, pipes, files) or with ``--no-progress``.
-- :class:`LiveProgress`: the same lines, plus one live line at the bottom, redrawn in place
-  (``\\r`` and "clear line"), for what is still running: a poll (attempt, elapsed, last state), a
-  loop (iterations done of total), any other step (elapsed, last request). A poll then leaves no
-  "attempt N" line per attempt; its result line says how many attempts it took.
+- :class:`~runner.console.ConsoleReporter`: one line per event, no colour. Used when the
+  output is not a terminal (CI logs, pipes, files) or with ``--no-progress``; rich is then not
+  even imported (a piped or ``-q`` run starts as fast as before).
+- :class:`LiveProgress`: the same lines through a rich ``Console`` (its own terminal width and
+  colour detection, ``NO_COLOR`` and ``FORCE_COLOR``), marks in colour, and one live line below
+  them (a ``rich.live.Live``) for what is still running: a poll (attempt, elapsed, the values
+  its ``poll-until`` reads), a loop (done of total, failed, running, the slowest so far), any
+  other step (elapsed, last request). A poll then leaves no "attempt N" line per attempt. With
+  ``FORCE_COLOR`` and no terminal it is the coloured lines without the live line.
 - :class:`~runner.json_log.JsonLogReporter`: ``--log-format json``, one JSON object per line
   and per event, for log shippers.
 
-The live line's text is composed in :mod:`runner.progress_line`; this module draws it, from a
-thread of its own. Everything written goes through the run's redactor.
+Events change state and redraw at most once per interval; rich redraws the live line from a
+thread of its own between them, so a loop of 1,000 calls costs no drawing per call. The live
+line's text is composed in :mod:`runner.progress_line`. Everything written goes through the
+run's redactor.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import threading
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING, cast
 
 from runner.console import ConsoleReporter
 from runner.json_log import JsonLogReporter
 from runner.printable import printable
-from runner.progress_line import Running, inside, status_text
-from runner.report import describe_request
-from runner.results import ERRORED, FAILED, Exchange, Listener, RunResult, StepResult
+from runner.progress_line import Running, status_text
+from runner.results import Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
-__all__ = ["CLEAR", "LiveProgress", "console_listener", "is_terminal"]
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
 
-CLEAR = "\r\x1b[2K"  # back to column 0, erase the line
+__all__ = ["CLEAR", "LiveProgress", "console_listener", "forced_colour", "is_terminal"]
+
+CLEAR = "\r\x1b[2K"  # back to column 0, erase the line: how the live line is redrawn
 SPINNER = "|/-\\"
+# what is coloured in the console's lines: a step's mark, the run's end, a vendor's words
+STYLES = (
+    (re.compile(r"^ *(PASS)(?= )", re.M), "green"),
+    (re.compile(r"^ *(FAIL)(?= )", re.M), "red"),
+    (re.compile(r"^ *(SKIP)(?= )", re.M), "yellow"),
+    (re.compile(r"^ *(ERR!)(?= )", re.M), "magenta"),
+    (re.compile(r"^(PASSED)\b", re.M), "bold green"),
+    (re.compile(r"^(FAILED|INTERRUPTED)\b", re.M), "bold red"),
+    (re.compile(r"^(ERRORED)\b", re.M), "bold magenta"),
+    (re.compile(r"^ *(\S+ said: .*)$", re.M), "red"),
+    (re.compile(r"^ *(\.\.\. .*)$", re.M), "dim"),
+)
 
 
 def is_terminal(stream: IO[str]) -> bool:
@@ -47,154 +69,205 @@ def is_terminal(stream: IO[str]) -> bool:
     return tty and os.environ.get("TERM", "") != "dumb"
 
 
+def forced_colour() -> bool:
+    """``FORCE_COLOR`` set (not empty) and ``NO_COLOR`` not: colour even into a pipe."""
+    return bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
+
+
 def console_listener(redactor: Redactor, stream: IO[str], *, progress: bool = True,
-                     log_format: str = "text") -> Listener:
-    """The console listener for a run: JSON lines, a live terminal display, or plain lines."""
+                     log_format: str = "text", verbose: bool = False) -> Listener:
+    """The console listener for a run: JSON lines, rich on a terminal, or plain lines."""
     if log_format == "json":
         return JsonLogReporter(redactor, stream)
-    if progress and is_terminal(stream):
-        return LiveProgress(redactor, stream)
-    return ConsoleReporter(redactor, stream)
+    live = progress and is_terminal(stream)
+    if live or forced_colour():
+        return LiveProgress(redactor, stream, verbose=verbose, live=live)
+    return ConsoleReporter(redactor, stream, verbose=verbose)
 
 
-def _terminal_width(stream: IO[str]) -> int:
-    try:
-        columns = os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, OSError, ValueError):
-        columns = 0
-    # 0: a terminal that does not say its size (some CI runners, a bare pty)
-    return columns if columns > 0 else shutil.get_terminal_size((100, 24)).columns
+class _Guarded:
+    """The stream as rich's file: a write the reader is not there for any more (``| head``, a
+    closed terminal) marks the console closed instead of raising in the run or in rich's
+    thread; the run goes on to its end as if nobody watched."""
+
+    def __init__(self, stream: IO[str], owner: ConsoleReporter) -> None:
+        self.stream, self.owner = stream, owner
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        if not self.owner.closed:
+            try:
+                self.stream.write(text)
+            except (OSError, ValueError):  # ValueError: the stream was closed
+                self.owner.closed = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.owner.closed:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self.owner.closed = True
+
+    def isatty(self) -> bool:
+        return True  # rich is used for a terminal, or told to colour anyway (FORCE_COLOR)
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
+class _LiveLine:
+    """What rich draws as the live region: the live line's text at the time rich draws it (a
+    text set once would be redrawn stale after each permanent line)."""
+
+    def __init__(self, owner: LiveProgress) -> None:
+        self.owner = owner
+
+    def __rich__(self) -> Text:
+        return self.owner.drawn()
 
 
 class LiveProgress(ConsoleReporter):
-    """The console report plus a live line for what is still running, redrawn in place.
+    """The console report through rich, in colour, plus a live line for what is still running.
 
-    Listener events come from the engine's threads (loop iterations run concurrently); a
-    daemon thread redraws the line every ``interval`` seconds so elapsed times move between
-    events. ``close()`` clears the line and stops that thread; ``run_finished`` calls it, and a
-    caller whose run may end in an exception should call it too.
+    Listener events come from the engine's threads (loop iterations run concurrently); they
+    update the state the live line is drawn from, and rich's thread redraws it every
+    ``interval`` seconds (0: on every event instead, for tests). ``close()`` clears the line
+    and stops that thread; ``run_finished`` calls it, and a caller whose run may end in an
+    exception should call it too. ``live=False``: the coloured lines only (no terminal).
     """
 
     def __init__(self, redactor: Redactor, stream: IO[str] | None = None, *,
-                 interval: float = 0.2, width: int | None = None) -> None:
-        super().__init__(redactor, stream)
+                 interval: float = 0.25, width: int | None = None, verbose: bool = False,
+                 live: bool = True) -> None:
+        super().__init__(redactor, stream, verbose=verbose)
+        from rich.console import Console
+
         self.interval = interval
-        self.fixed_width = width
-        self._live = threading.RLock()  # the live line's state; taken before write()'s lock
+        self.live = live
+        self.console: Console = Console(
+            file=cast("IO[str]", _Guarded(self.stream, self)), force_terminal=True,
+            force_interactive=live, width=width, soft_wrap=True, highlight=False, markup=False,
+            emoji=False)
+        self._state = threading.Lock()  # the running steps; rich's locks are taken before it
         self._running: dict[int, Running] = {}  # id(result) -> state, in start order
-        self._shown = False
         self._frame = 0
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self._drawn_at = 0.0  # monotonic time of the last redraw an event asked for
+        self._live: Live | None = None
 
-    # -- the live line ---------------------------------------------------------------------
+    # -- the lines ---------------------------------------------------------------------------
     def write(self, lines: list[str]) -> None:
-        with self._live:  # the permanent lines go above the live line: clear it first
-            if self._shown:
-                self.put(CLEAR)
-                self._shown = False
-            super().write(lines)
+        if self.closed:
+            return
+        self.console.print(self._styled(lines))  # above the live line, in one write
 
+    def _styled(self, lines: list[str]) -> Text:
+        from rich.text import Text
+
+        text = Text("\n".join(printable(self.redactor.redact(x)) for x in lines))
+        plain = text.plain
+        for pattern, style in STYLES:
+            for m in pattern.finditer(plain):
+                text.stylize(style, m.start(1), m.end(1))
+        return text
+
+    # -- the live line -----------------------------------------------------------------------
     def status(self) -> str:
         """The live line's text now (empty when nothing runs)."""
-        with self._live:
+        with self._state:
             return status_text(list(self._running.values()), time.monotonic())
 
-    def _draw(self) -> None:
-        with self._live:
-            text = self.status()
-            if not text:
-                if self._shown:
-                    self.put(CLEAR)
-                    self._shown = False
-                return
-            self._frame += 1
-            text = f"  {SPINNER[self._frame % len(SPINNER)]} " + \
-                printable(self.redactor.redact(text))
-            width = self.fixed_width or _terminal_width(self.stream)
-            if len(text) >= width:  # a wrapped line can't be redrawn in place
-                text = text[: max(width - 4, 10)] + "..."
-            self.put(CLEAR + text)
-            self._shown = True
+    def drawn(self) -> Text:
+        """The live line as rich draws it: a spinner, the text cut to the width, never wrapped."""
+        from rich.text import Text
 
-    def _tick(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._draw()
+        text = self.status()
+        if not text:
+            return Text("", end="")
+        self._frame += 1
+        return Text(f"  {SPINNER[self._frame % len(SPINNER)]} "
+                    + printable(self.redactor.redact(text)), style="dim", no_wrap=True,
+                    overflow="ellipsis", end="")
+
+    def _start(self) -> None:
+        if not self.live or self._live is not None or self.closed:
+            return
+        from rich.live import Live
+
+        self._live = Live(_LiveLine(self), console=self.console,
+                          auto_refresh=self.interval > 0,
+                          refresh_per_second=1 / self.interval if self.interval > 0 else 4,
+                          transient=True, redirect_stdout=False, redirect_stderr=False)
+        self._live.start()
+
+    def _changed(self, now: bool = False) -> None:
+        """Redraw on an event at most once per ``interval`` (rich's thread redraws between
+        events): a loop of 1,000 quick calls draws a few times, not 3,000; ``now``: always."""
+        live = self._live
+        if live is None or self.closed:
+            return
+        at = time.monotonic()
+        if now or self.interval <= 0 or at - self._drawn_at >= self.interval:
+            self._drawn_at = at
+            live.refresh()
 
     def close(self) -> None:
         """Clear the live line and stop redrawing it (idempotent)."""
-        self._stop.set()
-        ticker, self._ticker = self._ticker, None
-        if ticker is not None and ticker is not threading.current_thread():
-            ticker.join(timeout=2)
-        with self._live:
+        live, self._live = self._live, None
+        with self._state:
             self._running.clear()
-            if self._shown:
-                self.put(CLEAR)
-                self._shown = False
+        if live is not None:
+            live.stop()
 
-    # -- events ----------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------
     def run_started(self, run: RunResult) -> None:
         super().run_started(run)
-        if self.interval > 0 and self._ticker is None:
-            self._stop.clear()
-            self._ticker = threading.Thread(target=self._tick, name="runner-progress",
-                                            daemon=True)
-            self._ticker.start()
+        self._start()
 
     def step_started(self, result: StepResult, iteration: int | None) -> None:
-        with self._live:
+        super().step_started(result, iteration)
+        if iteration is not None:
+            return  # its loop's count says it runs; it joins the line if it polls
+        self._start()
+        with self._state:
             self._running[id(result)] = Running(result, time.monotonic(), iteration)
-            if iteration is not None:
-                parent = self._parent(result)
-                if parent is not None:
-                    parent.running += 1
-            self._draw()
+        self._changed()
 
     def loop_started(self, result: StepResult, total: int) -> None:
-        """Optional event: a loop step is about to run ``total`` iterations."""
-        with self._live:
+        super().loop_started(result, total)
+        with self._state:
             r = self._running.get(id(result))
             if r is not None:
-                r.total = total
-            self._draw()
+                r.tally = self.tallies.get(result.trail)
+        self._changed(now=True)  # the loop's length, as soon as it is known
 
     def exchange(self, result: StepResult, exchange: Exchange) -> None:
-        with self._live:
+        with self._state:
             r = self._running.get(id(result))
             if r is not None:
-                answer = exchange.error or (exchange.response or {}).get("status", "")
-                r.last = f"{describe_request(exchange.request)} -> {answer}"
-            self._draw()
+                r.last = exchange  # worded when drawn: most are never drawn
+        self._changed()
 
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float, state: str) -> None:
-        with self._live:
+        if not self.live:
+            super().poll_attempt(result, attempt, elapsed, state)
+            return
+        with self._state:
             r = self._running.get(id(result))
-            if r is not None:
-                r.attempt, r.poll_elapsed, r.state = attempt, elapsed, state
-                r.poll_seen = time.monotonic()
-            self._draw()
+            if r is None:  # an iteration's poll: on the line from now on
+                trail = result.trail
+                index = int(trail[trail.rindex("[") + 1:-1]) if trail.endswith("]") else None
+                r = self._running[id(result)] = Running(result, time.monotonic(), index)
+            r.attempt, r.poll_elapsed, r.state = attempt, elapsed, state
+            r.poll_seen = time.monotonic()
+        self._changed()
 
     def step_finished(self, result: StepResult, iteration: int | None) -> None:
-        with self._live:
+        with self._state:
             self._running.pop(id(result), None)
-            if iteration is not None:
-                parent = self._parent(result)
-                if parent is not None:
-                    parent.running = max(parent.running - 1, 0)
-                    parent.done += 1
-                    parent.failed += result.status in (FAILED, ERRORED)
-            super().step_finished(result, iteration)
-            self._draw()
+        super().step_finished(result, iteration)
+        self._changed()
 
     def run_finished(self, run: RunResult) -> None:
         self.close()
         super().run_finished(run)
-
-    def _parent(self, iteration: StepResult) -> Running | None:
-        """The running loop step an iteration belongs to."""
-        for r in reversed(list(self._running.values())):
-            if r.result is not iteration and r.iteration is None and inside(iteration,
-                                                                                 r.result):
-                return r
-        return None

@@ -2,7 +2,8 @@
 
 :class:`runner.progress.LiveProgress` keeps a :class:`Running` per running step, from the
 listener's events, and redraws :func:`status_text` in place; this room only composes the text
-(a poll's attempt and state, a loop's count of iterations, any other step's elapsed time and
+(a poll's attempt and the values its ``poll-until`` reads, a loop's counts and slowest
+iteration from its :class:`~runner.loop_tally.LoopTally`, any other step's elapsed time and
 last request), so it can be read and tested without threads or a terminal.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.results import StepResult
+from runner.loop_tally import LoopTally
+from runner.report import describe_request
+from runner.results import Exchange, StepResult
 
 
 @dataclass
@@ -23,18 +26,15 @@ class Running:
     attempt: int = 0
     poll_elapsed: float = 0.0
     poll_seen: float = 0.0  # monotonic time of the last poll_attempt
-    state: str = ""
-    last: str = ""  # the last request and its answer
-    total: int | None = None  # loop: iterations to run (when the engine says)
-    done: int = 0
-    failed: int = 0
-    running: int = 0
+    state: str = ""  # a poll: the values its poll-until read in the last answer
+    last: Exchange | None = None  # the last request and its answer
+    tally: LoopTally | None = None  # a loop: its counts so far
 
 
 def status_text(running: list[Running], now: float) -> str:
     """The live line for ``running`` (in start order) at monotonic time ``now``; empty when
     nothing runs."""
-    loops = [r for r in running if r.total is not None or r.done or r.running]
+    loops = [r for r in running if r.tally is not None]
     if loops:
         return _loop_text(loops[0], running, now)  # the outermost loop
     tops = [r for r in running if r.iteration is None]
@@ -61,17 +61,23 @@ def _step_text(r: Running, now: float) -> str:
         text = f"{head} · attempt {r.attempt} · {elapsed:.1f} s"
         return text + (f" · {r.state}" if r.state else "")
     text = f"{head} · {now - r.started:.1f} s"
-    return text + (f" · {r.last}" if r.last else "")
+    if r.last is None:
+        return text
+    answer = r.last.error or (r.last.response or {}).get("status", "")
+    return f"{text} · {describe_request(r.last.request)} -> {answer}"
 
 
 def _loop_text(r: Running, running: list[Running], now: float) -> str:
-    of = f"/{r.total}" if r.total is not None else ""
-    text = f"{_name(r.result)} {r.result.target} · {r.done}{of} done"
-    if r.failed:
-        text += f", {r.failed} failed"
-    if r.running:
-        text += f", {r.running} running"
-    text += f" · {now - r.started:.1f} s"
+    t = r.tally
+    assert t is not None
+    of = f"/{t.total:,}" if t.total is not None else ""
+    text = f"{_name(r.result)} {r.result.target} · {t.done:,}{of} done"
+    if t.failed:
+        text += f", {t.failed:,} failed"
+    if t.running:
+        text += f", {t.running} running"
+    slowest = t.slowest_text()
+    text += (f" · {slowest}" if slowest else "") + f" · {now - r.started:.1f} s"
     polls = [i for i in running if i.attempt and i is not r and inside(i.result, r.result)]
     if polls:
         p = polls[-1]

@@ -25,6 +25,7 @@ def run(
     report_html: str | Path | None = None,
     stream: IO[str] | None = None,
     quiet: bool = False,
+    verbose: bool = False,
     progress: bool = True,
     log_format: str = "text",
     listeners: list[Listener] | None = None,
@@ -45,6 +46,7 @@ def run(
 
     ``store``: a Store, a path or URL, None for the default store, False for none.
     ``progress``: on a terminal, a live line for polls and loops (else plain lines);
+    ``verbose``: the console prints every iteration of a loop (else its summary and failures);
     ``log_format``: "text", or "json" for one JSON object per event on ``stream``.
     ``cancel``: a ``threading.Event``; setting it stops the run as Ctrl-C would (resumable).
     ``resume``: the journal of an earlier attempt of ``run_id``, as
@@ -59,7 +61,7 @@ def run(
         from runner.progress import console_listener
 
         console = console_listener(redactor, stream or sys.stdout, progress=progress,
-                                   log_format=log_format)
+                                   log_format=log_format, verbose=verbose)
         listeners.insert(0, console)
     opened = None
     if store is not False and not isinstance(store, Store):

@@ -34,6 +34,9 @@ from runner.printable import printable
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one JSON object per event on stdout")
 @click.option("--quiet", "-q", is_flag=True, help="no console report")
+@click.option("--verbose", "-v", is_flag=True,
+              help="a line for every iteration of a loop as it ends (else: a summary line "
+              "and the failed iterations)")
 @store_option
 @click.option("--inputs-from", type=click.Path(), metavar="FILE",
               help="one run per row of a .jsonl or .csv file of inputs (-i values are the "
@@ -56,7 +59,7 @@ from runner.printable import printable
 @guarded
 def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
         junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
-        quiet: bool, store: str | None, inputs_from: str | None, concurrency: int,
+        quiet: bool, verbose: bool, store: str | None, inputs_from: str | None, concurrency: int,
         again: bool, broker: str | None, queue: str, wait: bool,
         timeout: float | None, root: str | None) -> None:
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
@@ -97,7 +100,8 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
         lines.finish(summary)
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
-                     log_format=log_format, quiet=quiet, store=store, root=root)
+                     log_format=log_format, quiet=quiet, verbose=verbose, store=store,
+                     root=root)
     exit_as_run(result)
 
 

@@ -28,7 +28,7 @@ from runner.errors import StepFailed, TransportError
 from runner.loader import Path_
 from runner.model import Step, seconds
 from runner.schema_atoms import DURATION, EXPR
-from runner.steps.answers import apply_asserts, apply_extract, no_answer
+from runner.steps.answers import apply_asserts, apply_extract, expression_values, no_answer
 from runner.steps.call_spec import CallSpec
 from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.kind import Builder, Planner
@@ -121,6 +121,18 @@ def _state(response: Response) -> str:
     return f"HTTP {response.status_code} {text}"[:120]
 
 
+def _reads(rt: Runtime, poll: PollSpec, response: Response, scope: Scope) -> str:
+    """What an attempt's event says of an answer that is "not yet": the values ``poll-until``
+    read in it (``delivered = 'running'``), the last name of each chain; the vendor's error
+    first when the answer is one."""
+    values = expression_values(rt, poll.until, scope)
+    text = "; ".join(f"{name.rsplit('.', 1)[-1]} = {v}" for name, v in values.items())
+    if response.error:
+        head = f"HTTP {response.status_code}: {response.error}"
+        text = head + (f" · {text}" if text else "")
+    return text[:200]
+
+
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     poll: PollSpec = step.spec
     start = time.monotonic()
@@ -129,7 +141,8 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     transient = 0
     attempt = 0
     response = None
-    last_state = ""
+    last_state = ""  # the last answer, for the failure message
+    shown = ""  # what the attempt's event says: the values poll-until read
     while True:
         attempt += 1
         result.attempts = attempt
@@ -143,7 +156,7 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
             if ends and not poll.call.allow_error:
                 raise
             transient += 1
-            last_state = f"transport error: {e.message}"
+            last_state = shown = f"transport error: {e.message}"
             if poll.call.allow_error:  # the expressions see it, as an answer of status 0
                 response = no_answer(rt, call, e, (time.perf_counter() - sent_at) * 1000)
                 if _judge(rt, poll, call, response, scope, attempt, start) or ends:
@@ -151,9 +164,9 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
         else:
             if _judge(rt, poll, call, response, scope, attempt, start):
                 break
-            last_state = _state(response)
+            last_state, shown = _state(response), _reads(rt, poll, response, scope)
         elapsed = time.monotonic() - start
-        rt.emit("poll_attempt", result, attempt, elapsed, last_state)
+        rt.emit("poll_attempt", result, attempt, elapsed, shown)
         if rt.journal is not None:
             rt.journal.heartbeat()
         if poll.max_attempts is not None and attempt >= poll.max_attempts:
