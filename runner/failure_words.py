@@ -2,22 +2,18 @@
 
 A failed step's error is runner's sentence about what detected the failure (a ``fail-if`` that
 held, an assertion, a status not expected); what the person on call needs first is what the
-vendor said ("Installation of fail-office.exe failed"). The vendor's words are the answer's
-error as the connector read it (its ``errors`` rules or hook), else a message the answer's
-JSON carries under a usual key (``error``, ``message``, ``detail``...; at the top or one
-level down, as in ``{"status": true, "data": {"error": "..."}}``).
+vendor said ("Installation of fail-office.exe failed"), read from the answer as the reports
+read it (:func:`runner.report.vendor_words`: the connector's reading of an error, else an
+error field of the JSON, an envelope or two down).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
+from runner.report import vendor_words as report_vendor_words
 from runner.results import ERRORED, FAILED, Exchange, RunResult, StepResult
 
-KEYS = ("error", "message", "errorMessage", "error_message", "detail", "reason",
-        "description")
 LIMIT = 300
 
 
@@ -51,33 +47,10 @@ def _answers(steps: list[StepResult], before: float) -> list[tuple[str, Exchange
     return out
 
 
-def _in_body(body: Any, depth: int = 0) -> str:
-    if not isinstance(body, dict):
-        return ""
-    for key in KEYS:
-        value = body.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    if depth < 1:
-        for value in body.values():
-            found = _in_body(value, depth + 1)
-            if found:
-                return found
-    return ""
-
-
 def vendor_words(exchange: Exchange) -> str:
-    """What the vendor said in this answer about an error; "" when it said nothing."""
-    response = exchange.response
-    if not response:
-        return ""  # a transport error: runner's words, already in the step's error
-    if response.get("error"):
-        return str(response["error"])[:LIMIT]
-    try:
-        body = json.loads(response.get("body") or "")
-    except ValueError:  # not JSON, or cut short in the report
-        return ""
-    return _in_body(body)[:LIMIT]
+    """What the vendor said in this answer about an error; "" when it said nothing (one
+    reading for the console and the reports: :func:`runner.report.vendor_words`)."""
+    return report_vendor_words(exchange.response)[:LIMIT]
 
 
 def failure_of(run: RunResult) -> Failure | None:
