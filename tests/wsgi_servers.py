@@ -1,6 +1,7 @@
 """Real WSGI servers from PyPI on loopback, for the tests: ``serving(app)`` runs any WSGI app
-(httpbin, an authlib OAuth2 server, wsgidav) on cheroot in a thread on a free port, and
-``httpbin()`` is httpbin's app served so (the service requests tests itself against).
+(httpbin, an authlib OAuth2 server, wsgidav) on cheroot in a thread on a free port;
+``httpbin()`` is httpbin's app served so (the service requests tests itself against), and
+``webdav(root)`` wsgidav serving a folder.
 Both are context managers; a test module makes them its fixtures."""
 
 from __future__ import annotations
@@ -68,3 +69,18 @@ def counted_httpbin() -> Iterator[tuple[str, Counted]]:
     counted = Counted(app)
     with serving(counted) as url:
         yield url, counted
+
+
+@contextmanager
+def webdav(root: Any) -> Iterator[str]:
+    """wsgidav serving the folder ``root``, anonymous, read and write."""
+    from wsgidav.wsgidav_app import WsgiDAVApp
+
+    app = WsgiDAVApp({
+        "provider_mapping": {"/": str(root)}, "simple_dc": {"user_mapping": {"*": True}},
+        "http_authenticator": {"domain_controller": None, "accept_basic": False,
+                               "accept_digest": False, "default_to_digest": False},
+        "verbose": 0, "logging": {"enable": False},
+    })
+    with serving(app) as url:
+        yield url

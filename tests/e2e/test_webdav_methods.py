@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from wsgi_servers import serving
-from wsgidav.wsgidav_app import WsgiDAVApp
+from wsgi_servers import webdav
 
 from runner import api
 from runner.results import PASSED
@@ -29,13 +28,7 @@ def dav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, 
         monkeypatch.delenv(name, raising=False)
     root = tmp_path / "dav"
     root.mkdir()
-    app = WsgiDAVApp({
-        "provider_mapping": {"/": str(root)}, "simple_dc": {"user_mapping": {"*": True}},
-        "http_authenticator": {"domain_controller": None, "accept_basic": False,
-                               "accept_digest": False, "default_to_digest": False},
-        "verbose": 0, "logging": {"enable": False},
-    })
-    with serving(app) as url:
+    with webdav(root) as url:
         yield url, root
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import cli
-from wsgi_servers import serving
-from wsgidav.wsgidav_app import WsgiDAVApp
+from wsgi_servers import webdav
 
 from runner import api
 from runner.errors import PlaybookError
@@ -24,13 +23,7 @@ def dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("dav")
     (root / "report.txt").write_text("q3\n")
     (root / "notes.txt").write_text("hi\n")
-    app = WsgiDAVApp({
-        "provider_mapping": {"/": str(root)}, "simple_dc": {"user_mapping": {"*": True}},
-        "http_authenticator": {"domain_controller": None, "accept_basic": False,
-                               "accept_digest": False, "default_to_digest": False},
-        "verbose": 0, "logging": {"enable": False},
-    })
-    with serving(app) as url:
+    with webdav(root) as url:
         yield url
 
 

@@ -3,18 +3,13 @@ engine's `loop_started` event."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import struct
-import subprocess
-import termios
-import time
 from pathlib import Path
 
 import pytest
 from helpers import FAST, PLAYBOOKS, ROOT, RUNNER, cli
+from terminal import on_a_terminal
 
 from runner import api
 from runner.progress import CLEAR, LiveProgress
@@ -52,24 +47,9 @@ def test_log_format_json_and_html_report(wired: None, tmp_path: Path) -> None:
 
 def _on_a_terminal(*args: str, timeout: float = 60) -> tuple[int, str]:
     """Run ``runner`` with its stdout on a pseudo-terminal; its exit code and output."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # rows, columns
-    env = {**os.environ, "TERM": "xterm"}
-    proc = subprocess.Popen([str(RUNNER), *args], stdout=slave, stderr=subprocess.PIPE,
-                            cwd=ROOT, env=env)
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other side is closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=10), b"".join(chunks).decode("utf-8", "replace")
+    code, out, _ = on_a_terminal([str(RUNNER), *args], {**os.environ, "TERM": "xterm"},
+                                 timeout=timeout)
+    return code, out
 
 
 def test_progress_on_a_terminal_and_no_progress(wired: None, tmp_path: Path) -> None:

@@ -7,18 +7,14 @@ the run's outcome: the exit code and the history say passed."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
-import time
 from pathlib import Path
 
 from helpers import PLAYBOOKS, ROOT, RUNNER
+from terminal import on_a_terminal
 
 from runner.store import Store
 
@@ -39,33 +35,6 @@ main(sys.argv[1:], prog_name="runner")
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     return {**env, "TERM": "xterm", "RUNNER_STORE": str(tmp_path / "runs.db"), **extra}
-
-
-def on_a_terminal(cmd: list[str], env: dict[str, str], *, hang_up_after: int = 0,
-                  timeout: float = 60) -> tuple[int, str, str]:
-    """Run ``cmd`` with its stdout on a pseudo-terminal of 160 columns: its exit code, what it
-    wrote there, and its stderr. ``hang_up_after``: close the terminal after that many bytes."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
-    proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            cwd=ROOT, env=env)
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other side is closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-        if hang_up_after and sum(map(len, chunks)) >= hang_up_after:
-            break
-    os.close(master)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode("utf-8", "replace")
-    return proc.wait(timeout=timeout), b"".join(chunks).decode("utf-8", "replace"), err
 
 
 def test_a_terminal_gets_colour_and_a_live_line(tmp_path: Path) -> None:
