@@ -114,7 +114,9 @@ class Extractor:
             if self.has_default:
                 return self.default
             raise ExtractError(f"{self.kind} {self.expr!r} matched nothing",
-                               hint="check the answer in the report, or give a default:")
+                               hint="check the answer in the report; if it may be absent, "
+                               f"give the extraction a default: {{{self.kind}: "
+                               f"{self.expr!r}, default: none}}")
         shown = ", ".join(repr(v) for v in found[:5])
         raise ExtractError(
             f"{self.kind} {self.expr!r} matched {len(found)} values ({shown}), expected one",

@@ -141,8 +141,12 @@ class _Walker:
             self.constructor.flatten_mapping(node)  # merge keys (<<: *base)
             for knode, vnode in node.value:
                 if not isinstance(knode, yaml.ScalarNode):
+                    # `name: {{ inputs.x }}` unquoted: YAML reads the braces as a mapping
                     raise PlaybookError("a mapping key must be a plain string",
-                                        location=self._loc(knode))
+                                        location=self._loc(knode),
+                                        hint="a value that starts with {{ is a template: quote "
+                                        "it, as in name: \"{{ inputs.hostname }}\" (unquoted, "
+                                        "YAML reads the braces as a mapping)")
                 key = str(knode.value)
                 if key in out:
                     first = self.locations.get((*path, key))

@@ -59,10 +59,19 @@ _WORDS = frozenset({"and", "or", "not", "is", "in", "if", "else", "true", "false
                     "True", "False", "None", "defined", "undefined", "sameas", "mapping"})
 
 
+_STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+
+
+def _blank_strings(expr: str) -> str:
+    """``expr`` with its string literals blanked (same length): a word inside one (``'successfully
+    done'``) is not a name to show the value of."""
+    return _STRING.sub(lambda m: m.group()[0] + " " * (len(m.group()) - 2) + m.group()[-1], expr)
+
+
 def expression_values(rt: Runtime, expr: str, scope: Scope) -> dict[str, str]:
     """The value of each name or attribute chain in ``expr``, for a failure message."""
     out: dict[str, str] = {}
-    for m in _CHAIN.finditer(expr):
+    for m in _CHAIN.finditer(_blank_strings(expr)):
         chain = m.group(1)
         if chain in _WORDS or chain in out or expr[max(0, m.start() - 3):m.start()].strip() == "is":
             continue
@@ -101,11 +110,12 @@ def apply_asserts(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> 
         values = expression_values(rt, a.that, scope)
         record["values"] = values
         message = None
+        unrendered = None
         if a.message:
             try:
                 message = str(rt.renderer.render(a.message, scope))
-            except TemplateFailure:
-                message = a.message
+            except TemplateFailure as e:  # not the raw {{ }}: say why it could not be said
+                unrendered = f"its message could not be rendered: {e}"
         record["message"] = message
         shown = "; ".join(f"{k} = {v}" for k, v in values.items())
         text = f"assertion failed: {a.that}"
@@ -113,4 +123,6 @@ def apply_asserts(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> 
             text = f"{message} (assertion: {a.that})"
         if problem:
             text += f" [{problem}]"
+        if unrendered:
+            text += f" ({unrendered})"
         raise AssertionFailed(text, hint=f"values: {shown}" if shown else None)
