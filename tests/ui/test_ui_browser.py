@@ -96,7 +96,9 @@ def test_list_filter_and_open_a_failed_run(recorded: Recorded, ui_url: str, page
 def test_the_schedules_page(recorded: Recorded, ui_url: str, page: Any) -> None:
     page.goto(ui_url + "/")
     page.click("nav.ui >> text=Schedules")
+    page.wait_for_url("**/schedules")  # is_visible() does not wait: the click only starts it
     box = page.locator(f"#schedule-{SCHEDULE}")
+    box.wait_for(state="visible")
     assert box.is_visible()
     assert "Europe/Lisbon" in box.inner_text() and recorded.scheduled in box.inner_text()
 
