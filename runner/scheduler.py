@@ -43,7 +43,7 @@ from runner.schedule_file import (
     plan_fires,
 )
 from runner.store import Store
-from runner.store_db import Conn, StoreConflict, in_list
+from runner.store_db import Conn, StoreConflict, in_list, like_literal
 
 ACTIVE = ("queued", "running")
 PENDING, QUEUED, SKIPPED = "pending", "queued", "skipped"
@@ -182,8 +182,7 @@ class Scheduler:
         if not plan.fire and not look:
             return fired
         self._looked[s.name] = now
-        prefix = s.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params: dict[str, Any] = {"prefix": prefix + "@%"}
+        params: dict[str, Any] = {"prefix": like_literal(s.name) + "@%"}
         statuses = in_list("st", [*ACTIVE, PENDING], params)
         active = [(r["run_id"], r["status"]) for r in c.execute(
             f"SELECT run_id, status FROM runs WHERE status IN {statuses} "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from runner.errors import InvalidInput, StoreError
-from runner.store_db import Conn, Db, StoreConflict, in_list
+from runner.store_db import Conn, Db, StoreConflict, in_list, like_literal
 from runner.store_migrations import migrate
 from runner.store_schema import assignments, dump, run_row
 from runner.store_sqlite import SqliteDb
@@ -191,7 +191,7 @@ class Store:
 
     def find_runs(self, *, playbook: str | None = None, status: str | None = None,
                   since: float | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        where, params = _filtered(playbook, status, since)
+        where, params = run_filter(playbook=playbook, status=status, since=since)
         params["limit"] = int(limit)
         with self.db.connect() as c:
             return [run_row(r) for r in c.execute(
@@ -200,7 +200,7 @@ class Store:
     def count_runs(self, *, playbook: str | None = None, status: str | None = None,
                    since: float | None = None) -> int:
         """How many runs :meth:`find_runs` would list without its limit."""
-        where, params = _filtered(playbook, status, since)
+        where, params = run_filter(playbook=playbook, status=status, since=since)
         with self.db.connect() as c:
             return int(c.execute(f"SELECT count(*) AS n FROM runs{where}", params).scalar())
 
@@ -234,19 +234,28 @@ class Store:
                              r["at"]) for r in rows]
 
 
-def _filtered(playbook: str | None, status: str | None,
-              since: float | None) -> tuple[str, dict[str, Any]]:
-    """The ``WHERE`` of :meth:`Store.find_runs` and :meth:`Store.count_runs`, and its
-    parameters."""
+def run_filter(*, playbook: str | None = None, status: str | None = None,
+               since: float | None = None, schedule: str | None = None,
+               batch: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The ``WHERE`` that picks runs (and its parameters): by playbook (its name, or a part of
+    its file's path), status, start time, the schedule that fired it (``dedup_key``
+    ``name@time``) and batch. :meth:`Store.find_runs`, :meth:`Store.count_runs` and ``runner
+    ui``'s list all filter with it."""
     terms: list[str] = []
     params: dict[str, Any] = {}
     if playbook:
-        terms.append("(playbook = :playbook OR file LIKE :file_like)")
-        params.update(playbook=playbook, file_like=f"%{playbook}%")
+        terms.append("(playbook = :playbook OR file LIKE :file_like ESCAPE '\\')")
+        params.update(playbook=playbook, file_like=f"%{like_literal(playbook)}%")
     if status:
         terms.append("status = :status")
         params["status"] = status
     if since is not None:
         terms.append("started >= :since")
         params["since"] = since
+    if schedule:
+        terms.append("dedup_key LIKE :schedule ESCAPE '\\'")
+        params["schedule"] = like_literal(schedule) + "@%"
+    if batch:
+        terms.append("batch_id = :batch")
+        params["batch"] = batch
     return (" WHERE " + " AND ".join(terms) if terms else ""), params

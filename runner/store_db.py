@@ -94,6 +94,12 @@ class Db(Protocol):
     def close(self) -> None: ...
 
 
+def like_literal(text: str) -> str:
+    """``text`` as a literal inside a ``LIKE ... ESCAPE '\\'`` pattern: its ``%`` and ``_`` are
+    characters, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def in_list(name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
     """``(:name_0, :name_1, ...)`` for ``column IN ...``, the values added to ``params``
     (neither driver expands a list into one parameter)."""

@@ -53,8 +53,8 @@ class Routes:
         pool = self._pools.get(origin)
         if pool is None or pool.pool is None:  # new, or closed when the manager let it go
             pool = self._pools[origin] = manager.connection_from_url(origin)
-        target = "/" + path.partition("#")[0] if not query_mark else "/?" + query
-        return pool.urlopen(method, target.partition("#")[0], assert_same_host=False, **kw)
+        target = ("/?" + query if query_mark else "/" + path).partition("#")[0]
+        return pool.urlopen(method, target, assert_same_host=False, **kw)
 
     def manager(self, url: str) -> urllib3.PoolManager:
         if not self._proxies:

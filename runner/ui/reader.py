@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from runner.errors import InvalidInput, StoreError
-from runner.store_db import Conn, Params, Rows, in_list
+from runner.store import run_filter
+from runner.store_db import Conn, Params, Rows, in_list, like_literal
 from runner.store_schema import SCHEMA_VERSION, run_row
 from runner.store_url import masked_url, sqlite_path, to_url
 
@@ -78,24 +79,8 @@ class Filters:
     batch: str | None = None  # batch_id
 
     def where(self) -> tuple[str, dict[str, Any]]:
-        terms: list[str] = []
-        params: dict[str, Any] = {}
-        if self.playbook:
-            terms.append("(playbook = :playbook OR file LIKE :file_like ESCAPE '\\')")
-            params.update(playbook=self.playbook, file_like=f"%{_like(self.playbook)}%")
-        if self.status:
-            terms.append("status = :status")
-            params["status"] = self.status
-        if self.since is not None:
-            terms.append("started >= :since")
-            params["since"] = self.since
-        if self.schedule:
-            terms.append("dedup_key LIKE :schedule ESCAPE '\\'")
-            params["schedule"] = _like(self.schedule) + "@%"
-        if self.batch:
-            terms.append("batch_id = :batch")
-            params["batch"] = self.batch
-        return (" WHERE " + " AND ".join(terms) if terms else ""), params
+        return run_filter(playbook=self.playbook, status=self.status, since=self.since,
+                          schedule=self.schedule, batch=self.batch)
 
 
 def _read_only(url: str) -> str:
@@ -105,11 +90,6 @@ def _read_only(url: str) -> str:
         return url
     joiner = "&" if "?" in url else "?"
     return f"{url}{joiner}options={quote('-c default_transaction_read_only=on')}"
-
-
-def _like(text: str) -> str:
-    """``text`` as a literal inside a LIKE pattern (the scheduler's escape)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class Reader:
@@ -179,7 +159,7 @@ class Reader:
                 out[name] = list(c.execute(
                     f"SELECT {LIST_COLUMNS} FROM runs WHERE dedup_key LIKE :key ESCAPE '\\' "
                     "ORDER BY started DESC LIMIT :limit",
-                    {"key": _like(name) + "@%", "limit": limit}))
+                    {"key": like_literal(name) + "@%", "limit": limit}))
         return out
 
     def stuck(self, *, before: float, limit: int = 500) -> list[dict[str, Any]]:
