@@ -41,7 +41,7 @@ def translated(e: sqlite3.Error) -> StoreError:
     return StoreError(text, kind=kind)
 
 
-class _Conn:
+class SqliteConn:
     """A ``sqlite3`` connection as the store's :class:`runner.store_db.Conn`."""
 
     __slots__ = ("raw",)
@@ -119,7 +119,7 @@ class SqliteDb:
     def connect(self) -> Iterator[Conn]:
         raw = self._take()
         try:
-            yield _Conn(raw)
+            yield SqliteConn(raw)
         finally:
             self._give_back(raw)
 
@@ -132,7 +132,7 @@ class SqliteDb:
             except sqlite3.Error as e:
                 raise translated(e) from e
             try:
-                yield _Conn(raw)
+                yield SqliteConn(raw)
             except BaseException:
                 _rollback(raw)
                 raise

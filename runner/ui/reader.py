@@ -21,8 +21,9 @@ from urllib.parse import quote
 
 from runner.errors import InvalidInput, StoreError
 from runner.store import run_filter
-from runner.store_db import Conn, Params, Rows, in_list, like_literal
+from runner.store_db import Conn, in_list, like_literal
 from runner.store_schema import SCHEMA_VERSION, run_row
+from runner.store_sqlite import SqliteConn
 from runner.store_url import masked_url, sqlite_path, to_url
 
 # the list's columns: every one but the report, which may be megabytes
@@ -36,24 +37,6 @@ class Reads(Protocol):
     def connect(self) -> AbstractContextManager[Conn]: ...
 
 
-class _SqliteConn:
-    """A read-only ``sqlite3`` connection as a :class:`runner.store_db.Conn`."""
-
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self.raw = raw
-
-    def execute(self, sql: str, params: Params | None = None) -> Rows:
-        try:
-            cur = self.raw.execute(sql, params or {})
-        except sqlite3.Error as e:
-            raise StoreError(str(e), kind=type(e).__name__) from e
-        names = [d[0] for d in cur.description] if cur.description else []
-        return Rows([dict(zip(names, r, strict=True)) for r in cur.fetchall()], -1)
-
-    def executemany(self, sql: str, rows: Any) -> None:
-        raise StoreError("runner ui never writes to the store", kind="read-only")
-
-
 class _SqliteReads:
     def __init__(self, path: str) -> None:
         self.uri = f"file:{quote(path)}?mode=ro"
@@ -63,7 +46,7 @@ class _SqliteReads:
         raw = sqlite3.connect(self.uri, uri=True, timeout=10, check_same_thread=False)
         try:
             raw.execute("PRAGMA query_only=ON")  # a second lock on the door
-            yield _SqliteConn(raw)
+            yield SqliteConn(raw)  # a write is refused by SQLite itself (mode=ro)
         finally:
             raw.close()
 
