@@ -4,11 +4,14 @@ An environment file (``environments/prod.yaml``) gives each connector's settings
 ``connectors:``, keyed by the playbook's alias; a key that is the connector's name (``use:``)
 serves every alias of that connector that has no block of its own (:meth:`Environment.
 settings_for`, one rule; a connector with no block at all is named in the error). A secret is
-never written in it: it is a reference, ``{secret: NAME}``, resolved from the environment
-variable NAME, then from the secrets file (``secrets_file:``, a flat YAML mapping, relative to
-the environment file). A value that is not secret but changes per machine (a CI job's dynamic
-port) is ``{env: NAME}`` (optional ``default:``), read from the environment variable NAME. A
-connector's ``headers:`` (``use: http``) is a mapping whose values are any of these.
+never written in it: it is a reference, ``{secret: NAME}`` (the environment variable NAME, then
+the secrets file: ``secrets_file:``, a flat YAML mapping relative to the environment file,
+optional, age-encrypted when its name ends ``.age``) or ``{secret: {SOURCE: ARG}}`` for any
+secret source (:mod:`runner.secret_source`: ``command`` or a third-party one). Each reference
+is fetched once per run (:meth:`Environment.lookup_secret` caches it). A value that is not
+secret but changes per machine (a CI job's dynamic port) is ``{env: NAME}`` (optional
+``default:``), read from the environment variable NAME. A connector's ``headers:`` (``use:
+http``) is a mapping whose values are any of these.
 Playbooks read extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` mapping.
 ``notify:`` (:mod:`runner.notify_targets`) names where every run in this environment is told
 of its end; a URL given as ``{secret: NAME}`` is looked up as the other secrets are.
@@ -21,18 +24,37 @@ run, so no secret is ever needed or stored for a sandbox run.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner import secret_source
 from runner.errors import InvalidInput, PlaybookError
-from runner.loader import Document, load_file
+from runner.loader import Document, Path_, load_file
 from runner.notify_targets import NOTIFY_SCHEMA, Target, read_targets
+from runner.secret_file import read_secrets_file
 from runner.validation import validate_against
 
+_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+_ARGV = {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}}
+# {SOURCE: ARG}: one key, a source's name; the built-ins' arguments are checked here, a
+# third-party source's by the source itself
+_SOURCE_REF = {
+    "type": "object", "minProperties": 1, "maxProperties": 1,
+    "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"},
+    "properties": {
+        "env": _NAME,
+        "command": {"anyOf": [_ARGV, {
+            "type": "object", "additionalProperties": False, "required": ["argv"],
+            "properties": {"argv": _ARGV, "timeout": {"type": "number", "exclusiveMinimum": 0}},
+        }]},
+    },
+}
 _SECRET_REF = {
     "type": "object", "additionalProperties": False, "required": ["secret"],
-    "properties": {"secret": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
+    "properties": {"secret": {"anyOf": [_NAME, _SOURCE_REF]}},
 }
 _ENV_REF = {
     "type": "object", "additionalProperties": False, "required": ["env"],
@@ -43,6 +65,11 @@ _VALUE = {"anyOf": [{"type": ["string", "number", "boolean"]}, _SECRET_REF, _ENV
 # the one setting that is a mapping: default headers (``use: http``), each value any of _VALUE
 _HEADERS = {"type": "object", "propertyNames": {"not": {"enum": ["secret", "env"]}},
             "additionalProperties": _VALUE}
+# notify: as a playbook writes it, its url any secret reference (a playbook's is a variable's)
+_NOTIFY = {**NOTIFY_SCHEMA, "items": {**NOTIFY_SCHEMA["items"], "properties": {
+    **NOTIFY_SCHEMA["items"]["properties"],
+    "url": {**NOTIFY_SCHEMA["items"]["properties"]["url"],
+            "anyOf": [{"type": "string", "minLength": 1}, _SECRET_REF]}}}}
 ENV_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "runner environment",
@@ -53,8 +80,9 @@ ENV_SCHEMA: dict[str, Any] = {
         "sandbox": {"type": "boolean"},
         "simulators": {"type": "object", "additionalProperties": {"type": "object"}},
         "secrets_file": {"type": "string"},
+        "age_identity": {"type": "string"},
         "secrets": {"type": "object", "additionalProperties": _SECRET_REF},
-        "notify": NOTIFY_SCHEMA,  # every run in this environment; {secret:} as above
+        "notify": _NOTIFY,  # every run in this environment; {secret:} as above
         "connectors": {
             "type": "object",
             "additionalProperties": {
@@ -74,10 +102,19 @@ class Environment:
     sandbox: bool = False
     simulators: dict[str, dict[str, Any]] = field(default_factory=dict)
     connectors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    secret_refs: dict[str, str] = field(default_factory=dict)  # name in secrets.* -> NAME
+    # name in secrets.* -> its reference's secret: value (NAME or {SOURCE: ARG})
+    secret_refs: dict[str, Any] = field(default_factory=dict)
     secrets_file: Path | None = None
     doc: Document | None = None
     notify: tuple[Target, ...] = ()
+    age_identity: Path | None = None
+    # what each reference fetched (once per run: a run loads its environment), the secrets
+    # file once read, and where each {SOURCE: ARG} reference is written (by id, for messages)
+    _fetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _file: list[Mapping[str, Any] | None] = field(default_factory=list, repr=False,
+                                                  compare=False)
+    _places: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def settings_key(self, alias: str, use: str) -> str | None:
         """The ``connectors:`` key that holds an alias's settings: the alias's own block, else
@@ -103,15 +140,25 @@ class Environment:
             return {k: self.resolve(v, f"{what}.{k}") for k, v in value.items()}
         return value
 
-    def lookup_secret(self, name: str, what: str) -> str:
-        value = os.environ.get(name)
-        if value is None and self.secrets_file is not None:
-            value = _read_secrets_file(self.secrets_file).get(name)
-        if value is None:
-            where = f" or add it to {self.secrets_file}" if self.secrets_file else ""
-            raise InvalidInput(f"secret {name} (for {what}) is not set",
-                               hint=f"export {name}=...{where}")
-        return str(value)
+    def lookup_secret(self, ref: Any, what: str) -> str:
+        """The value of a reference's ``secret:`` (``NAME`` or ``{SOURCE: ARG}``), fetched
+        from its source the first time only."""
+        key = secret_source.cache_key(ref)
+        with self._lock:  # one fetch per reference even when connectors connect at once
+            value = self._fetched.get(key)
+            if value is None:
+                base = Path(self.source).parent if self.source else Path.cwd()
+                request = secret_source.SecretRequest(
+                    what=what, where=self._places.get(id(ref), ""), base=base,
+                    secrets_file=self.secrets_file, read_secrets_file=self._secrets_file)
+                value = self._fetched[key] = secret_source.fetch(ref, request)
+            return value
+
+    def _secrets_file(self) -> Mapping[str, Any] | None:
+        """The secrets file's mapping, read (and decrypted) once; None: there is none."""
+        if not self._file and self.secrets_file is not None:
+            self._file.append(read_secrets_file(self.secrets_file, self.age_identity))
+        return self._file[0] if self._file else None
 
 
 def is_secret_ref(value: Any) -> bool:
@@ -134,14 +181,15 @@ def lookup_env(ref: dict[str, Any], what: str) -> Any:
                        "default: ...}")
 
 
-def _read_secrets_file(path: Path) -> dict[str, Any]:
-    try:
-        doc = load_file(path)
-    except PlaybookError as e:
-        raise InvalidInput(f"cannot read the secrets file: {e.message}") from None
-    if not isinstance(doc.data, dict):
-        raise InvalidInput(f"{path} must be a mapping of NAME: value")
-    return doc.data
+def _source_refs(data: Any, path: Path_ = ()) -> list[tuple[Any, Path_]]:
+    """Every ``{secret: {SOURCE: ARG}}`` in a file's data: its ``secret:`` value and path."""
+    if is_secret_ref(data):
+        return [(data["secret"], (*path, "secret"))] if isinstance(data["secret"], dict) else []
+    if isinstance(data, dict):
+        return [r for k, v in data.items() for r in _source_refs(v, (*path, k))]
+    if isinstance(data, list):
+        return [r for i, v in enumerate(data) for r in _source_refs(v, (*path, i))]
+    return []
 
 
 def load_environment(name: str | None, *, search: Path | None = None) -> Environment:
@@ -179,9 +227,16 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
     secrets_file = None
     if data.get("secrets_file"):
         secrets_file = (path.parent / os.path.expanduser(data["secrets_file"])).resolve()
-    return Environment(
+    age_identity = None
+    if data.get("age_identity"):
+        age_identity = (path.parent / os.path.expanduser(data["age_identity"])).resolve()
+    environment = Environment(
         name=path.stem, source=str(path), sandbox=bool(data.get("sandbox", False)),
         simulators=data.get("simulators") or {}, connectors=data.get("connectors") or {},
         secret_refs={k: v["secret"] for k, v in (data.get("secrets") or {}).items()},
         secrets_file=secrets_file, doc=doc, notify=read_targets(data.get("notify"), doc),
+        age_identity=age_identity,
     )
+    environment._places.update((id(ref), str(doc.loc(where))) for ref, where in
+                               _source_refs(data))
+    return environment

@@ -57,7 +57,8 @@ class Target:
     where: str  # file:line of the entry: how every message names it
     on: str = "failure"
     url: str | None = None
-    secret: str | None = None
+    # a variable's name; in an environment file, any secret reference ({SOURCE: ARG} too)
+    secret: str | dict[str, Any] | None = None
 
     def wants(self, status: str) -> bool:
         return self.on == "always" or (self.on == "success") == (status == "passed")
@@ -67,7 +68,7 @@ class Target:
         scheme = scheme_of(url or self.url or "")
         return f"notify target at {self.where}" + (f" ({scheme})" if scheme else "")
 
-    def resolve(self, lookup: Callable[[str], str | None] = os.environ.get) -> str | None:
+    def resolve(self, lookup: Callable[[Any], str | None] = os.environ.get) -> str | None:
         """The URL, a secret looked up with ``lookup`` (None when it is not set)."""
         return self.url if self.secret is None else lookup(self.secret)
 

@@ -5,6 +5,8 @@ writing to a stdout that may have closed. How a command ends (exit codes) is
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from runner import __version__
@@ -19,14 +21,22 @@ def echo(text: str) -> None:
         pass
 
 
-def parse_inputs(pairs: tuple[str, ...]) -> dict[str, str]:
+def parse_inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``-i key=value`` pairs and ``-i @FILE`` files of inputs, merged left to right: a later
+    one gives a key again over an earlier one."""
     from runner.errors import InvalidInput
 
-    out = {}
+    out: dict[str, Any] = {}
     for pair in pairs:
+        if pair.startswith("@"):
+            from runner.inputs_file import read_inputs_file
+
+            out.update(read_inputs_file(pair[1:]))
+            continue
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise InvalidInput(f"-i {pair!r} is not key=value", hint="write -i hostname=NTB1")
+            raise InvalidInput(f"-i {pair!r} is not key=value",
+                               hint="write -i hostname=NTB1, or -i @vars.yaml for a file")
         out[key.strip()] = value
     return out
 
@@ -72,8 +82,9 @@ store_option = click.option("--store", default=None, metavar="PATH|URL",
 root_option = click.option("--root", type=click.Path(), metavar="DIR",
                            help="the folder include: must stay inside "
                            "(default: the playbook's folder)")
-inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="KEY=VALUE",
-                             help="a playbook input (repeatable)")
+inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="KEY=VALUE|@FILE",
+                             help="a playbook input, or @FILE: a YAML/JSON mapping of "
+                             "them (repeatable; later ones win)")
 
 
 # -- the scheduling and worker commands ----------------------------------------------------

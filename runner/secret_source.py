@@ -1,0 +1,135 @@
+"""The one door secrets come through: a table of secret sources, each satisfying
+:class:`SecretSource`.
+
+An environment file references a secret as ``{secret: NAME}`` (the built-in ``env`` source:
+the environment variable NAME, then the secrets file) or ``{secret: {SOURCE: ARG}}`` for any
+source in the table: ``command`` (built in, :mod:`runner.secret_command`) or one a third-party
+package registers under the entry-point group ``runner.secret_sources`` (name = ``module:attr``,
+a callable returning a :class:`SecretSource`; a class taking no arguments is one).
+
+The built-ins are named here by module path and imported when first referenced; entry points
+are read (``importlib.metadata``, ~20 ms) only when a name that is not built in is referenced,
+so a run whose secrets are environment variables pays for neither.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from runner.errors import InvalidInput, RunnerError
+
+GROUP = "runner.secret_sources"
+BUILTIN = {"env": "runner.secret_env:EnvSource",
+           "command": "runner.secret_command:CommandSource"}
+
+
+@dataclass(frozen=True)
+class SecretRequest:
+    """What a source is told besides its argument."""
+
+    what: str  # what the value is for, for messages: "automatos.api_key", "secrets.token"
+    where: str  # the environment file (file:line of the reference when known), or ""
+    base: Path  # the environment file's folder: relative paths, a command's working directory
+    secrets_file: Path | None  # the environment's secrets_file:, if it names one
+    # the secrets file's mapping (decrypted when .age), read once per run; None: no such file
+    read_secrets_file: Callable[[], Mapping[str, Any] | None]
+
+
+class SecretSource(Protocol):
+    def fetch(self, arg: Any, request: SecretRequest) -> str:
+        """The secret's value; a :class:`~runner.errors.InvalidInput` (message and hint,
+        never the value) when it cannot be had."""
+        ...
+
+
+def parse_ref(ref: Any) -> tuple[str, Any]:
+    """A ``secret:`` value as (source name, argument): ``NAME`` is ``("env", NAME)``."""
+    if isinstance(ref, str):
+        return "env", ref
+    if isinstance(ref, Mapping) and len(ref) == 1:
+        ((name, arg),) = ref.items()
+        return str(name), arg
+    raise InvalidInput(f"a secret reference must be {{secret: NAME}} or {{secret: {{SOURCE: "
+                       f"ARG}}}}, got {type(ref).__name__}",
+                       hint="e.g. {secret: {command: [op, read, 'op://vault/item/field']}}")
+
+
+def cache_key(ref: Any) -> str:
+    return json.dumps(parse_ref(ref), sort_keys=True, default=str)
+
+
+def fetch(ref: Any, request: SecretRequest) -> str:
+    """The value of one reference, from its source; a source's unexpected exception is a
+    runner error naming the source (its text is the source's, never a value we hold)."""
+    name, arg = parse_ref(ref)
+    if name not in BUILTIN and name not in _entry_points():
+        raise InvalidInput(f"{_at(request)}no secret source named '{name}' (for "
+                           f"{request.what}) is installed",
+                           hint=f"installed sources: {', '.join(names())}; a third-party "
+                           "one comes with its package (pip install it)")
+    source = get(name)
+    try:
+        value = source.fetch(arg, request)
+    except RunnerError:
+        raise
+    except Exception as e:
+        raise InvalidInput(f"{_at(request)}secret source '{name}' (for {request.what}) "
+                           f"failed: {type(e).__name__}: {e}",
+                           hint="see the documentation of the package that provides it"
+                           ) from None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{_at(request)}secret source '{name}' (for {request.what}) "
+                           f"returned {type(value).__name__}, not text",
+                           hint="a source's fetch() must return a str")
+    return value
+
+
+def _at(request: SecretRequest) -> str:
+    return f"{request.where}: " if request.where else ""
+
+
+@cache
+def get(name: str) -> SecretSource:
+    value = BUILTIN.get(name) or _entry_points().get(name)
+    if value is None:
+        raise InvalidInput(f"no secret source named '{name}' is installed",
+                           hint=f"installed sources: {', '.join(names())}")
+    try:
+        factory: Any = _load(value)
+        source = factory()
+    except RunnerError:
+        raise
+    except Exception as e:
+        raise InvalidInput(f"secret source '{name}' failed to load: {type(e).__name__}: {e}",
+                           hint=f"the entry point is {value}; reinstall the package "
+                           "that provides it") from None
+    if not callable(getattr(source, "fetch", None)):
+        raise InvalidInput(f"secret source '{name}': its entry point returned "
+                           f"{type(source).__name__}, which has no fetch(arg, request)")
+    return source  # type: ignore[no-any-return]
+
+
+def names() -> list[str]:
+    return sorted({*BUILTIN, *_entry_points()})
+
+
+@cache
+def _entry_points() -> dict[str, str]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
+
+
+def _load(value: str) -> object:
+    """What an entry point value (``module:attr.attr``) names, as ``EntryPoint.load`` does."""
+    module, _, attrs = value.partition(":")
+    obj: object = importlib.import_module(module.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        obj = getattr(obj, attr)
+    return obj
