@@ -54,7 +54,10 @@ _SOURCE_REF = {
 }
 _SECRET_REF = {
     "type": "object", "additionalProperties": False, "required": ["secret"],
-    "properties": {"secret": {"anyOf": [_NAME, _SOURCE_REF]}},
+    "properties": {"secret": {
+        "anyOf": [_NAME, _SOURCE_REF],
+        "description": "an environment variable's name (then the secrets file), or {SOURCE: "
+        "ARG}: {command: [op, read, 'op://vault/item/field']} or a third-party source"}},
 }
 _ENV_REF = {
     "type": "object", "additionalProperties": False, "required": ["env"],

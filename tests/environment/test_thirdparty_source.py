@@ -1,0 +1,109 @@
+"""docs/secrets.md "Writing a secret source", proven: a source packaged on its own
+(tests/thirdparty/runner-secret-static) is installed by pip into a temporary directory, and
+``runner run`` fetches ``{secret: {static: NAME}}`` through the ``runner.secret_sources`` entry
+point; the value reaches a real (echoing) server and shows in no output.
+
+The project's .venv is left alone: the package goes to a ``--target`` directory that only the
+subprocesses see (PYTHONPATH), as tests/toolchain/test_thirdparty.py does for a connector.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+from leakcheck import Echo, every_output, started
+
+PACKAGE = ROOT / "tests" / "thirdparty" / "runner-secret-static"
+VALUE = "static-s3cret-Hq20x"
+
+
+def _offline_build_possible() -> bool:
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("thirdparty-source")
+    src = tmp / "src"
+    shutil.copytree(PACKAGE, src, ignore=shutil.ignore_patterns("build", "*.egg-info",
+                                                                  "__pycache__"))
+    target = tmp / "site"
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+           str(target), str(src)]
+    if _offline_build_possible():
+        cmd[4:4] = ["--no-build-isolation", "--no-index"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert list(target.glob("runner_secret_static-*.dist-info/entry_points.txt"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[Echo]:
+    yield from started(Echo())  # type: ignore[misc]
+
+
+def _with(site: Path, **more: str) -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path, **more}
+
+
+def _files(tmp_path: Path, echo: Echo, name: str) -> tuple[Path, Path]:
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("""\
+name: a third-party secret source
+connectors:
+  h: {use: http}
+steps:
+  - {id: echo, call: h, method: GET, path: /echo/s, query: {t: "{{ secrets.token }}"}}
+  - assert: {that: "false", message: "the server said {{ steps.echo.response.text }}"}
+""")
+    env = tmp_path / "env.yaml"
+    env.write_text(f"""\
+secrets:
+  token: {{secret: {{static: {name}}}}}
+connectors:
+  h:
+    base_url: '{echo.url}'
+    headers: {{X-Static: {{secret: {{static: {name}}}}}}}
+""")
+    return pb, env
+
+
+def test_a_third_party_source_gives_a_secret_that_shows_nowhere(
+        site: Path, echo: Echo, tmp_path: Path) -> None:
+    pb, env = _files(tmp_path, echo, "token")
+    out = every_output(tmp_path, pb, env, {},
+                       extra_env=_with(site, STATIC_SECRETS=f"token={VALUE}"))
+    assert "the server said /echo/s?t=***" in out.run, out.run
+    assert "x-static: ***" in out.run.lower()
+    assert not out.find(VALUE), out.find(VALUE)
+
+
+def test_its_own_error_and_hint_reach_the_user(site: Path, echo: Echo, tmp_path: Path) -> None:
+    pb, env = _files(tmp_path, echo, "missing")
+    out = every_output(tmp_path, pb, env, {}, extra_env=_with(site, STATIC_SECRETS="a=b"))
+    assert "static secret 'missing' (for h.headers.X-Static) is not in the table" in out.run \
+        or "static secret 'missing' (for secrets.token) is not in the table" in out.run, out.run
+    assert "hint: add NAME=value to $STATIC_SECRETS" in out.run
+
+
+def test_without_the_package_the_source_is_unknown(echo: Echo, tmp_path: Path) -> None:
+    pb, env = _files(tmp_path, echo, "token")
+    out = every_output(tmp_path, pb, env, {})
+    assert "no secret source named 'static'" in out.run, out.run
+    assert "installed sources: command, env" in out.run
