@@ -34,7 +34,6 @@ from runner import secret_source
 from runner.errors import InvalidInput, PlaybookError
 from runner.loader import Document, Path_, load_file
 from runner.notify_targets import NOTIFY_SCHEMA, Target, read_targets
-from runner.secret_file import read_secrets_file
 from runner.validation import validate_against
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -160,6 +159,8 @@ class Environment:
     def _secrets_file(self) -> Mapping[str, Any] | None:
         """The secrets file's mapping, read (and decrypted) once; None: there is none."""
         if not self._file and self.secrets_file is not None:
+            from runner.secret_file import read_secrets_file  # subprocess, for age: lazily
+
             self._file.append(read_secrets_file(self.secrets_file, self.age_identity))
         return self._file[0] if self._file else None
 
