@@ -2,8 +2,8 @@
 
 A JSON-lines file holds one JSON object per line; a CSV file's header row names the inputs and
 an empty cell means "not given", so the input's default applies; a YAML file (``.yaml``,
-``.yml``) is a list of mappings, one per run, whose values keep their YAML types. Every mistake is an
-:class:`~runner.errors.InvalidInput` that names the file and the line.
+``.yml``) is a list of mappings, one per run, whose values keep their YAML types. Every mistake
+is an :class:`~runner.errors.InvalidInput` that names the file and the line.
 """
 
 from __future__ import annotations

@@ -128,3 +128,23 @@ connectors:
                        extra_env={"RUNNER_AGE_IDENTITY": str(other)})
     assert f"cannot decrypt the secrets file {tmp_path / 'secrets.yaml.age'} with {other}" \
         in out.run, out.run
+
+
+def test_an_environment_files_notify_url_from_a_command_is_told_and_never_shown(
+        tmp_path: Path, echo: Echo) -> None:
+    from notify_receivers import json_receiver
+
+    with json_receiver() as (url, posts):
+        (tmp_path / "url.py").write_text(f"print({url!r})\n")
+        env = tmp_path / "env.yaml"
+        env.write_text(f"""\
+notify:
+  - url: {{secret: {{command: ['{sys.executable}', url.py]}}}}
+connectors:
+  h: {{base_url: '{echo.url}'}}
+""")
+        out = every_output(tmp_path, playbook(tmp_path), env, {})
+        assert len(posts.got) == 1, out.run
+        assert "warning" not in out.run
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    assert not out.find(f"127.0.0.1:{port}"), out.find(url)
