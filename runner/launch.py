@@ -53,10 +53,11 @@ def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
                        redactor=redactor, store=store, **execute_kw)
     from runner import notify as notifying  # a run with a target only: apprise behind it
 
+    say = warn or notifying.to_stderr
     targets = notifying.resolve([(loaded.notify, os.environ.get),
-                                 (environment.notify, _secret_of(environment)),
+                                 (environment.notify, _secret_of(environment, say)),
                                  (notify, os.environ.get)], redactor)
-    started, say = _Started(), warn or notifying.to_stderr
+    started = _Started()
     execute_kw["run_id"] = execute_kw.get("run_id") or new_run_id()  # named if it raises
     try:
         result = execute(loaded, environment, inputs or {}, redactor=redactor, store=store,
@@ -82,11 +83,15 @@ class _Started(Listener):
         self.run = run
 
 
-def _secret_of(environment: Environment) -> Callable[[str], str | None]:
-    """An environment file's secrets: the variable, else its secrets file."""
-    def lookup(name: str) -> str | None:
+def _secret_of(environment: Environment, warn: Callable[[str], None]
+               ) -> Callable[[Any], str | None]:
+    """An environment file's secrets: the variable, else its secrets file, or any other
+    source; a source that fails (a command) says why, and the target is not sent to."""
+    def lookup(ref: Any) -> str | None:
         try:
-            return environment.lookup_secret(name, "notify")
-        except RunnerError:
+            return environment.lookup_secret(ref, "notify")
+        except RunnerError as e:
+            if not isinstance(ref, str):  # an unset variable is said by notify_run
+                warn(f"notify: {e.message}" + (f" ({e.hint})" if e.hint else ""))
             return None
     return lookup

@@ -74,7 +74,10 @@ def notify_run(resolved: Sequence[Resolved], run: RunResult, playbook: Playbook 
         if not r.target.wants(run.status) or (r.url is not None and r.url in done):
             continue
         if r.url is None:
-            warn(f"{r.target.named()}: secret {r.target.secret} is not set; not sent")
+            secret = r.target.secret
+            warn(f"{r.target.named()}: secret {secret} is not set; not sent"
+                 if isinstance(secret, str) else
+                 f"{r.target.named()}: its secret could not be fetched; not sent")
             continue
         done.add(r.url)
         try:

@@ -148,3 +148,19 @@ connectors:
         assert "warning" not in out.run
     port = url.rsplit(":", 1)[1].split("/")[0]
     assert not out.find(f"127.0.0.1:{port}"), out.find(url)
+
+
+def test_a_notify_url_command_that_fails_is_a_warning_with_its_reason(
+        tmp_path: Path, echo: Echo) -> None:
+    (tmp_path / "url.py").write_text("import sys\nsys.exit('vault: permission denied')\n")
+    env = tmp_path / "env.yaml"
+    env.write_text(f"""\
+notify:
+  - url: {{secret: {{command: ['{sys.executable}', url.py]}}}}
+connectors:
+  h: {{base_url: '{echo.url}'}}
+""")
+    out = every_output(tmp_path, playbook(tmp_path), env, {})
+    assert f"warning: notify: {env}:2:" in out.run, out.run
+    assert "exited 1: vault: permission denied" in out.run
+    assert "its secret could not be fetched; not sent" in out.run
