@@ -113,8 +113,8 @@ class Environment:
     # what each reference fetched (once per run: a run loads its environment), the secrets
     # file once read, and where each {SOURCE: ARG} reference is written (by id, for messages)
     _fetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    _file: list[Mapping[str, Any] | None] = field(default_factory=list, repr=False,
-                                                  compare=False)
+    _file: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    _file_read: bool = field(default=False, repr=False, compare=False)
     _places: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -158,11 +158,12 @@ class Environment:
 
     def _secrets_file(self) -> Mapping[str, Any] | None:
         """The secrets file's mapping, read (and decrypted) once; None: there is none."""
-        if not self._file and self.secrets_file is not None:
+        if not self._file_read and self.secrets_file is not None:
             from runner.secret_file import read_secrets_file  # subprocess, for age: lazily
 
-            self._file.append(read_secrets_file(self.secrets_file, self.age_identity))
-        return self._file[0] if self._file else None
+            self._file = read_secrets_file(self.secrets_file, self.age_identity)
+            self._file_read = True
+        return self._file
 
 
 def is_secret_ref(value: Any) -> bool:
