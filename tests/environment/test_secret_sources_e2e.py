@@ -171,3 +171,25 @@ connectors:
     assert f"warning: notify: {env}:2:" in out.run, out.run
     assert "exited 1: vault: permission denied" in out.run
     assert "its secret could not be fetched; not sent" in out.run
+
+
+def test_a_missing_optional_secrets_file_through_the_command(tmp_path: Path, echo: Echo) -> None:
+    from helpers import cli
+
+    from runner.errors import EXIT_INVALID
+
+    env = tmp_path / "env.yaml"
+    env.write_text(f"""\
+secrets_file: nowhere/secrets.yaml
+secrets: {{token: {{secret: OPT_TOKEN}}}}
+connectors:
+  h: {{base_url: '{echo.url}'}}
+""")
+    pb = playbook(tmp_path)
+    ran = cli("run", str(pb), "-e", str(env), "--no-progress", env={"OPT_TOKEN": PLAIN_VALUE})
+    assert "the server said /echo/x?t=***" in ran.stdout, ran.stdout + ran.stderr
+    ran = cli("run", str(pb), "-e", str(env), "--no-progress")
+    assert ran.returncode == EXIT_INVALID, ran.stdout + ran.stderr
+    assert "error: secret OPT_TOKEN (for secrets.token) is not set" in ran.stderr
+    assert (f"hint: export OPT_TOKEN=... or create {tmp_path / 'nowhere' / 'secrets.yaml'} "
+            "holding OPT_TOKEN: ...") in ran.stderr
