@@ -13,18 +13,15 @@ from typing import Any
 import pytest
 from helpers import ROOT, run_playbook
 
+# the dev extra has the SDK: without it these tests fail (they do not skip)
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
 from runner import tracing
 from runner.errors import InvalidInput
 from runner.sandbox import Sandbox
-
-pytest.importorskip("opentelemetry.sdk.trace")  # the dev extra has it; CI installs dev
-
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
-    InMemorySpanExporter,
-)
-from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
 HOSTNAME = "NTB2"  # a secret input here: it goes in get_machine's query string
 PLAYBOOK = """\
@@ -148,7 +145,7 @@ def test_a_run_traces_its_steps_attempts_and_exchanges(tmp_path: Path,
 def test_a_failed_step_and_run_are_errors_with_the_redacted_message(
         tmp_path: Path, spans: InMemorySpanExporter) -> None:
     # a 503 on the create is not retried (it does not prove the create was not applied)
-    out, box = _run(tmp_path, {"error_5xx": 1.0, "only": {"create_distribution"}, "count": 1})
+    out, _ = _run(tmp_path, {"error_5xx": 1.0, "only": {"create_distribution"}, "count": 1})
     assert out.result.status == "failed"
     finished = spans.get_finished_spans()
     by_name = {s.name: s for s in finished}
