@@ -159,9 +159,11 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             run.error = redactor.redact(failure.message)
             run.hint = redactor.redact(failure.hint) if failure.hint else None
             run.failed_step = getattr(failure, "step", None) or None
-        if store is not None:
-            _record(rt, store, run)
-        tracing.run_finished(span, run)
+        try:
+            if store is not None:
+                _record(rt, store, run)
+        finally:  # also when the run turned out to be another worker's: the span ends here
+            tracing.run_finished(span, run)
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run

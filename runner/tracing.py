@@ -33,6 +33,7 @@ R = TypeVar("R")
 
 _tracer: Any = None  # an opentelemetry Tracer while traces are on; None: off, nothing imported
 _provider: Any = None
+_owned = False  # the provider is runner's own (start made it): stop shuts it down
 _propagate = False
 
 
@@ -67,7 +68,7 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
     """Traces on: spans go to an OTLP/HTTP collector (the standard ``OTEL_EXPORTER_OTLP_*``
     variables say where), to stderr (``console``), or to a caller's own ``provider`` (an
     opentelemetry ``TracerProvider``: a test's in-memory exporter, an app's set-up)."""
-    global _tracer, _provider, _propagate
+    global _tracer, _provider, _owned, _propagate
     try:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
@@ -81,6 +82,7 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
                            hint=EXTRA_HINT) from None
     from runner import __version__
 
+    _owned = provider is None
     if provider is None:
         resource = Resource.create({"service.version": __version__})
         if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
@@ -104,12 +106,13 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
 
 
 def stop() -> None:
-    """Send the spans still held and turn traces off."""
+    """Send the spans still held and turn traces off; a provider of runner's own is shut
+    down, a caller's is only flushed (it is still the caller's)."""
     global _tracer, _provider
     provider, _tracer, _provider = _provider, None, None
     if provider is not None:
         provider.force_flush()
-        if hasattr(provider, "shutdown"):
+        if _owned:
             provider.shutdown()
 
 

@@ -233,3 +233,25 @@ def test_console_traces_go_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert '"name": "run Distribute with short timeouts"' in err
     assert box.simulators["automatos"].automatos_key not in err
+
+
+def test_a_run_that_raises_still_ends_its_span_and_leaves_no_context(
+        tmp_path: Path, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry import trace
+
+    from runner import api
+
+    monkeypatch.delenv("TRACES_TEST_KEY", raising=False)
+    env = tmp_path / "lab.yaml"
+    env.write_text("connectors:\n  automatos:\n    base_url: http://127.0.0.1:9\n"
+                   "    automatos_id: '1'\n    automatos_key: {secret: TRACES_TEST_KEY}\n")
+    pb = tmp_path / "traced.yaml"
+    pb.write_text(PLAYBOOK)
+    with pytest.raises(InvalidInput, match="TRACES_TEST_KEY"):  # the secret is missing
+        api.run(pb, env=str(env), inputs={"hostname": HOSTNAME}, quiet=True, store=False)
+    roots = [s for s in spans.get_finished_spans() if s.parent is None]
+    assert [r.name for r in roots] == ["run Traced distribution"]
+    assert roots[0].status.status_code == StatusCode.ERROR
+    assert "TRACES_TEST_KEY" in (roots[0].status.description or "")
+    # nothing of the run is current any more: the next run's trace is a trace of its own
+    assert trace.get_current_span() is trace.INVALID_SPAN
