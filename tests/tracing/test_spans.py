@@ -255,3 +255,19 @@ def test_a_run_that_raises_still_ends_its_span_and_leaves_no_context(
     assert "TRACES_TEST_KEY" in (roots[0].status.description or "")
     # nothing of the run is current any more: the next run's trace is a trace of its own
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_each_row_of_a_batch_is_a_trace_of_its_own(tmp_path: Path,
+                                                   spans: InMemorySpanExporter) -> None:
+    from runner import api
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(f'{{"hostname": "NTB{i}"}}\n' for i in (1, 2, 1)))
+    summary = api.run_batch(ROOT / "tests" / "playbooks" / "automatos" / "short-timeouts.yaml",
+                            inputs_from=rows, concurrency=3, store=str(tmp_path / "runs.db"))
+    assert summary.passed == 3, summary.failures
+    finished = spans.get_finished_spans()
+    roots = [s for s in finished if s.parent is None]
+    assert len(roots) == 3 and len({r.context.trace_id for r in roots}) == 3
+    for span in finished:  # every span is in one of the rows' traces, under its run
+        assert span.context.trace_id in {r.context.trace_id for r in roots}
