@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, automatos_env, cli
+from helpers import ROOT, RUNNER, automatos_env, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
 from runner.errors import EXIT_INVALID, EXIT_OK
+from runner.store import Store
 
 PLAYBOOK = ROOT / "playbooks" / "automatos" / "distribute-package.yaml"
 ONE_CALL = ROOT / "tests" / "playbooks" / "automatos" / "short-timeouts.yaml"
@@ -129,6 +132,37 @@ def test_a_bad_runner_traces_value_is_refused() -> None:
     proc = cli("run", str(ONE_CALL), "-q", env={"RUNNER_TRACES": "jaeger"})
     assert proc.returncode == EXIT_INVALID
     assert "RUNNER_TRACES='jaeger'" in proc.stderr
+
+
+def test_runner_scheduler_trace_sends_the_spans_of_its_runs(tmp_path: Path,
+                                                            receiver: Receiver) -> None:
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text(f"""\
+schedules:
+  - name: tick
+    playbook: {ROOT / "tests" / "distributed" / "get_machine.yaml"}
+    cron: "* * * * * *"
+    inputs: {{hostname: NTB2}}
+""")
+    db = tmp_path / "runs.db"
+    proc = subprocess.Popen([str(RUNNER), "scheduler", str(schedules), "--store", str(db),
+                             "--trace"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**_environ(), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url})
+    try:
+        store = Store(str(db))
+        deadline = time.monotonic() + 60  # a wait for the first run, not a measurement
+        while not any(r["status"] == "passed" for r in store.find_runs(limit=10)):
+            assert time.monotonic() < deadline and proc.poll() is None, "no run passed"
+            time.sleep(0.2)
+        store.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    runs = [span for _, span in receiver.spans() if span.name.startswith("run ")]
+    assert runs  # sent on the way out, after the runs in progress
+    assert all(span.parent_span_id == b"" for span in runs)
 
 
 SCRIPT = """
