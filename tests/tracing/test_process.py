@@ -128,6 +128,13 @@ def test_run_trace_without_the_extra_says_which_to_install(tmp_path: Path) -> No
     assert "Traceback" not in proc.stderr
 
 
+def test_trace_with_broker_is_refused_the_workers_trace() -> None:
+    proc = cli("run", str(ONE_CALL), "--trace", "--broker", "redis://127.0.0.1:9/0")
+    assert proc.returncode == EXIT_INVALID
+    assert "--trace does not go with --broker" in proc.stderr
+    assert "runner worker --trace" in proc.stderr
+
+
 def test_a_bad_runner_traces_value_is_refused() -> None:
     proc = cli("run", str(ONE_CALL), "-q", env={"RUNNER_TRACES": "jaeger"})
     assert proc.returncode == EXIT_INVALID
