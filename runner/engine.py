@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from runner import tracing
 from runner.environment import Environment
 from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError, StepFailed
 from runner.fingerprint import fingerprint
@@ -91,6 +92,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                     "run": {"id": run.run_id, "environment": env.name},
                     SECRET_INPUTS: secret_inputs(playbook)}
     started = time.perf_counter()
+    span = tracing.run_started(run, redactor)  # None: traces off
     failure: RunnerError | None = None
     completed = False  # the engine reached the end: only such a run may pass
     try:
@@ -157,8 +159,11 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             run.error = redactor.redact(failure.message)
             run.hint = redactor.redact(failure.hint) if failure.hint else None
             run.failed_step = getattr(failure, "step", None) or None
-        if store is not None:
-            _record(rt, store, run)
+        try:
+            if store is not None:
+                _record(rt, store, run)
+        finally:  # also when the run turned out to be another worker's: the span ends here
+            tracing.run_finished(span, run)
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run

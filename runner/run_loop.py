@@ -8,11 +8,13 @@ puts back finished steps and checks sent ones (``runner.restore``).
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
+from runner import tracing
 from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError, StepFailed
 from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.model import Playbook, Step
@@ -51,12 +53,15 @@ class Runtime(RunState):
         result = StepResult(step.id, step.label, step.kind, step.target, step.name, key=key,
                             trail=trail or step.id)
         result.where = f"{step.location.file}:{step.location.line}"
+        span = tracing.step_started(result, iteration, self.redactor)  # None: traces off
         try:
             self._run_step(step, scope, key, iteration, result)
         except RunnerError:
             raise  # invalid input (a missing secret), a lost ownership: the caller's to handle
         except Exception as e:  # in the journal or a listener, after the step's own work
             self.crashed(e, result)
+        finally:
+            tracing.step_finished(span, result)
         return result
 
     def _run_step(self, step: Step, scope: Scope, key: str, iteration: int | None,
@@ -156,7 +161,9 @@ class Runtime(RunState):
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=min(step.concurrency, len(items))) as pool:
-                for r, got in pool.map(lambda p: one(*p), enumerate(items)):
+                # each iteration in the step's context: its trace span nests under the step's
+                here = contextvars.copy_context()
+                for r, got in pool.map(lambda p: here.copy().run(one, *p), enumerate(items)):
                     kept.add(r)
                     for n in got:
                         values[n].append(got[n])

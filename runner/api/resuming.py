@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from runner import tracing
 from runner.api.running import run
 from runner.batch_resume import RowOutcome
 from runner.batch_resume import resume_batch as finish_batch
@@ -53,13 +54,16 @@ def resume(run_id: str, *, store: Store | str | None = None,
 def resume_batch(batch_id: str, *, store: str | None = None,
                  inputs: Mapping[str, Any] | None = None, concurrency: int = 10,
                  force: bool = False, on_row: Callable[[RowOutcome], None] | None = None,
-                 report_json: str | Path | None = None) -> list[RowOutcome]:
+                 report_json: str | Path | None = None,
+                 trace: bool | str | None = None) -> list[RowOutcome]:
     """Finish a stopped batch (``runner resume --batch``): see
-    :func:`runner.batch_resume.resume_batch`; ``report_json``: each row's outcome as JSON."""
+    :func:`runner.batch_resume.resume_batch`; ``report_json``: each row's outcome as JSON;
+    ``trace``: as :func:`runner.api.run`'s."""
     db = Store(store)
     try:
-        outcomes = finish_batch(batch_id, store=db, inputs=inputs, concurrency=concurrency,
-                                force=force, on_row=on_row)
+        with tracing.session(trace):
+            outcomes = finish_batch(batch_id, store=db, inputs=inputs,
+                                    concurrency=concurrency, force=force, on_row=on_row)
     finally:
         db.close()
     if report_json:
@@ -73,15 +77,17 @@ def resume_batch(batch_id: str, *, store: str | None = None,
 def resume_stale(*, store: str | None = None, stale_after: float | None = None,
                  broker: str | None = None, queue: str = "runner", concurrency: int = 4,
                  inputs: Mapping[str, Any] | None = None,
-                 on_result: Any = None) -> list[Resumed]:
+                 on_result: Any = None, trace: bool | str | None = None) -> list[Resumed]:
     """Resume here every run nobody is working on (:mod:`runner.resume_stale`), up to
     ``concurrency`` at a time; with ``broker``, queued runs that still have a message in it
     are left to the workers. Returns (orphan, result, error) per run, in the order found;
-    ``on_result`` is called with the same as each ends."""
+    ``on_result`` is called with the same as each ends; ``trace``: as
+    :func:`runner.api.run`'s."""
     db = Store(store)
     try:
-        return resume_orphans(db, stale_after=STALE_AFTER if stale_after is None else stale_after,
-                              broker=broker, queue=queue, concurrency=concurrency, inputs=inputs,
-                              on_result=on_result)
+        with tracing.session(trace):
+            return resume_orphans(db, stale_after=STALE_AFTER if stale_after is None
+                                  else stale_after, broker=broker, queue=queue,
+                                  concurrency=concurrency, inputs=inputs, on_result=on_result)
     finally:
         db.close()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from runner import tracing
 from runner.journal import ResumeState
 from runner.launch import launch
 from runner.model import Playbook
@@ -39,6 +40,7 @@ def run(
     batch_id: str | None = None,
     batch_row: int | None = None,
     root: str | Path | None = None,
+    trace: bool | str | None = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
@@ -53,6 +55,8 @@ def run(
     :func:`runner.resume.resume_run` rebuilt it (``runner.api.resume`` takes a run up by its
     id); ``batch_id``, ``batch_row``: the batch this run is a row of.
     ``root``: the folder includes must stay inside (default: the playbook's folder).
+    ``trace``: OpenTelemetry spans of the run (:mod:`runner.tracing`): True, "otlp",
+    "console", False; None: as ``RUNNER_TRACES`` says (off when unset).
     """
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
@@ -67,11 +71,12 @@ def run(
     if store is not False and not isinstance(store, Store):
         opened = store = Store(store if isinstance(store, str) else None)
     try:
-        result = launch(path, env=env, inputs=inputs, listeners=listeners, redactor=redactor,
-                        root=root, sandbox=sandbox,
-                        store=store if isinstance(store, Store) else None,
-                        run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel,
-                        batch_id=batch_id, batch_row=batch_row)
+        with tracing.session(trace):
+            result = launch(path, env=env, inputs=inputs, listeners=listeners,
+                            redactor=redactor, root=root, sandbox=sandbox,
+                            store=store if isinstance(store, Store) else None,
+                            run_id=run_id, resume=resume, dedup_key=dedup_key, cancel=cancel,
+                            batch_id=batch_id, batch_row=batch_row)
     finally:
         if opened is not None:
             opened.close()

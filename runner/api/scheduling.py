@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from runner import tracing
 from runner.distributed import CeleryDispatcher, safe_url
 from runner.errors import InvalidInput
 from runner.jobs import LocalDispatcher, not_handed_over
@@ -25,11 +26,12 @@ def local_time(t: float, tz: str) -> str:
 
 def schedule(schedules_file: str, *, store: str | None = None, broker: str | None = None,
              queue: str = "runner", concurrency: int = 4, stale_after: float = 30.0,
-             log: Callable[[str], None] = print) -> None:
+             log: Callable[[str], None] = print, trace: bool | str | None = None) -> None:
     """Fire the enabled schedules of ``schedules_file`` until SIGTERM or Ctrl-C; ``log`` is
     handed a line for each thing worth saying. Without ``broker`` the runs run in this
     process, ``concurrency`` at once (runs left unfinished by an earlier start are taken up
-    first); with it they go to the workers of ``queue``."""
+    first); with it they go to the workers of ``queue``. ``trace``: as
+    :func:`runner.api.run`'s, for the runs run here."""
     schedules = load_schedules(schedules_file)
     if not any(s.enabled for s in schedules):
         raise InvalidInput(f"{schedules_file} has no enabled schedule",
@@ -51,6 +53,7 @@ def schedule(schedules_file: str, *, store: str | None = None, broker: str | Non
     for s in sched.schedules.values():
         log(f"  {s.name}: {s.cron} ({s.timezone}), next "
             f"{local_time(s.next_fire(now), s.timezone)}")
+    traced = local is not None and tracing.switch_on(trace)  # the workers trace theirs
     if local is not None:
         for job in sched.unfinished():
             log(f"{job.schedule}: run {job.run_id} was left unfinished; taking it up")
@@ -71,6 +74,8 @@ def schedule(schedules_file: str, *, store: str | None = None, broker: str | Non
             except KeyboardInterrupt:
                 pass
         db.close()
+        if traced:
+            tracing.stop()  # after the runs in progress: their spans go too
     log("scheduler stopped")
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from runner import tracing
 from runner.distributed import start_worker
 
 
 def worker(broker: str, store: str | None = None, *, queue: str = "runner",
            concurrency: int = 4, pool: str = "threads", loglevel: str = "INFO",
            hostname: str | None = None, visibility_timeout: float = 3600.0,
-           stale_after: float = 30.0) -> int:
+           stale_after: float = 30.0, trace: bool | str | None = None) -> int:
     """Run a worker until it is stopped (:func:`runner.distributed.start_worker`); its exit
-    code."""
-    return start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
-                        loglevel=loglevel, hostname=hostname,
-                        visibility_timeout=visibility_timeout, stale_after=stale_after)
+    code. ``trace``: as :func:`runner.api.run`'s, for every run the worker executes."""
+    with tracing.session(trace):
+        return start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
+                            loglevel=loglevel, hostname=hostname,
+                            visibility_timeout=visibility_timeout, stale_after=stale_after)

@@ -82,6 +82,9 @@ store_option = click.option("--store", default=None, metavar="PATH|URL",
 root_option = click.option("--root", type=click.Path(), metavar="DIR",
                            help="the folder include: must stay inside "
                            "(default: the playbook's folder)")
+trace_option = click.option("--trace", is_flag=True,
+                            help="send OpenTelemetry traces of the run by OTLP/HTTP to "
+                            "$OTEL_EXPORTER_OTLP_ENDPOINT (the traces extra; docs/traces.md)")
 inputs_option = click.option("--input", "-i", "inputs", multiple=True, metavar="KEY=VALUE|@FILE",
                              help="a playbook input, or @FILE: a YAML/JSON mapping of "
                              "them (repeatable; later ones win)")

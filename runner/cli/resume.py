@@ -18,6 +18,7 @@ from runner.cli.common import (
     root_option,
     stale_option,
     store_option,
+    trace_option,
 )
 from runner.cli.guard import exit_as_run, guarded, sigterm_as_ctrl_c
 from runner.printable import printable
@@ -47,11 +48,12 @@ from runner.printable import printable
 @broker_option
 @queue_option
 @root_option
+@trace_option
 @guarded
 def resume(run_id: str | None, batch_id: str | None, stale: bool, concurrency: int | None,
            inputs: tuple[str, ...], store: str | None, report_json: str | None,
            junit: str | None, force: bool, remap: bool, stale_after: float,
-           broker: str | None, queue: str, root: str | None) -> None:
+           broker: str | None, queue: str, root: str | None, trace: bool) -> None:
     """Continue a crashed, interrupted, errored or failed run (or, with --batch, a stopped
     batch; with --stale, every run nobody works on); finished steps are not sent again."""
     from runner import api
@@ -67,7 +69,8 @@ def resume(run_id: str | None, batch_id: str | None, stale: bool, concurrency: i
         if extra:
             raise InvalidInput(f"--stale resumes every stale run; not with {', '.join(extra)}",
                                hint="runner resume RUN_ID resumes one run")
-        _resume_stale(store, stale_after, broker, queue, concurrency or 4, parse_inputs(inputs))
+        _resume_stale(store, stale_after, broker, queue, concurrency or 4, parse_inputs(inputs),
+                      trace)
         return
     if batch_id is not None:
         extra = [n for n, v in (("--junit", junit), ("--remap", remap), ("--root", root)) if v]
@@ -75,11 +78,12 @@ def resume(run_id: str | None, batch_id: str | None, stale: bool, concurrency: i
             raise InvalidInput(f"{extra[0]} goes with one RUN_ID, not --batch",
                                hint=f"runner resume RUN_ID {extra[0]} ... for one row")
         _resume_batch(batch_id, store, parse_inputs(inputs), concurrency or 10, force,
-                      report_json)
+                      report_json, trace)
         return
     assert run_id is not None
     result = api.resume(run_id, store=store, inputs=parse_inputs(inputs), force=force,
-                        remap=remap, report_json=report_json, junit=junit, root=root)
+                        remap=remap, report_json=report_json, junit=junit, root=root,
+                        trace=trace or None)
     exit_as_run(result)
 
 
@@ -89,7 +93,7 @@ SAID = {"passed-before": "passed before", "failed-before": "failed before (runne
 
 
 def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], concurrency: int,
-                  force: bool, report_json: str | None) -> None:
+                  force: bool, report_json: str | None, trace: bool) -> None:
     from runner import api
 
     def on_row(row: Any) -> None:  # a runner.batch_resume.RowOutcome, as each row ends
@@ -99,7 +103,8 @@ def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], conc
         echo(printable(f"row {row.row + 1}  {row.run_id}  {said}{detail}"))
 
     outcomes = api.resume_batch(batch_id, store=store, inputs=inputs, concurrency=concurrency,
-                                force=force, on_row=on_row, report_json=report_json)
+                                force=force, on_row=on_row, report_json=report_json,
+                                trace=trace or None)
     counts: dict[str, int] = {}
     for o in outcomes:
         key = f"resumed, {o.status}" if o.outcome == "resumed" else SAID[o.outcome].split(" (")[0]
@@ -114,7 +119,7 @@ def _resume_batch(batch_id: str, store: str | None, inputs: dict[str, str], conc
 
 
 def _resume_stale(store: str | None, stale_after: float, broker: str | None, queue: str,
-                  concurrency: int, inputs: dict[str, str]) -> None:
+                  concurrency: int, inputs: dict[str, str], trace: bool) -> None:
     from runner import api
 
     def say(orphan: Any, result: Any, error: str | None) -> None:
@@ -126,7 +131,8 @@ def _resume_stale(store: str | None, stale_after: float, broker: str | None, que
                            + (f": {result.error}" if result.error else "")))
 
     done = api.resume_stale(store=store, stale_after=stale_after, broker=broker, queue=queue,
-                            concurrency=concurrency, inputs=inputs, on_result=say)
+                            concurrency=concurrency, inputs=inputs, on_result=say,
+                            trace=trace or None)
     if not done:
         echo(f"no stale runs: none running without a heartbeat for {stale_after:g} s, "
              f"none queued that long" + (" without a message" if broker else ""))

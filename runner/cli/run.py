@@ -16,6 +16,7 @@ from runner.cli.common import (
     parse_inputs,
     root_option,
     store_option,
+    trace_option,
 )
 from runner.cli.guard import exit_as_run, guarded, sigterm_as_ctrl_c
 from runner.printable import printable
@@ -56,12 +57,13 @@ from runner.printable import printable
 @click.option("--timeout", type=float, metavar="SECONDS",
               help="with --broker --wait: stop waiting after this long (the run goes on)")
 @root_option
+@trace_option
 @guarded
 def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | None,
         junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
         quiet: bool, verbose: bool, store: str | None, inputs_from: str | None, concurrency: int,
         again: bool, broker: str | None, queue: str, wait: bool,
-        timeout: float | None, root: str | None) -> None:
+        timeout: float | None, root: str | None, trace: bool) -> None:
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
@@ -80,6 +82,10 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
             raise InvalidInput(f"{', '.join(extra)} report on one run here; "
                                f"not with {'--broker' if broker else '--inputs-from'}",
                                hint="runner show RUN_ID --json gives any run's record")
+    if broker and trace:
+        raise InvalidInput("--trace does not go with --broker: the workers run it",
+                           hint="start the workers with runner worker --trace (or "
+                           "RUNNER_TRACES=otlp in their environment)")
     if broker and root is not None:
         raise InvalidInput("--root does not go with --broker",
                            hint="workers load the playbook from their checkout with its own "
@@ -96,12 +102,12 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
         summary = api.run_batch(playbook, inputs_from=inputs_from, env=env, inputs=given,
                                 concurrency=concurrency, store=store, again=again, root=root,
                                 report_json=report_json, on_start=lines.on_start,
-                                on_result=lines.on_result)
+                                on_result=lines.on_result, trace=trace or None)
         lines.finish(summary)
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
                      log_format=log_format, quiet=quiet, verbose=verbose, store=store,
-                     root=root)
+                     root=root, trace=trace or None)
     exit_as_run(result)
 
 

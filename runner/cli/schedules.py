@@ -8,7 +8,14 @@ import time
 
 import click
 
-from runner.cli.common import broker_option, main, queue_option, stale_option, store_option
+from runner.cli.common import (
+    broker_option,
+    main,
+    queue_option,
+    stale_option,
+    store_option,
+    trace_option,
+)
 from runner.cli.guard import guarded
 
 
@@ -32,9 +39,10 @@ def _shown(path: str) -> str:
 @click.option("--concurrency", "-c", default=4, show_default=True,
               help="runs at once in this process (without --broker)")
 @stale_option
+@trace_option
 @guarded
 def scheduler(schedules_file: str, store: str | None, broker: str | None, queue: str,
-              concurrency: int, stale_after: float) -> None:
+              concurrency: int, stale_after: float, trace: bool) -> None:
     """Fire the schedules of SCHEDULES_FILE (default schedules.yaml) until stopped.
 
     Without --broker the runs run in this process; with --broker they go to `runner worker`s,
@@ -43,8 +51,15 @@ def scheduler(schedules_file: str, store: str | None, broker: str | None, queue:
     """
     from runner import api
 
+    if broker and trace:
+        from runner.errors import InvalidInput
+
+        raise InvalidInput("--trace does not go with --broker: the workers run the runs",
+                           hint="start the workers with runner worker --trace (or "
+                           "RUNNER_TRACES=otlp in their environment)")
     api.schedule(schedules_file, store=store, broker=broker, queue=queue,
-                 concurrency=concurrency, stale_after=stale_after, log=_say)
+                 concurrency=concurrency, stale_after=stale_after, log=_say,
+                 trace=trace or None)
 
 
 @main.group()

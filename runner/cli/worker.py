@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from runner.cli.common import broker_option, main, queue_option, stale_option, store_option
+from runner.cli.common import (
+    broker_option,
+    main,
+    queue_option,
+    stale_option,
+    store_option,
+    trace_option,
+)
 from runner.cli.guard import guarded
 
 
@@ -23,10 +30,11 @@ from runner.cli.guard import guarded
               help="Redis gives the runs of a vanished worker to others after this; keep it "
               "longer than your longest run")
 @stale_option
+@trace_option
 @guarded
 def worker(broker: str | None, store: str | None, queue: str, concurrency: int, pool: str,
            loglevel: str, hostname: str | None, visibility_timeout: float,
-           stale_after: float) -> None:
+           stale_after: float, trace: bool) -> None:
     """Execute runs handed over through the broker, recording them in --store."""
     from runner import api
     from runner.errors import InvalidInput
@@ -36,4 +44,5 @@ def worker(broker: str | None, store: str | None, queue: str, concurrency: int, 
                            "redis://127.0.0.1:6379/0, or set RUNNER_BROKER")
     sys.exit(api.worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
                         loglevel=loglevel, hostname=hostname,
-                        visibility_timeout=visibility_timeout, stale_after=stale_after))
+                        visibility_timeout=visibility_timeout, stale_after=stale_after,
+                        trace=trace or None))

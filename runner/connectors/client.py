@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from runner import tracing
 from runner.connectors.auth import Auth, AuthContext, AuthFlow
 from runner.connectors.calls import CallBuilder
 from runner.connectors.foreign import not_the_vendors
@@ -70,7 +71,8 @@ class ConnectorClient(CallBuilder):
         while True:
             attempt += 1
             try:
-                response = self._send_authorized(call, with_auth)
+                with tracing.attempt(call, attempt, self.redactor) as traced:
+                    response = traced.answered(self._send_authorized(call, with_auth))
             except TransportError as e:
                 if attempt < policy.attempts and not e.final \
                         and policy.retry_transport(e.sent, call.safe):
@@ -135,15 +137,16 @@ class ConnectorClient(CallBuilder):
             flow.close()
 
     def _send_once(self, call: PreparedCall) -> Response:
-        try:
-            response = self.transport.send(call)
-        except TransportError as e:
-            e.message = f"{call.target}: {e.message}"
-            raise
-        self.hooks.decode(response)
-        response.error = self.vendor_error(response, call.success,
-                                           follows=self.transport.follows(call))
-        return response
+        with tracing.exchange(call, self.redactor) as traced:
+            try:
+                response = self.transport.send(call)
+            except TransportError as e:
+                e.message = f"{call.target}: {e.message}"
+                raise
+            self.hooks.decode(response)
+            response.error = self.vendor_error(response, call.success,
+                                               follows=self.transport.follows(call))
+            return traced.answered(response)
 
     def vendor_error(self, response: Response, success: tuple[int, ...] = (),
                      follows: bool | None = None) -> str | None:
