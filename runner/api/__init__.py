@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runner.api.batching import run_batch
+    from runner.api.inputting import read_inputs_file
     from runner.api.planning import plan
     from runner.api.records import connectors, count_runs, history, history_page, show, since
     from runner.api.resuming import resume, resume_batch, resume_stale
@@ -33,15 +34,15 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "plan", "resume",
-           "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule",
+__all__ = ["connectors", "count_runs", "history", "history_page", "plan", "read_inputs_file",
+           "resume", "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule",
            "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
-    "write_schemas": "schemas", "ui": "viewing",
+    "write_schemas": "schemas", "ui": "viewing", "read_inputs_file": "inputting",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),

@@ -29,9 +29,9 @@ def parse_inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         if pair.startswith("@"):
-            from runner.inputs_file import read_inputs_file
+            from runner import api
 
-            out.update(read_inputs_file(pair[1:]))
+            out.update(api.read_inputs_file(pair[1:]))
             continue
         key, sep, value = pair.partition("=")
         if not sep or not key:
