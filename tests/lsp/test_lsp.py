@@ -1,0 +1,238 @@
+"""``runner lsp`` over stdio, as an editor talks to it: initialize, didOpen / didChange, the
+diagnostics it publishes, completion, hover and definition (tests/lsp/session.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.lsp.session import RUNNER, Editor, run, t  # t: lsprotocol's types, if installed
+
+BADGE = """\
+name: badge
+inputs:
+  logon: {type: string, description: Windows logon name}
+  domain: {type: string, default: CORP}
+connectors:
+  ndd: {use: nddprint}
+steps:
+  - id: codes
+    call: ndd.card_codes
+    with:
+      LogonName: "{{ inputs.logon }}"
+      DomainName: "{{ inputs.domain }}"
+    extract:
+      first: $.cardCodes[0]
+  - id: part
+    include: part.yaml
+    with:
+      code: "{{ first }}"
+"""
+PART = """\
+name: part
+inputs:
+  code: {type: string}
+steps:
+  - assert: "inputs.code != ''"
+"""
+
+
+def _files(tmp_path: Path, text: str = BADGE) -> Path:
+    (tmp_path / "part.yaml").write_text(PART, encoding="utf-8")
+    path = tmp_path / "badge.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _validate(path: Path) -> str:
+    done = subprocess.run([RUNNER, "validate", str(path)], capture_output=True, text=True)
+    return done.stdout + done.stderr
+
+
+def test_a_good_playbook_with_an_alias_has_no_diagnostics(tmp_path: Path) -> None:
+    path = _files(tmp_path)
+    assert _validate(path).startswith("ok:")
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        assert await ed.diagnostics(uri) == []
+
+    run(scenario)
+
+
+def test_a_misspelled_key_is_validates_message_once_at_its_line(tmp_path: Path) -> None:
+    path = _files(tmp_path)
+    bad = BADGE.replace("    extract:", "    extarct:")
+    path.write_text(bad, encoding="utf-8")
+    said = _validate(path)  # the same words on the command line
+    assert "unknown key 'extarct'" in said and "did you mean 'extract'?" in said
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        (d,) = await ed.diagnostics(uri)
+        assert d.range.start == t.Position(12, 4)
+        assert d.range.end == t.Position(12, 11)  # the key, not its colon
+        assert d.message == ("step 'codes': unknown key 'extarct'\n"
+                             "hint: did you mean 'extract'?")
+        assert d.severity == t.DiagnosticSeverity.Error
+
+    run(scenario)
+
+
+def test_the_unsaved_buffer_is_checked_not_the_file(tmp_path: Path) -> None:
+    path = _files(tmp_path)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        assert await ed.diagnostics(uri) == []
+        # typed, not saved: an alias that is not declared, and then fixed again
+        await ed.change(uri, BADGE.replace("call: ndd.card_codes", "call: nd.card_codes"))
+        (d,) = await ed.diagnostics(uri, after=1)
+        assert d.range.start.line == 8
+        assert "connector 'nd' is not declared" in d.message
+        assert "did you mean 'ndd'?" in d.message
+        await ed.change(uri, BADGE)
+        assert await ed.diagnostics(uri, after=2) == []
+
+    run(scenario)
+
+
+def test_a_problem_in_an_included_playbook_is_shown_there_and_on_the_include(
+        tmp_path: Path) -> None:
+    path = _files(tmp_path)
+    (tmp_path / "part.yaml").write_text(PART.replace("inputs.code != ''", "cod != ''"),
+                                        encoding="utf-8")
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        (here,) = await ed.diagnostics(uri)
+        assert here.range.start.line == 15  # include: part.yaml
+        assert "undefined variable 'cod'" in here.message and "part.yaml:5:" in here.message
+        (there,) = await ed.diagnostics((tmp_path / "part.yaml").resolve().as_uri())
+        assert there.range.start.line == 4
+
+    run(scenario)
+
+
+def test_completion_of_a_call_offers_the_aliases_operations(tmp_path: Path) -> None:
+    text = BADGE.replace("    call: ndd.card_codes", "    call: ")
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        items = await ed.completion(uri, 8, 10)
+        labels = [i.label for i in items]
+        assert {"ndd.card_codes", "ndd.add_card_code", "ndd.pin_codes"} <= set(labels)
+        assert "nddprint.card_codes" not in labels  # the connector's name is not an alias here
+        assert len(labels) == len(set(labels))
+        card = items[labels.index("ndd.card_codes")]
+        assert isinstance(card.text_edit, t.TextEdit)
+        assert card.text_edit.new_text == "ndd.card_codes"
+        assert card.text_edit.range == t.Range(t.Position(8, 10), t.Position(8, 10))
+
+    run(scenario)
+
+
+def test_completion_under_with_offers_the_operations_parameters_once(tmp_path: Path) -> None:
+    text = BADGE.replace("    call: ndd.card_codes", "    call: ndd.add_card_code").replace(
+        '      DomainName: "{{ inputs.domain }}"\n', "      \n")
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        labels = [i.label for i in await ed.completion(uri, 11, 6)]
+        # LogonName is written already; the required ones come first
+        assert labels == ["CardCode", "DomainName", "ReplaceUniqueCardCode"]
+        items = await ed.completion(uri, 11, 6)
+        assert [i.sort_text for i in items][:2] == ["0CardCode", "0DomainName"]
+
+    run(scenario)
+
+
+def test_step_keys_are_offered_once_each(tmp_path: Path) -> None:
+    text = BADGE.replace("    extract:\n      first: $.cardCodes[0]\n", "    \n")
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        labels = [i.label for i in await ed.completion(uri, 12, 4)]
+        assert len(labels) == len(set(labels))
+        assert "extract" in labels and "assert" in labels
+        assert "with" not in labels and "call" not in labels  # written already
+        assert "sleep" not in labels  # a call step is not a sleep
+
+    run(scenario)
+
+
+def test_completion_inside_braces_offers_inputs_and_extracted_names(tmp_path: Path) -> None:
+    text = BADGE.replace('      code: "{{ first }}"', '      code: "{{ ')
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        labels = [i.label for i in await ed.completion(uri, 17, 16)]
+        assert {"inputs.logon", "inputs.domain", "first", "steps.codes"} <= set(labels)
+        typed = BADGE.replace('      code: "{{ first }}"', '      code: "{{ inputs.lo')
+        await ed.change(uri, typed)
+        items = await ed.completion(uri, 17, 25)
+        assert [i.label for i in items] == ["inputs.logon"]
+        edit = items[0].text_edit
+        assert isinstance(edit, t.TextEdit)
+        assert edit.range.start == t.Position(17, 16)  # the dotted word replaced whole
+
+    run(scenario)
+
+
+def test_hover_on_a_call_through_an_alias_and_on_a_parameter(tmp_path: Path) -> None:
+    path = _files(tmp_path)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        said = await ed.hover(uri, 8, 14)
+        assert "**ndd.card_codes** (alias of `nddprint`)" in said
+        assert "The user's card codes" in said  # the summary
+        assert "identificadores físicos" in said  # the vendor doc's own words
+        assert "`POST /api/v1/users/card-codes`" in said
+        assert "`LogonName` string, required: Windows logon name" in said
+        param = await ed.hover(uri, 10, 8)
+        assert param.startswith("**LogonName** (string, required)")
+
+    run(scenario)
+
+
+def test_definition_of_an_include_is_its_file(tmp_path: Path) -> None:
+    path = _files(tmp_path)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        found = await ed.definition(uri, 15, 15)
+        assert isinstance(found, t.Location)
+        assert found.uri == (tmp_path / "part.yaml").resolve().as_uri()
+        op = await ed.definition(uri, 8, 14)
+        assert isinstance(op, t.Location) and op.uri.endswith("/nddprint/connector.yaml")
+        source = Path(op.uri.removeprefix("file://")).read_text(encoding="utf-8")
+        assert source.splitlines()[op.range.start.line].strip() == "card_codes:"
+
+    run(scenario)
+
+
+def test_a_file_that_is_not_a_playbook_gets_no_diagnostics(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text("connectors:\n  ndd: {base_url: http://x}\n", encoding="utf-8")
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        assert await ed.diagnostics(uri) == []
+
+    run(scenario)
+
+
+def test_runner_lsp_without_pygls_says_what_to_install(tmp_path: Path) -> None:
+    # a pygls that cannot be imported, first on the path
+    (tmp_path / "pygls").mkdir()
+    (tmp_path / "pygls" / "__init__.py").write_text("raise ImportError('no', name='pygls')\n")
+    done = subprocess.run([sys.executable, "-m", "runner.cli", "lsp"], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(tmp_path)}, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "runner lsp needs pygls" in done.stderr and "runner[lsp]" in done.stderr
