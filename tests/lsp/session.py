@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ class Editor:
 
 @asynccontextmanager
 async def editor(*args: str) -> AsyncIterator[Editor]:
+    """``runner lsp`` started and initialized; shut down and exited at the end."""
     client = LanguageClient("test-editor", "1")
     ed = Editor(client)
 
@@ -98,9 +100,26 @@ async def editor(*args: str) -> AsyncIterator[Editor]:
         await asyncio.wait_for(client.stop(), WAIT)
 
 
-def run(scenario: Callable[[Editor], Awaitable[None]], *args: str) -> None:
-    async def main() -> None:
-        async with editor(*args) as ed:
-            await scenario(ed)
+class Session:
+    """One server for a module's tests: its client on an event loop in a thread of its own;
+    each test hands it a scenario (each test's files are its own, so are their diagnostics)."""
 
-    asyncio.run(main())
+    def __init__(self, *args: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.context = editor(*args)
+        self.ed: Editor = self._wait(self.context.__aenter__())
+
+    def _wait(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(WAIT * 4)
+
+    def __call__(self, scenario: Callable[[Editor], Coroutine[Any, Any, None]]) -> None:
+        self._wait(scenario(self.ed))
+
+    def close(self) -> None:
+        try:
+            self._wait(self.context.__aexit__(None, None, None))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(WAIT)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.lsp.session import RUNNER, Editor, run, t  # t: lsprotocol's types, if installed
+import pytest
+
+from tests.lsp.session import RUNNER, Editor, Session, t  # t: lsprotocol's types, if installed
 
 BADGE = """\
 name: badge
@@ -38,6 +41,16 @@ steps:
 """
 
 
+@pytest.fixture(scope="module")
+def lsp() -> Iterator[Session]:
+    """One ``runner lsp`` for the module (started, initialized, shut down at the end)."""
+    session = Session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 def _files(tmp_path: Path, text: str = BADGE) -> Path:
     (tmp_path / "part.yaml").write_text(PART, encoding="utf-8")
     path = tmp_path / "badge.yaml"
@@ -50,7 +63,7 @@ def _validate(path: Path) -> str:
     return done.stdout + done.stderr
 
 
-def test_a_good_playbook_with_an_alias_has_no_diagnostics(tmp_path: Path) -> None:
+def test_a_good_playbook_with_an_alias_has_no_diagnostics(lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
     assert _validate(path).startswith("ok:")
 
@@ -58,10 +71,11 @@ def test_a_good_playbook_with_an_alias_has_no_diagnostics(tmp_path: Path) -> Non
         uri = await ed.open(path)
         assert await ed.diagnostics(uri) == []
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_a_misspelled_key_is_validates_message_once_at_its_line(tmp_path: Path) -> None:
+def test_a_misspelled_key_is_validates_message_once_at_its_line(
+        lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
     bad = BADGE.replace("    extract:", "    extarct:")
     path.write_text(bad, encoding="utf-8")
@@ -77,10 +91,29 @@ def test_a_misspelled_key_is_validates_message_once_at_its_line(tmp_path: Path) 
                              "hint: did you mean 'extract'?")
         assert d.severity == t.DiagnosticSeverity.Error
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_the_unsaved_buffer_is_checked_not_the_file(tmp_path: Path) -> None:
+def test_every_schema_error_is_one_diagnostic_in_the_files_order(
+        lsp: Session, tmp_path: Path) -> None:
+    bad = BADGE.replace("    extract:", "    extarct:").replace(
+        "  - id: part\n", "  - id: part\n    nmae: the part\n")
+    path = _files(tmp_path, bad)
+    first = _validate(path)  # validate says the first; the editor shows both, worded alike
+    assert "unknown key 'extarct'" in first and "nmae" not in first
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        one, two = await ed.diagnostics(uri)
+        assert (one.range.start, one.message) == (
+            t.Position(12, 4), "step 'codes': unknown key 'extarct'\nhint: did you mean 'extract'?")
+        assert (two.range.start, two.range.end) == (t.Position(15, 4), t.Position(15, 8))
+        assert two.message == "step 'part': unknown key 'nmae'\nhint: did you mean 'name'?"
+
+    lsp(scenario)
+
+
+def test_the_unsaved_buffer_is_checked_not_the_file(lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
 
     async def scenario(ed: Editor) -> None:
@@ -95,11 +128,11 @@ def test_the_unsaved_buffer_is_checked_not_the_file(tmp_path: Path) -> None:
         await ed.change(uri, BADGE)
         assert await ed.diagnostics(uri, after=2) == []
 
-    run(scenario)
+    lsp(scenario)
 
 
 def test_a_problem_in_an_included_playbook_is_shown_there_and_on_the_include(
-        tmp_path: Path) -> None:
+        lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
     (tmp_path / "part.yaml").write_text(PART.replace("inputs.code != ''", "cod != ''"),
                                         encoding="utf-8")
@@ -112,10 +145,10 @@ def test_a_problem_in_an_included_playbook_is_shown_there_and_on_the_include(
         (there,) = await ed.diagnostics((tmp_path / "part.yaml").resolve().as_uri())
         assert there.range.start.line == 4
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_completion_of_a_call_offers_the_aliases_operations(tmp_path: Path) -> None:
+def test_completion_of_a_call_offers_the_aliases_operations(lsp: Session, tmp_path: Path) -> None:
     text = BADGE.replace("    call: ndd.card_codes", "    call: ")
     path = _files(tmp_path, text)
 
@@ -131,10 +164,11 @@ def test_completion_of_a_call_offers_the_aliases_operations(tmp_path: Path) -> N
         assert card.text_edit.new_text == "ndd.card_codes"
         assert card.text_edit.range == t.Range(t.Position(8, 10), t.Position(8, 10))
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_completion_under_with_offers_the_operations_parameters_once(tmp_path: Path) -> None:
+def test_completion_under_with_offers_the_operations_parameters_once(
+        lsp: Session, tmp_path: Path) -> None:
     text = BADGE.replace("    call: ndd.card_codes", "    call: ndd.add_card_code").replace(
         '      DomainName: "{{ inputs.domain }}"\n', "      \n")
     path = _files(tmp_path, text)
@@ -147,10 +181,10 @@ def test_completion_under_with_offers_the_operations_parameters_once(tmp_path: P
         items = await ed.completion(uri, 11, 6)
         assert [i.sort_text for i in items][:2] == ["0CardCode", "0DomainName"]
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_step_keys_are_offered_once_each(tmp_path: Path) -> None:
+def test_step_keys_are_offered_once_each(lsp: Session, tmp_path: Path) -> None:
     text = BADGE.replace("    extract:\n      first: $.cardCodes[0]\n", "    \n")
     path = _files(tmp_path, text)
 
@@ -162,10 +196,11 @@ def test_step_keys_are_offered_once_each(tmp_path: Path) -> None:
         assert "with" not in labels and "call" not in labels  # written already
         assert "sleep" not in labels  # a call step is not a sleep
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_completion_inside_braces_offers_inputs_and_extracted_names(tmp_path: Path) -> None:
+def test_completion_inside_braces_offers_inputs_and_extracted_names(
+        lsp: Session, tmp_path: Path) -> None:
     text = BADGE.replace('      code: "{{ first }}"', '      code: "{{ ')
     path = _files(tmp_path, text)
 
@@ -181,10 +216,10 @@ def test_completion_inside_braces_offers_inputs_and_extracted_names(tmp_path: Pa
         assert isinstance(edit, t.TextEdit)
         assert edit.range.start == t.Position(17, 16)  # the dotted word replaced whole
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_hover_on_a_call_through_an_alias_and_on_a_parameter(tmp_path: Path) -> None:
+def test_hover_on_a_call_through_an_alias_and_on_a_parameter(lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
 
     async def scenario(ed: Editor) -> None:
@@ -198,10 +233,10 @@ def test_hover_on_a_call_through_an_alias_and_on_a_parameter(tmp_path: Path) -> 
         param = await ed.hover(uri, 10, 8)
         assert param.startswith("**LogonName** (string, required)")
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_definition_of_an_include_is_its_file(tmp_path: Path) -> None:
+def test_definition_of_an_include_is_its_file(lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
 
     async def scenario(ed: Editor) -> None:
@@ -214,10 +249,10 @@ def test_definition_of_an_include_is_its_file(tmp_path: Path) -> None:
         source = Path(op.uri.removeprefix("file://")).read_text(encoding="utf-8")
         assert source.splitlines()[op.range.start.line].strip() == "card_codes:"
 
-    run(scenario)
+    lsp(scenario)
 
 
-def test_a_file_that_is_not_a_playbook_gets_no_diagnostics(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_playbook_gets_no_diagnostics(lsp: Session, tmp_path: Path) -> None:
     path = tmp_path / "env.yaml"
     path.write_text("connectors:\n  ndd: {base_url: http://x}\n", encoding="utf-8")
 
@@ -225,7 +260,7 @@ def test_a_file_that_is_not_a_playbook_gets_no_diagnostics(tmp_path: Path) -> No
         uri = await ed.open(path)
         assert await ed.diagnostics(uri) == []
 
-    run(scenario)
+    lsp(scenario)
 
 
 def test_runner_lsp_without_pygls_says_what_to_install(tmp_path: Path) -> None:
