@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from runner.errors import PlaybookError
 from runner.loader import Document, Path_, load_text
 
@@ -46,17 +48,30 @@ def parse(text: str, file: str, keep: int | None = None) -> Document | None:
     """The buffer parsed, lines that break it commented out (never line ``keep``)."""
     lines = text.split("\n")
     for _ in range(_MAX_REPAIRS):
+        joined = "\n".join(lines)
         try:
-            return load_text("\n".join(lines), file)
+            return load_text(joined, file)
         except PlaybookError as e:
-            bad = e.location.line - 1 if e.location else -1
-            if not 0 <= bad < len(lines) or bad == keep or lines[bad].lstrip().startswith("#"):
-                # the parser often notices a line after the broken one: try the one above
-                bad -= 1
-                if not 0 <= bad < len(lines) or bad == keep:
-                    return None
-            lines[bad] = "#" + lines[bad]
+            culprits = _culprits(joined) or ([e.location.line - 1] if e.location else [])
+        bad = next((n for n in culprits if 0 <= n < len(lines) and n != keep
+                    and lines[n].strip() and not lines[n].lstrip().startswith("#")), None)
+        if bad is None:
+            return None
+        lines[bad] = "#" + lines[bad]
     return None
+
+
+def _culprits(text: str) -> list[int]:
+    """The lines a YAML error may be on: where what it complains of began (an open quote, a
+    flow mapping), where it noticed, the line before that."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        marks = [m.line for m in (e.context_mark, e.problem_mark) if m is not None]
+        return [*marks, *(m - 1 for m in marks)]
+    except yaml.YAMLError:
+        return []
+    return []  # composes: the loader's own refusal (a duplicate key), at its line
 
 
 def cursor_at(text: str, file: str, line: int, col: int) -> Cursor | None:

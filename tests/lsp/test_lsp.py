@@ -271,3 +271,21 @@ def test_runner_lsp_without_pygls_says_what_to_install(tmp_path: Path) -> None:
                           text=True, env={"PYTHONPATH": str(tmp_path)}, stdin=subprocess.DEVNULL)
     assert done.returncode == 2, done.stderr
     assert "runner lsp needs pygls" in done.stderr and "runner[lsp]" in done.stderr
+
+
+def test_completion_works_while_another_line_is_broken(lsp: Session, tmp_path: Path) -> None:
+    # an open quote on line 10 breaks the YAML; the call in finally still completes
+    text = BADGE.replace('"{{ inputs.logon }}"', '"{{ inputs.logon') + "finally:\n  - call:"
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        (broken,) = await ed.diagnostics(uri)
+        assert broken.message.startswith("invalid YAML")
+        items = await ed.completion(uri, 19, 9)
+        edits = {i.label: i.text_edit for i in items}
+        edit = edits["ndd.pin_codes"]
+        assert isinstance(edit, t.TextEdit)
+        assert edit.new_text == " ndd.pin_codes"  # right after the colon: a space first
+
+    lsp(scenario)
