@@ -116,6 +116,8 @@ def _values(cur: Cursor, facts: Facts) -> list[t.CompletionItem]:
     if found is not None and len(path) == len(found[1]) + 1:
         if key == "call":
             return _call_targets(facts)
+        if key == "include":
+            return _playbook_files(facts)
         if key == "auth":
             return [t.CompletionItem(alias, kind=_K.Module, detail=spec.name)
                     for alias, spec in facts.specs.items()]
@@ -128,6 +130,23 @@ def _values(cur: Cursor, facts: Facts) -> list[t.CompletionItem]:
         return [t.CompletionItem(v, kind=_K.EnumMember)
                 for v in _INPUT_KEYS["type"]["enum"]]
     return []
+
+
+def _playbook_files(facts: Facts, limit: int = 300) -> list[t.CompletionItem]:
+    """The YAML files under this playbook's folder, relative to it (hidden folders and
+    virtual environments left out), for ``include:``."""
+    here = facts.file.parent
+    found: list[t.CompletionItem] = []
+    for path in sorted(here.rglob("*.y*ml")):
+        rel = path.relative_to(here)
+        if path.suffix not in (".yaml", ".yml") or path == facts.file or any(
+                part.startswith(".") or part in ("node_modules", "connectors")
+                for part in rel.parts[:-1]):
+            continue
+        found.append(t.CompletionItem(rel.as_posix(), kind=_K.File))
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _call_targets(facts: Facts) -> list[t.CompletionItem]:

@@ -219,6 +219,36 @@ def test_completion_inside_braces_offers_inputs_and_extracted_names(
     lsp(scenario)
 
 
+def test_a_loop_variable_is_offered_inside_its_own_step_only(
+        lsp: Session, tmp_path: Path) -> None:
+    text = BADGE + ('  - id: each\n    loop: "{{ inputs.logon }}"\n    loop_var: who\n'
+                    '    assert: "{{ w }}"\n  - assert: "{{ w }}"\n')
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        inside = [i.label for i in await ed.completion(uri, 21, 17)]
+        assert inside == ["who"]
+        after = [i.label for i in await ed.completion(uri, 22, 17)]
+        assert after == []  # nothing named w... outside the loop
+
+    lsp(scenario)
+
+
+def test_include_completes_the_playbooks_beside_it(lsp: Session, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "other.yaml").write_text(PART, encoding="utf-8")
+    text = BADGE.replace("    include: part.yaml", "    include: ")
+    path = _files(tmp_path, text)
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        labels = [i.label for i in await ed.completion(uri, 15, 13)]
+        assert labels == ["part.yaml", "sub/other.yaml"]  # not badge.yaml itself
+
+    lsp(scenario)
+
+
 def test_hover_on_a_call_through_an_alias_and_on_a_parameter(lsp: Session, tmp_path: Path) -> None:
     path = _files(tmp_path)
 
@@ -232,6 +262,8 @@ def test_hover_on_a_call_through_an_alias_and_on_a_parameter(lsp: Session, tmp_p
         assert "`LogonName` string, required: Windows logon name" in said
         param = await ed.hover(uri, 10, 8)
         assert param.startswith("**LogonName** (string, required)")
+        named = await ed.hover(uri, 10, 25)  # inputs.logon in the template
+        assert named == "**inputs.logon** (string)\n\nWindows logon name"
 
     lsp(scenario)
 
