@@ -321,3 +321,39 @@ def test_completion_works_while_another_line_is_broken(lsp: Session, tmp_path: P
         assert edit.new_text == " ndd.pin_codes"  # right after the colon: a space first
 
     lsp(scenario)
+
+
+TICKETS = """\
+name: tickets
+settings:
+  base_url: {required: true}
+operations:
+  open_ticket:
+    summary: Open a ticket
+    method: POST
+    path: /tickets
+    params:
+      title: {type: string, required: true, description: one line}
+"""
+
+
+def test_a_repositorys_own_connector_file_completes_and_is_a_definition(
+        lsp: Session, tmp_path: Path) -> None:
+    (tmp_path / "connectors").mkdir()
+    (tmp_path / "connectors" / "tickets.yaml").write_text(TICKETS, encoding="utf-8")
+    text = ("name: t\nconnectors:\n  desk: {file: connectors/tickets.yaml}\n"
+            "steps:\n  - call: desk.open_ticket\n    with:\n      \n")
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    async def scenario(ed: Editor) -> None:
+        uri = await ed.open(path)
+        (d,) = await ed.diagnostics(uri)
+        assert d.message == "step #1 > with: expected a mapping, got nothing"  # validate's
+        labels = [i.label for i in await ed.completion(uri, 6, 6)]
+        assert labels == ["title"]
+        found = await ed.definition(uri, 2, 18)
+        assert isinstance(found, t.Location)
+        assert found.uri == (tmp_path / "connectors" / "tickets.yaml").resolve().as_uri()
+
+    lsp(scenario)
