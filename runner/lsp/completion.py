@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types as t
 
 from runner.lsp.buffer import Cursor
-from runner.lsp.facts import Facts
+from runner.lsp.facts import Facts, secret_names
 from runner.lsp.words import call_markdown, param_detail, param_markdown
 from runner.playbook import GENERIC_SETTINGS
 from runner.playbook_schema import BASE, COMMON, INPUT, step_properties
@@ -175,6 +175,9 @@ def _names(cur: Cursor, facts: Facts) -> list[t.CompletionItem]:
     if found is not None:  # a step reads the last answer (its own, in extract: and assert:)
         items += [t.CompletionItem(r, kind=_K.Property, detail="the last answer",
                                    sort_text=f"y{r}") for r in _RESPONSE]
+    items += [t.CompletionItem(f"secrets.{name}", kind=_K.Variable, sort_text=f"zsecrets.{name}",
+                               detail=f"a secret ({files})")
+              for name, files in secret_names(facts.file.parent).items()]
     items += [t.CompletionItem("secrets.", kind=_K.Module, sort_text="zsecrets",
                                detail="a secret the environment file defines"),
               t.CompletionItem("run.id", kind=_K.Property, sort_text="zrun", detail="this run"),

@@ -90,6 +90,29 @@ class Facts:
         return names, ids
 
 
+def secret_names(folder: Path) -> dict[str, str]:
+    """The names under ``secrets:`` in the environment files of the nearest ``environments/``
+    folder at or above ``folder``, each with the files that define it: what
+    ``{{ secrets.NAME }}`` may read. Only names are read, never a value."""
+    from runner.loader import load_file
+
+    for here in (folder, *folder.parents):
+        envs = here / "environments"
+        if envs.is_dir():
+            break
+    else:
+        return {}
+    out: dict[str, list[str]] = {}
+    for path in sorted(envs.glob("*.y*ml")):
+        try:
+            data = load_file(path).data
+        except RunnerError:
+            continue
+        for name in _mapping(_mapping(data).get("secrets")):
+            out.setdefault(str(name), []).append(path.name)
+    return {name: ", ".join(files) for name, files in out.items()}
+
+
 def resolve(raw: Any, folder: Path) -> ConnectorSpec | None:
     """The connector a ``connectors:`` entry names, as the loader finds it, or None."""
     if not isinstance(raw, dict):

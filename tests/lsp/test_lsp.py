@@ -204,10 +204,15 @@ def test_completion_inside_braces_offers_inputs_and_extracted_names(
     text = BADGE.replace('      code: "{{ first }}"', '      code: "{{ ')
     path = _files(tmp_path, text)
 
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "prod.yaml").write_text(
+        "secrets:\n  badge_pin: {secret: BADGE_PIN}\n", encoding="utf-8")
+
     async def scenario(ed: Editor) -> None:
         uri = await ed.open(path)
         labels = [i.label for i in await ed.completion(uri, 17, 16)]
         assert {"inputs.logon", "inputs.domain", "first", "steps.codes"} <= set(labels)
+        assert "secrets.badge_pin" in labels  # the environment files' names, never a value
         typed = BADGE.replace('      code: "{{ first }}"', '      code: "{{ inputs.lo')
         await ed.change(uri, typed)
         items = await ed.completion(uri, 17, 25)
