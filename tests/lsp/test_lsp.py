@@ -125,8 +125,14 @@ def test_the_unsaved_buffer_is_checked_not_the_file(lsp: Session, tmp_path: Path
         assert d.range.start.line == 8
         assert "connector 'nd' is not declared" in d.message
         assert "did you mean 'ndd'?" in d.message
+        # an operation the alias's connector does not have: validate's did-you-mean
+        await ed.change(uri, BADGE.replace("call: ndd.card_codes", "call: ndd.card_code"))
+        (d,) = await ed.diagnostics(uri, after=2)
+        assert (d.range.start, d.range.end) == (t.Position(8, 10), t.Position(8, 23))
+        assert d.message.startswith("step 'codes' > call: unknown operation 'ndd.card_code'\n"
+                                    "hint: did you mean 'card_codes'?")
         await ed.change(uri, BADGE)
-        assert await ed.diagnostics(uri, after=2) == []
+        assert await ed.diagnostics(uri, after=3) == []
 
     lsp(scenario)
 
