@@ -82,6 +82,8 @@ def cursor_at(text: str, file: str, line: int, col: int) -> Cursor | None:
         lines.append("")
     current = lines[line]
     before = current[:col]
+    if before.lstrip().startswith("#"):
+        return None  # in a comment: nothing to complete
     mode, word, rewritten = _rewrite(before)
     lines[line] = rewritten
     doc = parse("\n".join(lines), file, keep=line)
