@@ -15,39 +15,69 @@ from runner.schema_atoms import IDENT
 
 
 def for_editors(specs: list[Any]) -> dict[str, Any]:
-    """BASE plus every installed connector's operations and their parameters."""
+    """BASE plus every installed connector's operations and their parameters.
+
+    A schema cannot see a playbook's aliases from inside a step, so ``call`` takes any
+    ``name.operation`` (the enum is there for completion), and the operations of connector N
+    are enforced at the document's level, on the steps of a playbook that does not make N an
+    alias of something else (``N: {use: other}`` or ``N: {file: ...}``): ``call: ndd.x``
+    through ``ndd: {use: nddprint}`` is never flagged (``runner lsp`` checks those). One rule
+    per connector, its operations' ``with:`` rules nested in it, so a step is matched against
+    the operations of its own connector only.
+    """
     schema = copy.deepcopy(base())
     step = schema["properties"]["steps"]["items"]
     ops = sorted(f"{s.name}.{o}" for s in specs for o in s.operations)
     step["properties"]["call"] = {
         "description": step["properties"]["call"]["description"],
-        "anyOf": [{"enum": ops}, {"type": "string", "pattern": IDENT + r"(\.[A-Za-z0-9_]+)?$"}],
+        "anyOf": [{"enum": ops}, {"type": "string", "pattern": CALL}],
     }
+    defs: dict[str, Any] = {"step": step}
     rules: list[dict[str, Any]] = []
     for s in specs:
-        # `call: <connector>.x` where the alias is the connector's own name: x must exist
-        rules.append({
-            "if": {"required": ["call"],
-                   "properties": {"call": {"pattern": f"^{s.name}\\."}}},
-            "then": {"properties": {"call": {"enum": [f"{s.name}.{o}" for o in s.operations]}}},
-        })
-    for s in specs:
-        for name, op in s.operations.items():
-            props = {p.name: _param_schema(p) for p in op.params.values()}
-            required = [p.name for p in op.params.values() if p.required]
-            with_schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
-                                           "properties": props}
-            if required:
-                with_schema["required"] = required
-            rules.append({
-                "if": {"required": ["call"], "properties": {"call": {"const": f"{s.name}.{name}"}}},
-                "then": {"properties": {"with": with_schema}},
-            })
-    step["allOf"] = rules
-    schema["$defs"] = {"step": step}
+        defs[f"calls-{s.name}"] = _connector_rule(s)
+        calls = {"items": {"$ref": f"#/$defs/calls-{s.name}"}}
+        rules.append({"if": {"not": _shadowed(s.name)},
+                      "then": {"properties": {"steps": calls, "finally": calls}}})
+    schema["allOf"] = rules
+    schema["$defs"] = defs
     schema["properties"]["steps"]["items"] = {"$ref": "#/$defs/step"}
     schema["properties"]["finally"]["items"] = {"$ref": "#/$defs/step"}
     return schema
+
+
+# `alias.operation`, or an alias alone (a raw call with method: and path:)
+CALL = IDENT.removesuffix("$") + r"(\.[A-Za-z0-9_]+)?$"
+
+
+def _shadowed(name: str) -> dict[str, Any]:
+    """The playbook declares an alias ``name`` that is not the connector ``name``."""
+    return {"required": ["connectors"], "properties": {"connectors": {
+        "required": [name],
+        "properties": {name: {"not": {"required": ["use"], "properties": {"use": {"const": name}},
+                                      "not": {"required": ["file"]}}}}}}}
+
+
+def _connector_rule(s: Any) -> dict[str, Any]:
+    """On a step whose call is ``<s.name>.x``: x is one of its operations, and each
+    operation's ``with:`` takes its parameters."""
+    per_op: list[dict[str, Any]] = []
+    for name, op in s.operations.items():
+        props = {p.name: _param_schema(p) for p in op.params.values()}
+        required = [p.name for p in op.params.values() if p.required and not p.has_default]
+        with_schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                                       "properties": props}
+        if required:
+            with_schema["required"] = required
+        per_op.append({
+            "if": {"required": ["call"], "properties": {"call": {"const": f"{s.name}.{name}"}}},
+            "then": {"properties": {"with": with_schema}},
+        })
+    return {
+        "if": {"required": ["call"], "properties": {"call": {"pattern": f"^{s.name}\\."}}},
+        "then": {"properties": {"call": {"enum": [f"{s.name}.{o}" for o in s.operations]}},
+                 "allOf": per_op},
+    }
 
 
 TEMPLATE = {"type": "string", "pattern": r"\{\{|\{%",

@@ -26,7 +26,7 @@ from runner.connectors import local, registry
 from runner.connectors.spec import ConnectorSpec
 from runner.environment import is_env_ref
 from runner.errors import InvalidInput, Location, NotAPlaybook, PlaybookError
-from runner.loader import Document, Path_, load_file, top_level_keys
+from runner.loader import Document, Path_, load_file, load_text, top_level_keys
 from runner.model import ConnectorRef, InputSpec, Playbook
 from runner.notify_targets import read_targets
 from runner.playbook_schema import base
@@ -41,11 +41,13 @@ GENERIC_SETTINGS = ("connect_timeout", "read_timeout", "verify_tls", "max_respon
 
 
 def load_playbook(path: str | Path, *, root: str | Path | None = None,
-                  _stack: tuple[str, ...] = ()) -> Playbook:
+                  text: str | None = None, _stack: tuple[str, ...] = ()) -> Playbook:
     """Load and check the playbook at ``path`` and its includes.
 
     ``root``: the folder every include must resolve inside (symbolic links followed); by
-    default the folder of ``path``. An explicit root must hold ``path`` too.
+    default the folder of ``path``. An explicit root must hold ``path`` too. ``text``: the
+    playbook's text, read instead of the file (an editor's unsaved buffer, ``runner lsp``);
+    its includes and connector files are still found from ``path``.
     """
     file = Path(path)
     if root is None:
@@ -58,28 +60,28 @@ def load_playbook(path: str | Path, *, root: str | Path | None = None,
         if not file.resolve().is_relative_to(base):
             raise InvalidInput(f"{path} is outside the root {base}",
                                hint="pass a --root that holds the playbook and its includes")
-    return _load(file, base, _stack)
+    return _load(file, base, _stack, text=text)
 
 
 def _load(file: Path, root: Path, stack: tuple[str, ...],
-          included_at: Location | None = None) -> Playbook:
+          included_at: Location | None = None, *, text: str | None = None) -> Playbook:
     try:
-        doc = load_file(file)
+        doc = load_file(file) if text is None else load_text(text, str(file))
         is_playbook = isinstance(doc.data, dict) and "steps" in doc.data
         validate_against(base(), doc, echo=is_playbook)
     except PlaybookError as e:
-        if e.location is None or e.location.file != str(file) or _is_playbook_text(file):
+        if e.location is None or e.location.file != str(file) or _is_playbook_text(file, text):
             raise
         # not a playbook: it may be any file (a .env, a vault), so none of its lines is shown
         raise NotAPlaybook(e.message, location=e.location, hint=e.hint) from None
     return _Builder(doc, root, stack, included_at).build()
 
 
-def _is_playbook_text(file: Path) -> bool:
-    """Whether the file has a top-level ``steps:`` (every playbook has), even if it does not
-    parse: only then may an error show its lines."""
+def _is_playbook_text(file: Path, text: str | None = None) -> bool:
+    """Whether the file (or its ``text``) has a top-level ``steps:`` (every playbook has), even
+    if it does not parse: only then may an error show its lines."""
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = file.read_text(encoding="utf-8", errors="replace") if text is None else text
     except OSError:
         return False
     return "steps" in top_level_keys(text)

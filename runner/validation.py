@@ -171,6 +171,24 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
     deepest = max(errors, key=lambda e: len(e.absolute_path))
     if len(deepest.absolute_path) > len(err.absolute_path):
         err = deepest
+    raise _located(err, doc, echo)
+
+
+def schema_problems(schema: dict[str, Any], doc: Document, *,
+                    echo: bool = True) -> list[PlaybookError]:
+    """Every schema error of ``doc``, each as ``validate_against`` words it, one per place, in
+    the file's order (an editor shows them all; ``runner validate`` the most relevant)."""
+    if not isinstance(doc.data, dict) or passes(schema, doc.data):
+        return []
+    out: dict[Any, PlaybookError] = {}
+    for err in _validator(schema).iter_errors(doc.data):
+        problem = _located(err, doc, echo)
+        out.setdefault(problem.location, problem)
+    return sorted(out.values(), key=lambda p: (p.location.line, p.location.col)
+                  if p.location else (0, 0))
+
+
+def _located(err: ValidationError, doc: Document, echo: bool) -> PlaybookError:
     path = tuple(err.absolute_path)
     message, hint = _message(err, echo)
     loc_path = path
@@ -180,5 +198,5 @@ def validate_against(schema: dict[str, Any], doc: Document, *, what: str = "play
         extra = [k for k in err.instance if k not in allowed]
         if extra:
             loc_path = (*path, extra[0])
-    raise PlaybookError(message, location=doc.loc(loc_path),
-                        path=describe_path(doc.data, path), hint=hint, show_source=echo)
+    return PlaybookError(message, location=doc.loc(loc_path),
+                         path=describe_path(doc.data, path), hint=hint, show_source=echo)

@@ -5,9 +5,9 @@ One module per verb, named for what it does (a module named as its function woul
 it on the package): ``running`` (one run here), ``batching`` (one run per row of a file),
 ``submitting`` (runs handed to workers), ``resuming`` (a run, a batch or every stale run taken
 up again), ``scheduling`` (the scheduler, schedule files), ``workers``, ``records`` (history,
-show, connectors), ``viewing`` (``runner ui``), ``planning``, ``validating``, ``sandboxes``,
-``schemas``. They call the ops modules (batch, jobs, distributed, scheduler, resume, ...),
-which never call back up.
+show, connectors), ``viewing`` (``runner ui``), ``editing`` (``runner lsp``), ``planning``,
+``validating``, ``sandboxes``, ``schemas``. They call the ops modules (batch, jobs,
+distributed, scheduler, resume, ...), which never call back up.
 
 The names load when first used (PEP 562 ``__getattr__``): ``from runner.api import validate``
 loads the playbook loader only, not the engine or the store, so ``runner validate`` and
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runner.api.batching import run_batch
+    from runner.api.editing import lsp
     from runner.api.inputting import read_inputs_file
     from runner.api.planning import plan
     from runner.api.records import connectors, count_runs, history, history_page, show, since
@@ -34,15 +35,17 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "plan", "read_inputs_file",
-           "resume", "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule",
+__all__ = ["connectors", "count_runs", "history", "history_page", "lsp", "plan",
+           "read_inputs_file", "resume", "resume_batch", "resume_stale", "run", "run_batch",
+           "sandbox", "schedule",
            "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
-    "write_schemas": "schemas", "ui": "viewing", "read_inputs_file": "inputting",
+    "write_schemas": "schemas", "ui": "viewing", "lsp": "editing",
+    "read_inputs_file": "inputting",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),

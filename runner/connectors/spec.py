@@ -60,6 +60,9 @@ _operation = {
     "required": ["method", "path"],
     "properties": {
         "summary": {"type": "string"},
+        "description": {"type": "string",
+                        "description": "the vendor documentation's own words for the operation "
+                        "(editors show them on hover: runner lsp)"},
         "method": {"type": "string", "pattern": "^[A-Z]+$"},
         "path": {"type": "string"},
         "params": {"type": "object", "additionalProperties": _param},
@@ -168,6 +171,7 @@ class Operation:
     decode: str | None = None
     success: tuple[int, ...] = ()
     not_applied: NotApplied | None = None  # None: the connector's
+    description: str = ""  # the vendor doc's words (hover in an editor)
 
 
 @dataclass(frozen=True)
