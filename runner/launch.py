@@ -21,6 +21,7 @@ from typing import Any
 from runner.engine import execute
 from runner.environment import Environment, load_environment
 from runner.errors import InvalidInput, RunnerError
+from runner.extras import need
 from runner.inputs import new_run_id
 from runner.model import Playbook
 from runner.notify_targets import Target
@@ -51,6 +52,9 @@ def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
     if not (loaded.notify or environment.notify or notify):
         return execute(loaded, environment, inputs or {}, listeners=listeners,
                        redactor=redactor, store=store, **execute_kw)
+    # a run that could not tell of its end must not start: said before, at the first target
+    first = (*loaded.notify, *environment.notify, *notify)[0]
+    need("notify", f"the notify target at {first.where}")
     from runner import notify as notifying  # a run with a target only: apprise behind it
 
     targets = notifying.resolve([(loaded.notify, os.environ.get),
