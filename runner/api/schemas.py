@@ -11,6 +11,14 @@ from runner.schemas import write_schemas as write
 def write_schemas(out: str | Path | None = None, *, check: bool = False) -> tuple[str, list[str]]:
     """Write the schemas into ``out`` (default: ``./schemas`` of the repository of playbooks
     the current folder is; else an error asks for ``out``), or with ``check`` only say which
-    are stale; the folder, and the paths written or stale."""
+    are stale; the folder, and the paths written or stale (relative to the current folder
+    when inside it)."""
     folder, changed = write(Path(out) if out is not None else None, check=check)
-    return str(folder), [str(p) for p in changed]
+    return _shown(folder), [_shown(p) for p in changed]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
