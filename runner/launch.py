@@ -33,6 +33,15 @@ from runner.store import Store
 Warn = Callable[[str], None]
 
 
+def need_notify(playbook: Playbook, environment: Environment,
+                notify: Sequence[Target] = ()) -> None:
+    """A run with targets to tell needs the notify extra: one that could not tell of its end
+    must not start. Said at the first target."""
+    targets = (*playbook.notify, *environment.notify, *notify)
+    if targets:
+        need("notify", f"the notify target at {targets[0].where}")
+
+
 def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
            inputs: Mapping[str, Any] | None = None, store: Store | None = None,
            listeners: list[Listener] | None = None, redactor: Redactor | None = None,
@@ -52,9 +61,7 @@ def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
     if not (loaded.notify or environment.notify or notify):
         return execute(loaded, environment, inputs or {}, listeners=listeners,
                        redactor=redactor, store=store, **execute_kw)
-    # a run that could not tell of its end must not start: said before, at the first target
-    first = (*loaded.notify, *environment.notify, *notify)[0]
-    need("notify", f"the notify target at {first.where}")
+    need_notify(loaded, environment, notify)
     from runner import notify as notifying  # a run with a target only: apprise behind it
 
     targets = notifying.resolve([(loaded.notify, os.environ.get),

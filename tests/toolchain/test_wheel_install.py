@@ -172,3 +172,8 @@ def test_a_feature_of_a_missing_extra_says_which_to_install(installed: Installed
     proc = installed.runner("run", str(told), cwd=tmp_path)
     _refused(proc, "notify")
     assert "told.yaml:3" in proc.stderr and "nothing" not in proc.stdout  # it did not start
+    rows = tmp_path / "rows.csv"
+    rows.write_text("n\n1\n2\n")
+    proc = installed.runner("run", str(told), "--inputs-from", str(rows), cwd=tmp_path)
+    _refused(proc, "notify")  # once for the batch, before any row
+    assert proc.stderr.count("needs the notify extra") == 1
