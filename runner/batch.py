@@ -30,7 +30,7 @@ from typing import Any
 from runner.batch_record import new_batch_id, record_rows
 from runner.batch_summary import BatchFailure, BatchSummary
 from runner.errors import InvalidInput, RunnerError, Terminated
-from runner.launch import launch
+from runner.launch import launch, need_notify
 from runner.model import Playbook
 from runner.ownership import settle as record_failure
 from runner.results import INTERRUPTED, PASSED, RunResult
@@ -89,6 +89,7 @@ def run_batch(
     table = [dict(r) for r in rows]
     playbook = load_playbook(path, root=root)  # fail once, before any run, on an invalid playbook
     environment = load_environment(env, search=Path(path))
+    need_notify(playbook, environment)  # once, not on every row
     own_sandbox = sandbox is None and environment.sandbox
     if own_sandbox:
         sandbox = Sandbox(environment.simulators)

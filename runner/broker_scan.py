@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from runner.extras import need
+
 SCAN_CHUNK = 1000  # messages read from Redis per round trip
 UNACKED = "unacked"  # kombu's hash of the messages workers hold
 
@@ -26,6 +28,7 @@ def broker_messages(broker: str, queue: str) -> Messages | None:
     """The run ids of ``queue``'s messages in a Redis broker; None for another broker."""
     if not broker.startswith(("redis://", "rediss://")):
         return None
+    need("scale", "looking into a Redis broker (--broker)")
     import redis
 
     client = redis.Redis.from_url(broker, socket_timeout=10)

@@ -22,6 +22,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from runner.extras import need
 from runner.jobs import RunJob, execute_job
 from runner.orphans import Orphan, Sweeper
 from runner.ownership import STALE_AFTER
@@ -49,6 +50,7 @@ def make_app(broker: str, *, store: str | None = None, queue: str = DEFAULT_QUEU
              visibility_timeout: float = VISIBILITY_TIMEOUT, stale_after: float = STALE_AFTER,
              heartbeat_every: float | None = None) -> Any:
     """A Celery app for ``broker`` with runner's one task. Workers pass their ``store``."""
+    need("scale", "a Celery broker (runner worker, --broker)")
     from celery import Celery
 
     app = Celery("runner", broker=broker, set_as_current=False)

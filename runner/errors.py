@@ -2,8 +2,10 @@
 
     RunnerError                       exit 3 unless a subclass says otherwise
      ├── InvalidInput                 exit 2: the playbook, environment or command line is wrong
-     │    └── PlaybookError           ... at a known file:line:col, with a path of named items
-     │         └── NotAPlaybook       ... in a file that is not a playbook (none of its lines shown)
+     │    ├── PlaybookError           ... at a known file:line:col, with a path of named items
+     │    │    └── NotAPlaybook       ... in a file that is not a playbook (none of its lines shown)
+     │    └── MissingExtra            exit 4: a feature whose extra is not installed
+     │                                (runner.extras: which one to install)
      ├── StepFailed                   exit 1: a step or an assertion failed at run time
      │    ├── AssertionFailed         an `assert` expression was false
      │    ├── VendorError             the vendor answered with an error (HTTP or in the body)
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_NOT_INSTALLED = 4  # a feature the command needs is an extra that is not installed
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 from runner.engine import execute
 from runner.environment import Environment, load_environment
 from runner.errors import InvalidInput, RunnerError
+from runner.extras import need
 from runner.inputs import new_run_id
 from runner.model import Playbook
 from runner.notify_targets import Target
@@ -30,6 +31,15 @@ from runner.secrets import Redactor
 from runner.store import Store
 
 Warn = Callable[[str], None]
+
+
+def need_notify(playbook: Playbook, environment: Environment,
+                notify: Sequence[Target] = ()) -> None:
+    """A run with targets to tell needs the notify extra: one that could not tell of its end
+    must not start. Said at the first target."""
+    targets = (*playbook.notify, *environment.notify, *notify)
+    if targets:
+        need("notify", f"the notify target at {targets[0].where}")
 
 
 def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
@@ -51,6 +61,7 @@ def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
     if not (loaded.notify or environment.notify or notify):
         return execute(loaded, environment, inputs or {}, listeners=listeners,
                        redactor=redactor, store=store, **execute_kw)
+    need_notify(loaded, environment, notify)
     from runner import notify as notifying  # a run with a target only: apprise behind it
 
     say = warn or notifying.to_stderr

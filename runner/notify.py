@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from runner.extras import install_hint, missing
 from runner.model import Playbook, Step
 from runner.notify_targets import Target, url_problem
 from runner.results import PASSED, RunResult
@@ -162,10 +163,9 @@ def _apprise() -> Any:
 def _send(url: str, title: str, body: str, status: str) -> str | None:
     """Send one notification; None, or why it was not sent (may hold parts of the URL: the
     caller masks them)."""
-    try:
-        apprise = _apprise()
-    except ImportError:
-        return "apprise is not installed: pip install 'runner[notify]'"
+    if missing("notify"):  # a job that never started: launch() checks it for the others
+        return f"apprise is not installed: {install_hint('notify')}"
+    apprise = _apprise()
     problem = url_problem(url)
     if problem:
         return f"the URL {problem}"

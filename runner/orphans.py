@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.broker_scan import Messages, broker_messages
+from runner.extras import need
 from runner.store import Store
 
 log = logging.getLogger("runner.orphans")
@@ -116,6 +117,7 @@ class Sweeper(threading.Thread):
         """This worker's turn to sweep (the others skip this round)."""
         if not self.broker.startswith(("redis://", "rediss://")):
             return True
+        need("scale", "a Redis broker's sweep")
         import redis
 
         client = redis.Redis.from_url(self.broker, socket_timeout=10)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from runner.errors import InvalidInput, StoreError
+from runner.extras import need
 from runner.store_db import Conn, Db, StoreConflict, in_list, like_literal
 from runner.store_migrations import migrate
 from runner.store_schema import assignments, dump, run_row
@@ -62,6 +63,7 @@ def open_db(url: str) -> Db:
     path = sqlite_path(url)
     if path is not None:
         return SqliteDb(path)
+    need("scale", f"the run store {masked_url(url)}")
     from runner.store_sqlalchemy import SqlAlchemyDb  # a PostgreSQL store, on workers
 
     return SqlAlchemyDb(url)

@@ -6,8 +6,8 @@ it on the package): ``running`` (one run here), ``batching`` (one run per row of
 ``submitting`` (runs handed to workers), ``resuming`` (a run, a batch or every stale run taken
 up again), ``scheduling`` (the scheduler, schedule files), ``workers``, ``records`` (history,
 show, connectors), ``viewing`` (``runner ui``), ``editing`` (``runner lsp``), ``planning``,
-``validating``, ``sandboxes``, ``schemas``. They call the ops modules (batch, jobs,
-distributed, scheduler, resume, ...), which never call back up.
+``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``). They call the
+ops modules (batch, jobs, distributed, scheduler, resume, ...), which never call back up.
 
 The names load when first used (PEP 562 ``__getattr__``): ``from runner.api import validate``
 loads the playbook loader only, not the engine or the store, so ``runner validate`` and
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from runner.api.resuming import resume, resume_batch, resume_stale
     from runner.api.running import run
     from runner.api.sandboxes import sandbox
+    from runner.api.scaffolding import init
     from runner.api.scheduling import schedule, schedules
     from runner.api.schemas import write_schemas
     from runner.api.submitting import submit
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "lsp", "plan",
+__all__ = ["connectors", "count_runs", "history", "history_page", "init", "lsp", "plan",
            "read_inputs_file", "resume", "resume_batch", "resume_stale", "run", "run_batch",
            "sandbox", "schedule",
            "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
@@ -44,7 +45,7 @@ __all__ = ["connectors", "count_runs", "history", "history_page", "lsp", "plan",
 _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
-    "write_schemas": "schemas", "ui": "viewing", "lsp": "editing",
+    "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
     "read_inputs_file": "inputting",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 
 from runner.errors import InvalidInput
+from runner.extras import need
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -37,15 +38,12 @@ def ui(*, store: str | None = None, schedules: str | None = None, host: str = "1
                            "history to whoever can reach it",
                            hint="give --token (or set RUNNER_UI_TOKEN), or keep the default "
                            "--host 127.0.0.1 and reach it through an SSH tunnel or a proxy")
-    try:
-        import uvicorn
+    need("ui", "runner ui")
+    import uvicorn
 
-        from runner.ui.app import Config, build_app
-    except ImportError as e:
-        raise InvalidInput(f"runner ui needs {e.name}, which is not installed",
-                           hint="pip install 'runner[ui]'") from None
     from runner.api.records import since
     from runner.schedule_file import load_schedules
+    from runner.ui.app import Config, build_app
     from runner.ui.reader import Reader
 
     if schedules:

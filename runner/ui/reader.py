@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from runner.errors import InvalidInput, StoreError
+from runner.extras import need
 from runner.store import run_filter
 from runner.store_db import Conn, in_list, like_literal
 from runner.store_schema import SCHEMA_VERSION, run_row
@@ -91,6 +92,7 @@ class Reader:
                                    "(or set RUNNER_STORE)")
             self.db: Reads = _SqliteReads(path)
         else:
+            need("scale", f"runner ui on the run store {self.shown}")
             from runner.store_sqlalchemy import SqlAlchemyDb  # a PostgreSQL store only
 
             try:
