@@ -6,9 +6,11 @@ The environment file is a plain runner environment (not ``sandbox: true``): each
 block points at the running simulator, its secret settings written as ``{secret: NAME}`` and
 their values in ``<stem>.secrets.yaml`` beside it (``secrets_file:``), mode 0600, so ``runner
 run p.yaml --env FILE`` in another process talks to this sandbox as it would to the vendor.
-The names are ``SANDBOX_<VENDOR>_<SETTING>``: a variable of that name set in the shell wins
-over the secrets file (the environment's rule), and a production name (``AUTOMATOS_KEY``)
-exported in the same shell must not be sent to the sandbox, nor the sandbox's to the vendor.
+The secrets' names are ``RUNNER_SANDBOX_<VENDOR>_<SETTING>``: a variable of that name set in
+the shell wins over the secrets file (the environment's rule), so they are the sandbox's own:
+a production name (``AUTOMATOS_KEY``) exported in the same shell must not be sent to the
+sandbox, and the dotenv file's names (``SANDBOX_<VENDOR>_<SETTING>``, sourced in a shell for
+an earlier session) must not shadow this session's values.
 Each file is written whole to a temporary name, then renamed: a reader never sees half of one.
 They are kept when the sandbox stops, and overwritten the next time.
 """
@@ -27,6 +29,7 @@ import yaml
 from runner.connectors import registry
 from runner.sandbox import Sandbox
 
+SECRET_PREFIX = "RUNNER_SANDBOX"  # the environment file's secrets (see above)
 _SAFE = re.compile(r"^[A-Za-z0-9_+/=.,:@%-]*$")  # a dotenv value that needs no quotes
 
 
@@ -37,20 +40,20 @@ class Served:
     name: str  # the connector's name (use:)
     url: str
     settings: dict[str, Any]  # what the connector is given (base_url, credentials)
-    secret: dict[str, str] = field(default_factory=dict)  # secret setting -> variable NAME
+    secret: dict[str, str] = field(default_factory=dict)  # secret setting -> its {secret:} NAME
     example: str = ""  # a curl command line, with the credentials
 
     def variable(self, setting: str) -> str:
         return variable(self.name, setting)
 
 
-def variable(vendor: str, setting: str) -> str:
+def variable(vendor: str, setting: str, prefix: str = "SANDBOX") -> str:
     """``SANDBOX_<VENDOR>_<SETTING>``, the vendor's name not repeated (automatos_key ->
     SANDBOX_AUTOMATOS_KEY)."""
     v, word = (re.sub(r"\W", "_", t).upper() for t in (vendor, setting))
     if word.startswith(v + "_"):
         word = word[len(v) + 1:]
-    return f"SANDBOX_{v}_{word}"
+    return f"{prefix}_{v}_{word}"
 
 
 def served(box: Sandbox) -> list[Served]:
@@ -63,8 +66,8 @@ def served(box: Sandbox) -> list[Served]:
         creds = set(sim.secret_values())
         secret = [k for k, v in settings.items()
                   if (k in spec.settings and spec.settings[k].secret) or v in creds]
-        out.append(Served(name, sim.url, settings, {k: variable(name, k) for k in secret},
-                          sim.example_request()))
+        names = {k: variable(name, k, SECRET_PREFIX) for k in secret}
+        out.append(Served(name, sim.url, settings, names, sim.example_request()))
     return out
 
 
