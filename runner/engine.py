@@ -18,7 +18,14 @@ from typing import Any
 
 from runner import tracing
 from runner.environment import Environment
-from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError, StepFailed
+from runner.errors import (
+    InternalError,
+    Interrupted,
+    InvalidInput,
+    PlaybookError,
+    RunnerError,
+    StepFailed,
+)
 from runner.fingerprint import fingerprint
 from runner.inputs import (
     coerce_inputs,
@@ -156,7 +163,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         if failure is not None:
             run.status = INTERRUPTED if isinstance(failure, Interrupted) else \
                 ERRORED if isinstance(failure, InternalError) else FAILED
-            run.error = redactor.redact(failure.message)
+            run.error = redactor.redact(_located(failure))
             run.hint = redactor.redact(failure.hint) if failure.hint else None
             run.failed_step = getattr(failure, "step", None) or None
         try:
@@ -167,6 +174,18 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run
+
+
+def _located(failure: RunnerError) -> str:
+    """The run's error, with the file:line of the step it happened in first: history, `runner
+    show`, the reports and the notifications name the place as the console does. Not for a
+    run stopped by Ctrl-C: where it stopped is no fault of a step."""
+    where = failure.where
+    if isinstance(failure, PlaybookError) and failure.location is not None:
+        where = f"{failure.location.file}:{failure.location.line}"
+    if not where or isinstance(failure, Interrupted):
+        return failure.message
+    return f"{where}: {failure.message}"
 
 
 def _record(rt: Runtime, store: Store, run: RunResult) -> None:

@@ -48,6 +48,9 @@ class Location:
 
 class RunnerError(Exception):
     exit_code = EXIT_INTERNAL
+    # the file:line of the step it happened in, when a run was in one (the step loop sets it;
+    # the run's error, in history and reports, starts with it)
+    where = ""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

@@ -114,9 +114,9 @@ class _Page:
         # the run's error is most often its failed step's, said with the step below (the
         # vendor's words first); a loop's or an include's sum of its failures comes after
         # them; an error of no step's (the run stopped outside its steps) comes first
-        shown = {s.get("error") for _, s in leaves[:20]}
+        shown = {said for _, s in leaves[:20] for said in _errors(s)}
         error = r.get("error") if r.get("error") not in shown else None
-        after = error is not None and any(s.get("error") == error for _, s in failed)
+        after = error is not None and any(error in _errors(s) for _, s in failed)
         if error and not after:
             out.append(f'<pre class="error">{e(error)}</pre>')
         if r.get("hint") and r["hint"] not in {s.get("hint") for _, s in leaves[:20]}:
@@ -160,3 +160,12 @@ class _Page:
         return ('<h2>Steps <span class="tools"><button type="button" data-open="1">expand all'
                 '</button><button type="button" data-open="0">collapse all</button></span></h2>'
                 f'<div id="steps">{body}</div>')
+
+
+def _errors(step: dict[str, Any]) -> set[str]:
+    """How the run's error says a step's: as the step does, or after its file:line (the
+    engine puts it first in the run's error)."""
+    error = step.get("error")
+    if not error:
+        return set()
+    return {error, f"{step['where']}: {error}"} if step.get("where") else {error}

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner import tracing
-from runner.errors import InternalError, Interrupted, InvalidInput, RunnerError, StepFailed
+from runner.errors import (
+    InternalError,
+    Interrupted,
+    InvalidInput,
+    PlaybookError,
+    RunnerError,
+    StepFailed,
+)
 from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.model import Playbook, Step
 from runner.restore import defined, restore, resume_check
@@ -44,6 +51,7 @@ class Runtime(RunState):
             if result.status in (FAILED, ERRORED) and first is None:
                 kind = InternalError if result.status == ERRORED else StepFailed
                 first = kind(result.error or "failed", hint=result.hint, step=step.label)
+                first.where = result.where
                 if not keep_going:
                     break
         return first
@@ -105,7 +113,10 @@ class Runtime(RunState):
         except InvalidInput as e:  # e.g. a missing secret, found when a connector starts
             result.status = FAILED
             result.error, result.hint = e.message, e.hint
-            raise
+            if isinstance(e, PlaybookError) and e.location is not None:
+                raise  # it names its own place (a connector file's line)
+            raise PlaybookError(e.message, location=step.location, path=step.label,
+                                hint=e.hint) from None
         except RunnerError:
             raise  # a lost ownership (another worker took the run over): stop here
         except Exception as e:  # a bug, a hook that raised, a full disk: the run is errored
@@ -198,7 +209,7 @@ class Runtime(RunState):
         final = self.run_steps(sub.finally_steps, scope, parent.iterations, keep_going=True,
                                prefix=prefix, trail=trail)
         failure = failure or final
-        if failure is not None:
-            raise StepFailed(f"{sub.file}: {getattr(failure, 'step', '')}: {failure.message}",
-                             hint=failure.hint)
+        if failure is not None:  # its file:line, then its own (an include's: a chain down)
+            raise StepFailed(f"{failure.where or sub.file}: {getattr(failure, 'step', '')}: "
+                             f"{failure.message}", hint=failure.hint)
         return render(self, dict(sub.outputs), scope, "outputs")

@@ -109,6 +109,7 @@ class RunState:
         where = "" if result is None else result.label if result.trail == result.step_id \
             else f"step '{result.trail}'"
         error = InternalError.of(e, step=where)
+        error.where = result.where if result is not None else ""
         with self._lock:
             if self.crash is None:
                 self.crash = error

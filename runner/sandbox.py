@@ -7,6 +7,7 @@ from typing import Any
 
 from runner.connectors import registry
 from runner.errors import InvalidInput
+from runner.sandbox_options import build, simulator_class
 
 
 class Sandbox:
@@ -26,7 +27,12 @@ class Sandbox:
                                    "the sandbox", hint="run with --env FILE (an environment "
                                    "file), or --env none when the playbook's settings: say "
                                    "everything")
-            sim = spec.simulator(**self.options.get(name, {}))
+            given = self.options.get(name) or {}
+            # checked: a misspelt option of an environment file's simulators: is named, with
+            # the valid ones, instead of a TypeError deep in a constructor
+            kwargs = build(name, simulator_class(spec.simulator), given,
+                           f"simulators.{name}") if given else {}
+            sim = spec.simulator(**kwargs)
             sim.start()
             self.simulators[name] = sim
         return self

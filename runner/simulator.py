@@ -154,3 +154,9 @@ class Simulator:
     def secret_values(self) -> list[str]:
         """Credential values of this simulator, for redaction and leak tests."""
         return []
+
+    def example_request(self) -> str:
+        """A curl command line that tries this simulator with its credentials, authenticated
+        as the vendor wants it; "" when there is none. ``runner sandbox``
+        prints it: the credentials are made up for the session, so showing them is right."""
+        return ""

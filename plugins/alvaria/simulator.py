@@ -37,6 +37,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import shlex
 import threading
 import urllib.error
 import urllib.request
@@ -130,6 +131,12 @@ class AlvariaSimulator(Simulator):
     def secret_values(self) -> list[str]:
         with self.lock:
             return [self.client_secret, self.api_key, *self.tokens]
+
+    def example_request(self) -> str:
+        # the token; it then goes as "Authorization: Bearer <token>" with "x-api-key"
+        return shlex.join(["curl", "-u", f"{self.client_id}:{self.client_secret}",
+                           "-d", "grant_type=client_credentials", "-d", "scope=autofacilitateapi",
+                           "-d", f"realm={self.org_id}", self.url + TOKEN_PATH])
 
     def expire_tokens(self) -> None:
         """Make every issued token expired (tests of renewal on 401)."""

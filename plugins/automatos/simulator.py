@@ -9,6 +9,7 @@ Seeded machines (hostname: department -> machineId):
   NTB1:     DEV -> 123ABC, Comercial -> ABC987   (the doc's example: two machines, one hostname)
   NTB2:     DEV -> 456DEF
   OFFLINE1: DEV -> OFF001  (its agent never picks jobs up: they stay scheduled, then expire)
+  FLEET00001..: DEV -> F00001..  (``fleet_size`` of them, none by default)
 A package whose name starts with ``fail`` ends with ``delivered: "N"`` and an error text, the
 (undocumented) failure value a playbook must treat as a clear failure.
 """
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import secrets
+import shlex
 import string
 import threading
 from dataclasses import dataclass
@@ -69,6 +72,7 @@ class AutomatosSimulator(Simulator):
         not_found_seconds: float = 0.0,
         token_ttl: float = 3600.0,
         machines: list[dict[str, str]] | None = None,
+        fleet_size: int = 0,
         automatos_id: str | None = None,
         automatos_key: str | None = None,
         **kw: Any,
@@ -81,6 +85,9 @@ class AutomatosSimulator(Simulator):
         self.not_found_seconds = not_found_seconds
         self.token_ttl = token_ttl
         self.machines = list(machines or DEFAULT_MACHINES)
+        # a fleet for trying loops and batches at scale: FLEET00001.. in DEV, one machine each
+        self.machines += [{"machineId": f"F{i:05d}", "hostname": f"FLEET{i:05d}",
+                           "department": "DEV"} for i in range(1, fleet_size + 1)]
         digits = "".join(secrets.choice(string.digits) for _ in range(12))
         self.automatos_id = automatos_id or digits
         self.automatos_key = automatos_key or base64.b64encode(secrets.token_bytes(33)).decode()
@@ -98,6 +105,12 @@ class AutomatosSimulator(Simulator):
 
     def secret_values(self) -> list[str]:
         return [self.automatos_key, *self.tokens]
+
+    def example_request(self) -> str:
+        # the login; its data.token then goes as "Authorization: Bearer <token>"
+        body = json.dumps({"automatosId": self.automatos_id, "automatosKey": self.automatos_key})
+        return shlex.join(["curl", "-H", "Content-Type: application/json", "-d", body,
+                           self.url + "/auth"])
 
     def expire_tokens(self) -> None:
         """Make every issued token expired (tests of renewal on 403)."""

@@ -35,6 +35,7 @@ import functools
 import json
 import re
 import secrets
+import shlex
 import time
 import uuid
 from collections.abc import Callable
@@ -195,6 +196,10 @@ class EraSimulator(Simulator):
 
     def secret_values(self) -> list[str]:
         return [self.api_token]
+
+    def example_request(self) -> str:
+        return shlex.join(["curl", "-H", f"Authorization: Bearer {self.api_token}",
+                           self.url + "/rest/v1/service/integration_points"])
 
     # -- helpers -----------------------------------------------------------------------
     def not_found(self, req: Request) -> Reply:

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -200,6 +201,13 @@ class MorSimulator(Simulator):
 
     def secret_values(self) -> list[str]:
         return [self.api_secret]
+
+    def example_request(self) -> str:
+        # the answer is gzipped XML (gzip_mode raw): curl ... | gunzip
+        params = {"user_id": "100"}
+        return shlex.join(["curl", "-s", "-d", f"u={self.username}", "-d", "user_id=100", "-d",
+                           "hash=" + compute_hash("user_details_get", params, self.api_secret),
+                           self.url + "/user_details_get"]) + " | gunzip"
 
     # -- answers -----------------------------------------------------------------------
     def _body(self, xml: str) -> bytes:

@@ -43,6 +43,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import shlex
 import time
 import uuid
 from typing import Any
@@ -134,6 +135,12 @@ class NddprintSimulator(Simulator):
     def secret_values(self) -> list[str]:
         with self.lock:
             return [self.secret_key, self.static_token, *self.tokens]
+
+    def example_request(self) -> str:
+        return shlex.join(["curl", "-H", f"Authorization: Bearer {self.static_token}",
+                           "-H", "Content-Type: application/json",
+                           "-d", json.dumps({"DomainName": "CORP", "LogonName": "jdoe"}),
+                           self.url + "/api/v1/users/card-codes"])
 
     def expire_tokens(self) -> None:
         """Make every issued token expired (the static token stays valid)."""

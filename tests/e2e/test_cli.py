@@ -39,7 +39,7 @@ def test_sandbox_serves_until_ctrl_c() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
-    assert proc.returncode == EXIT_INTERRUPTED
+    assert proc.returncode == 0  # stopping is how a sandbox ends, as `runner scheduler`
 
 
 def test_ctrl_c_during_a_poll_exits_130() -> None:

@@ -286,8 +286,9 @@ def test_an_internal_error_records_the_run_errored(tmp_path: Path,
                env=crashing_echo)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    assert "errored at step 'read': internal error: RuntimeError: the hook exploded" \
-        in done.stderr, done.stderr
+    # the step's file:line first (`- id: read` is line 11), as every run-time error
+    assert f"errored at step 'read': {playbook}:11: internal error: RuntimeError: the hook " \
+        "exploded" in done.stderr, done.stderr
     assert "ERRORED at step 'read'" in done.stdout
     assert "ERR! read" in done.stdout and "PASS goodbye" in done.stdout
     log = done.stderr.split("the details are in ")[1].split()[0]
@@ -295,7 +296,7 @@ def test_an_internal_error_records_the_run_errored(tmp_path: Path,
     row = _only_run(store)
     assert row["status"] == "errored"
     assert row["failed_step"] == "step 'read'"
-    assert row["error"] == "internal error: RuntimeError: the hook exploded"
+    assert row["error"] == f"{playbook}:11: internal error: RuntimeError: the hook exploded"
     steps = {s["id"]: s for s in row["report"]["steps"]}
     assert list(steps) == ["post", "read", "goodbye"]  # `after` never ran; the finally did
     assert steps["read"]["status"] == "errored"

@@ -124,8 +124,8 @@ def test_a_header_value_outside_latin1_is_a_clear_step_error(tmp_path: Path,
     result = _run(playbook, env, title="it’s")
     assert result.status == "failed", result.error
     assert result.failed_step == "step 'list'"
-    assert result.error == ("era: header 'X-Title' has a character HTTP headers "
-                            "cannot carry (U+2019 at position 3: header values are Latin-1 "
+    assert result.error == (f"{playbook}:8: era: header 'X-Title' has a character HTTP "  # its line
+                            "headers cannot carry (U+2019 at position 3: header values are Latin-1 "
                             "bytes, and RFC 9110 asks for ASCII), so it is not sent")
     assert "urlencode" in (result.hint or "")
     assert result.steps[0].attempts == 0 and not result.steps[0].exchanges  # never sent
