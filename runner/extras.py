@@ -20,6 +20,9 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "scale": ("celery", "redis", "sqlalchemy", "psycopg"),
     "ui": ("starlette", "uvicorn"),  # runner ui
     "notify": ("apprise",),  # notify: targets
+    "lsp": ("pygls", "lsprotocol"),  # runner lsp
+    # --trace, RUNNER_TRACES: the SDK and its OTLP/HTTP exporter (opentelemetry is a namespace)
+    "traces": ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http"),
 }
 
 
@@ -44,6 +47,13 @@ def missing(extra: str) -> list[str]:
         if not found:
             out.append(name)
     return out
+
+
+def absent(extra: str, what: str, error: ImportError) -> MissingExtra:
+    """The error for an extra that :func:`need` found but that fails to import (a broken or
+    half-installed package): the same message and exit code, naming what failed."""
+    return MissingExtra(f"{what} needs the {extra} extra, which does not import "
+                        f"({error.name or error})", hint=install_hint(extra))
 
 
 def need(extra: str, what: str) -> None:

@@ -27,7 +27,6 @@ ENV = "RUNNER_TRACES"  # otlp | console | off
 PROPAGATE_ENV = "RUNNER_TRACES_PROPAGATE"  # 1: send W3C traceparent to the vendors
 MODES = ("otlp", "console")
 OFF = ("", "0", "off", "false", "no", "none")
-EXTRA_HINT = "pip install 'runner[traces]' (opentelemetry-sdk and its OTLP/HTTP exporter)"
 
 R = TypeVar("R")
 
@@ -69,6 +68,9 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
     variables say where), to stderr (``console``), or to a caller's own ``provider`` (an
     opentelemetry ``TracerProvider``: a test's in-memory exporter, an app's set-up)."""
     global _tracer, _provider, _owned, _propagate
+    from runner.extras import absent, need
+
+    need("traces", "traces (--trace, RUNNER_TRACES)")
     try:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
@@ -77,9 +79,8 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
             ConsoleSpanExporter,
             SimpleSpanProcessor,
         )
-    except ImportError:
-        raise InvalidInput("traces need OpenTelemetry's SDK, which is not installed",
-                           hint=EXTRA_HINT) from None
+    except ImportError as e:
+        raise absent("traces", "traces (--trace, RUNNER_TRACES)", e) from None
     from runner import __version__
 
     _owned = provider is None
@@ -96,9 +97,8 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
                     OTLPSpanExporter,
                 )
-            except ImportError:
-                raise InvalidInput("traces to OTLP need OpenTelemetry's OTLP/HTTP exporter, "
-                                   "which is not installed", hint=EXTRA_HINT) from None
+            except ImportError as e:
+                raise absent("traces", "traces to OTLP", e) from None
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     _provider = provider
     _propagate = os.environ.get(PROPAGATE_ENV, "").strip().lower() not in OFF

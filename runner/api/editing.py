@@ -3,15 +3,15 @@ the editor ends it. pygls is imported here and in ``runner.lsp`` only (the ``lsp
 
 from __future__ import annotations
 
-from runner.errors import InvalidInput
+from runner.extras import absent, need
 
 
 def lsp(*, root: str | None = None) -> None:
     """Serve LSP over stdio; ``root``: the folder includes must stay inside, as for
     ``runner validate --root`` (default: each playbook's folder)."""
+    need("lsp", "runner lsp")
     try:
         from runner.lsp.server import serve
     except ImportError as e:
-        raise InvalidInput(f"runner lsp needs {e.name}, which is not installed",
-                           hint="pip install 'runner[lsp]'") from None
+        raise absent("lsp", "runner lsp", e) from None
     serve(root=root)

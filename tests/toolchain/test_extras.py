@@ -18,11 +18,15 @@ from runner.errors import EXIT_NOT_INSTALLED
 from runner.extras import EXTRAS, MissingExtra, install_hint, missing, need, requirements
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-OPTIONAL = {m: extra for extra, mods in EXTRAS.items() for m in mods}
+OPTIONAL = {m.split(".")[0]: extra for extra, mods in EXTRAS.items() for m in mods}
 # imported at the top of a module that is itself imported only after the check
-BEHIND = {"runner/ui/app.py": "ui", "runner/store_sqlalchemy.py": "scale"}
+BEHIND = {"runner/ui/app.py": "ui", "runner/store_sqlalchemy.py": "scale",
+          # runner.lsp is imported by api/editing.py only, after need("lsp")
+          **{f"runner/lsp/{p.name}": "lsp" for p in (ROOT / "runner" / "lsp").glob("*.py")}}
 # a function with a bare import whose one caller checks first, or that does without it
 CHECKED_BY_CALLER = {
+    **{("runner/tracing.py", f): "runs only once start() has passed need('traces'): a span "
+       "exists only when traces are on" for f in ("__init__", "failed", "end", "exchange")},
     ("runner/notify.py", "_apprise"): "_send checks missing('notify') before calling it",
     ("runner/notify_targets.py", "url_problem"): "validate without apprise: the URL is "
     "checked when it is sent (the import is in a try: ImportError)",

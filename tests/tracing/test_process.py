@@ -20,7 +20,7 @@ import pytest
 from helpers import ROOT, RUNNER, automatos_env, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
-from runner.errors import EXIT_INVALID, EXIT_OK
+from runner.errors import EXIT_INVALID, EXIT_NOT_INSTALLED, EXIT_OK
 from runner.store import Store
 
 PLAYBOOK = ROOT / "playbooks" / "automatos" / "distribute-package.yaml"
@@ -123,8 +123,8 @@ def test_run_trace_without_the_extra_says_which_to_install(tmp_path: Path) -> No
     blocked.mkdir(parents=True)
     (blocked / "__init__.py").write_text("raise ImportError('not installed')\n")
     proc = cli("run", str(ONE_CALL), "--trace", "-q", env={"PYTHONPATH": str(blocked.parent)})
-    assert proc.returncode == EXIT_INVALID, proc.stderr
-    assert "OpenTelemetry" in proc.stderr and "pip install 'runner[traces]'" in proc.stderr
+    assert proc.returncode == EXIT_NOT_INSTALLED, proc.stderr
+    assert "traces extra" in proc.stderr and "pip install 'runner[traces]'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
