@@ -3,6 +3,12 @@ reaches :mod:`runner.inputs_file` through the door, as every other command does.
 
 from __future__ import annotations
 
-from runner.inputs_file import read_inputs_file
+from pathlib import Path
+from typing import Any
 
-__all__ = ["read_inputs_file"]
+
+def read_inputs_file(path: str | Path) -> dict[str, Any]:
+    """The inputs a YAML or JSON mapping file gives (``-i @FILE``), typed as written."""
+    from runner import inputs_file
+
+    return inputs_file.read_inputs_file(path)
