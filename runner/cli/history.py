@@ -39,7 +39,7 @@ def history(store: str | None, playbook: str | None, status: str | None, since: 
         when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(r["started"]))
         took = f"{(r['duration_ms'] or 0) / 1000:.1f}s"
         line = f"{r['run_id']:<24} {when}  {r['status']:<11} {took:>7}  {r['playbook']}" \
-            + (f"  ({_headline(_one_line(r['error']))[:60]})" if r.get("error") else "")
+            + (f"  ({_headline(_one_line(r['error']))[:80]})" if r.get("error") else "")
         click.echo(printable(line))  # a server's error may hold terminal control sequences
     if not rows and not as_json:
         click.echo("no runs recorded yet")
@@ -53,13 +53,13 @@ _WHERE = re.compile(r"^(?:[^\s:]+\.ya?ml:\d+(?::\d+)?: )+")
 
 
 def _headline(text: str) -> str:
-    """A run's error for its line of history: what went wrong first, its file:line (names only)
-    after it, so that the cut at the line's end falls on the place, not on the words."""
+    """A run's error for its line of history: the step's file:line by the file's name alone
+    (``runner show`` has the whole path), so that the cut at the line's end leaves the words."""
     m = _WHERE.match(text)
     if not m:
         return text
     places = [p.rsplit("/", 1)[-1] for p in m.group(0).split(": ") if p]
-    return f"{text[m.end():]} @ {' > '.join(places)}"
+    return ": ".join([*places, text[m.end():]])
 
 
 def _one_line(text: str) -> str:
