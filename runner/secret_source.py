@@ -14,7 +14,6 @@ so a run whose secrets are environment variables pays for neither.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from runner import entry_points
 from runner.errors import InvalidInput, RunnerError
 
 GROUP = "runner.secret_sources"
@@ -100,15 +100,7 @@ def get(name: str) -> SecretSource:
     if value is None:
         raise InvalidInput(f"no secret source named '{name}' is installed",
                            hint=f"installed sources: {', '.join(names())}")
-    try:
-        factory: Any = _load(value)
-        source = factory()
-    except RunnerError:
-        raise
-    except Exception as e:
-        raise InvalidInput(f"secret source '{name}' failed to load: {type(e).__name__}: {e}",
-                           hint=f"the entry point is {value}; reinstall the package "
-                           "that provides it") from None
+    source = entry_points.made(f"secret source '{name}'", value)
     if not callable(getattr(source, "fetch", None)):
         raise InvalidInput(f"secret source '{name}': its entry point returned "
                            f"{type(source).__name__}, which has no fetch(arg, request)")
@@ -119,17 +111,5 @@ def names() -> list[str]:
     return sorted({*BUILTIN, *_entry_points()})
 
 
-@cache
 def _entry_points() -> dict[str, str]:
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
-
-
-def _load(value: str) -> object:
-    """What an entry point value (``module:attr.attr``) names, as ``EntryPoint.load`` does."""
-    module, _, attrs = value.partition(":")
-    obj: object = importlib.import_module(module.strip())
-    for attr in filter(None, attrs.strip().split(".")):
-        obj = getattr(obj, attr)
-    return obj
+    return entry_points.group(GROUP)

@@ -20,14 +20,13 @@ distribution's own ``entry_points.txt`` (one directory listing per ``sys.path`` 
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from functools import cache
-from typing import Any
 
+from runner import entry_points
 from runner.connectors.spec import ConnectorSpec
-from runner.errors import InvalidInput, PlaybookError
+from runner.errors import InvalidInput
 
 GROUP = "runner.connectors"
 DISTRIBUTION = "runner"
@@ -58,11 +57,8 @@ def _group(path: str) -> dict[str, str]:
     return dict(parser[GROUP]) if parser.has_section(GROUP) else {}
 
 
-@cache
 def _entry_points() -> dict[str, str]:
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    return entry_points.group(GROUP)
 
 
 def names() -> list[str]:
@@ -84,14 +80,6 @@ def add_local(spec: ConnectorSpec) -> None:
     _LOCAL[spec.name] = spec
 
 
-def _load(value: str) -> object:
-    """What an entry point value (``module:attr.attr``) names, as ``EntryPoint.load`` does."""
-    module, _, attrs = value.partition(":")
-    obj: object = importlib.import_module(module.strip())
-    for attr in filter(None, attrs.strip().split(".")):
-        obj = getattr(obj, attr)
-    return obj
-
 
 def get(name: str) -> ConnectorSpec:
     local = _LOCAL.get(name)
@@ -104,15 +92,7 @@ def _installed(name: str) -> ConnectorSpec:
     if value is None:
         raise InvalidInput(f"no connector named '{name}' is installed",
                            hint=f"installed connectors: {', '.join(names()) or 'none'}")
-    try:
-        factory: Any = _load(value)
-        spec = factory()
-    except PlaybookError:
-        raise
-    except Exception as e:
-        raise InvalidInput(f"connector '{name}' failed to load: {type(e).__name__}: {e}",
-                           hint=f"the entry point is {value}; reinstall the package "
-                           "that provides it") from None
+    spec = entry_points.made(f"connector '{name}'", value)
     if not isinstance(spec, ConnectorSpec):
         raise InvalidInput(f"connector '{name}': its entry point returned "
                            f"{type(spec).__name__}, not a ConnectorSpec")

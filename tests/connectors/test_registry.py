@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from runner import entry_points
 from runner.connectors import registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def fresh_registry() -> Iterator[None]:
     def clear() -> None:
-        for f in (registry.builtin, registry._entry_points, registry._installed):
+        for f in (registry.builtin, entry_points.group, registry._installed):
             f.cache_clear()
 
     clear()
