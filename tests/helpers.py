@@ -94,3 +94,36 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
             pytest.fail(f"openssl cannot make a certificate here: {e} (CI=true: a failure)")
         pytest.skip(f"openssl cannot make a certificate here: {e}")
     return crt, key
+
+
+def offline_build_possible() -> bool:
+    """Can this venv build a wheel with no index? (setuptools >= 70.1, or `wheel` installed)"""
+    import importlib.metadata
+    import importlib.util
+
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+def pip_install_target(package: Path, tmp: Path) -> Path:
+    """``package`` (a folder with a pyproject.toml) installed by pip into ``tmp/site`` with no
+    dependencies, for subprocesses to see on PYTHONPATH: the project's .venv is left alone."""
+    import shutil
+
+    src = tmp / "src"
+    # build from a copy: pip builds in place and would leave build/ and *.egg-info behind
+    shutil.copytree(package, src, ignore=shutil.ignore_patterns("build", "*.egg-info",
+                                                                  "__pycache__"))
+    target = tmp / "site"
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+           str(target), str(src)]
+    if offline_build_possible():
+        cmd[4:4] = ["--no-build-isolation", "--no-index"]
+    # else pip fetches setuptools for the build from the configured index, as `make` does
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return target

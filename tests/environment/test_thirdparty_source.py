@@ -9,45 +9,22 @@ subprocesses see (PYTHONPATH), as tests/toolchain/test_thirdparty.py does for a 
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, pip_install_target
 from leakcheck import Echo, every_output, started
 
 PACKAGE = ROOT / "tests" / "thirdparty" / "runner-secret-static"
 VALUE = "static-s3cret-Hq20x"
 
 
-def _offline_build_possible() -> bool:
-    try:
-        version = importlib.metadata.version("setuptools")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    major, minor = (int(x) for x in version.split(".")[:2])
-    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("thirdparty-source")
-    src = tmp / "src"
-    shutil.copytree(PACKAGE, src, ignore=shutil.ignore_patterns("build", "*.egg-info",
-                                                                  "__pycache__"))
-    target = tmp / "site"
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-           str(target), str(src)]
-    if _offline_build_possible():
-        cmd[4:4] = ["--no-build-isolation", "--no-index"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = pip_install_target(PACKAGE, tmp_path_factory.mktemp("thirdparty-source"))
     assert list(target.glob("runner_secret_static-*.dist-info/entry_points.txt"))
     return target
 

@@ -18,9 +18,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
-
-from .test_thirdparty import _offline_build_possible
+from helpers import ROOT, offline_build_possible
 
 CONNECTORS = ["alvaria", "automatos", "era", "http", "mor", "nddprint"]
 # every file of runner's installed RECORD that has a hash still has that content
@@ -54,7 +52,7 @@ packages = ["plugins"]
 
 
 def _pip(python: Path, *args: str) -> None:
-    offline = ["--no-build-isolation", "--no-index"] if _offline_build_possible() else []
+    offline = ["--no-build-isolation", "--no-index"] if offline_build_possible() else []
     cmd = [sys.executable, "-m", "pip", "--python", str(python), *args[:1], "--quiet",
            *(offline if args[0] in ("install", "wheel") else []), *args[1:]]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)

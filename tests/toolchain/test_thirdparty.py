@@ -11,44 +11,20 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, cli
+from helpers import ROOT, cli, pip_install_target
 
 THIRDPARTY = ROOT / "tests" / "thirdparty"
 PACKAGE = THIRDPARTY / "runner-connector-echo"
 PLAYBOOK = THIRDPARTY / "echo-playbook.yaml"
 
 
-def _offline_build_possible() -> bool:
-    """Can this venv build a wheel with no index? (setuptools >= 70.1, or `wheel` installed)"""
-    try:
-        version = importlib.metadata.version("setuptools")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    major, minor = (int(x) for x in version.split(".")[:2])
-    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("thirdparty")
-    src = tmp / "src"
-    # build from a copy: pip builds in place and would leave build/ and *.egg-info behind
-    shutil.copytree(PACKAGE, src, ignore=shutil.ignore_patterns("build", "*.egg-info",
-                                                                  "__pycache__"))
-    target = tmp / "site"
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-           str(target), str(src)]
-    if _offline_build_possible():
-        cmd[4:4] = ["--no-build-isolation", "--no-index"]
-    # else pip fetches setuptools for the build from the configured index, as `make` does
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = pip_install_target(PACKAGE, tmp_path_factory.mktemp("thirdparty"))
     assert (target / "runner_connector_echo" / "connector.yaml").is_file()
     assert list(target.glob("runner_connector_echo-*.dist-info/entry_points.txt"))
     return target
