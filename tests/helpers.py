@@ -127,3 +127,19 @@ def pip_install_target(package: Path, tmp: Path) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return target
+
+
+def dev_module(name: str) -> Any:
+    """The module ``name`` of the dev extra, imported; missing (an old venv), the calling test
+    module is skipped, except under CI=true, where that is a failure."""
+    import importlib
+
+    import pytest
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed (the dev extra): CI=true makes it a failure",
+                        pytrace=False)
+        pytest.skip(f"{name} is not installed: pip install -e '.[dev]'", allow_module_level=True)

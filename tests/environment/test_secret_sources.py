@@ -5,25 +5,19 @@ every error's words (never the value)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import dev_module
 
 from runner import secret_source
 from runner.environment import Environment, load_environment
 from runner.errors import InvalidInput, PlaybookError
 
-try:
-    import pyrage  # the dev extra's: it encrypts the test files
-except ImportError:  # pragma: no cover - an old venv
-    if os.environ.get("CI") == "true":
-        pytest.fail("pyrage is not installed (the dev extra): CI=true makes it a failure",
-                    pytrace=False)
-    pytest.skip("pyrage is not installed: pip install -e '.[dev]'", allow_module_level=True)
+pyrage = dev_module("pyrage")  # the dev extra's: it encrypts the test files
 
 
 def env_file(tmp_path: Path, body: str) -> Environment:

@@ -5,21 +5,15 @@ file's bytes (tests/leakcheck.py). A command is run once per run per reference."
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import dev_module
 from leakcheck import Echo, every_output, started
 
-try:
-    import pyrage  # the dev extra's: it encrypts the test files
-except ImportError:  # pragma: no cover - an old venv
-    if os.environ.get("CI") == "true":
-        pytest.fail("pyrage is not installed (the dev extra): CI=true makes it a failure",
-                    pytrace=False)
-    pytest.skip("pyrage is not installed: pip install -e '.[dev]'", allow_module_level=True)
+pyrage = dev_module("pyrage")  # the dev extra's: it encrypts the test files
 
 CMD_VALUE = "cmd-s3cret-Qx81v"
 FILE_VALUE = "age-s3cret-Wr55k"
