@@ -196,20 +196,11 @@ class _Builder(StepBuilder):
     def connector(self, alias: str, raw: dict[str, Any]) -> ConnectorSpec:
         """The connector an alias uses: ``file:`` (relative to the playbook), else
         ``connectors/<use>.yaml`` beside or above the playbook, else an installed one."""
-        here = Path(self.doc.file).parent
         key = "file" if "file" in raw else "use"
         try:
-            path = here / raw["file"] if key == "file" else local.find(raw["use"], here)
-            if key == "file" and not (here / raw["file"]).is_file():
-                raise InvalidInput(f"connector file '{raw['file']}' does not exist",
-                                   hint=f"paths are relative to {here}")
-            if path is None:
-                return registry.get(raw["use"])
-            spec = local.load_local(path, expect=None if key == "file" else raw["use"])
-            if raw.get("use", spec.name) != spec.name:
-                raise InvalidInput(f"{raw['file']} holds connector '{spec.name}', "
-                                   f"not '{raw['use']}'", hint="drop use:, or make the names match")
-            registry.add_local(spec)
+            spec, repository_file = local.for_entry(raw, Path(self.doc.file).parent)
+            if repository_file:
+                registry.add_local(spec)
             return spec
         except PlaybookError:
             raise  # a broken connector file: its own file and line say more

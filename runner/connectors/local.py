@@ -16,6 +16,7 @@ file needs (the loader, the import machinery, a hash) is imported when one is fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,30 @@ def find(name: str, start: Path) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def for_entry(raw: Mapping[str, Any], here: Path) -> tuple[ConnectorSpec, bool]:
+    """The connector a playbook's ``connectors:`` entry names, and whether it is a file of the
+    repository's: ``file:`` (relative to the playbook's folder ``here``), else
+    ``connectors/<use>.yaml`` beside or above it, else the installed one (the one rule the
+    loader and ``runner lsp`` follow)."""
+    from runner.connectors import registry
+
+    if "file" in raw:
+        if not (here / raw["file"]).is_file():
+            raise InvalidInput(f"connector file '{raw['file']}' does not exist",
+                               hint=f"paths are relative to {here}")
+        path = here / raw["file"]
+    else:
+        found = find(raw["use"], here)
+        if found is None:
+            return registry.get(raw["use"]), False
+        path = found
+    spec = load_local(path, expect=None if "file" in raw else raw["use"])
+    if raw.get("use", spec.name) != spec.name:
+        raise InvalidInput(f"{raw['file']} holds connector '{spec.name}', "
+                           f"not '{raw['use']}'", hint="drop use:, or make the names match")
+    return spec, True
 
 
 def in_folder(folder: Path) -> list[ConnectorSpec]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.connectors import local, registry
+from runner.connectors import local
 from runner.connectors.spec import ConnectorSpec, Operation
 from runner.errors import RunnerError
 from runner.loader import Path_
@@ -117,13 +117,11 @@ def resolve(raw: Any, folder: Path) -> ConnectorSpec | None:
     """The connector a ``connectors:`` entry names, as the loader finds it, or None."""
     if not isinstance(raw, dict):
         return None
+    if not isinstance(raw.get("file", ""), str) or \
+            not isinstance(raw.get("use", raw.get("file")), str):
+        return None
     try:
-        if isinstance(raw.get("file"), str):
-            return local.load_local(folder / raw["file"])
-        if not isinstance(raw.get("use"), str):
-            return None
-        found = local.find(raw["use"], folder)
-        return local.load_local(found, expect=raw["use"]) if found else registry.get(raw["use"])
+        return local.for_entry(raw, folder)[0]
     except RunnerError:
         return None
 
