@@ -61,7 +61,7 @@ def response_record(response: Response) -> dict[str, Any]:
     return {"status": response.status_code, "headers": dict(response.headers),
             "url": response.url, "method": response.method, "decode": response.decode,
             "error": response.error, "attempts": response.attempts,
-            "elapsed_ms": response.elapsed_ms,
+            "elapsed_ms": response.elapsed_ms, "pages": response.pages,
             "body": response.text if kept else "", "dropped_bytes": 0 if kept else
             len(response.content)}
 
@@ -72,7 +72,7 @@ def restored_response(record: Mapping[str, Any]) -> RestoredResponse:
         content=str(record.get("body") or "").encode("utf-8"), url=record.get("url") or "",
         method=record.get("method") or "", elapsed_ms=float(record.get("elapsed_ms") or 0.0),
         decode=record.get("decode") or "auto", error=record.get("error"),
-        attempts=int(record.get("attempts") or 1),
+        attempts=int(record.get("attempts") or 1), pages=int(record.get("pages") or 1),
         dropped_bytes=int(record.get("dropped_bytes") or 0))
 
 

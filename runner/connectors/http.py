@@ -193,7 +193,9 @@ class Transport:
             raise
         r.release_conn()
         elapsed = (time.perf_counter() - start) * 1000
-        hdrs = {k.lower(): v for k, v in r.headers.items()}
+        # a header sent more than once (two Link headers) is one value, joined by ", " as
+        # RFC 9110 5.3 allows and requests does; items() would keep only the last
+        hdrs = {k.lower(): v for k, v in r.headers.itermerged()}
         if content[:2] == GZIP_MAGIC and call.decode in ("xml", "auto", "text"):
             content = _gunzip(content, self.max_bytes, call.url)
         response = Response(r.status, hdrs, content, url=url, method=call.method,

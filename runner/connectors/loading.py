@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.connectors.outcome import NotApplied
+from runner.connectors.paging import Paginate
 from runner.connectors.spec import (
     BODY_KEYS,
     CONNECTOR_SCHEMA,
@@ -24,6 +25,7 @@ from runner.errors import PlaybookError
 
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
+    from runner.errors import Location
 
 
 def _param_from(name: str, raw: Mapping[str, Any], method: str, has_body: bool) -> Param:
@@ -67,7 +69,25 @@ def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str,
         success=tuple(raw.get("success", ())),
         not_applied=NotApplied.from_conf(raw["not_applied"], not_applied)
         if "not_applied" in raw else None,
+        paginate=Paginate.from_conf(raw["paginate"]) if "paginate" in raw else None,
     )
+
+
+def _check_paging(op: Operation, location: Location) -> None:
+    """A paging operation is safe (every page is the same request again, a read) and declares
+    the parameters its style sets."""
+    if op.paginate is None:
+        return
+    if not op.safe:
+        raise PlaybookError(
+            f"operation '{op.name}' pages (paginate:) but is not safe to repeat ({op.method})",
+            location=location, hint="paging sends the request once per page: only a read "
+            "may page; mark it safe: true if it changes nothing, or remove paginate:")
+    problem = op.paginate.problem(op.params)
+    if problem:
+        raise PlaybookError(f"operation '{op.name}': {problem}", location=location,
+                            hint="declare the parameter under params:, or name another "
+                            "one in paginate:")
 
 
 def load_connector(
@@ -93,6 +113,7 @@ def load_connector(
                 f"operation '{name}' has both '{bodies[0]}' and '{bodies[1]}'; a request "
                 "has one body", location=doc.loc(("operations", name, bodies[1])),
                 hint=f"keep one of {', '.join(repr(b) for b in bodies)}")
+        _check_paging(ops[name], doc.loc(("operations", name, "paginate")))
     settings = {
         k: Setting(k, bool(v.get("required")), bool(v.get("secret")), v.get("default"),
                    v.get("description", ""))

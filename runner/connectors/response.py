@@ -26,7 +26,7 @@ class Response:
     expression_attrs: ClassVar[frozenset[str]] = frozenset((
         "json", "status_code", "status", "text", "headers", "error", "xml", "body", "ok", "url",
         "method", "elapsed_ms", "content_type", "attempts", "is_xml",
-        "saved_to", "size", "elapsed"))
+        "saved_to", "size", "elapsed", "pages"))
 
     status_code: int
     headers: dict[str, str]  # lower-cased names
@@ -41,6 +41,7 @@ class Response:
     attempts: int = 1  # tries it took (retries of transient failures included)
     saved_to: str | None = None  # `save-to:`: the file the body went to (absolute path)
     saved_bytes: int = 0  # ... and its size (the body in memory is then empty)
+    pages: int = 1  # `all: true`: the pages its items were read from (runner.steps.paging)
     _json: Any = field(default=_UNSET, repr=False)
     _xml: Any = field(default=_UNSET, repr=False)
     _text: Any = field(default=_UNSET, repr=False)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.connectors.outcome import NOT_APPLIED_SCHEMA, NotApplied
+from runner.connectors.paging import PAGINATE_SCHEMA, Paginate
 
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
@@ -77,6 +78,7 @@ _operation = {
         "decode": {"enum": ["json", "text", "xml", "auto"]},
         "success": {"type": "array", "items": {"type": "integer"}},
         "not_applied": NOT_APPLIED_SCHEMA,
+        "paginate": PAGINATE_SCHEMA,
     },
 }
 CONNECTOR_SCHEMA: dict[str, Any] = {
@@ -172,6 +174,7 @@ class Operation:
     success: tuple[int, ...] = ()
     not_applied: NotApplied | None = None  # None: the connector's
     description: str = ""  # the vendor doc's words (hover in an editor)
+    paginate: Paginate | None = None  # how a list operation pages (runner.connectors.paging)
 
 
 @dataclass(frozen=True)

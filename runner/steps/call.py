@@ -24,6 +24,7 @@ from runner.steps.answers import apply_asserts, apply_extract, no_answer
 from runner.steps.call_spec import CallSpec
 from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.kind import Builder, Planner
+from runner.steps.paging import PAGING_SCHEMA, paged, read_pages
 from runner.steps.runtime import Runtime, Scope
 from runner.steps.sending import build_call, one_of, send, status_failure, vendor_failure
 
@@ -40,24 +41,28 @@ SCHEMA: dict[str, Any] = {
         "properties": {"call": {"type": "string"}, "with": {"type": "object"},
                        "extract": {"type": "object"}},
     },
+    **PAGING_SCHEMA,
 }
 KEYS = frozenset(SCHEMA)
 
 
 def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec:
-    return build_call_spec(b, raw, path)
+    return paged(b, raw, path, build_call_spec(b, raw, path))
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     spec: CallSpec = step.spec
-    call = build_call(rt, spec, scope)
-    start = time.perf_counter()
-    try:
-        response = send(rt, step, result, call)
-    except TransportError as e:  # the retry policy gave up; the exchange is recorded
-        if not spec.allow_error:
-            raise
-        response = no_answer(rt, call, e, (time.perf_counter() - start) * 1000)
+    if spec.all_pages:  # every page, each an exchange; the answer's JSON is the items
+        call, response = read_pages(rt, step, result, spec, scope)
+    else:
+        call = build_call(rt, spec, scope)
+        start = time.perf_counter()
+        try:
+            response = send(rt, step, result, call)
+        except TransportError as e:  # the retry policy gave up; the exchange is recorded
+            if not spec.allow_error:
+                raise
+            response = no_answer(rt, call, e, (time.perf_counter() - start) * 1000)
     scope["response"] = response
     if response.error is not None and not spec.allow_error:
         outcome = rt.client(call.connector).outcome(call, response) if not call.safe else ""
@@ -74,3 +79,7 @@ def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
     p.request(spec, step, scope, pad)
     if spec.status:
         p.line(f"{pad}expects status {one_of(spec.status)}")
+    if spec.all_pages:
+        style = p.connector(spec.connector).operations[str(spec.operation)].paginate
+        bound = f", at most {spec.max_items} items" if spec.max_items else ""
+        p.line(f"{pad}then every next page ({style.style if style else '?'} paging{bound})")

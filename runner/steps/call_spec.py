@@ -32,6 +32,9 @@ class CallSpec:
     follow_redirects: bool | None = None  # `follow-redirects:`; None: the connector's
     folder: str = ""  # the playbook's folder: body and multipart files are relative to it
     status: tuple[int, ...] = ()  # `status:`: the statuses the answer must have (none: any 2xx)
+    all_pages: bool = False  # `all: true`: every page of an operation that pages
+    max_items: int | None = None  # `max-items:` (all: true)
+    max_pages: int | None = None  # `max-pages:` (all: true); None: the connector's cap
 
     @property
     def target(self) -> str:
