@@ -61,9 +61,10 @@ def response_record(response: Response) -> dict[str, Any]:
     return {"status": response.status_code, "headers": dict(response.headers),
             "url": response.url, "method": response.method, "decode": response.decode,
             "error": response.error, "attempts": response.attempts,
-            "elapsed_ms": response.elapsed_ms, "pages": response.pages,
+            "elapsed_ms": response.elapsed_ms,
             "body": response.text if kept else "", "dropped_bytes": 0 if kept else
-            len(response.content)}
+            len(response.content),
+            **({"pages": response.pages} if response.pages > 1 else {})}  # all: true
 
 
 def restored_response(record: Mapping[str, Any]) -> RestoredResponse:
