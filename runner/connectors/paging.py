@@ -49,6 +49,10 @@ PAGINATE_SCHEMA: dict[str, Any] = {
                  "link: JSONPath to the next page's URL in the body instead of the Link header"},
         "page_size": {"type": "integer", "minimum": 1,
                       "description": "the limit sent when a call gives none"},
+        "max_page_size": {"type": "integer", "minimum": 1,
+                          "description": "the vendor's largest page: a larger limit asked is "
+                          "sent as this (a vendor that serves fewer than asked would seem to "
+                          "end its list)"},
         "max_pages": {"type": "integer", "minimum": 1,
                       "description": f"pages a call reads at most (default {MAX_PAGES}): more "
                       "fails the step"},
@@ -67,6 +71,7 @@ class Paginate:
     cursor: str = "cursor"
     next: str | None = None
     page_size: int | None = None
+    max_page_size: int | None = None
     max_pages: int = MAX_PAGES
 
     @classmethod
@@ -76,7 +81,7 @@ class Paginate:
                    limit=raw.get("limit", "limit" if style == "offset" else None),
                    page=raw.get("page", "page"), start=int(raw.get("start", 1)),
                    cursor=raw.get("cursor", "cursor"), next=raw.get("next"),
-                   page_size=raw.get("page_size"),
+                   page_size=raw.get("page_size"), max_page_size=raw.get("max_page_size"),
                    max_pages=int(raw.get("max_pages", MAX_PAGES)))
 
     def params_used(self) -> tuple[str, ...]:
@@ -89,8 +94,9 @@ class Paginate:
         """What is wrong with this paging for an operation of ``params`` (names), or None."""
         if self.style == "cursor" and not self.next:
             return "paginate style 'cursor' needs next: (the JSONPath to the next cursor)"
-        if self.page_size is not None and not self.limit:
-            return "page_size needs limit: (the parameter it is sent in)"
+        for key in ("page_size", "max_page_size"):
+            if getattr(self, key) is not None and not self.limit:
+                return f"{key} needs limit: (the parameter the page size is sent in)"
         for name in self.params_used():
             if name not in params:
                 return (f"paginate names parameter '{name}', which the operation does not "
@@ -100,8 +106,13 @@ class Paginate:
     def first(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The first page's parameters: the call's, with the page size and start filled in."""
         out = dict(params)
-        if self.limit and self.page_size is not None:
-            out.setdefault(self.limit, self.page_size)
+        if self.limit:
+            if self.page_size is not None:
+                out.setdefault(self.limit, self.page_size)
+            size = out.get(self.limit)
+            if self.max_page_size is not None and isinstance(size, int) \
+                    and size > self.max_page_size:  # more than it serves: a short page
+                out[self.limit] = self.max_page_size
         if self.style == "offset":
             out.setdefault(self.offset, 0)
         elif self.style == "page":

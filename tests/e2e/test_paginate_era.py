@@ -120,6 +120,40 @@ def test_an_error_page_fails_the_step_with_the_vendors_words(tmp_path: Path) -> 
     assert "Unknown field 'nope' (error_code 1400)" in out.console
 
 
+def test_allow_error_goes_on_with_the_error_page(tmp_path: Path) -> None:
+    out = run(tmp_path, 3, "    with: {limit: 2, filter: {nope: 1}}\n    all: true\n"
+              "    allow-error: true", "    assert: \"response.status == 400 and "
+              "'nope' in response.error and response.pages == 1\"\n")
+    assert out.result.status == "passed", out.console
+
+
+def test_the_simulator_pages_as_the_doc_says() -> None:
+    """The doc's request GET ...?offset=0&limit=2 answers the first two channels; it gives
+    no default and no maximum: no limit is the whole list, past the end an empty one."""
+    import urllib.request
+
+    with EraSimulator(channels=channels(5)) as sim:
+        def ids(query: str) -> list[str]:
+            req = urllib.request.Request(f"{sim.url}{COLLECTION}?{query}", headers={
+                "Authorization": f"Bearer {sim.api_token}"})
+            with urllib.request.urlopen(req) as r:
+                return [c["code"] for c in json.loads(r.read())]
+
+        assert ids("offset=0&limit=2") == ["C0", "C1"]
+        assert ids("offset=4&limit=2") == ["C4"]
+        assert ids("offset=5&limit=2") == []
+        assert ids("") == [f"C{i}" for i in range(5)]
+        assert ids("offset=3") == ["C3", "C4"]
+
+
+def test_plan_says_the_call_reads_every_page() -> None:
+    from helpers import cli
+
+    done = cli("plan", str(PLAYBOOKS / "era" / "list-all-channels.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert "then every next page (offset paging, at most 10000 items)" in done.stdout
+
+
 def test_remote_tokens_of_every_page_stay_secret(tmp_path: Path) -> None:
     box = Sandbox({"era": {"channels": [{**c, "token_remote": f"bot-secret-{i}-a1b2c3d4"}
                                         for i, c in enumerate(channels(5))]}})

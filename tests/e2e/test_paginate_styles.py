@@ -43,6 +43,9 @@ def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if path == "/numbered":  # page numbers from 1, per_page items: {"data": [...]}
         page, per = int(q.get("page", 1)), int(q.get("per_page", 3))
         return _json(start_response, {"page": page, "data": ITEMS[(page - 1) * per:page * per]})
+    if path == "/capped":  # page numbers, at most 3 items a page whatever is asked
+        page, per = int(q.get("page", 1)), min(int(q.get("per_page", 3)), 3)
+        return _json(start_response, {"page": page, "data": ITEMS[(page - 1) * per:page * per]})
     if path == "/cursored":  # an opaque cursor in the body, none on the last page
         at = int(q.get("after", "c0")[1:])
         size = int(q.get("size", 3))
@@ -86,6 +89,11 @@ operations:
     path: /numbered
     params: {page: {type: integer}, per_page: {type: integer}}
     paginate: {style: page, items: $.data, limit: per_page}
+  capped:
+    method: GET
+    path: /capped
+    params: {page: {type: integer}, per_page: {type: integer}}
+    paginate: {style: page, items: $.data, limit: per_page, max_page_size: 3}
   cursored:
     method: GET
     path: /cursored
@@ -168,8 +176,17 @@ def test_page_numbers_without_a_page_size_end_on_an_empty_page(tmp_path: Path, b
                                                                 ) -> None:
     result, console = run(tmp_path, base, "  - call: p.numbered\n    all: true\n"
                           "    assert: \"response.json | length == 7 and response.pages == 4\"\n",
-                          CONNECTOR.replace(", limit: per_page", ""))
+                          CONNECTOR.replace("$.data, limit: per_page}", "$.data}"))
     assert result.status == "passed", console
+
+
+def test_a_page_size_above_the_vendors_largest_is_sent_as_its_largest(tmp_path: Path,
+                                                                     base: str) -> None:
+    # the server serves 3 when asked 10: read as "3 < 10, the last page", 4 items were lost
+    result, console = run(tmp_path, base, "  - call: p.capped\n    with: {per_page: 10}\n"
+                          "    all: true\n" + ALL_SEVEN)
+    assert result.status == "passed", console
+    assert [u.split("?")[1] for u in urls(result)][0] == "page=1&per_page=3"
 
 
 def test_a_cursor_from_the_body(tmp_path: Path, base: str) -> None:
