@@ -186,7 +186,7 @@ def test_a_page_size_above_the_vendors_largest_is_sent_as_its_largest(tmp_path: 
     result, console = run(tmp_path, base, "  - call: p.capped\n    with: {per_page: 10}\n"
                           "    all: true\n" + ALL_SEVEN)
     assert result.status == "passed", console
-    assert [u.split("?")[1] for u in urls(result)][0] == "page=1&per_page=3"
+    assert urls(result)[0].split("?")[1] == "page=1&per_page=3"
 
 
 def test_a_cursor_from_the_body(tmp_path: Path, base: str) -> None:
