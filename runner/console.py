@@ -115,6 +115,8 @@ class ConsoleReporter(Listener):
             head += " " + self._exchange(last)
         if result.attempts > 1:
             head += f" · {result.attempts} attempts"
+        if result.pages > 1:  # all: true; the request shown is the last page's
+            head += f" · {result.pages} pages"
         head += f" · {ms(result.duration_ms)}"
         if result.resumed:
             head += " · done before the resume"

@@ -37,6 +37,7 @@ class StepResult:
     extracted: dict[str, Any] = field(default_factory=dict)
     assertions: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
+    pages: int = 0  # a call with all: true: the pages it read (runner.steps.paging)
     error: str | None = None
     hint: str | None = None
     iterations: list[StepResult] = field(default_factory=list)
@@ -63,6 +64,8 @@ class StepResult:
             out["assertions"] = self.assertions
         if self.attempts:
             out["attempts"] = self.attempts
+        if self.pages:
+            out["pages"] = self.pages
         if self.error:
             out["error"] = self.error
             if self.hint:

@@ -99,6 +99,7 @@ def read_pages(rt: Runtime, step: Step, result: StepResult, spec: CallSpec, scop
         if response.error is not None:
             return call, response  # the step fails on it, or goes on with it
         pages.append(response)
+        result.pages = len(pages)
         page = pager.items_of(response.json)
         if not isinstance(page, list):
             raise StepFailed(

@@ -75,6 +75,8 @@ def test_every_page_by_offset_and_limit(tmp_path: Path) -> None:
     assert out.sandbox.simulators["era"].calls["list"] == 4
     report = json.loads(out.report_json)
     assert len(report["steps"][0]["exchanges"]) == 4  # each page is in the report
+    assert report["steps"][0]["pages"] == 4
+    assert "?offset=6&limit=2 -> 200 · 4 pages ·" in out.console
 
 
 def test_a_full_last_page_ends_on_the_empty_one_after_it(tmp_path: Path) -> None:
