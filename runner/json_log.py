@@ -92,6 +92,8 @@ class JsonLogReporter(Listener):
                                   "duration_ms": round(result.duration_ms, 2)}
         if result.attempts:
             fields["attempts"] = result.attempts
+        if result.pages:
+            fields["pages"] = result.pages
         if result.extracted:
             fields["extracted"] = result.extracted
         if result.outputs is not None:

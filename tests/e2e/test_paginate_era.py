@@ -6,6 +6,7 @@ reads the pages again from the first when the paging itself had failed)."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from pathlib import Path
@@ -77,6 +78,22 @@ def test_every_page_by_offset_and_limit(tmp_path: Path) -> None:
     assert len(report["steps"][0]["exchanges"]) == 4  # each page is in the report
     assert report["steps"][0]["pages"] == 4
     assert "?offset=6&limit=2 -> 200 · 4 pages ·" in out.console
+
+
+def test_the_json_log_says_each_page_and_how_many(tmp_path: Path) -> None:
+    box = Sandbox({"era": {"channels": channels(5)}})
+    out = io.StringIO()
+    try:
+        result = api.run(playbook(tmp_path, "    with: {limit: 2}\n    all: true"),
+                         stream=out, log_format="json", sandbox=box, store=False,
+                         redactor=Redactor())
+    finally:
+        box.stop()
+    assert result.status == "passed"
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    pages = [e["url"].split("?")[1] for e in events if e["event"] == "exchange"]
+    assert pages == ["offset=0&limit=2", "offset=2&limit=2", "offset=4&limit=2"]
+    assert next(e for e in events if e["event"] == "step_finished")["pages"] == 3
 
 
 def test_a_full_last_page_ends_on_the_empty_one_after_it(tmp_path: Path) -> None:
