@@ -90,15 +90,16 @@ class Paginate:
         return {"offset": (self.offset, *size), "page": (self.page, *size),
                 "cursor": (self.cursor,), "link": ()}[self.style]
 
-    def problem(self, params: Mapping[str, Any]) -> str | None:
-        """What is wrong with this paging for an operation of ``params`` (names), or None."""
+    def problem(self, params: Mapping[str, Any] | None) -> str | None:
+        """What is wrong with this paging for an operation of ``params`` (names; None: a raw
+        call, whose query takes any name), or None."""
         if self.style == "cursor" and not self.next:
             return "paginate style 'cursor' needs next: (the JSONPath to the next cursor)"
         for key in ("page_size", "max_page_size"):
             if getattr(self, key) is not None and not self.limit:
                 return f"{key} needs limit: (the parameter the page size is sent in)"
         for name in self.params_used():
-            if name not in params:
+            if params is not None and name not in params:
                 return (f"paginate names parameter '{name}', which the operation does not "
                         "declare")
         return None

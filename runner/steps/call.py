@@ -80,6 +80,7 @@ def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
     if spec.status:
         p.line(f"{pad}expects status {one_of(spec.status)}")
     if spec.all_pages:
-        style = p.connector(spec.connector).operations[str(spec.operation)].paginate
+        pager = spec.paginate or p.connector(spec.connector).operations[
+            str(spec.operation)].paginate
         bound = f", at most {spec.max_items} items" if spec.max_items else ""
-        p.line(f"{pad}then every next page ({style.style if style else '?'} paging{bound})")
+        p.line(f"{pad}then every next page ({pager.style} paging{bound})")

@@ -35,6 +35,7 @@ class CallSpec:
     all_pages: bool = False  # `all: true`: every page of an operation that pages
     max_items: int | None = None  # `max-items:` (all: true)
     max_pages: int | None = None  # `max-pages:` (all: true); None: the connector's cap
+    paginate: Any = None  # a raw call's `paginate:` (runner.connectors.paging.Paginate)
 
     @property
     def target(self) -> str:

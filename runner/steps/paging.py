@@ -16,9 +16,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.paging import PAGINATE_SCHEMA, Paginate
+from runner.connectors.spec import safe_by_verb
 from runner.errors import StepFailed, TransportError
 from runner.loader import Path_
 from runner.model import Step
@@ -29,7 +31,6 @@ from runner.steps.runtime import Runtime, Scope
 
 if TYPE_CHECKING:
     from runner.connectors.http import PreparedCall
-    from runner.connectors.paging import Paginate
     from runner.connectors.response import Response
     from runner.results import StepResult
 
@@ -40,6 +41,8 @@ PAGING_SCHEMA: dict[str, Any] = {
     "max-items": {**_COUNT, "description": "all: stop once this many items are read"},
     "max-pages": {**_COUNT, "description": "all: read at most this many pages; a list longer "
                   "than that fails the step (default: the connector's max_pages, else 100)"},
+    "paginate": {**PAGINATE_SCHEMA, "description": "a raw call with all: true: how its "
+                 "endpoint pages (an operation's is in its connector file)"},
 }
 
 
@@ -47,16 +50,20 @@ def paged(b: Builder, raw: Mapping[str, Any], path: Path_, spec: CallSpec) -> Ca
     """``spec`` with the step's paging keys, checked: ``all`` only on an operation that pages
     (so a safe one: a connector whose paging operation is not safe does not load), the bounds
     only with ``all: true``."""
-    bounds = [k for k in ("max-items", "max-pages") if k in raw]
+    bounds = [k for k in ("max-items", "max-pages", "paginate") if k in raw]
     if not raw.get("all"):
         if bounds:
-            raise b.fail(path + (bounds[0],), f"'{bounds[0]}' bounds a call with all: true",
+            raise b.fail(path + (bounds[0],), f"'{bounds[0]}' is for a call with all: true",
                          "add all: true to read every page, or remove it")
         return spec
+    if spec.save_to is not None:
+        raise b.fail(path + ("save-to",), "save-to: keeps one answer's body; all: true reads "
+                     "several pages", "remove save-to: or all: true")
     if spec.operation is None:
-        raise b.fail(path + ("all",), "all: true reads the pages of an operation; "
-                     f"'{spec.target}' is a raw call",
-                     "declare the operation with paginate: in a connector file")
+        return _raw_paged(b, raw, path, spec)
+    if "paginate" in raw:
+        raise b.fail(path + ("paginate",), f"{spec.target} is an operation: its connector "
+                     "file says how it pages", "paginate: is for a raw call")
     op = b.alias(spec.connector, path + ("call",)).operation(spec.operation)
     assert op is not None  # build_call_spec checked it
     if op.paginate is None:
@@ -65,11 +72,29 @@ def paged(b: Builder, raw: Mapping[str, Any], path: Path_, spec: CallSpec) -> Ca
                      "pages (docs/writing-a-connector.md, Pagination)")
     if not op.safe:  # a connector built in Python, not loaded from a file, could say so
         raise b.fail(path + ("all",), f"{spec.target} is not safe to repeat and cannot page")
-    if spec.save_to is not None:
-        raise b.fail(path + ("save-to",), "save-to: keeps one answer's body; all: true reads "
-                     "several pages", "remove save-to: or all: true")
     return dataclasses.replace(spec, all_pages=True, max_items=raw.get("max-items"),
                                max_pages=raw.get("max-pages"))
+
+
+def _raw_paged(b: Builder, raw: Mapping[str, Any], path: Path_, spec: CallSpec) -> CallSpec:
+    """A raw call pages by its own ``paginate:`` (its paging parameters go in the query)."""
+    if "paginate" not in raw:
+        raise b.fail(path + ("all",), f"all: true on the raw call '{spec.target}' needs "
+                     "paginate: (how the endpoint pages)",
+                     "e.g. paginate: {style: link}; or call an operation that pages")
+    pager = Paginate.from_conf(raw["paginate"])
+    problem = pager.problem(None)
+    if problem:
+        raise b.fail(path + ("paginate",), problem)
+    method = str(spec.method)
+    safe = spec.safe if spec.safe is not None else (None if "{{" in method
+                                                    else safe_by_verb(method))
+    if safe is False:
+        raise b.fail(path + ("all",), f"'{spec.target}' is not safe to repeat and cannot page",
+                     "paging sends the request once per page: only a read may page "
+                     "(safe: true if it changes nothing)")
+    return dataclasses.replace(spec, all_pages=True, max_items=raw.get("max-items"),
+                               max_pages=raw.get("max-pages"), paginate=pager)
 
 
 def read_pages(rt: Runtime, step: Step, result: StepResult, spec: CallSpec, scope: Scope
@@ -79,12 +104,9 @@ def read_pages(rt: Runtime, step: Step, result: StepResult, spec: CallSpec, scop
     from runner.steps.sending import send
 
     client = rt.client(spec.connector)
-    op = client.spec.operations[str(spec.operation)]
-    pager: Paginate | None = op.paginate
-    assert pager is not None  # the loader let all: true only on an operation that pages
+    pager, params, make = _pages_of(rt, spec, scope)
     cap = spec.max_pages or pager.max_pages
-    params: dict[str, Any] | None = pager.first(render(rt, dict(spec.params), scope, "with"))
-    call = _prepared(client, op.name, params or {}, spec, None)
+    call = make(params or {}, None)
     items: list[Any] = []
     pages: list[Response] = []
     seen: set[str] = set()
@@ -124,19 +146,42 @@ def read_pages(rt: Runtime, step: Step, result: StepResult, spec: CallSpec, scop
                 f"{call.target}: the list has more than {cap} pages; stopped after {cap} "
                 f"pages ({len(items)} items)", hint="raise max-pages: on the step (or "
                 "max_pages in the connector's paginate:), or bound it with max-items:")
-        call = _prepared(client, op.name, params or {}, spec, url)
+        call = make(params or {}, url)
     return call, _combined(pages, items)
 
 
-def _prepared(client: Any, op: str, params: Mapping[str, Any], spec: CallSpec,
-              url: str | None) -> PreparedCall:
-    from runner.steps.sending import expecting
+_Make = Callable[[Mapping[str, Any], "str | None"], "PreparedCall"]
 
-    call = client.prepare(op, params)
-    if url is not None:  # the link carries the whole query of the next page
-        call.url, call.query = url, {}
-    call.follow_redirects = spec.follow_redirects
-    return expecting(spec, call)
+
+def _pages_of(rt: Runtime, spec: CallSpec, scope: Scope
+              ) -> tuple[Paginate, dict[str, Any] | None, _Make]:
+    """How the call pages, its first page's parameters, and what makes a page's call from
+    its parameters or its URL (a link carries the whole query of the next page)."""
+    from runner.steps.sending import build_call, expecting
+
+    client = rt.client(spec.connector)
+    if spec.operation is None:  # a raw call: the paging parameters are its query's
+        first = build_call(rt, spec, scope)  # never sent: each page is a copy
+        if not first.safe:
+            raise StepFailed(f"{first.target} {first.method} is not safe to repeat and "
+                             "cannot page", hint="only a read may page (safe: true if it "
+                             "changes nothing)")
+        pager: Paginate = spec.paginate
+
+        def raw(params: Mapping[str, Any], url: str | None) -> PreparedCall:
+            return dataclasses.replace(first, url=url or first.url, headers=dict(first.headers),
+                                       query={} if url else dict(params))
+        return pager, pager.first(first.query), raw
+    op = client.spec.operations[str(spec.operation)]
+    assert op.paginate is not None  # the loader let all: true only on an operation that pages
+
+    def prepared(params: Mapping[str, Any], url: str | None) -> PreparedCall:
+        call = client.prepare(op.name, params)
+        if url is not None:
+            call.url, call.query = url, {}
+        call.follow_redirects = spec.follow_redirects
+        return expecting(spec, call)
+    return op.paginate, op.paginate.first(render(rt, dict(spec.params), scope, "with")), prepared
 
 
 def _next(pager: Paginate, params: dict[str, Any] | None, page: list[Any], response: Response,

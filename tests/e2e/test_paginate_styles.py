@@ -241,10 +241,33 @@ def test_what_a_server_gets_wrong_fails_the_step(tmp_path: Path, base: str, op: 
     assert TOKEN not in console
 
 
+def test_a_raw_call_pages_by_its_own_paginate(tmp_path: Path, base: str) -> None:
+    result, console = run(tmp_path, base, """\
+  - call: p
+    method: GET
+    path: /numbered
+    query: {per_page: 3}
+    all: true
+    paginate: {style: page, items: $.data, limit: per_page}
+""" + ALL_SEVEN)
+    assert result.status == "passed", console
+    assert [u.split("?")[1] for u in urls(result)] == [
+        "per_page=3&page=1", "per_page=3&page=2", "per_page=3&page=3"]
+    result, console = run(tmp_path, base, "  - call: p\n    method: GET\n    path: /linked\n"
+                          "    all: true\n    paginate: {style: link}\n" + ALL_SEVEN)
+    assert result.status == "passed", console
+
+
 @pytest.mark.parametrize(("step", "words"), [
-    ("  - call: p.numbered\n    max-items: 3\n", "'max-items' bounds a call with all: true"),
+    ("  - call: p.numbered\n    max-items: 3\n", "'max-items' is for a call with all: true"),
     ("  - call: p\n    method: GET\n    path: /numbered\n    all: true\n",
-     "all: true reads the pages of an operation; 'p GET /numbered' is a raw call"),
+     "all: true on the raw call 'p GET /numbered' needs paginate:"),
+    ("  - call: p\n    method: POST\n    path: /numbered\n    all: true\n"
+     "    paginate: {style: link}\n", "'p POST /numbered' is not safe to repeat and cannot page"),
+    ("  - call: p\n    method: GET\n    path: /x\n    all: true\n"
+     "    paginate: {style: cursor}\n", "paginate style 'cursor' needs next:"),
+    ("  - call: p.numbered\n    all: true\n    paginate: {style: link}\n",
+     "p.numbered is an operation: its connector file says how it pages"),
     ("  - call: p.numbered\n    all: true\n    save-to: out.json\n",
      "save-to: keeps one answer's body"),
 ])
