@@ -83,4 +83,4 @@ def plan(p: Planner, step: Step, scope: Scope, pad: str) -> None:
         pager = spec.paginate or p.connector(spec.connector).operations[
             str(spec.operation)].paginate
         bound = f", at most {spec.max_items} items" if spec.max_items else ""
-        p.line(f"{pad}then every next page ({pager.style} paging{bound})")
+        p.line(f"{pad}then every next page ({pager.style if pager else '?'} paging{bound})")
