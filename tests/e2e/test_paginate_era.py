@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
-from helpers import PLAYBOOKS, run_playbook
+from helpers import PLAYBOOKS, ROOT, RUNNER, cli, run_playbook
 from runner.builtin.era.simulator import DEFAULT_CHANNELS, EraSimulator, _error
 
 from runner import api
@@ -166,8 +170,6 @@ def test_the_simulator_pages_as_the_doc_says() -> None:
 
 
 def test_plan_says_the_call_reads_every_page() -> None:
-    from helpers import cli
-
     done = cli("plan", str(PLAYBOOKS / "era" / "list-all-channels.yaml"))
     assert done.returncode == 0, done.stderr
     assert "then every next page (offset paging, at most 10000 items)" in done.stdout
@@ -301,3 +303,56 @@ def test_resume_reads_every_page_again_when_the_paging_failed(
         again = api.resume(first.run_id, store=str(store), quiet=True, force=True)
         assert again.status == "passed", [s.error for s in again.steps]
         assert sim.calls["list"] == 5  # safe: all three pages again, from the first
+
+
+class GatedEra(EraSimulator):
+    """The page at offset 2 waits for ``gate`` (while ``holding``): a run can be killed while
+    its paging is half way."""
+
+    holding = True
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.gate = threading.Event()
+        self.waiting = threading.Event()
+        self.offsets: list[str] = []
+
+    @route("GET", COLLECTION, "list")
+    def list_channels(self, req: Request) -> Reply:
+        self.offsets.append(req.query.get("offset", ""))
+        if self.holding and req.query.get("offset") == "2":
+            self.waiting.set()
+            self.gate.wait(30)
+        return super().list_channels(req)
+
+
+def test_sigkill_while_paging_then_resume_reads_every_page(tmp_path: Path) -> None:
+    """A real `runner run` killed (SIGKILL) while it waits for the second page: the run is
+    left running; `runner resume` reads the list again from the first page and passes."""
+    with GatedEra(channels=channels(5)) as sim:
+        pb, env, store = _resume_setup(tmp_path, sim)
+        secrets = {"ERA_TOKEN": sim.api_token}
+        proc = subprocess.Popen(
+            [str(RUNNER), "run", str(pb), "--env", str(env), "--store", str(store),
+             "-i", f"wanted={uuid.UUID(int=1)}"], cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, **secrets})
+        try:
+            assert sim.waiting.wait(30), "the second page was never asked for"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+            sim.holding = False
+            sim.gate.set()
+        assert sim.offsets == ["0", "2"]
+        db = Store(str(store))
+        run_id = str(db.find_runs()[0]["run_id"])
+        row = db.get_run(run_id)
+        assert row is not None and row["status"] == "running"  # killed: nobody closed it
+        resumed = cli("resume", run_id, "--store", str(store), "--force", env=secrets)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert sim.offsets == ["0", "2", "0", "2", "4"]
+        assert "· 3 pages" in resumed.stdout
+        final = db.get_run(run_id)
+        assert final is not None and final["status"] == "passed"
+        db.close()
