@@ -173,6 +173,9 @@ def test_plan_says_the_call_reads_every_page() -> None:
     done = cli("plan", str(PLAYBOOKS / "era" / "list-all-channels.yaml"))
     assert done.returncode == 0, done.stderr
     assert "then every next page (offset paging, at most 10000 items)" in done.stdout
+    listed = cli("connectors").stdout.splitlines()
+    line = next(x for x in listed if "era.list_channels" in x)
+    assert line.endswith("[pages by offset: all: true reads every page]")
 
 
 def test_remote_tokens_of_every_page_stay_secret(tmp_path: Path) -> None:
