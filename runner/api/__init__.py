@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runner.api.batching import run_batch
     from runner.api.editing import lsp
+    from runner.api.importing import import_arazzo
     from runner.api.inputting import read_inputs_file
     from runner.api.planning import plan
     from runner.api.records import connectors, count_runs, history, history_page, show, since
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "init", "lsp", "plan",
+__all__ = ["connectors", "count_runs", "history", "history_page", "import_arazzo", "init", "lsp",
+           "plan",
            "read_inputs_file", "resume", "resume_batch", "resume_stale", "run", "run_batch",
            "sandbox", "schedule",
            "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
@@ -46,7 +48,7 @@ _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
-    "read_inputs_file": "inputting",
+    "read_inputs_file": "inputting", "import_arazzo": "importing",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),
