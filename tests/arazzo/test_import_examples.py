@@ -158,11 +158,11 @@ def test_the_command_line(tmp_path: Path) -> None:
 
 
 def test_errors_a_user_can_cause(tmp_path: Path) -> None:
-    with pytest.raises(PlaybookError, match="not an Arazzo 1.x document"):
+    with pytest.raises(PlaybookError, match=r"not an Arazzo 1\.x document"):
         api.import_arazzo(DATA / "oauth.openapi.yaml", tmp_path, sources={})
     with pytest.raises(PlaybookError, match="--source nope: the document has no source named"):
         api.import_arazzo(DATA / "oauth.arazzo.yaml", tmp_path, sources={"nope": "x.yaml"})
-    with pytest.raises(PlaybookError, match="source animals: .*animals.yaml is not a file"):
+    with pytest.raises(PlaybookError, match=r"source animals: .*animals\.yaml is not a file"):
         api.import_arazzo(DATA / "ExtendedParametersExample.arazzo.yaml", tmp_path, sources={})
     api.import_arazzo(DATA / "oauth.arazzo.yaml", tmp_path, sources={})
     with pytest.raises(InvalidInput, match="exists; nothing was written"):
