@@ -139,8 +139,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             final = stopped
         failure = failure or final
         if failure is None:
-            run.outputs = redactor.redact_data(render(rt, dict(playbook.outputs), scope,
-                                                      "outputs"))
+            run.outputs = redactor.redact_data(_outputs(rt, playbook, scope))
         completed = True
     except StepFailed as e:
         failure = e
@@ -174,6 +173,19 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run
+
+
+def _outputs(rt: Runtime, playbook: Playbook, scope: Scope) -> dict[str, Any]:
+    """The playbook's outputs, each rendered on its own: one that fails names its own line."""
+    out = {}
+    for name, value in playbook.outputs.items():
+        try:
+            out[name] = render(rt, value, scope, f"outputs > {name}")
+        except StepFailed as e:
+            loc = playbook.doc.loc(("outputs", name))
+            e.where = f"{loc.file}:{loc.line}"
+            raise
+    return out
 
 
 def _located(failure: RunnerError) -> str:
