@@ -25,7 +25,9 @@ def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
     out: dict[str, Any] = {}
     unknown = [k for k in given if k not in playbook.inputs]
     if unknown:
-        raise InvalidInput(f"{playbook.file}: playbook has no input '{unknown[0]}'",
+        where = getattr(given, "where", {}).get(unknown[0])  # a file of inputs gave it
+        raise InvalidInput(f"{where + ': ' if where else ''}{playbook.file}: playbook has no "
+                           f"input '{unknown[0]}'",
                            hint=f"its inputs: {', '.join(playbook.inputs) or 'none'}")
     for name, spec in playbook.inputs.items():
         if name in given:
