@@ -6,18 +6,12 @@ any run starts."""
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from runner.errors import InvalidInput, with_article
 from runner.model import Playbook
 from runner.secrets import MASK, Redactor
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
 
 
 def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
