@@ -30,7 +30,7 @@ def repeat_bytes(monkeypatch: pytest.MonkeyPatch, *values: bytes) -> None:
 def test_one_process_never_hands_out_an_id_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     repeat_bytes(monkeypatch, b"\xab\xcd\xef", b"\xab\xcd\xef", b"\xab\xcd\xef", b"\x01\x02\x03")
     first, second = run_ids.new_run_id(), run_ids.new_run_id()
-    assert first.endswith("-abcdef") and second.endswith("-010203") or \
+    assert (first.endswith("-abcdef") and second.endswith("-010203")) or \
         first[:15] != second[:15]  # the clock's second turned between them: both fine
     assert first != second
 
