@@ -30,8 +30,9 @@ class AnswerSchema:
     schemas: Mapping[str, Any]  # status ("200", "2XX", "default", "*") -> the JSON Schema
     registry: Any = field(default=None, compare=False)  # the OpenAPI document, for its $refs
 
-    def problems(self, status: int, body: Any) -> list[str]:
-        """What is wrong with ``body`` (an answer's decoded JSON); [] when it is valid."""
+    def problems(self, status: int, body: Any, *, is_json: bool = True) -> list[str]:
+        """What is wrong with ``body`` (an answer's decoded JSON, if ``is_json``); [] when it
+        is valid."""
         from jsonschema import validators
 
         key = next((k for k in (str(status), f"{str(status)[:1]}XX", "default", "*")
@@ -39,6 +40,8 @@ class AnswerSchema:
         if key is None:
             listed = ", ".join(self.schemas) or "none"
             return [f"{self.label} gives no schema for HTTP {status} (it has: {listed})"]
+        if not is_json:
+            return [f"the answer (HTTP {status}) is not JSON"]
         schema = self.schemas[key]
         cls = validators.validator_for(schema, default=validators.Draft202012Validator)
         kw = {"registry": self.registry} if self.registry is not None else {}

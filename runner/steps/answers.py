@@ -102,9 +102,8 @@ def _schema_problems(a: Any, scope: Scope) -> list[str]:
     if not isinstance(response, Response):
         return ["there is no answer to check: the step is not a call, and no call came before"]
     data = response.json
-    if data is None and not response.content.strip().startswith(b"null"):
-        return [f"the answer (HTTP {response.status_code}) is not JSON"]
-    problems: list[str] = a.schema.problems(response.status_code, data)
+    is_json = data is not None or response.content.strip().startswith(b"null")
+    problems: list[str] = a.schema.problems(response.status_code, data, is_json=is_json)
     return problems
 
 
@@ -124,7 +123,7 @@ def _schema_assert(rt: Runtime, a: Any, scope: Scope, result: StepResult) -> Non
     record["message"] = message
     head = f"{message} ({a.that})" if message else f"the answer does not match {a.that}"
     raise AssertionFailed(f"{head}: {problems[0]}",
-                          hint="; ".join(problems[1:]) or None)
+                          hint=("also: " + "; ".join(problems[1:])) if problems[1:] else None)
 
 
 def apply_asserts(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
