@@ -29,6 +29,7 @@ class AnswerSchema:
     label: str  # what the report and the plan show: "schema: order.json"
     schemas: Mapping[str, Any]  # status ("200", "2XX", "default", "*") -> the JSON Schema
     registry: Any = field(default=None, compare=False)  # the OpenAPI document, for its $refs
+    _validators: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def problems(self, status: int, body: Any, *, is_json: bool = True) -> list[str]:
         """What is wrong with ``body`` (an answer's decoded JSON, if ``is_json``); [] when it
@@ -42,10 +43,13 @@ class AnswerSchema:
             return [f"{self.label} gives no schema for HTTP {status} (it has: {listed})"]
         if not is_json:
             return [f"the answer (HTTP {status}) is not JSON"]
-        schema = self.schemas[key]
-        cls = validators.validator_for(schema, default=validators.Draft202012Validator)
-        kw = {"registry": self.registry} if self.registry is not None else {}
-        errors = sorted(cls(schema, **kw).iter_errors(body), key=lambda e: list(e.absolute_path))
+        validator = self._validators.get(key)
+        if validator is None:  # made once per status, whatever the loop's iterations
+            schema = self.schemas[key]
+            cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+            kw = {"registry": self.registry} if self.registry is not None else {}
+            validator = self._validators.setdefault(key, cls(schema, **kw))
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
         out = [f"{where(e.absolute_path)}: {_short(e.message)}" for e in errors[:SHOWN]]
         if len(errors) > SHOWN:
             out.append(f"and {len(errors) - SHOWN} more")

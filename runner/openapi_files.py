@@ -46,6 +46,11 @@ def new_connector(doc_path: str | Path, name: str, out: str | Path = ".", *,
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise InvalidInput(f"'{name}' cannot name a connector",
                            hint="lower case letters, digits and _, starting with a letter")
+    from runner.connectors import registry
+
+    if name in registry.installed_names():
+        raise InvalidInput(f"'{name}' is an installed connector's name",
+                           hint="a repository's connector may not take it: choose another")
     doc = load_openapi(doc_path)
     if not doc.operations:
         raise InvalidInput(f"{doc_path}: the document has no operations under paths:")

@@ -136,8 +136,7 @@ def simulator_source(doc: OpenApiDoc, name: str, auth: Auth, doc_name: str,
 
 
 def _route(doc: OpenApiDoc, op: DocOperation, made_up_in: list[str]) -> str:
-    pattern = _pattern(op.path[len(doc.base_path):] if op.path.startswith(doc.base_path)
-                       and doc.base_path else op.path)
+    pattern = _pattern(_relative(doc, op.path), [_relative(doc, o.path) for o in doc.operations])
     answer = _first_success(op.answers)
     reply, made_up = _reply(answer)
     if made_up:
@@ -157,24 +156,52 @@ def _route(doc: OpenApiDoc, op: DocOperation, made_up_in: list[str]) -> str:
             + f"        return {checks} or {reply}\n")
 
 
+def _relative(doc: OpenApiDoc, path: str) -> str:
+    """A path under the simulator's prefix (the server URL's path)."""
+    return path[len(doc.base_path):] if doc.base_path and path.startswith(doc.base_path) \
+        else path
+
+
 def _doc_line(op: DocOperation) -> str:
     words = (op.summary or op.description or "").strip().splitlines()
     text = f"{op.label}: {words[0]}" if words else op.label
     return text.replace('"' * 3, "'" * 3).replace("\\", "/")
 
 
-def _pattern(path: str) -> str:
-    out, names = "", set[str]()
-    for part in re.split(r"(\{[^}]+\})", path):
-        m = re.fullmatch(r"\{([^}]+)\}", part)
-        if not m:
-            out += re.escape(part)
+def _pattern(path: str, others: list[str]) -> str:
+    """The route's regex: each ``{param}`` a named group of one segment that does not match a
+    literal segment another path has at the same place (``/pets/mine`` beside ``/pets/{id}``),
+    so the literal's route answers it, in whatever order the routes are tried."""
+    segs = path.split("/")
+    out, names = [], set[str]()
+    for i, seg in enumerate(segs):
+        pattern = ""
+        for part in re.split(r"(\{[^}]+\})", seg):
+            m = re.fullmatch(r"\{([^}]+)\}", part)
+            if not m:
+                pattern += re.escape(part)
+                continue
+            group = re.sub(r"\W", "_", m.group(1))
+            if not group[:1].isalpha() or group in names:
+                group = f"p{len(names)}_{group}"
+            names.add(group)
+            avoid = sorted(_literals_at(i, segs, others)) if part == seg else []
+            guard = "(?!(?:" + "|".join(re.escape(a) for a in avoid) + ")(?:/|$))" if avoid else ""
+            pattern += f"(?P<{group}>{guard}[^/]+)"
+        out.append(pattern)
+    return "/".join(out)
+
+
+def _literals_at(i: int, segs: list[str], others: list[str]) -> set[str]:
+    found = set()
+    for other in others:
+        o = other.split("/")
+        if len(o) != len(segs) or "{" in o[i] or o == segs:
             continue
-        group = re.sub(r"\W", "_", m.group(1))
-        group = group if group[:1].isalpha() and group not in names else f"p{len(names)}_{group}"
-        names.add(group)
-        out += f"(?P<{group}>[^/]+)"
-    return out
+        pairs = enumerate(zip(segs, o, strict=True))
+        if all(a == b or "{" in a or "{" in b for j, (a, b) in pairs if j != i):
+            found.add(o[i])
+    return found
 
 
 def _first_success(answers: tuple[Answer, ...]) -> Answer | None:

@@ -241,6 +241,9 @@ def test_a_document_that_is_not_openapi_3_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == EXIT_INVALID
     assert "a reference to another file" in proc.stderr + proc.stdout
     assert not (tmp_path / "connectors" / "x.yaml").exists()
+    proc = cli("connector", "new", "--from", str(ALVARIA), "alvaria", cwd=tmp_path)
+    assert proc.returncode == EXIT_INVALID
+    assert "'alvaria' is an installed connector's name" in proc.stderr + proc.stdout
 
 
 def test_an_existing_connector_file_is_kept(tmp_path: Path) -> None:
@@ -249,4 +252,40 @@ def test_an_existing_connector_file_is_kept(tmp_path: Path) -> None:
     assert proc.returncode == EXIT_INVALID and "--force" in proc.stderr + proc.stdout
     proc = cli("connector", "new", "--from", str(ALVARIA), "autofacilitate", "--force",
                cwd=tmp_path)
+    assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
+
+
+PETS = {
+    "openapi": "3.0.3", "info": {"title": "Pets"},
+    "paths": {
+        "/pets/{id}": {"get": {"operationId": "getPet", "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "a pet", "content": {"application/json": {
+                "example": {"name": "Rex"}}}}}}},
+        "/pets/mine": {"get": {"operationId": "myPets", "responses": {"200": {
+            "description": "mine", "content": {"application/json": {"example": [
+                {"name": "Tom"}]}}}}}},
+    },
+}
+
+
+def test_a_literal_path_beside_a_parameter_reaches_its_own_route(tmp_path: Path) -> None:
+    # get_pet sorts before my_pets: without the guard, /pets/{id} would answer /pets/mine
+    doc = tmp_path / "pets.json"
+    doc.write_text(json.dumps(PETS))
+    proc = cli("connector", "new", "--from", str(doc), "pets", "--out", "repo", cwd=tmp_path)
+    assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
+    written = yaml.safe_load((tmp_path / "repo" / "connectors" / "pets.yaml").read_text())
+    assert written["operations"]["get_pet"]["params"]["id"]["type"] == "integer"
+    (tmp_path / "repo" / "p.yaml").write_text("""\
+name: pets
+connectors: {pets: {use: pets}}
+steps:
+  - call: pets.my_pets
+    assert: "response.json[0].name == 'Tom'"
+  - call: pets.get_pet
+    with: {id: 3}
+    assert: "response.json.name == 'Rex'"
+""")
+    proc = cli("run", "p.yaml", "--store", str(tmp_path / "runs.db"), cwd=tmp_path / "repo")
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
