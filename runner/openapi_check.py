@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from runner.connectors.spec import ConnectorSpec, Operation
-from runner.openapi_connector import type_of
+from runner.openapi_connector import body_name, type_of
 from runner.openapi_doc import DocOperation, OpenApiDoc
 
 _SLOT = re.compile(r"\{\{.*?\}\}|\{[^{}]+\}")
@@ -78,7 +78,7 @@ def _params(name: str, op: Operation, d: DocOperation, skip: set[str]) -> list[D
         needed = set(body.get("required") or [])
         theirs.update({k: (where, type_of(v), k in needed) for k, v in props.items()})
     elif d.body_schema is not None:
-        theirs["body"] = (where, type_of(body), d.body_required)
+        theirs[body_name(d)] = (where, type_of(body), d.body_required)
     for key, (location, kind, required) in theirs.items():
         p = op.params.get(key)
         if p is None:

@@ -124,7 +124,9 @@ def generate(doc: OpenApiDoc, name: str) -> Generated:
     operations: dict[str, Any] = {}
     for op in doc.operations:
         operations[op.name] = _operation(op, skip, notes)
-        if op.security is not None and op.security and set(op.security[0]) != set(
+        if op.public and auth.kind != "none":
+            operations[op.name]["auth"] = False
+        elif op.security and set(op.security[0]) != set(
                 doc.security[0] if doc.security else ()):
             notes.append(f"{op.name}: its own security ({', '.join(op.security[0])}) "
                          "is not mapped: the connector's auth is used")
@@ -172,9 +174,10 @@ def _operation(op: DocOperation, skip: set[str], notes: list[str]) -> dict[str, 
                 params[key] = _param(Parameter(key, where, schema, key in required,
                                                str(schema.get("description", ""))), where)
         else:
-            params["body"] = _param(Parameter("body", where, op.body_schema, op.body_required,
-                                              "the request's whole body"), where)
-            out[where] = "{{ body }}"
+            key = body_name(op)
+            params[key] = _param(Parameter(key, where, op.body_schema, op.body_required,
+                                           "the request's whole body"), where)
+            out[where] = f"{{{{ {key} }}}}"
             if where == "form":
                 out["form"] = {}
                 notes.append(f"{op.name}: a form body that is not an object: not mapped")
@@ -186,6 +189,11 @@ def _operation(op: DocOperation, skip: set[str], notes: list[str]) -> dict[str, 
     if ok and ok != list(range(200, 300)) and any(s != 200 for s in ok):
         out["success"] = ok
     return out
+
+
+def body_name(op: DocOperation) -> str:
+    """The parameter a body that is not an object goes in: ``body``, unless one is named so."""
+    return "request_body" if any(p.name == "body" for p in op.params) else "body"
 
 
 def _param(p: Parameter, where: str) -> dict[str, Any]:

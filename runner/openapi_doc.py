@@ -64,6 +64,11 @@ class DocOperation:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def public(self) -> bool:
+        """``security: []`` (or only empty requirements): called without credentials."""
+        return self.security is not None and all(not req for req in self.security)
+
 
 @dataclass
 class OpenApiDoc:

@@ -144,16 +144,16 @@ def _route(doc: OpenApiDoc, op: DocOperation, made_up_in: list[str]) -> str:
     query = tuple(p.name for p in op.params if p.location == "query" and p.required)
     body = tuple(op.body_schema.get("required") or []) if isinstance(op.body_schema, Mapping) \
         and type_of(op.body_schema) == "object" else ()
-    checks = "self.refused(req)"
+    checks = [] if op.public else ["self.refused(req)"]
     if query or body:
-        checks += f" or self.missing(req, query={query!r}, body={tuple(body)!r})"
+        checks.append(f"self.missing(req, query={query!r}, body={tuple(body)!r})")
     listed = ", ".join(a.status for a in op.answers)
     return (f'\n    @route({op.method!r}, {pattern!r}, {op.name!r})\n'
             f'    def op_{op.name}(self, req: Request) -> Reply:\n'
             f'        """{_doc_line(op)}\n\n        Documented answers: {listed}."""\n'
             + ("        # no example in the document: made up from the answer's schema\n"
                if made_up else "")
-            + f"        return {checks} or {reply}\n")
+            + f"        return {' or '.join([*checks, reply])}\n")
 
 
 def _relative(doc: OpenApiDoc, path: str) -> str:

@@ -173,6 +173,8 @@ SMALL = {
     },
     "security": [{"key": [], "session": []}],
     "paths": {
+        "/health": {"get": {"operationId": "health", "security": [], "responses": {"200": {
+            "description": "up", "content": {"application/json": {"example": {"up": True}}}}}}},
         "/orders": {
             "post": {"operationId": "createOrder",
                      "requestBody": {"required": True, "content": {"application/json": {
@@ -210,10 +212,13 @@ def test_what_cannot_be_mapped_is_said_and_examples_are_answered(tmp_path: Path)
                                          "description": "the request's whole body"}}
     assert create["json"] == "{{ body }}" and create["success"] == [201]
     assert written["operations"]["list_orders"]["params"]["limit"]["default"] == 10
+    assert written["operations"]["health"]["auth"] is False  # security: []
     (tmp_path / "p.yaml").write_text("""\
 name: orders
 connectors: {shop: {use: shop}}
 steps:
+  - call: shop.health
+    assert: "response.json.up"
   - id: create
     call: shop.create_order
     with: {body: [{id: 7}]}
