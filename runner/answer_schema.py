@@ -131,7 +131,10 @@ def _dialect(data: Any) -> Any:
         node = stack.pop()
         if isinstance(node, dict):
             if node.get("nullable") is True and isinstance(node.get("type"), str):
+                del node["nullable"]
                 node["type"] = [node["type"], "null"]
+                if isinstance(node.get("enum"), list) and None not in node["enum"]:
+                    node["enum"] = [*node["enum"], None]
             for bound, limit in (("exclusiveMinimum", "minimum"),
                                  ("exclusiveMaximum", "maximum")):
                 # 3.0: a flag on minimum; 2020-12: the bound itself

@@ -217,7 +217,8 @@ def _error_rule(doc: OpenApiDoc) -> dict[str, str] | None:
     """An ``errors:`` rule when the documented error answers share a message field."""
     for op in doc.operations:
         for a in op.answers:
-            props = (a.schema or {}).get("properties") if a.status[:1] in "45" else None
+            error = a.status[:1] in ("4", "5") or a.status == "default"
+            props = (a.schema or {}).get("properties") if error else None
             word = next((w for w in ERROR_WORDS if isinstance(props, Mapping) and w in props), "")
             if word:
                 return {"if": f"response.status_code >= 400 and response.json is mapping and "
