@@ -74,6 +74,21 @@ def _repo(root: Path, doc: Path, name: str, playbook: str) -> Path:
     return root
 
 
+def _with_schema(node: object, call: str) -> dict:
+    """The editor schema's ``with:`` rule for ``call: <call>``."""
+    if isinstance(node, dict):
+        if node.get("if", {}).get("properties", {}).get("call", {}).get("const") == call:
+            return dict(node["then"]["properties"]["with"])
+        values: list = list(node.values())
+    else:
+        values = list(node) if isinstance(node, list) else []
+    for v in values:
+        found = _with_schema(v, call)
+        if found:
+            return found
+    return {}
+
+
 def test_jupyterlab_servers_document_becomes_a_connector_that_runs(tmp_path: Path) -> None:
     repo = _repo(tmp_path, JUPYTER, "jupyterlab", JUPYTER_PLAYBOOK)
     written = yaml.safe_load((repo / "connectors" / "jupyterlab.yaml").read_text())
@@ -97,6 +112,11 @@ def test_jupyterlab_servers_document_becomes_a_connector_that_runs(tmp_path: Pat
     schema = json.loads((repo / "schemas" / "playbook.schema.json").read_text())
     names = schema["$defs"]["step"]["properties"]["call"]["anyOf"][0]["enum"]
     assert {"jupyterlab.get_licenses", "jupyterlab.put_workspaces_by_space_name"} <= set(names)
+    with_ = _with_schema(schema, "jupyterlab.get_licenses")
+    # with: completes the parameters, typed
+    assert with_["properties"]["full_text"]["anyOf"][0] == {"type": "boolean"}
+    assert with_["properties"]["full_text"]["description"] == "Return full license texts"
+    assert with_["properties"]["format"]["type"] == "string"
 
     proc = cli("run", "playbooks/p.yaml", "--store", str(tmp_path / "runs.db"), cwd=repo)
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
