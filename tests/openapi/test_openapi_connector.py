@@ -143,6 +143,11 @@ def test_alvarias_document_becomes_a_connector_with_its_auth(tmp_path: Path) -> 
 
     proc = cli("validate", "playbooks/p.yaml", cwd=repo)
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
+    proc = cli("schema", cwd=repo)
+    assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
+    schema = json.loads((repo / "schemas" / "playbook.schema.json").read_text())
+    assert set(_with_schema(schema, "autofacilitate.execute")["required"]) == {"orgId", "vsn"}
+    assert _with_schema(schema, "autofacilitate.result")["properties"]["triggerUUID"]
     proc = cli("run", "playbooks/p.yaml", "--store", str(tmp_path / "runs.db"), cwd=repo)
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
     assert "uuid = 1234" in proc.stdout
