@@ -78,13 +78,38 @@ class DocChecks:
         out = []
         for i, item in enumerate(items):
             where = path + ("assert",) + ((i,) if isinstance(raw, list) else ())
-            that = item if isinstance(item, str) else item["that"]
             message = None if isinstance(item, str) else item.get("message")
+            if isinstance(item, dict) and "schema" in item:
+                if message:
+                    self.check_templates(message, where + ("message",))
+                schema = self.answer_schema(item["schema"], where + ("schema",))
+                out.append(Assertion(schema.label, message, where, schema))
+                continue
+            that = item if isinstance(item, str) else item["that"]
             self.check_expression(that, where + (() if isinstance(item, str) else ("that",)))
             if message:
                 self.check_templates(message, where + ("message",))
             out.append(Assertion(that, message, where))
         return tuple(out)
+
+    def answer_schema(self, raw: Any, path: Path_) -> Any:
+        """``assert: {schema: ...}``'s schema, loaded now: a file relative to the playbook, or
+        an OpenAPI document's operation (:mod:`runner.answer_schema`)."""
+        from runner import answer_schema
+        from runner.errors import InvalidInput
+
+        folder = Path(self.folder())
+        name = raw if isinstance(raw, str) else raw["openapi"]
+        file = folder / name
+        if not file.is_file():
+            raise self.fail(path, f"schema file '{name}' does not exist",
+                            f"paths are relative to the playbook's folder, {folder}")
+        try:
+            if isinstance(raw, str):
+                return answer_schema.from_file(file, name)
+            return answer_schema.from_openapi(file, raw["operation"], name)
+        except InvalidInput as e:
+            raise self.fail(path, e.message, e.hint) from None
 
     def check_expression(self, expr: str, path: Path_) -> None:
         try:

@@ -54,9 +54,11 @@ class ConnectorRef:
 
 @dataclass(frozen=True)
 class Assertion:
-    that: str
+    that: str  # the expression; for a schema assertion, what it checks against ("schema: x.json")
     message: str | None
     path: Path_
+    # assert: {schema: ...}: a runner.answer_schema.AnswerSchema the answer is checked against
+    schema: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ it on the package): ``running`` (one run here), ``batching`` (one run per row of
 ``submitting`` (runs handed to workers), ``resuming`` (a run, a batch or every stale run taken
 up again), ``scheduling`` (the scheduler, schedule files), ``workers``, ``records`` (history,
 show, connectors), ``viewing`` (``runner ui``), ``editing`` (``runner lsp``), ``planning``,
-``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``). They call the
+``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``), ``generating``
+and ``comparing`` (``runner connector new`` and ``check``: OpenAPI documents), ``importing``
+(``runner import arazzo``). They call the
 ops modules (batch, jobs, distributed, scheduler, resume, ...), which never call back up.
 
 The names load when first used (PEP 562 ``__getattr__``): ``from runner.api import validate``
@@ -21,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runner.api.batching import run_batch
+    from runner.api.comparing import check_connector
     from runner.api.editing import lsp
+    from runner.api.generating import new_connector
     from runner.api.importing import import_arazzo
     from runner.api.inputting import parse_inputs
     from runner.api.planning import plan
@@ -37,17 +41,18 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "import_arazzo", "init", "lsp",
-           "parse_inputs", "plan", "resume", "resume_batch", "resume_stale", "run", "run_batch",
-           "sandbox", "schedule", "schedules", "show", "since", "submit", "ui", "validate",
-           "worker", "write_schemas"]
+__all__ = ["check_connector", "connectors", "count_runs", "history", "history_page",
+           "import_arazzo", "init", "lsp", "new_connector", "parse_inputs", "plan", "resume",
+           "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule", "schedules",
+           "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
-    "parse_inputs": "inputting", "import_arazzo": "importing",
+    "parse_inputs": "inputting", "import_arazzo": "importing", "new_connector": "generating",
+    "check_connector": "comparing",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),

@@ -96,8 +96,41 @@ def _shown(value: Any) -> str:
     return text
 
 
+def _schema_problems(a: Any, scope: Scope) -> list[str]:
+    """What is wrong with the step's answer against ``assert: {schema: ...}``."""
+    response = scope.get("response")
+    if not isinstance(response, Response):
+        return ["there is no answer to check: the step is not a call, and no call came before"]
+    data = response.json
+    is_json = data is not None or response.content.strip().startswith(b"null")
+    problems: list[str] = a.schema.problems(response.status_code, data, is_json=is_json)
+    return problems
+
+
+def _schema_assert(rt: Runtime, a: Any, scope: Scope, result: StepResult) -> None:
+    problems = [rt.redactor.redact(p) for p in _schema_problems(a, scope)]
+    record: dict[str, Any] = {"that": a.that, "passed": not problems}
+    result.assertions.append(record)
+    if not problems:
+        return
+    record["values"] = {"problems": "; ".join(problems)}
+    message = None
+    if a.message:
+        try:
+            message = str(rt.renderer.render(a.message, scope))
+        except TemplateFailure as e:
+            message = f"(its message could not be rendered: {e})"
+    record["message"] = message
+    head = f"{message} ({a.that})" if message else f"the answer does not match {a.that}"
+    raise AssertionFailed(f"{head}: {problems[0]}",
+                          hint=("also: " + "; ".join(problems[1:])) if problems[1:] else None)
+
+
 def apply_asserts(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     for a in step.asserts:
+        if a.schema is not None:
+            _schema_assert(rt, a, scope, result)
+            continue
         try:
             ok = bool(rt.renderer.evaluate(a.that, scope))
             problem = None

@@ -31,6 +31,26 @@ ASSERTION: dict[str, Any] = {
             "required": ["that"],
             "properties": {"that": EXPR, "message": {"type": "string"}},
         },
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["schema"],
+            "properties": {
+                "schema": {
+                    "description": "the answer's JSON body must be valid: a JSON Schema file "
+                    "(relative to the playbook), or an OpenAPI document's schema for the "
+                    "operation's answer of that status",
+                    "anyOf": [
+                        {"type": "string", "minLength": 1},
+                        {"type": "object", "additionalProperties": False,
+                         "required": ["openapi", "operation"],
+                         "properties": {"openapi": {"type": "string", "minLength": 1},
+                                        "operation": {"type": "string", "minLength": 1}}},
+                    ],
+                },
+                "message": {"type": "string"},
+            },
+        },
     ]
 }
 SCHEMA: dict[str, Any] = {
