@@ -26,6 +26,7 @@ from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
 from runner.templating import SECRET_INPUTS, Renderer
+from runner.undo import UndoStack
 
 
 class RunState:
@@ -48,6 +49,7 @@ class RunState:
         self.crash: InternalError | None = None  # the first internal error of the run
         self.crash_traceback = ""
         self.stopped_by = ""  # "Ctrl-C" or "SIGTERM", when one stopped a step
+        self.undos = UndoStack()  # the steps with undo: that passed (runner.undo)
         self.secrets = self._load_secrets()
 
     # -- connectors ------------------------------------------------------------------------

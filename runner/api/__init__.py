@@ -4,8 +4,9 @@ over them (``runner/cli/``), and so can any program be.
 One module per verb, named for what it does (a module named as its function would shadow
 it on the package): ``running`` (one run here), ``batching`` (one run per row of a file),
 ``submitting`` (runs handed to workers), ``resuming`` (a run, a batch or every stale run taken
-up again), ``scheduling`` (the scheduler, schedule files), ``workers``, ``records`` (history,
-show, connectors), ``viewing`` (``runner ui``), ``editing`` (``runner lsp``), ``planning``,
+up again), ``undoing`` (a run's completed steps undone on request), ``scheduling`` (the
+scheduler, schedule files), ``workers``, ``records`` (history, show, connectors), ``viewing``
+(``runner ui``), ``editing`` (``runner lsp``), ``planning``,
 ``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``). They call the
 ops modules (batch, jobs, distributed, scheduler, resume, ...), which never call back up.
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from runner.api.scheduling import schedule, schedules
     from runner.api.schemas import write_schemas
     from runner.api.submitting import submit
+    from runner.api.undoing import undo
     from runner.api.validating import validate
     from runner.api.viewing import ui
     from runner.api.workers import worker
@@ -39,14 +41,15 @@ if TYPE_CHECKING:
 __all__ = ["connectors", "count_runs", "history", "history_page", "init", "lsp", "plan",
            "read_inputs_file", "resume", "resume_batch", "resume_stale", "run", "run_batch",
            "sandbox", "schedule",
-           "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
+           "schedules", "show", "since", "submit", "ui", "undo", "validate", "worker",
+           "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
-    "read_inputs_file": "inputting",
+    "read_inputs_file": "inputting", "undo": "undoing",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),
