@@ -48,6 +48,8 @@ class StepResult:
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
     # a loop: the iterations not kept in ``iterations`` (see Iterations), counted by status
     omitted: dict[str, int] | None = None
+    # a failed call whose request may have taken effect (no answer, a 5xx): undo it too
+    maybe_applied: bool = field(default=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

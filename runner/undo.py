@@ -1,8 +1,9 @@
 """Undo: the calls that compensate a run's completed steps, run last first.
 
 A non-safe call step may carry ``undo:``, a list of calls that take back what it did (delete
-the channel it created). Each time such a step passes (each iteration of a loop), the run
-keeps what its undo steps read: its extracted values, the loop's variable and ``loop``, and
+the channel it created). Each time such a step passes (each iteration of a loop), or fails
+with a request that may have taken effect (no answer, or one that does not prove it was not
+applied: a 5xx, a dropped connection), the run keeps what its undo steps read: its extracted values, the loop's variable and ``loop``, and
 its answer as ``response`` (an :class:`Undoable`, journaled ``undoable``). When a later step
 fails (or errors) the undo runs: the kept steps' undo steps, the last step passed first, each
 step's list in its order, over the run's scope with the kept values on top. An undo step that
@@ -85,7 +86,8 @@ class UndoStack:
         response = scope.get("response")
         if journal is not None:
             journal.undoable(key, trail, values, response)
-        with self._lock:
+        with self._lock:  # a step resumed and done now (its resume-check) replaces its own
+            self.items = [i for i in self.items if i.key != key]
             self.items.append(Undoable(step, key, trail, {**values, "response": response}))
 
     def load(self, resume: ResumeState, playbook: Playbook) -> None:

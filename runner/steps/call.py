@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.outcome import NOT_APPLIED
 from runner.connectors.spec import safe_by_verb
 from runner.errors import TransportError
 from runner.loader import Path_
@@ -88,11 +89,13 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
         response = send(rt, step, result, call)
     except TransportError as e:  # the retry policy gave up; the exchange is recorded
         if not spec.allow_error:
+            result.maybe_applied = not call.safe and e.sent is not False
             raise
         response = no_answer(rt, call, e, (time.perf_counter() - start) * 1000)
     scope["response"] = response
     if response.error is not None and not spec.allow_error:
         outcome = rt.client(call.connector).outcome(call, response) if not call.safe else ""
+        result.maybe_applied = outcome not in ("", NOT_APPLIED)  # its undo: runs too
         if spec.status and response.status_code not in spec.status:
             raise status_failure(call, response, spec.status, outcome)
         raise vendor_failure(call, response, outcome)
