@@ -3,13 +3,14 @@
 A non-safe call step may carry ``undo:``, a list of calls that take back what it did (delete
 the channel it created). Each time such a step passes (each iteration of a loop), or fails
 with a request that may have taken effect (no answer, or one that does not prove it was not
-applied: a 5xx, a dropped connection), the run keeps what its undo steps read: its extracted values, the loop's variable and ``loop``, and
-its answer as ``response`` (an :class:`Undoable`, journaled ``undoable``). When a later step
-fails (or errors) the undo runs: the kept steps' undo steps, the last step passed first, each
-step's list in its order, over the run's scope with the kept values on top. An undo step that
-fails ends its own list (the next would read what it left) and the other steps' undos still
-run. The run's status stays what the steps made it (``failed``); ``RunResult.undo_status``
-says ``undone`` or ``partly-undone``. The ``finally`` steps run after the undo.
+applied: a 5xx, a dropped connection), the run keeps what its undo steps read: its extracted
+values, the loop's variable and ``loop``, and its answer as ``response`` (an
+:class:`Undoable`, journaled ``undoable``). When a later step fails (or errors) the undo runs:
+the kept steps' undo steps, the last step passed first, each step's list in its order, over
+the run's scope with the kept values on top. An undo step that fails ends its own list (the
+next would read what it left) and the other steps' undos still run. The run's status stays
+what the steps made it (``failed``); ``RunResult.undo_status`` says ``undone`` or
+``partly-undone``. The ``finally`` steps run after the undo.
 
 Journaled (key ``undo``): ``started`` with the failure it began on, then the undo steps as
 steps are journaled (keys ``undo/<step key>/<n>``), then ``undone`` / ``partly-undone``. So a

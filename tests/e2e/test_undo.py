@@ -112,11 +112,19 @@ def test_undo_runs_last_first_then_the_finally_steps(tmp_path: Path, sim: EraSim
     assert undo["status"] == "undone"
     assert [s["id"] for s in undo["steps"]] == ["b_gone", "a_gone"]
     assert json.loads(report.read_text())["undo"]["status"] == "undone"
+    page = tmp_path / "report.html"
+    assert cli("show", row["run_id"], "--store", str(store), "--html", str(page)).returncode == 0
+    html = page.read_text()
+    assert "<h2>Undo: undone</h2>" in html
+    assert html.index("b_gone") < html.index("a_gone")
     events = journal(store, row["run_id"])
     keys = [k for k, e, s in events if e == "finished"]
     assert keys.index("undo/steps/1/0") < keys.index("undo/steps/0/0") < keys.index("finally/0")
     assert ("undo", "undo", "started") in events and ("undo", "undo", "undone") in events
     assert [k for k, e, _ in events if e == "undoable"] == ["steps/0", "steps/1"]
+    shown = cli("show", row["run_id"], "--store", str(store)).stdout
+    assert "  undo: undone" in shown
+    assert shown.index("FAIL boom") < shown.index("PASS b_gone") < shown.index("PASS a_gone")
     # the api token went over the wire on every call and is in no output
     assert sim.api_token not in text + report.read_text() + json.dumps(events)
 
@@ -341,3 +349,31 @@ def test_plan_shows_the_undo_steps() -> None:
     at = next(i for i, line in enumerate(lines) if "undo, if a later step fails:" in line)
     assert "delete_created: era.delete_channel" in lines[at + 1]
     assert "DELETE /rest/v1/service/integration_points/" in lines[at + 2]
+
+
+def test_runner_undo_of_a_rotation_never_sends_a_masked_secret(tmp_path: Path) -> None:
+    """rotate-channel passed; `runner undo` later (a new process, the journal only) puts the
+    url back, and refuses to send the old remote token: the journal keeps it as ***."""
+    seeded = {**EraSimulator().channels["b4680fbe-016c-d86f-1d6b-50e54938780c"],
+              "token_remote": "old-bot-token-123"}
+    with EraSimulator(channels=[seeded]) as sim:
+        _, env, secrets = setup(tmp_path, sim, HEAD)
+        store = tmp_path / "runs.db"
+        new_token = "bot-7741:AAF-new-remote-token-value"
+        ran = cli("run", str(PLAYBOOKS / "era" / "rotate-channel.yaml"), "--env", str(env),
+                  "--store", str(store), "-i", "key=ABCDE", "-i", "url=http://new.test/hook",
+                  "-i", f"token_remote={new_token}", env=secrets)
+        assert ran.returncode == EXIT_OK, ran.stdout + ran.stderr
+        channel = sim.channels[seeded["id"]]
+        assert channel["url"] == "http://new.test/hook" and channel["token_remote"] == new_token
+        patches = sim.calls["patch"]
+        out = cli("undo", only_run(store)["run_id"], "--store", str(store), env=secrets)
+        assert out.returncode == EXIT_FAILED, out.stdout + out.stderr  # partly undone
+        assert "FAIL restore_token" in out.stdout and "PASS restore_url" in out.stdout
+        assert "the journal keeps masked" in out.stdout
+        assert sim.calls["patch"] == patches + 1  # the url only
+        assert channel["url"] == "http://trapper.com"
+        assert channel["token_remote"] == new_token  # never set to "***"
+        assert only_run(store)["report"]["undo"]["status"] == "partly-undone"
+        for text in (out.stdout, out.stderr, ran.stdout):
+            assert "old-bot-token-123" not in text and new_token not in text
