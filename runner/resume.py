@@ -163,7 +163,7 @@ def undo_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None = 
                          again=("passed", "failed", "interrupted", "errored"),
                          undo=began_on(row["status"], row["error"], row["hint"],
                                        row["failed_step"]), **start_kw)
-    return _taken(attempt, row, run_id)
+    return _taken(attempt, row, run_id, "undone")
 
 
 def _given(row: Mapping[str, Any], inputs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -173,8 +173,9 @@ def _given(row: Mapping[str, Any], inputs: Mapping[str, Any] | None) -> dict[str
     return given
 
 
-def _taken(attempt: Attempt, row: Mapping[str, Any], run_id: str) -> RunResult:
-    """The run's result, or why it was not claimed."""
+def _taken(attempt: Attempt, row: Mapping[str, Any], run_id: str,
+           verb: str = "resumed") -> RunResult:
+    """The run's result, or why it was not claimed (to be ``verb``)."""
     if attempt.result is not None:
         return attempt.result
     if attempt.outcome == "busy":
@@ -184,5 +185,5 @@ def _taken(attempt: Attempt, row: Mapping[str, Any], run_id: str) -> RunResult:
     why = {"lost": "another process took it up at the same moment",
            "done": f"it is {row['status']}", "waiting": "it waits for its schedule",
            "missing": "it is no longer in the store"}.get(attempt.outcome, attempt.outcome)
-    raise InvalidInput(f"run {run_id} cannot be resumed: {why}",
+    raise InvalidInput(f"run {run_id} cannot be {verb}: {why}",
                        hint=f"runner show {run_id} says where it stands")

@@ -377,3 +377,34 @@ def test_runner_undo_of_a_rotation_never_sends_a_masked_secret(tmp_path: Path) -
         assert only_run(store)["report"]["undo"]["status"] == "partly-undone"
         for text in (out.stdout, out.stderr, ran.stdout):
             assert "old-bot-token-123" not in text and new_token not in text
+
+
+def test_an_undo_call_killed_in_flight_is_not_sent_again(tmp_path: Path,
+                                                         sim: EraSimulator) -> None:
+    """b's delete is sent (journaled) and held by the server; SIGKILL. Its outcome is unknown,
+    so `runner resume` does not send it again: it is recorded failed, and a's undo still runs."""
+    playbook, env, secrets = setup(tmp_path, sim, HEAD + create("a", "undo-a", delete("a"))
+                                   + create("b", "undo-b", delete("b")) + BOOM)
+    sim.faults = Faults(latency=60.0, only={"delete"}, count=1)
+    store = tmp_path / "runs.db"
+    proc = subprocess.Popen([str(RUNNER), "run", str(playbook), "--env", str(env),
+                             "--store", str(store)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            env={**os.environ, **secrets})
+    deadline = time.monotonic() + 30
+    sent = False
+    while time.monotonic() < deadline and not sent:  # journaled before it goes out
+        time.sleep(0.05)
+        if store.exists() and Store(str(store)).find_runs():
+            sent = ("undo/steps/1/0", "sent", None) in journal(store, only_run(store)["run_id"])
+    assert sent
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    run_id = only_run(store)["run_id"]
+    resumed = cli("resume", run_id, "--store", str(store), "--force", env=secrets)
+    assert resumed.returncode == EXIT_FAILED, resumed.stdout + resumed.stderr
+    assert "FAIL b_gone" in resumed.stdout
+    assert "not safe to repeat and was sent before the run stopped" in resumed.stdout
+    assert "PASS a_gone" in resumed.stdout
+    assert sim.calls["delete"] == 1  # a's; b's is still held, never sent a second time
+    assert {c["code"] for c in sim.channels.values()} == {"undo-b"}
+    assert only_run(store)["report"]["undo"]["status"] == "partly-undone"
