@@ -98,8 +98,10 @@ class RunState:
 
     # -- events and time -------------------------------------------------------------------
     def emit(self, event: str, *args: Any) -> None:
-        for listener in self.listeners:
-            getattr(listener, event)(*args)
+        for listener in self.listeners:  # one written before an event was added lacks it
+            method = getattr(listener, event, None)
+            if method is not None:
+                method(*args)
 
     def sleep(self, seconds: float) -> None:
         if self.cancel.wait(seconds):

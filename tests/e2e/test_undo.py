@@ -175,10 +175,17 @@ def test_each_iteration_of_a_loop_is_undone_last_first(tmp_path: Path,
 
     sim.dispatch = watch  # type: ignore[method-assign]
     out = cli("run", str(playbook), "--env", str(env), "--store", str(tmp_path / "r.db"),
-              env=secrets)
+              "--log-format", "json", env=secrets)
     assert out.returncode == EXIT_FAILED
     assert sim.channels == {}
     assert deleted == ["x3", "x2", "x1"], out.stdout
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    names = [e["event"] for e in events]
+    assert names.index("undo_started") < names.index("undo_finished") < names.index(
+        "run_finished")
+    started = next(e for e in events if e["event"] == "undo_started")
+    assert started["steps"] == 3 and "the last step failed" in started["reason"]
+    assert events[-1]["undo"] == "undone" and events[-1]["status"] == "failed"
 
 
 def test_sigkill_mid_undo_then_resume_sends_no_undo_twice(tmp_path: Path,
