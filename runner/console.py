@@ -22,6 +22,11 @@ from runner.report import MARK, describe_request, ms, short, step_counts
 from runner.results import ERRORED, FAILED, PASSED, Exchange, Listener, RunResult, StepResult
 from runner.secrets import Redactor
 
+UNDO_SAID = {"undone": "undone: every undo step passed",
+             "partly-undone": "partly undone: an undo step failed, the others ran "
+             "(runner undo RUN_ID tries the failed ones again)",
+             "interrupted": "stopped mid-undo (runner resume RUN_ID continues it)"}
+
 
 class ConsoleReporter(Listener):
     """One line per event, readable in a terminal and in a CI log alike.
@@ -158,6 +163,13 @@ class ConsoleReporter(Listener):
         assert e.response is not None
         return f"{req} -> {e.response['status']}"
 
+    def undo_started(self, count: int, reason: str) -> None:
+        self.write(["", f"undo: {count} completed step{'s' if count != 1 else ''} to undo, "
+                    "the last first"])
+
+    def undo_finished(self, status: str) -> None:
+        self.write([f"undo: {UNDO_SAID.get(status, status)}"])
+
     def run_finished(self, run: RunResult) -> None:
         lines = [""]
         if run.outputs:
@@ -169,6 +181,13 @@ class ConsoleReporter(Listener):
             lines.append(f"PASSED in {ms(run.duration_ms)} ({summary})")
         else:
             lines += self._headline(run, summary)
+        if run.undo_status is not None:
+            failed = sum(1 for s in run.undone if s.status in (FAILED, ERRORED))
+            said = {"partly-undone": "partly undone", "interrupted": "stopped mid-undo: "
+                    f"runner resume {run.run_id} continues it"}
+            lines.append(f"  undo: {said.get(run.undo_status, run.undo_status)}"
+                         + (f" ({failed} undo step{'s' if failed != 1 else ''} failed)"
+                            if failed else ""))
         self.write(lines)
 
     def _headline(self, run: RunResult, summary: str) -> list[str]:

@@ -47,6 +47,7 @@ from runner.steps.runtime import Scope
 from runner.store import Store
 from runner.store_db import StoreConflict
 from runner.templating import SECRET_INPUTS
+from runner.undo import began_on, recorded_failure, restore_only, run_undos
 
 
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
@@ -64,6 +65,9 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     journal of an earlier attempt of ``run_id``) finished steps are restored, not run again.
     Setting ``cancel`` from another thread stops the run as Ctrl-C does: at its next step or
     wait, with status ``interrupted`` (resumable), after its ``finally`` steps.
+    When a step fails, the undo steps of the steps that passed run before the ``finally``
+    steps (:mod:`runner.undo`); a ``resume`` whose ``undo`` is set goes on with (or begins)
+    the undo: its steps are only put back.
     ``resume`` is used as handed: checking it against the playbook (and refusing an edited
     one) is :func:`runner.resume.resume_run`'s, the one place a recorded run is taken up.
     ``batch_id``/``batch_row``: the batch this run is a row of (``runner run --inputs-from``).
@@ -93,6 +97,9 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     if own_sandbox:
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
+    undoing = resume is not None and resume.undo is not None  # an undo to begin or go on with
+    if resume is not None:
+        rt.undos.load(resume, playbook)
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
                     "run": {"id": run.run_id, "environment": env.name},
                     SECRET_INPUTS: secret_inputs(playbook)}
@@ -104,7 +111,14 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         try:
             rt.emit("run_started", run)
             rt.declare(playbook, values)  # setting templates read these inputs
-            failure = rt.run_steps(playbook.steps, scope, run.steps)
+            if undoing:  # its steps are only put back: the run goes the other way now
+                assert resume is not None and resume.undo is not None
+                restore_only(rt, playbook.steps, scope, run.steps)
+                failure = recorded_failure(resume.undo)
+            else:
+                failure = rt.run_steps(playbook.steps, scope, run.steps)
+            if (failure is not None or undoing) and not rt.cancel.is_set() and rt.undos.items:
+                _undo(rt, run, scope, failure, resume)
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (runner.cli turns it into one)
             rt.cancel.set()
             failure = Interrupted(f"interrupted by {signal_name(e)}")
@@ -171,6 +185,20 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run
+
+
+def _undo(rt: Runtime, run: RunResult, scope: Scope, failure: RunnerError | None,
+          resume: ResumeState | None) -> None:
+    """Undo the steps that passed (runner.undo): on the failure that ended them, or as the
+    journal (or ``runner undo``) began it."""
+    if resume is not None and resume.undo is not None:
+        began = resume.undo
+    else:
+        status = ERRORED if isinstance(failure, InternalError) else FAILED
+        began = began_on(status, rt.redactor.redact(_located(failure)) if failure else None,
+                         failure.hint if failure else None, getattr(failure, "step", None))
+    run_undos(rt, rt.undos, scope, run, began,
+              again=resume is not None and resume.undo_begun)
 
 
 def _create(store: Store, run: RunResult, playbook: Playbook, where: str, dedup_key: str | None,

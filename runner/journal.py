@@ -13,6 +13,11 @@ Written for each step, before the next one starts:
                defined (extracted names, include outputs), its ``steps.<id>`` entry (none for a
                skipped step: a later ``steps.<id> is defined`` says false, as it did), and the
                answer it left in ``response`` (a call or a poll)
+    undoable   a step with ``undo:`` passed: what its undo steps read (its extracted values,
+               a loop's variable, its answer), written before its ``finished``
+    undo       (key ``undo``) the undo began (``started``, with the failure that began it) or
+               ended (``undone``, ``partly-undone``); the undo steps journal as steps do, under
+               ``undo/<step key>/<n>`` (:mod:`runner.undo`)
 
 A loop iteration that sent nothing unsafe writes no ``finished`` entry of its own: the loop's
 entry (written when the whole loop is done) restores it, and an interrupted loop re-runs its
@@ -117,6 +122,18 @@ class Journal:
             data["skipped_reason"] = skipped_reason
         self.store.write(self.run_id, key, "finished", status, self.redactor.redact_data(data))
 
+    def undoable(self, key: str, trail: str, values: Mapping[str, Any],
+                 response: Response | None) -> None:
+        """A step with ``undo:`` passed; ``values``: the names its undo steps read."""
+        data = {"values": dict(values), "trail": trail,
+                "response": response_record(response) if response is not None else None}
+        self.store.write(self.run_id, key, "undoable", data=self.redactor.redact_data(data))
+
+    def undo(self, status: str, data: Mapping[str, Any] | None = None) -> None:
+        """The undo ``started`` (``data``: the failure that began it) or ended."""
+        self.store.write(self.run_id, "undo", "undo", status,
+                         self.redactor.redact_data(dict(data or {})))
+
     def heartbeat(self) -> None:
         """The run is alive (a poll between calls): written at most every few seconds."""
         now = time.monotonic()
@@ -134,12 +151,25 @@ class ResumeState:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> last answer seen
     unsafe_sent: set[str] = field(default_factory=set)  # keys that sent one, not proved undone
     resumed_keys: set[str] = field(default_factory=set)
+    undoable: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> what undo reads
+    undo: dict[str, Any] | None = None  # the undo began: the failure it began on (status...)
+    undo_end: str | None = None  # the undo ended: undone | partly-undone
+    undo_begun: bool = False  # ``undo`` is the journal's (not asked for by runner undo now)
 
     @classmethod
     def load(cls, store: Store, run_id: str) -> ResumeState:
         state = cls()
         for e in store.entries(run_id):
-            if e.event == "finished":
+            if e.event == "undoable":
+                state.undoable.pop(e.step_key, None)  # in the order they passed
+                state.undoable[e.step_key] = e.data
+            elif e.event == "undo":
+                if e.status == "started":
+                    state.undo, state.undo_end = dict(e.data or {}), None
+                    state.undo_begun = True
+                else:
+                    state.undo_end = e.status
+            elif e.event == "finished":
                 if e.status in DONE:
                     state.finished[e.step_key] = {**e.data, "status": e.status}
                     state.unsafe_outcome.pop(e.step_key, None)
@@ -163,7 +193,12 @@ class ResumeState:
         """This state with each key moved to ``translate(key)`` (the same step in an edited
         playbook); a key it maps to None is dropped (that step runs again), and listed in the
         second value when it sent a request not safe to repeat (it must not run again)."""
-        out, stuck = ResumeState(), set()
+        out, stuck = ResumeState(undo=self.undo, undo_end=self.undo_end,
+                                  undo_begun=self.undo_begun), set()
+        for key, values in self.undoable.items():
+            new = translate(key)
+            if new is not None:
+                out.undoable[new] = values
         for key in {*self.finished, *self.unsafe_outcome, *self.unsafe_sent}:
             new = translate(key)
             if new is None:

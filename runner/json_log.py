@@ -106,10 +106,17 @@ class JsonLogReporter(Listener):
                 fields["hint"] = result.hint
         self.emit("step_finished", **fields)
 
+    def undo_started(self, count: int, reason: str) -> None:
+        self.emit("undo_started", steps=count, reason=reason)
+
+    def undo_finished(self, status: str) -> None:
+        self.emit("undo_finished", status=status)
+
     def run_finished(self, run: RunResult) -> None:
         counts: dict[str, int] = {}
         for s in run.steps:
             counts[s.status] = counts.get(s.status, 0) + 1
         self.emit("run_finished", status=run.status, duration_ms=round(run.duration_ms, 2),
                   steps=counts, outputs=run.outputs, failed_step=run.failed_step,
-                  error=run.error, hint=run.hint)
+                  error=run.error, hint=run.hint,
+                  **({"undo": run.undo_status} if run.undo_status else {}))

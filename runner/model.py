@@ -81,6 +81,9 @@ class Step:
     extract: tuple[tuple[str, Extractor], ...] = ()
     asserts: tuple[Assertion, ...] = ()
     resume_check: Step | None = None
+    # `undo:`: the calls that compensate this step once it passed (runner.undo runs them,
+    # last first, when a later step fails, or on `runner undo RUN_ID`)
+    undo: tuple[Step, ...] = ()
     # a step's override of its connector's retry policy (False: no retries)
     retry: Any = None
 

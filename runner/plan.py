@@ -207,4 +207,11 @@ def _plan_step(step: PlaybookStep, rt: _PlanRuntime, scope: Scope, indent: str,
         node.extracts.append((name, ex.kind, ex.expr))
         scope[name] = Unknown(name)
     node.asserts.extend(a.that for a in step.asserts)
+    if step.undo:  # what runs, the last step first, when a later step fails
+        node.entries.append(Note(f"{indent}    undo, if a later step fails:"))
+        local = _Scope(scope)
+        local["response"] = Unknown("response")
+        for j, undo in enumerate(step.undo):
+            node.entries.append(_plan_step(undo, rt, local, indent + "      ",
+                                           f"{key}/undo{j + 1}"))
     return node

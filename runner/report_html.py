@@ -62,6 +62,8 @@ class _Page:
         anchors: dict[int, str] = {}  # id(step dict) -> its element id
         for path, step in walk(run["steps"]):
             anchors[id(step)] = "step-" + "-".join(map(str, path))
+        for path, step in walk((run.get("undo") or {}).get("steps", [])):
+            anchors[id(step)] = "undo-" + "-".join(map(str, path))
         self.links = Links(anchors, page, {run["file"]: playbook} if playbook else None)
 
     # -- the page --------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class _Page:
             "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
             f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>",
             self.header(), self.failures(), self.io(), timeline(self.run, self.links.anchors),
-            self.steps(),
+            self.steps(), self.undo(),
             f'<footer>runner {e(__version__)} · secrets are shown as <code>***</code></footer>',
             f"</main><script>{JS}</script></body></html>",
         ]
@@ -160,6 +162,15 @@ class _Page:
         return ('<h2>Steps <span class="tools"><button type="button" data-open="1">expand all'
                 '</button><button type="button" data-open="0">collapse all</button></span></h2>'
                 f'<div id="steps">{body}</div>')
+
+    def undo(self) -> str:
+        """The undo steps that ran (runner.undo), last step's first, and how the undo went."""
+        undo = self.run.get("undo")
+        if not undo:
+            return ""
+        body = "".join(step_html(s, self.links) for s in undo.get("steps", []))
+        return (f'<h2>Undo: {e(str(undo.get("status")))}</h2>'
+                f'<div id="undo">{body}</div>')
 
 
 def _errors(step: dict[str, Any]) -> set[str]:

@@ -49,6 +49,8 @@ class StepResult:
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
     # a loop: the iterations not kept in ``iterations`` (see Iterations), counted by status
     omitted: dict[str, int] | None = None
+    # a failed call whose request may have taken effect (no answer, a 5xx): undo it too
+    maybe_applied: bool = field(default=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -134,15 +136,24 @@ class RunResult:
     # an errored run: the traceback of its internal error, redacted; for the crash log only
     traceback: str | None = field(default=None, repr=False, compare=False)
     unrecorded: bool = field(default=False, repr=False, compare=False)  # the store failed it
+    # the undo of its completed steps (runner.undo), when one ran: "undone" (every undo step
+    # passed), "partly-undone" (one failed; the others still ran), "interrupted" (stopped
+    # mid-undo: runner resume continues it); None when nothing was undone
+    undo_status: str | None = None
+    undone: list[StepResult] = field(default_factory=list)  # the undo steps, in the order run
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "run_id": self.run_id, "playbook": self.playbook, "file": self.file,
             "environment": self.environment, "inputs": self.inputs, "status": self.status,
             "started": self.started, "duration_ms": round(self.duration_ms, 2),
             "steps": [s.to_dict() for s in self.steps], "outputs": self.outputs,
             "error": self.error, "hint": self.hint, "failed_step": self.failed_step,
         }
+        if self.undo_status is not None:
+            out["undo"] = {"status": self.undo_status,
+                           "steps": [s.to_dict() for s in self.undone]}
+        return out
 
 
 class Listener:
@@ -155,4 +166,6 @@ class Listener:
     def poll_attempt(self, result: StepResult, attempt: int, elapsed: float,
                      state: str) -> None: ...
     def step_finished(self, result: StepResult, iteration: int | None) -> None: ...
+    def undo_started(self, count: int, reason: str) -> None: ...
+    def undo_finished(self, status: str) -> None: ...
     def run_finished(self, run: RunResult) -> None: ...

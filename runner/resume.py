@@ -37,6 +37,7 @@ from runner.playbook import load_playbook
 from runner.results import RunResult
 from runner.secrets import MASK
 from runner.store import Store
+from runner.undo import began_on
 
 Start = Callable[..., RunResult]  # launch's signature: (playbook, *, env, inputs, store, ...)
 
@@ -65,7 +66,8 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
                again: tuple[str, ...] = (), remap: bool = False, worker: bool = False,
                fence: bool = True, beat_every: float = STALE_AFTER / 6,
                root: str | Path | None = None, crash_hint: str | None = None,
-               on_claim: Callable[[Claim], None] | None = None, **start_kw: Any) -> Attempt:
+               on_claim: Callable[[Claim], None] | None = None,
+               undo: Mapping[str, Any] | None = None, **start_kw: Any) -> Attempt:
     """Claim ``run_id``, then fence, rebuild and run it (the module's steps).
 
     ``playbook``: loaded by the caller, or a path loaded once the run is claimed (a worker's
@@ -73,7 +75,9 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
     statuses that may be taken up too (``runner resume``); ``fence=False``: the writes are
     not fenced and no heartbeat is kept (a batch's own rows, as they always were).
     Whatever the attempt raises but a lost ownership is recorded on the run first (``failed``,
-    if it is still running; ``crash_hint`` for an internal error), then raised.
+    if it is still running; ``crash_hint`` for an internal error), then raised. ``undo``: undo
+    the run (``runner undo``): the failure, or the passed run, the undo begins on, unless the
+    journal shows an undo begun already (which it goes on with).
     """
     claim = claim_run(store, run_id, owner or new_owner(), stale_after=stale_after, again=again)
     if claim.outcome != "claimed" or claim.resume is None:
@@ -87,6 +91,8 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
             loaded = playbook if isinstance(playbook, Playbook) else \
                 load_playbook(playbook, root=root)
             state = rebuilt(writes, run_id, loaded, claim.resume, remap=remap, worker=worker)
+            if undo is not None and state.undo is None:
+                state.undo = dict(undo)
             return Attempt("claimed", start(loaded, env=env, inputs=inputs, store=writes,
                                             run_id=run_id, resume=state, **start_kw))
         except (LostOwnership, StoreError):  # taken over, or the store is away: the run
@@ -117,13 +123,59 @@ def resume_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None 
                            hint="runner history lists the runs; --store picks the store")
     if row["status"] == "passed":
         raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
+    state = ResumeState.load(store, run_id)
+    if state.undo_end == "undone":
+        raise InvalidInput(f"run {run_id} was undone (every undo step passed); there is "
+                           "nothing to resume", hint="start a new run")
     playbook = load_playbook(row["file"], root=root)  # an include outside: refused here
-    rebuilt(store, run_id, playbook, ResumeState.load(store, run_id), remap=remap)
+    rebuilt(store, run_id, playbook, state, remap=remap)
+    attempt = resume_run(store, run_id, playbook=playbook, env=row["environment"],
+                         inputs=_given(row, inputs), start=start,
+                         stale_after=0.0 if force else stale_after,
+                         again=("failed", "interrupted", "errored"), remap=remap, **start_kw)
+    return _taken(attempt, row, run_id)
+
+
+def undo_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None = None,
+               force: bool = False, stale_after: float = STALE_AFTER,
+               root: str | Path | None = None, start: Start = launch,
+               **start_kw: Any) -> RunResult:
+    """``runner undo RUN_ID``: run the undo steps of a finished run's completed steps, the last
+    first (:mod:`runner.undo`), or go on with an undo that was stopped; refused, before it is
+    claimed, for a run that is not in the store, has nothing to undo (no step with ``undo:``
+    passed), was undone already, or whose playbook changed."""
+    row = store.get_run(run_id)
+    if row is None:
+        raise InvalidInput(f"no run {run_id} in {store.url}",
+                           hint="runner history lists the runs; --store picks the store")
+    state = ResumeState.load(store, run_id)
+    if not state.undoable:
+        raise InvalidInput(f"run {run_id} has nothing to undo: no step with undo: passed in it",
+                           hint=f"runner show {run_id} lists what it did")
+    if state.undo_end == "undone":
+        raise InvalidInput(f"run {run_id} was undone already (every undo step passed)",
+                           hint=f"runner show {run_id} lists the undo steps")
+    playbook = load_playbook(row["file"], root=root)
+    rebuilt(store, run_id, playbook, state)
+    attempt = resume_run(store, run_id, playbook=playbook, env=row["environment"],
+                         inputs=_given(row, inputs), start=start,
+                         stale_after=0.0 if force else stale_after,
+                         again=("passed", "failed", "interrupted", "errored"),
+                         undo=began_on(row["status"], row["error"], row["hint"],
+                                       row["failed_step"]), **start_kw)
+    return _taken(attempt, row, run_id, "undone")
+
+
+def _given(row: Mapping[str, Any], inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The inputs recorded (secret ones are masked there), ``inputs`` over them."""
     given = {k: v for k, v in (row["inputs"] or {}).items() if v != MASK}
     given.update(inputs or {})
-    attempt = resume_run(store, run_id, playbook=playbook, env=row["environment"], inputs=given,
-                         start=start, stale_after=0.0 if force else stale_after,
-                         again=("failed", "interrupted", "errored"), remap=remap, **start_kw)
+    return given
+
+
+def _taken(attempt: Attempt, row: Mapping[str, Any], run_id: str,
+           verb: str = "resumed") -> RunResult:
+    """The run's result, or why it was not claimed (to be ``verb``)."""
     if attempt.result is not None:
         return attempt.result
     if attempt.outcome == "busy":
@@ -133,5 +185,5 @@ def resume_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None 
     why = {"lost": "another process took it up at the same moment",
            "done": f"it is {row['status']}", "waiting": "it waits for its schedule",
            "missing": "it is no longer in the store"}.get(attempt.outcome, attempt.outcome)
-    raise InvalidInput(f"run {run_id} cannot be resumed: {why}",
+    raise InvalidInput(f"run {run_id} cannot be {verb}: {why}",
                        hint=f"runner show {run_id} says where it stands")

@@ -123,6 +123,9 @@ class Runtime(RunState):
             self.crashed(e, result)
         finally:
             result.duration_ms = (time.perf_counter() - started) * 1000
+        if step.undo and (result.status == PASSED or result.maybe_applied) and \
+                (step.loop is None or iteration is not None):  # see runner.undo
+            self.undos.push(self.journal, step, key, result.trail, scope, iteration)
         if self.journal is not None:
             if iteration is not None and self.resume is not None and self.resume.blocked(key):
                 self.journal.unsafe_keys.add(key)  # an earlier attempt sent it: keep its entry

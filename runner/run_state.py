@@ -26,6 +26,7 @@ from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
 from runner.templating import SECRET_INPUTS, Renderer
+from runner.undo import UndoStack
 
 
 class RunState:
@@ -48,6 +49,7 @@ class RunState:
         self.crash: InternalError | None = None  # the first internal error of the run
         self.crash_traceback = ""
         self.stopped_by = ""  # "Ctrl-C" or "SIGTERM", when one stopped a step
+        self.undos = UndoStack()  # the steps with undo: that passed (runner.undo)
         self.secrets = self._load_secrets()
 
     # -- connectors ------------------------------------------------------------------------
@@ -96,8 +98,10 @@ class RunState:
 
     # -- events and time -------------------------------------------------------------------
     def emit(self, event: str, *args: Any) -> None:
-        for listener in self.listeners:
-            getattr(listener, event)(*args)
+        for listener in self.listeners:  # one written before an event was added lacks it
+            method = getattr(listener, event, None)
+            if method is not None:
+                method(*args)
 
     def sleep(self, seconds: float) -> None:
         if self.cancel.wait(seconds):

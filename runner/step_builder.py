@@ -2,8 +2,8 @@
 
 A step's kind is the first in ``runner.steps.KINDS`` whose key it has (unless it has a key
 that kind yields to); the kind's module builds ``Step.spec`` and this module reads the keys
-every step has: id, name, when, loop, extract and assert, retry, a resume-check. A key of
-another kind is refused, naming that kind.
+every step has: id, name, when, loop, extract and assert, retry, a resume-check, an undo. A
+key of another kind is refused, naming that kind.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ class StepBuilder(DocChecks):
             if "resume-check" in raw:  # a kind that takes one (a call): see runner.restore
                 fields["resume_check"] = self.step(raw["resume-check"], index, section,
                                                    path + ("resume-check",))
+            if "undo" in raw:  # a kind that takes one (a call): see runner.undo
+                fields["undo"] = self.undo_steps(raw, step_id, index, section, path)
         finally:
             self.known = saved
         step = Step(
@@ -76,6 +78,21 @@ class StepBuilder(DocChecks):
         if step.include is not None:
             self.known.add(step.id)
         return step
+
+    def undo_steps(self, raw: dict[str, Any], step_id: str, index: int, section: str,
+                   path: Path_) -> tuple[Step, ...]:
+        """The calls of a step's ``undo:``: they read what the step defined and its
+        ``response``; an undo step's id defaults to ``<step id>_undo<N>``."""
+        out = []
+        self.known |= {"response"}
+        for j, item in enumerate(raw["undo"]):
+            given = {"id": f"{step_id}_undo{j + 1}", **item}
+            undo = self.step(given, index, section, path + ("undo", j))
+            if undo.kind != "call" or undo.undo:
+                raise self.fail(path + ("undo", j), "an undo step is one call",
+                                "write call: alias.operation with its with:")
+            out.append(undo)
+        return tuple(out)
 
     def refuse_others(self, accepted: frozenset[str], raw: dict[str, Any], path: Path_) -> None:
         """A key of another kind (``with`` on an auth step) is an error naming that kind."""

@@ -4,11 +4,12 @@ over them (``runner/cli/``), and so can any program be.
 One module per verb, named for what it does (a module named as its function would shadow
 it on the package): ``running`` (one run here), ``batching`` (one run per row of a file),
 ``submitting`` (runs handed to workers), ``resuming`` (a run, a batch or every stale run taken
-up again), ``scheduling`` (the scheduler, schedule files), ``workers``, ``records`` (history,
-show, connectors), ``viewing`` (``runner ui``), ``editing`` (``runner lsp``), ``planning``,
-``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``), ``generating``
-and ``comparing`` (``runner connector new`` and ``check``: OpenAPI documents), ``importing``
-(``runner import arazzo``). They call the
+up again), ``undoing`` (a run's completed steps undone on request), ``scheduling`` (the
+scheduler, schedule files), ``workers``, ``records`` (history, show, connectors), ``viewing``
+(``runner ui``), ``editing`` (``runner lsp``), ``planning``, ``validating``, ``sandboxes``,
+``schemas``, ``scaffolding`` (``runner init``), ``generating`` and ``comparing`` (``runner
+connector new`` and ``check``: OpenAPI documents), ``importing`` (``runner import arazzo``).
+They call the
 ops modules (batch, jobs, distributed, scheduler, resume, ...), which never call back up.
 
 The names load when first used (PEP 562 ``__getattr__``): ``from runner.api import validate``
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from runner.api.scheduling import schedule, schedules
     from runner.api.schemas import write_schemas
     from runner.api.submitting import submit
+    from runner.api.undoing import undo
     from runner.api.validating import validate
     from runner.api.viewing import ui
     from runner.api.workers import worker
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["check_connector", "connectors", "count_runs", "history", "history_page",
            "import_arazzo", "init", "lsp", "new_connector", "parse_inputs", "plan", "resume",
            "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule", "schedules",
-           "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
+           "show", "since", "submit", "ui", "undo", "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
@@ -52,7 +54,7 @@ _HOME = {
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
     "parse_inputs": "inputting", "import_arazzo": "importing", "new_connector": "generating",
-    "check_connector": "comparing",
+    "check_connector": "comparing", "undo": "undoing",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),

@@ -36,7 +36,7 @@ COMMANDS = {
     "import": "imports", "init": "init", "lsp": "lsp",
     "plan": "plan", "resume": "resume", "run": "run", "sandbox": "sandbox",
     "schedule": "schedules", "scheduler": "schedules", "schema": "schema", "show": "history",
-    "ui": "ui", "validate": "validate", "worker": "worker",
+    "ui": "ui", "undo": "undo", "validate": "validate", "worker": "worker",
 }
 
 

@@ -106,16 +106,22 @@ def show(run_id: str, store: str | None, as_json: str | None, html: str | None,
     echo(f"  file {row['file']} · env {row['environment']}")
     echo(f"  inputs {json.dumps(row['inputs'], ensure_ascii=False)}")
     report = row.get("report") or {}
-    for s in report.get("steps", []):
-        mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP",
-                "errored": "ERR!"}.get(s["status"], "?")
-        extra = " (resumed)" if s.get("resumed") else ""
-        where = f"  {s['where']}" if s.get("where") else ""
-        echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}{where}")
-        for k, v in (s.get("extracted") or {}).items():
-            echo(f"       {k} = {json.dumps(v, ensure_ascii=False, default=str)[:100]}")
-        if s.get("error"):
-            echo(f"       error: {s['error']}")
+    undo = report.get("undo") or {}
+    for title, steps in (("", report.get("steps", [])),
+                         (f"  undo: {undo.get('status')}", undo.get("steps", []))):
+        if title and undo:
+            echo(title)
+        for s in steps:
+            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP",
+                    "errored": "ERR!"}.get(s["status"], "?")
+            extra = " (resumed)" if s.get("resumed") else ""
+            where = f"  {s['where']}" if s.get("where") else ""
+            echo(f"  {mark} {s['id']:<12} {s['target']:<34} {s['duration_ms']:.0f} ms{extra}"
+                 f"{where}")
+            for k, v in (s.get("extracted") or {}).items():
+                echo(f"       {k} = {json.dumps(v, ensure_ascii=False, default=str)[:100]}")
+            if s.get("error"):
+                echo(f"       error: {s['error']}")
     if row.get("outputs"):
         echo(f"  outputs {json.dumps(row['outputs'], ensure_ascii=False)}")
     if row.get("error"):

@@ -2,7 +2,8 @@
 
 A call that is not safe to repeat may carry a ``resume-check``: on ``runner resume``, when an
 earlier attempt sent it and its outcome is unknown, that call finds out whether it took effect
-(``runner.restore``).
+(``runner.restore``); and an ``undo``: the calls that compensate it once it passed, run last
+first when a later step fails (``runner.undo``; the loader builds them as steps).
 
 With ``allow-error: true`` neither an error answer nor no answer at all (a transport error, once
 the retry policy gave up) fails the step: ``response.error`` says what happened, and a missing
@@ -17,12 +18,17 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.outcome import NOT_APPLIED
+from runner.connectors.spec import safe_by_verb
 from runner.errors import TransportError
 from runner.loader import Path_
 from runner.model import Step
+from runner.schema_atoms import IDENT
 from runner.steps.answers import apply_asserts, apply_extract, no_answer
 from runner.steps.call_spec import CallSpec
 from runner.steps.calls import CALL_SCHEMA, build_call_spec
+from runner.steps.check import SCHEMA as ASSERT_SCHEMA
+from runner.steps.extract import SCHEMA as EXTRACT_SCHEMA
 from runner.steps.kind import Builder, Planner
 from runner.steps.paging import PAGING_SCHEMA, paged, read_pages
 from runner.steps.runtime import Runtime, Scope
@@ -43,11 +49,38 @@ SCHEMA: dict[str, Any] = {
     },
     **PAGING_SCHEMA,
 }
+# an undo step is a call (with its answer's extract and assert), no loop, no undo of its own
+UNDO_STEP: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["call"],
+    "properties": {"id": {"type": "string", "pattern": IDENT}, "name": {"type": "string"},
+                   "when": {"type": ["string", "boolean"]}, **CALL_SCHEMA,
+                   "retry": {"type": ["boolean", "object"]}, **EXTRACT_SCHEMA, **ASSERT_SCHEMA},
+}
+SCHEMA["undo"] = {
+    "type": "array", "minItems": 1, "items": UNDO_STEP,
+    "description": "calls that compensate this one once it passed (delete what it created), "
+    "run last first when a later step fails, or by runner undo RUN_ID; they read this "
+    "step's response and extracted values",
+}
 KEYS = frozenset(SCHEMA)
 
 
 def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec:
-    return paged(b, raw, path, build_call_spec(b, raw, path))
+    spec = build_call_spec(b, raw, path)
+    if "undo" in raw:  # only what changes something needs compensating
+        if spec.operation:
+            safe = b.alias(spec.connector, path + ("call",)).operations[spec.operation].safe
+        else:
+            safe = safe_by_verb(spec.method or "") if spec.safe is None else spec.safe
+        if safe:
+            raise b.fail(path + ("undo",), f"{spec.target} is safe to repeat: it changes "
+                         "nothing, so there is nothing to undo",
+                         "put undo: on the call that creates or changes something")
+        if path[0] == "finally":
+            raise b.fail(path + ("undo",), "a finally step cannot have undo: (the undos "
+                         "run before the finally steps)",
+                         "move the call into steps:, or undo it in a later finally step")
+    return paged(b, raw, path, spec)
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
@@ -61,11 +94,13 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
             response = send(rt, step, result, call)
         except TransportError as e:  # the retry policy gave up; the exchange is recorded
             if not spec.allow_error:
+                result.maybe_applied = not call.safe and e.sent is not False
                 raise
             response = no_answer(rt, call, e, (time.perf_counter() - start) * 1000)
     scope["response"] = response
     if response.error is not None and not spec.allow_error:
         outcome = rt.client(call.connector).outcome(call, response) if not call.safe else ""
+        result.maybe_applied = outcome not in ("", NOT_APPLIED)  # its undo: runs too
         if spec.status and response.status_code not in spec.status:
             raise status_failure(call, response, spec.status, outcome)
         raise vendor_failure(call, response, outcome)

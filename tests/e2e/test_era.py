@@ -133,7 +133,7 @@ def test_rotate_by_token_local_repoints_and_rotates(tmp_path: Path) -> None:
     assert out.result.outputs["previous_url"] == "http://trapper.com"
     assert out.result.outputs["changed_at"] == channel["ext"]["lwt"]
     assert sim.calls["lookup"] == 1 and sim.calls["patch"] == 2 and sim.calls["get"] == 2
-    assert step(out, "rollback").status == "skipped"
+    assert out.result.undo_status is None and out.result.undone == []  # nothing to undo
     # the new remote token went to the vendor and back, and is in no output
     assert_no_leak(out, BOT_TOKEN)
     assert "***" in out.report_json
@@ -161,7 +161,7 @@ def test_rotate_unknown_key_fails_with_lookup_failed(tmp_path: Path) -> None:
     assert out.result.status == "failed"
     assert out.result.failed_step == "step 'find'"
     assert "Lookup failed (error_code 1404)" in out.result.error
-    assert step(out, "rollback").status == "skipped"  # nothing was found, nothing to restore
+    assert out.result.undo_status is None  # nothing was found, nothing to restore
     assert sim_of(out).calls["patch"] == 0
 
 
@@ -172,25 +172,28 @@ def test_rotate_unknown_key_fails_with_lookup_failed(tmp_path: Path) -> None:
     # repeat); the simulator counts only requests that reached the route
     ({"error_5xx": 1.0, "status_5xx": 500}, "HTTP 500", 1),
 ])
-def test_rotate_finally_restores_the_channel_when_a_middle_step_fails(
+def test_rotate_undoes_the_change_when_a_middle_step_fails(
         tmp_path: Path, faults: dict[str, Any], message: str, patched: int) -> None:
     seeded = [{**EraSimulator().channels[ID1], "token_remote": "old-bot-token-123"}]
     out = run(ROTATE, tmp_path, {"key": "ABCDE", "url": "http://new.test/hook",
                                  "token_remote": BOT_TOKEN},
               {"channels": seeded, "faults": {**faults, "only": {"patch"}, "count": 1}})
-    assert out.result.status == "failed"
+    assert out.result.status == "failed"  # undone, but the rotation did not happen
     assert out.result.failed_step == "step 'repoint'"
     assert message in out.result.error
     assert "rotate" not in [s.step_id for s in out.result.steps]  # the run stopped there
-    rollback = step(out, "rollback")
+    # the re-point failed in a way that may have taken effect: its undo ran
+    assert out.result.undo_status == "undone", out.console
+    assert [s.step_id for s in out.result.undone] == ["restore_url"]
+    rollback = out.result.undone[0]
     assert rollback.status == "passed", out.console
     sent = rollback.exchanges[-1].request["json"]
-    assert sent["url"] == "http://trapper.com"
+    assert sent == {"url": "http://trapper.com"}
     sim = sim_of(out)
-    assert sim.calls["patch"] == patched  # the failed re-point (if it acted), the rollback
+    assert sim.calls["patch"] == patched  # the failed re-point (if it acted), the undo
     assert sim.channels[ID1]["url"] == "http://trapper.com"
     assert sim.channels[ID1]["token_remote"] == "old-bot-token-123"
-    assert "PASS rollback" in out.console
+    assert "PASS restore_url" in out.console
     assert_no_leak(out, BOT_TOKEN, "old-bot-token-123")
 
 

@@ -40,3 +40,25 @@ def test_onboard_employee_across_five_vendors_and_again(tmp_path: Path) -> None:
             assert value not in first.outputs() + second.outputs()
     finally:
         box.stop()
+
+
+def test_a_failed_welcome_deletes_the_chat_channel_the_run_created(tmp_path: Path) -> None:
+    """The chat include's create has an undo: when the Alvaria part (a later step of the
+    including playbook) fails, the channel this run created is deleted again; the badge,
+    software and phone have none (their vendors document no removal) and stay."""
+    options = {k: dict(v) for k, v in FAST.items()}
+    options["alvaria"]["faults"] = {"error_5xx": 1.0, "status_5xx": 503, "only": {"execute"}}
+    box = Sandbox(options)
+    try:
+        out = run_playbook(ONBOARD, tmp_path, sandbox=box)
+        assert out.result.status == "failed"
+        assert out.result.failed_step == "step 'welcome'"
+        era = box.simulators["era"]
+        assert era.calls["create"] == 1 and era.calls["delete"] == 1
+        assert not any(c["code"] == "onboard-asmith" for c in era.channels.values())
+        assert out.result.undo_status == "undone"
+        assert [s.step_id for s in out.result.undone] == ["delete_created"]
+        assert "undo: 1 completed step to undo" in out.console
+        assert box.simulators["mor"].calls["device_create"] == 1  # no undo: kept
+    finally:
+        box.stop()
