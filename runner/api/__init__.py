@@ -6,7 +6,8 @@ it on the package): ``running`` (one run here), ``batching`` (one run per row of
 ``submitting`` (runs handed to workers), ``resuming`` (a run, a batch or every stale run taken
 up again), ``scheduling`` (the scheduler, schedule files), ``workers``, ``records`` (history,
 show, connectors), ``viewing`` (``runner ui``), ``editing`` (``runner lsp``), ``planning``,
-``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``). They call the
+``validating``, ``sandboxes``, ``schemas``, ``scaffolding`` (``runner init``), ``approving``
+(``runner approve`` / ``reject``), ``receiving`` (``runner callbacks``). They call the
 ops modules (batch, jobs, distributed, scheduler, resume, ...), which never call back up.
 
 The names load when first used (PEP 562 ``__getattr__``): ``from runner.api import validate``
@@ -20,10 +21,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from runner.api.approving import approve, reject
     from runner.api.batching import run_batch
     from runner.api.editing import lsp
     from runner.api.inputting import read_inputs_file
     from runner.api.planning import plan
+    from runner.api.receiving import callbacks
     from runner.api.records import connectors, count_runs, history, history_page, show, since
     from runner.api.resuming import resume, resume_batch, resume_stale
     from runner.api.running import run
@@ -36,8 +39,9 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "init", "lsp", "plan",
-           "read_inputs_file", "resume", "resume_batch", "resume_stale", "run", "run_batch",
+__all__ = ["approve", "callbacks", "connectors", "count_runs", "history", "history_page",
+           "init", "lsp", "plan", "read_inputs_file", "reject", "resume", "resume_batch",
+           "resume_stale", "run", "run_batch",
            "sandbox", "schedule",
            "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
 
@@ -46,7 +50,8 @@ _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
-    "read_inputs_file": "inputting",
+    "read_inputs_file": "inputting", "callbacks": "receiving",
+    **dict.fromkeys(("approve", "reject"), "approving"),
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),
