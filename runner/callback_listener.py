@@ -98,8 +98,9 @@ class Listener:
                                hint="give another bind address (callbacks: bind: or --bind)") \
                 from None
         self.server.daemon_threads = True
-        shown = self.server.server_address[0]
-        self.url = f"http://{shown}:{self.server.server_address[1]}"
+        bound_host, bound_port = self.server.server_address[:2]
+        shown = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+        self.url = f"http://{shown}:{bound_port}"
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         sender = h.client_address[0]

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.callback_inbox import Row, add, rows
 from runner.errors import StepFailed
 from runner.loader import Path_
 from runner.model import Step, seconds
@@ -61,6 +60,8 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> ApproveSpec:
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
+    from runner.callback_inbox import Row, add, rows  # the store: only when it runs
+
     spec: ApproveSpec = step.spec
     journal = journal_of(rt, "approve")
     store, run_id, key = journal.store, journal.run_id, result.key

@@ -13,9 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.callback_inbox import watch
-from runner.callback_listener import base_url
-from runner.callback_token import callback_key, mint
 from runner.loader import Path_
 from runner.model import Step, seconds
 from runner.schema_atoms import DURATION
@@ -56,6 +53,10 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallbackSpec:
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
+    from runner.callback_inbox import watch  # the store and a listener: only when it runs
+    from runner.callback_listener import base_url
+    from runner.callback_token import callback_key, mint
+
     spec: CallbackSpec = step.spec
     journal = journal_of(rt, "a callback")
     base = base_url(rt.env.callbacks, journal.store)

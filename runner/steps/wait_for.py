@@ -14,13 +14,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from runner.callback_inbox import Row, replace, rows
+import runner.steps.poll as poll
 from runner.connectors.response import Response
 from runner.errors import StepFailed
 from runner.loader import Path_
 from runner.model import Step, seconds
 from runner.schema_atoms import DURATION
-from runner.steps import poll
 from runner.steps.answers import apply_asserts, apply_extract
 from runner.steps.calls import CALL_SCHEMA
 from runner.steps.kind import Builder, Planner
@@ -68,6 +67,8 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> WaitSpec:
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
+    from runner.callback_inbox import Row, replace, rows  # the store: only when it runs
+
     spec: WaitSpec = step.spec
     hook = scope["steps"].get(spec.hook)
     if not isinstance(hook, Mapping) or "key" not in hook:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from runner.callback_inbox import add, rows
 from runner.errors import StepFailed
 from runner.steps.runtime import Runtime
 
@@ -38,6 +37,8 @@ def wait(rt: Runtime, result: StepResult, key: str, seconds: float, look: Callab
     """Wait until ``look()`` gives something (returned) or ``seconds`` pass (None), the run
     ``waiting`` meanwhile. ``key``: the step's journal key; ``mark``: what the ``waiting`` row
     says besides its deadline."""
+    from runner.callback_inbox import add, rows  # the store: loading a playbook needs none
+
     journal = journal_of(rt, "a waiting step")
     store, run_id = journal.store, journal.run_id
     earlier = rows(store, run_id, key, "waiting")
