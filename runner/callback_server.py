@@ -22,8 +22,9 @@ log = logging.getLogger("runner.callbacks")
 
 
 def serve(store: Store, bind: str, *, broker: str | None = None, queue: str = "runner",
-          stale_after: float = STALE_AFTER, ready: Any = None) -> None:
-    """Serve until stopped (Ctrl-C). ``ready(url)`` is told where it listens."""
+          stale_after: float = STALE_AFTER, ready: Any = None, woken: Any = None) -> None:
+    """Serve until stopped (Ctrl-C). ``ready(url)`` is told where it listens, ``woken(run_id)``
+    of each run handed to the workers again."""
     host, _, port = bind.rpartition(":")
     wake = None
     if broker:
@@ -40,6 +41,8 @@ def serve(store: Store, bind: str, *, broker: str | None = None, queue: str = "r
                                          row.get("inputs") or {}, row.get("dedup_key"),
                                          row["heartbeat"]))
             log.info("run %s woken through the broker", run_id)
+            if woken is not None:
+                woken(run_id)
 
     listener = Listener(store, host or "127.0.0.1", int(port or 0), on_received=wake)
     if ready is not None:

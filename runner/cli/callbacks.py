@@ -24,6 +24,7 @@ def callbacks(bind: str, store: str | None, broker: str | None, queue: str,
     sigterm_as_ctrl_c()
     try:
         api.callbacks(bind, store=store, broker=broker, queue=queue, stale_after=stale_after,
-                      ready=lambda url: echo(f"runner callbacks: listening on {url}"))
+                      ready=lambda url: echo(f"runner callbacks: listening on {url}"),
+                      woken=lambda run_id: echo(f"run {run_id}: woken through the broker"))
     except KeyboardInterrupt:
         echo("runner callbacks: stopped")
