@@ -220,3 +220,29 @@ def test_with_no_callback_and_no_otherwise_the_step_fails_saying_so(tmp_path: Pa
 def test_a_callback_step_needs_the_store(tmp_path: Path, box: Sandbox) -> None:
     result = api.run(playbook(tmp_path), sandbox=box, store=False, quiet=True)
     assert result.status == "failed" and "needs the run store" in (result.error or "")
+
+
+def test_a_callback_that_came_while_the_run_was_stopped_is_taken_on_resume(
+        tmp_path: Path, box: Sandbox) -> None:
+    db = tmp_path / "runs.db"
+    cancel = threading.Event()
+    thread, out = run_in_thread(playbook(tmp_path), box, db, inputs={"vsn": "SlowService"},
+                                cancel=cancel)
+    sim: AlvariaSimulator = box.simulators["alvaria"]
+    url, uuid = callback_url(sim)
+    store = Store(str(db))
+    deadline = time.monotonic() + 20
+    while not any(r["status"] == "waiting" for r in store.find_runs()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    cancel.set()  # as Ctrl-C: the run stops in its wait, resumable
+    thread.join(30)
+    assert out and out[0].status == "interrupted", out and out[0].error
+    run_id = out[0].run_id
+    assert post(url, {"triggerUUID": uuid, "status": "completed"})[0] == 200
+    resumed = api.resume(run_id, store=str(db), sandbox=box, quiet=True)
+    assert resumed.status == "passed", resumed.error
+    assert resumed.outputs == {"outcome": "completed"}
+    assert sim.calls["execute"] == 1  # the trigger was not sent again
+    waits = [e for e in store.entries(run_id) if e.event == "waiting"]
+    assert len(waits) == 1  # the first attempt's deadline held
