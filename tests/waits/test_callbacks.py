@@ -246,3 +246,25 @@ def test_a_callback_that_came_while_the_run_was_stopped_is_taken_on_resume(
     assert sim.calls["execute"] == 1  # the trigger was not sent again
     waits = [e for e in store.entries(run_id) if e.event == "waiting"]
     assert len(waits) == 1  # the first attempt's deadline held
+
+
+def test_the_environment_binds_the_listener_and_callback_url_names_its_public_address(
+        tmp_path: Path) -> None:
+    from helpers import cli
+
+    from tests.distributed.servers import free_port
+
+    port = free_port()
+    env = tmp_path / "lab.yaml"
+    env.write_text(f"sandbox: true\nsimulators: {{alvaria: {{run_seconds: 0.3}}}}\n"
+                   f"callbacks: {{bind: '127.0.0.1:{port}'}}\n")
+    report = tmp_path / "report.json"
+    done = cli("run", str(playbook(tmp_path)), "--env", str(env), "--store",
+               str(tmp_path / "runs.db"), "--callback-url", f"http://localhost:{port}",
+               "--report-json", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = json.loads(report.read_text())["steps"][1]["exchanges"][-1]["request"]
+    assert f"http://localhost:{port}/callbacks/" in json.dumps(sent)  # the public URL
+    refused = cli("run", str(playbook(tmp_path)), "--inputs-from", str(tmp_path / "x.jsonl"),
+                  "--callback-url", "http://localhost:1")
+    assert refused.returncode == 2 and "--callback-url goes with one run here" in refused.stderr
