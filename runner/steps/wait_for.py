@@ -60,10 +60,15 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> WaitSpec:
     except ValueError:
         raise b.fail(path + ("timeout",), f"timeout: {raw['timeout']!r} is not a duration",
                      hint="write a number with a unit: 30s, 10m") from None
+    hook = raw["wait-for"]
+    if b.earlier_kind(hook) != "callback":
+        raise b.fail(path + ("wait-for",), f"{hook}: no callback step '{hook}' "
+                     "comes before this one", f"add a step with id: {hook} and callback: {{}} "
+                     "before the call that hands its URL over")
     otherwise = None
     if "otherwise" in raw:
         otherwise = poll.build(b, raw["otherwise"], path + ("otherwise",))
-    return WaitSpec(raw["wait-for"], timeout, otherwise)
+    return WaitSpec(hook, timeout, otherwise)
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:

@@ -268,3 +268,20 @@ def test_the_environment_binds_the_listener_and_callback_url_names_its_public_ad
     refused = cli("run", str(playbook(tmp_path)), "--inputs-from", str(tmp_path / "x.jsonl"),
                   "--callback-url", "http://localhost:1")
     assert refused.returncode == 2 and "--callback-url goes with one run here" in refused.stderr
+
+
+def test_a_wait_for_naming_no_earlier_callback_step_is_refused_at_validate_time(
+        tmp_path: Path) -> None:
+    from runner.errors import PlaybookError
+    from runner.playbook import load_playbook
+
+    path = tmp_path / "bad.yaml"
+    for steps in ("  - {id: hook, callback: {}}\n  - {id: done, wait-for: hoook}\n",
+                  "  - {id: done, wait-for: hook}\n  - {id: hook, callback: {}}\n",
+                  "  - {id: hook, sleep: 1s}\n  - {id: done, wait-for: hook}\n"):
+        path.write_text("name: bad\nsteps:\n" + steps)
+        with pytest.raises(PlaybookError, match=r"no callback step '(hoook|hook)' comes before"):
+            load_playbook(path)
+    path.write_text("name: ok\nsteps:\n  - {id: hook, callback: {}}\n"
+                    "  - {id: done, wait-for: hook}\n")
+    assert load_playbook(path).steps[1].kind == "wait-for"
