@@ -2,10 +2,12 @@
 
 A waiting step (``wait-for``, ``approve``) marks the run ``waiting`` in the store, leaves a
 ``waiting`` row in its journal (with its deadline, so a resumed run keeps the first one), and
-looks in the store every ``CHECK_EVERY`` seconds for what it waits for, sleeping in between
-through the runtime's ``rt.sleep`` (Ctrl-C and SIGTERM end it at once; a runtime that parks
-waits parks it). No thread of its own, no listener of its own: what arrives is in the store,
-put there by another thread or process (:mod:`runner.callback_inbox`).
+looks in the store for what it waits for, first after ``CHECK_EVERY`` seconds, then 1.5 times
+as long each time up to ``CHECK_AT_MOST`` (a long wait costs little; an answer is seen within
+5 s), sleeping in between through the runtime's ``rt.sleep`` (Ctrl-C and SIGTERM end it at
+once; a runtime that parks waits parks it). No thread of its own, no listener of its own:
+what arrives is in the store, put there by another thread or process
+(:mod:`runner.callback_inbox`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
     from runner.results import StepResult
 
 T = TypeVar("T")
-CHECK_EVERY = 0.5  # seconds between two looks in the store
+CHECK_EVERY = 0.5  # seconds before the first look in the store again ...
+CHECK_AT_MOST = 5.0  # ... growing to this
 
 
 def journal_of(rt: Runtime, what: str) -> Journal:
@@ -49,6 +52,7 @@ def wait(rt: Runtime, result: StepResult, key: str, seconds: float, look: Callab
         add(store, run_id, key, "waiting", "waiting", {**mark, "until": until})
     store.update_run(run_id, status="waiting")
     rt.emit("poll_attempt", result, 1, 0.0, shown)
+    every = CHECK_EVERY
     try:
         while True:
             got = look()
@@ -57,7 +61,8 @@ def wait(rt: Runtime, result: StepResult, key: str, seconds: float, look: Callab
             left = until - time.time()
             if left <= 0:
                 return None
-            rt.sleep(min(CHECK_EVERY, left))
+            rt.sleep(min(every, left))
+            every = min(every * 1.5, CHECK_AT_MOST)
             journal.heartbeat()
     finally:
         store.update_run(run_id, status="running")
