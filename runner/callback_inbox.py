@@ -35,6 +35,12 @@ def watch(run_id: str, redactor: Redactor) -> None:
         _redactors[run_id] = redactor
 
 
+def forget(run_id: str) -> None:
+    """The run took its callback: a later one (another callback step) is masked when taken."""
+    with _lock:
+        _redactors.pop(run_id, None)
+
+
 def redactor_of(run_id: str) -> Redactor | None:
     with _lock:
         return _redactors.get(run_id)

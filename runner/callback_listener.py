@@ -43,6 +43,11 @@ def configure(*, url: str | None = None, listen: bool | None = None) -> None:
         _config["listen"] = listen
 
 
+def listening() -> bool:
+    """Whether callbacks reach this process (a local run), not ``runner callbacks``."""
+    return bool(_config["listen"])
+
+
 def base_url(settings: Mapping[str, Any], store: Store) -> str:
     """Where a run's callback URLs point (see the module's notes); starts the local listener
     if that is where."""

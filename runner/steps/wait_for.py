@@ -72,7 +72,7 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> WaitSpec:
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
-    from runner.callback_inbox import Row, replace, rows  # the store: only when it runs
+    from runner.callback_inbox import Row, forget, replace, rows  # the store: when it runs
 
     spec: WaitSpec = step.spec
     hook = scope["steps"].get(spec.hook)
@@ -95,6 +95,7 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
                              "out from the vendor")
         poll.run(rt, dataclasses.replace(step, spec=spec.otherwise), scope, result)
         return
+    forget(run_id)
     text = rt.redactor.redact(str(got.data.get("body", "")))
     if not got.data.get("masked"):  # `runner callbacks` kept it as sent: masked now
         replace(store, got.id, {**got.data, "body": text, "masked": True})
