@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from runner.api.approving import approve, reject
     from runner.api.batching import run_batch
     from runner.api.editing import lsp
-    from runner.api.inputting import read_inputs_file
+    from runner.api.importing import import_arazzo
+    from runner.api.inputting import parse_inputs
     from runner.api.planning import plan
     from runner.api.receiving import callbacks
     from runner.api.records import connectors, count_runs, history, history_page, show, since
@@ -40,9 +41,8 @@ if TYPE_CHECKING:
     from runner.api.workers import worker
 
 __all__ = ["approve", "callbacks", "connectors", "count_runs", "history", "history_page",
-           "init", "lsp", "plan", "read_inputs_file", "reject", "resume", "resume_batch",
-           "resume_stale", "run", "run_batch",
-           "sandbox", "schedule",
+           "import_arazzo", "init", "lsp", "parse_inputs", "plan", "reject", "resume",
+           "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule",
            "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
@@ -50,7 +50,7 @@ _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
-    "read_inputs_file": "inputting", "callbacks": "receiving",
+    "parse_inputs": "inputting", "import_arazzo": "importing", "callbacks": "receiving",
     **dict.fromkeys(("approve", "reject"), "approving"),
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
