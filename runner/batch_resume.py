@@ -69,7 +69,7 @@ def resume_batch(batch_id: str, *, store: Store, inputs: Mapping[str, Any] | Non
         if status in (PASSED, "skipped"):
             done(RowOutcome(index, run_id, "passed-before", status))
             continue
-        if status == "running" and not force and \
+        if status in ("running", "waiting") and not force and \
                 now - (row["heartbeat"] or 0) < STALE_AFTER:
             done(RowOutcome(index, run_id, "running", status,
                             "it looks alive; --force if its process is gone"))

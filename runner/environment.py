@@ -85,6 +85,14 @@ ENV_SCHEMA: dict[str, Any] = {
         "age_identity": {"type": "string"},
         "secrets": {"type": "object", "additionalProperties": _SECRET_REF},
         "notify": _NOTIFY,  # every run in this environment; {secret:} as above
+        "callbacks": {  # where callback URLs point and where a local run listens for them
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "url": {"type": "string", "pattern": "^https?://",
+                        "description": "the public URL callbacks reach the listener at"},
+                "bind": {"type": "string", "pattern": "^[^:]*:[0-9]+$",
+                         "description": "HOST:PORT a local run's listener binds (default "
+                         "127.0.0.1:0, a free port)"}}},
         "connectors": {
             "type": "object",
             "additionalProperties": {
@@ -110,6 +118,7 @@ class Environment:
     doc: Document | None = None
     notify: tuple[Target, ...] = ()
     age_identity: Path | None = None
+    callbacks: dict[str, Any] = field(default_factory=dict)  # url, bind (runner.callback_listener)
     # what each reference fetched (once per run: a run loads its environment), the secrets
     # file once read, and where each {SOURCE: ARG} reference is written (by id, for messages)
     _fetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -240,7 +249,7 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
         simulators=data.get("simulators") or {}, connectors=data.get("connectors") or {},
         secret_refs={k: v["secret"] for k, v in (data.get("secrets") or {}).items()},
         secrets_file=secrets_file, doc=doc, notify=read_targets(data.get("notify"), doc),
-        age_identity=age_identity,
+        age_identity=age_identity, callbacks=data.get("callbacks") or {},
     )
     environment._places.update((id(ref), str(doc.loc(where))) for ref, where in
                                _source_refs(data))

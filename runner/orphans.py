@@ -42,7 +42,7 @@ log = logging.getLogger("runner.orphans")
 @dataclass
 class Orphan:
     run_id: str
-    status: str  # queued | running
+    status: str  # queued | running | waiting
     file: str
     environment: str
     inputs: dict[str, Any]
@@ -62,8 +62,9 @@ def find_orphans(store: Store, *, stale_after: float, messages: Messages | None,
     with store.db.connect() as c:
         rows = c.execute(
             "SELECT run_id, status, file, environment, inputs, dedup_key, heartbeat FROM runs "
-            "WHERE status IN ('queued', 'running') AND (heartbeat < :before OR heartbeat IS "
-            f"NULL){mine} ORDER BY started LIMIT :limit", {"before": before, "limit": limit})
+            "WHERE status IN ('queued', 'running', 'waiting') AND (heartbeat < :before OR "
+            f"heartbeat IS NULL){mine} ORDER BY started LIMIT :limit",
+            {"before": before, "limit": limit})
     found = []
     for r in rows:
         if messages is not None:

@@ -71,7 +71,7 @@ def claim_run(store: Store, run_id: str, owner: str, *,
     sql = ("UPDATE runs SET status = 'running', owner = :owner, heartbeat = :now "
            "WHERE run_id = :run_id AND status = :was")
     params = {"owner": owner, "now": now, "run_id": run_id, "was": status}
-    if status == "running":
+    if status in ("running", "waiting"):  # waiting: a step waits for a callback or approval
         beat = row["heartbeat"]
         if beat is not None and now - beat < stale_after:
             return Claim("busy")

@@ -22,6 +22,7 @@ RIDERS = ("extract", "assert")
 
 
 class StepBuilder(DocChecks):
+    _built: dict[str, str]  # id -> kind of the steps of the section built so far
     def load_included(self, given: str, path: Path_) -> Playbook:
         """The playbook an include names: the loader's (``runner.playbook``) to open."""
         raise NotImplementedError
@@ -42,6 +43,8 @@ class StepBuilder(DocChecks):
         kind = KINDS[kinds[0]]
         label = step_label(raw, index, section == "finally")
         step_id = raw.get("id") or f"{'finally' if section == 'finally' else 'step'}{index + 1}"
+        if path == (section, 0):  # a section starts: no step comes before this one
+            self._built = {}
         loop_var = raw.get("loop_var", "item")
         # names visible inside this step: its loop variable
         scope = set(self.known)
@@ -74,6 +77,8 @@ class StepBuilder(DocChecks):
             **fields,
         )
         # what this step defines is visible to the steps after it
+        if path == (section, index):  # a section's own step (not a resume-check)
+            self._built[step.id] = step.kind
         self.known |= {name for name, _ in step.extract}
         if step.include is not None:
             self.known.add(step.id)
@@ -93,6 +98,9 @@ class StepBuilder(DocChecks):
                                 "write call: alias.operation with its with:")
             out.append(undo)
         return tuple(out)
+
+    def earlier_kind(self, step_id: str) -> str | None:
+        return getattr(self, "_built", {}).get(step_id)
 
     def refuse_others(self, accepted: frozenset[str], raw: dict[str, Any], path: Path_) -> None:
         """A key of another kind (``with`` on an auth step) is an error naming that kind."""

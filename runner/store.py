@@ -195,7 +195,7 @@ class Store:
         ``running`` (the engine could not record it), never left running for nobody. True
         if the run is in the store."""
         row = self.get_run(run_id)
-        if row is not None and row["status"] == "running":
+        if row is not None and row["status"] in ("running", "waiting"):
             self.update_run(run_id, status="failed", finished=time.time(), error=error,
                             hint=hint)
         return row is not None

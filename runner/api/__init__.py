@@ -8,8 +8,9 @@ up again), ``undoing`` (a run's completed steps undone on request), ``scheduling
 scheduler, schedule files), ``workers``, ``records`` (history, show, connectors), ``viewing``
 (``runner ui``), ``editing`` (``runner lsp``), ``planning``, ``validating``, ``sandboxes``,
 ``schemas``, ``scaffolding`` (``runner init``), ``generating`` and ``comparing`` (``runner
-connector new`` and ``check``: OpenAPI documents), ``importing`` (``runner import arazzo``).
-They call the
+connector new`` and ``check``: OpenAPI documents), ``importing`` (``runner import arazzo``),
+``approving`` (``runner approve`` / ``reject``), ``receiving`` (``runner callbacks``). They
+call the
 ops modules (batch, jobs, distributed, scheduler, resume, ...), which never call back up.
 
 The names load when first used (PEP 562 ``__getattr__``): ``from runner.api import validate``
@@ -23,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from runner.api.approving import approve, reject
     from runner.api.batching import run_batch
     from runner.api.comparing import check_connector
     from runner.api.editing import lsp
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from runner.api.importing import import_arazzo
     from runner.api.inputting import parse_inputs
     from runner.api.planning import plan
+    from runner.api.receiving import callbacks
     from runner.api.records import connectors, count_runs, history, history_page, show, since
     from runner.api.resuming import resume, resume_batch, resume_stale
     from runner.api.running import run
@@ -43,10 +46,11 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["check_connector", "connectors", "count_runs", "history", "history_page",
-           "import_arazzo", "init", "lsp", "new_connector", "parse_inputs", "plan", "resume",
-           "resume_batch", "resume_stale", "run", "run_batch", "sandbox", "schedule", "schedules",
-           "show", "since", "submit", "ui", "undo", "validate", "worker", "write_schemas"]
+__all__ = ["approve", "callbacks", "check_connector", "connectors", "count_runs", "history",
+           "history_page", "import_arazzo", "init", "lsp", "new_connector", "parse_inputs", "plan",
+           "reject", "resume", "resume_batch", "resume_stale", "run", "run_batch", "sandbox",
+           "schedule", "schedules", "show", "since", "submit", "ui", "undo", "validate", "worker",
+           "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
@@ -54,7 +58,8 @@ _HOME = {
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
     "parse_inputs": "inputting", "import_arazzo": "importing", "new_connector": "generating",
-    "check_connector": "comparing", "undo": "undoing",
+    "check_connector": "comparing", "undo": "undoing", "callbacks": "receiving",
+    **dict.fromkeys(("approve", "reject"), "approving"),
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),

@@ -41,6 +41,7 @@ def run(
     batch_row: int | None = None,
     root: str | Path | None = None,
     trace: bool | str | None = None,
+    callback_url: str | None = None,
 ) -> RunResult:
     """Validate and run a playbook, print the console report, write the requested files.
 
@@ -57,7 +58,14 @@ def run(
     ``root``: the folder includes must stay inside (default: the playbook's folder).
     ``trace``: OpenTelemetry spans of the run (:mod:`runner.tracing`): True, "otlp",
     "console", False; None: as ``RUNNER_TRACES`` says (off when unset).
+    ``callback_url``: where the run's callback URLs point (a public URL that reaches this
+    process's listener; default: the environment's ``callbacks: url:``, else the listener's
+    own address, :mod:`runner.callback_listener`).
     """
+    if callback_url is not None:
+        from runner.callback_listener import configure
+
+        configure(url=callback_url)
     redactor = redactor or Redactor()
     listeners = list(listeners or [])
     console = None

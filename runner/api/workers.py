@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner import tracing
+from runner.callback_listener import configure
 from runner.distributed import start_worker
 
 
@@ -12,6 +13,7 @@ def worker(broker: str, store: str | None = None, *, queue: str = "runner",
            stale_after: float = 30.0, trace: bool | str | None = None) -> int:
     """Run a worker until it is stopped (:func:`runner.distributed.start_worker`); its exit
     code. ``trace``: as :func:`runner.api.run`'s, for every run the worker executes."""
+    configure(listen=False)  # `runner callbacks` receives the callbacks of the workers' runs
     with tracing.session(trace):
         return start_worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
                             loglevel=loglevel, hostname=hostname,

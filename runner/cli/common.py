@@ -32,6 +32,7 @@ def parse_inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
 # A command's module is imported when the command is asked for, so `runner run` loads none of
 # the other commands' modules (and `--help` loads them all, to list them).
 COMMANDS = {
+    "approve": "approve", "callbacks": "callbacks", "reject": "approve",
     "connector": "connector", "connectors": "connectors", "history": "history",
     "import": "imports", "init": "init", "lsp": "lsp",
     "plan": "plan", "resume": "resume", "run": "run", "sandbox": "sandbox",

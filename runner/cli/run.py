@@ -56,6 +56,9 @@ from runner.printable import printable
               help="with --broker: wait until the run has ended; exit as the run")
 @click.option("--timeout", type=float, metavar="SECONDS",
               help="with --broker --wait: stop waiting after this long (the run goes on)")
+@click.option("--callback-url", metavar="URL",
+              help="the public URL that reaches this run's callback listener (callback: "
+              "steps; default: the environment's callbacks: url:, else the listener's own)")
 @root_option
 @trace_option
 @guarded
@@ -63,7 +66,8 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
         junit: str | None, report_html: str | None, no_progress: bool, log_format: str,
         quiet: bool, verbose: bool, store: str | None, inputs_from: str | None, concurrency: int,
         again: bool, broker: str | None, queue: str, wait: bool,
-        timeout: float | None, root: str | None, trace: bool) -> None:
+        timeout: float | None, root: str | None, trace: bool,
+        callback_url: str | None) -> None:
     """Run a playbook: here, once per row of a file, or on workers (--broker)."""
     from runner.errors import InvalidInput
 
@@ -86,6 +90,10 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
         raise InvalidInput("--trace does not go with --broker: the workers run it",
                            hint="start the workers with runner worker --trace (or "
                            "RUNNER_TRACES=otlp in their environment)")
+    if callback_url and (broker or inputs_from):
+        raise InvalidInput(f"--callback-url goes with one run here, not with "
+                           f"{'--broker' if broker else '--inputs-from'}",
+                           hint="give the environment callbacks: {url: ...} instead")
     if broker and root is not None:
         raise InvalidInput("--root does not go with --broker",
                            hint="workers load the playbook from their checkout with its own "
@@ -107,7 +115,7 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
     result = api.run(playbook, env=env, inputs=given, report_json=report_json,
                      junit=junit, report_html=report_html, progress=not no_progress,
                      log_format=log_format, quiet=quiet, verbose=verbose, store=store,
-                     root=root, trace=trace or None)
+                     root=root, trace=trace or None, callback_url=callback_url)
     exit_as_run(result)
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # a type only: loading a playbook needs no results
     from runner.results import StepResult
 
 KEY = "assert"
-YIELDS_TO = ("call",)  # on a call (or a poll) it checks that step's answer
+YIELDS_TO = ("call", "wait-for")  # on a call (a poll, a wait-for) it checks its answer
 ASSERTION: dict[str, Any] = {
     "anyOf": [
         EXPR,

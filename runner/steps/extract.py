@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # a type only: loading a playbook needs no results
     from runner.results import StepResult
 
 KEY = "extract"
-YIELDS_TO = ("call",)  # on a call (or a poll) it reads that step's answer
+YIELDS_TO = ("call", "wait-for")  # on a call (or a poll, a wait-for) it reads its answer
 EXTRACTION: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "description": "a JSONPath ($...) or an XPath (/...)"},

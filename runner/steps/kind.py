@@ -40,6 +40,10 @@ class Builder(Protocol):
     def load_included(self, given: str, path: Path_) -> Playbook:
         """The playbook ``given`` names, relative to this file, under the root, no cycle."""
 
+    def earlier_kind(self, step_id: str) -> str | None:
+        """The kind of the step ``step_id`` built before this one in the same section, or
+        None (``wait-for`` checks that it names a ``callback`` step)."""
+
 
 class Planner(CallContext, Protocol):
     """``runner plan``, as a kind's ``plan`` sees it."""

@@ -18,6 +18,7 @@ from runner.templating import Renderer
 if TYPE_CHECKING:  # types only: the client and the journal load HTTP and the store, which
     # loading a playbook (runner validate) does not need
     from runner.connectors.client import ConnectorClient
+    from runner.environment import Environment
     from runner.journal import Journal
     from runner.results import StepResult
 
@@ -42,6 +43,10 @@ class Runtime(CallContext, Protocol):
 
     @property
     def journal(self) -> Journal | None: ...
+
+    @property
+    def env(self) -> Environment:
+        """The run's environment (its ``callbacks:`` say where callback URLs point)."""
 
     def emit(self, event: str, *args: Any) -> None:
         """Tell the listeners (console, report) ``event``."""

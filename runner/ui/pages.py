@@ -32,7 +32,7 @@ padding:.35em .6em;border-bottom:1px solid #e3e6ea;vertical-align:top}th{backgro
 code,.mono{font-family:ui-monospace,monospace;font-size:.92em}
 .badge{display:inline-block;padding:0 .5em;border-radius:3px;color:#fff;font-size:.85em;
 font-weight:600;background:#6b7785}.b-passed{background:#1f8a4c}.b-failed,.b-errored{
-background:#c62828}.b-running,.b-queued,.b-pending{background:#1565c0}
+background:#c62828}.b-running,.b-queued,.b-pending,.b-waiting{background:#1565c0}
 .b-interrupted{background:#ad6800}
 form.filters{display:flex;flex-wrap:wrap;gap:.6em;align-items:end;margin-bottom:1em}
 form.filters label{display:flex;flex-direction:column;font-size:.85em;color:#4b5561}

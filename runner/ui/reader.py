@@ -30,8 +30,8 @@ from runner.store_url import masked_url, sqlite_path, to_url
 # the list's columns: every one but the report, which may be megabytes
 LIST_COLUMNS = ("run_id, playbook, file, environment, status, started, finished, duration_ms, "
                 "error, failed_step, heartbeat, owner, dedup_key, batch_id, batch_row")
-STATUSES = ("queued", "pending", "running", "passed", "failed", "interrupted", "errored",
-            "skipped")
+STATUSES = ("queued", "pending", "running", "waiting", "passed", "failed", "interrupted",
+            "errored", "skipped")
 
 
 class Reads(Protocol):
@@ -152,7 +152,7 @@ class Reader:
         ``before`` (the rule of :mod:`runner.orphans`, with every owner: the broker is not
         asked, so a queued run's message may still be waiting for a worker)."""
         params: dict[str, Any] = {"before": before, "limit": limit}
-        statuses = in_list("st", ["queued", "running"], params)
+        statuses = in_list("st", ["queued", "running", "waiting"], params)
         with self.db.connect() as c:
             return list(c.execute(
                 f"SELECT {LIST_COLUMNS} FROM runs WHERE status IN {statuses} AND "

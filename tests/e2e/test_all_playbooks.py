@@ -21,6 +21,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "era/create-channel.yaml": {"code": "ONBOARD-1", "url": "http://chat.example/hook"},
     "era/rotate-channel.yaml": {"key": "ABCDE", "url": "http://new.example/hook"},
     "alvaria/trigger-and-wait.yaml": {},
+    "alvaria/trigger-and-callback.yaml": {},
     "mor/device-inventory.yaml": {"user_ids": ["100", "101"]},
     "mor/create-device.yaml": {"user_id": "101"},
     "onboard-employee.yaml": {},

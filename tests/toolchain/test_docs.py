@@ -148,7 +148,7 @@ def test_shell_completion(tmp_path: Path) -> None:
          f'_runner_completion runner; printf "%s\\n" "${{COMPREPLY[@]}}"'],
         capture_output=True, text=True, timeout=30,
         env={"PATH": f"{RUNNER.parent}:/usr/bin:/bin", "HOME": str(tmp_path)})
-    assert set(bash.stdout.split()) == {"resume", "run"}, bash.stderr
+    assert set(bash.stdout.split()) == {"reject", "resume", "run"}, bash.stderr
 
 
 def _slug(heading: str) -> str:

@@ -1,0 +1,57 @@
+"""`runner approve RUN_ID` and `runner reject RUN_ID`: answer a run waiting at an `approve`
+step (from any terminal or machine that shares its store)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from runner.cli.common import echo, main, store_option
+from runner.cli.guard import guarded
+from runner.printable import printable
+
+_as = click.option("--as", "by", metavar="NAME", help="who answers (default: the OS user)")
+_show = click.option("--show", is_flag=True,
+                     help="only show what the run waits for and the calls to come")
+
+
+def _print(out: dict[str, Any]) -> None:
+    until = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(out["until"]))
+    echo(printable(f"run {out['run_id']} waits at {out['step']} (deadline {until} UTC): "
+                   f"{out['question']}"))
+    if out["to_come"]:
+        echo("calls not safe to repeat still to come:")
+        for line in out["to_come"]:
+            echo(printable(line))
+    else:
+        echo("no call not safe to repeat is still to come")
+    if out["answer"]:
+        echo(f"{out['answer']} by {printable(out['by'])}")
+
+
+@main.command()
+@click.argument("run_id")
+@_as
+@_show
+@store_option
+@guarded
+def approve(run_id: str, by: str | None, show: bool, store: str | None) -> None:
+    """Approve a run waiting at an approve: step; it goes on."""
+    from runner.api import approve as answer
+
+    _print(answer(run_id, by=by, store=store, show=show))
+
+
+@main.command()
+@click.argument("run_id")
+@_as
+@_show
+@store_option
+@guarded
+def reject(run_id: str, by: str | None, show: bool, store: str | None) -> None:
+    """Reject a run waiting at an approve: step; it fails there."""
+    from runner.api import reject as answer
+
+    _print(answer(run_id, by=by, store=store, show=show))
