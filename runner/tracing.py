@@ -1,7 +1,8 @@
 """OpenTelemetry traces of runs, opt-in: a span per run, step, attempt of a call and HTTP
 exchange, every attribute through the run's :class:`~runner.secrets.Redactor`.
 
-The only module that imports ``opentelemetry``, and only in :func:`start`: with traces off
+The only module that imports ``opentelemetry`` (with :mod:`runner.trace_export`, the OTLP
+exporter, which it imports), and only in :func:`start`: with traces off
 (the default) the hooks find ``_tracer`` None and return at once; nothing is imported, no
 span object is made. Traces are on for a process once :func:`switch_on` (``runner run
 --trace``, ``RUNNER_TRACES``) or :func:`start` (a library caller's own provider) ran.
