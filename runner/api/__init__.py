@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from runner.api.importing import import_arazzo
     from runner.api.inputting import parse_inputs
     from runner.api.planning import plan
-    from runner.api.records import connectors, count_runs, history, history_page, show, since
+    from runner.api.records import (
+        connectors,
+        count_runs,
+        history,
+        history_page,
+        installed,
+        show,
+        since,
+    )
     from runner.api.resuming import resume, resume_batch, resume_stale
     from runner.api.running import run
     from runner.api.sandboxes import sandbox
@@ -37,10 +45,10 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "import_arazzo", "init", "lsp",
-           "parse_inputs", "plan", "resume", "resume_batch", "resume_stale", "run", "run_batch",
-           "sandbox", "schedule", "schedules", "show", "since", "submit", "ui", "validate",
-           "worker", "write_schemas"]
+__all__ = ["connectors", "count_runs", "history", "history_page", "import_arazzo", "init",
+           "installed", "lsp", "parse_inputs", "plan", "resume", "resume_batch", "resume_stale",
+           "run", "run_batch", "sandbox", "schedule", "schedules", "show", "since", "submit",
+           "ui", "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
@@ -50,8 +58,8 @@ _HOME = {
     "parse_inputs": "inputting", "import_arazzo": "importing",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
-    **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),
-                    "records"),
+    **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "installed",
+                     "since"), "records"),
 }
 
 
