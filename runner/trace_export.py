@@ -44,15 +44,28 @@ def asked_timeout(environ: Mapping[str, str] = os.environ) -> float | None:
         return None
 
 
-def endpoint(environ: Mapping[str, str] = os.environ) -> str:
-    """Where the SDK sends the spans, as it works it out, for a message: no user:password
-    and no query (either may hold a credential)."""
+def raw_endpoint(environ: Mapping[str, str] = os.environ) -> str:
+    """Where the SDK sends the spans, as it works it out."""
     base = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
-    url = (environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-           or f"{base.removesuffix('/')}/v1/traces")
-    parts = urlsplit(url.strip())
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return (environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            or f"{base.removesuffix('/')}/v1/traces").strip()
+
+
+def endpoint(environ: Mapping[str, str] = os.environ) -> str:
+    """:func:`raw_endpoint` for a message: no user:password and no query (either may hold a
+    credential)."""
+    parts = urlsplit(raw_endpoint(environ))
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def masked(text: str, environ: Mapping[str, str] = os.environ) -> str:
+    """``text`` (an error's, which may quote the URL) without the endpoint's user:password
+    and query."""
+    parts = urlsplit(raw_endpoint(environ))
+    for secret in (parts.netloc.rpartition("@")[0], parts.query):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class Exporter(SpanExporter):
@@ -91,8 +104,8 @@ class Exporter(SpanExporter):
             if self.failing:
                 return
             self.failing = True
-        print(f"warning: the traces could not be sent to {self.where}: {reason}; the spans "
-              "are dropped (the run is not changed)", file=sys.stderr, flush=True)
+        print(f"warning: the traces could not be sent to {self.where}: {masked(reason)}; the "
+              "spans are dropped (the run is not changed)", file=sys.stderr, flush=True)
 
     def give_up(self) -> None:
         """Stop trying: the SDK's wait between tries ends (the SDKs of 2025 on; an older
