@@ -8,6 +8,7 @@ worded as the user's to mend (reinstall the package), never a traceback.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,6 +22,32 @@ def group(name: str) -> dict[str, str]:
     from importlib.metadata import entry_points
 
     return {ep.name: ep.value for ep in entry_points(group=name)}
+
+
+@dataclass(frozen=True)
+class Provided:
+    """An entry point and the installed distribution that declares it, for a listing."""
+
+    name: str
+    value: str  # module:attr
+    distribution: str  # its project name, "" when importlib.metadata does not say
+    version: str
+    summary: str  # the distribution's one-line description (its Summary metadata)
+
+
+def provided(name: str) -> list[Provided]:
+    """Every entry point in group ``name`` with its distribution, in the order
+    ``importlib.metadata`` finds them: of two with one name, :func:`group` keeps the last."""
+    from importlib.metadata import entry_points
+
+    out = []
+    for ep in entry_points(group=name):
+        dist = getattr(ep, "dist", None)
+        meta = dist.metadata if dist is not None else None
+        out.append(Provided(ep.name, ep.value, (meta["Name"] if meta else None) or "",
+                            (dist.version if dist is not None else None) or "",
+                            (meta["Summary"] if meta else None) or ""))
+    return out
 
 
 def load(value: str) -> object:

@@ -27,6 +27,8 @@ from runner.errors import InvalidInput, RunnerError
 GROUP = "runner.secret_sources"
 BUILTIN = {"env": "runner.secret_env:EnvSource",
            "command": "runner.secret_command:CommandSource"}
+ABOUT = {"env": "{secret: NAME}: the environment variable NAME, else NAME in the secrets file",
+         "command": "{secret: {command: [PROGRAM, ARG, ...]}}: what the program prints"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,38 @@ def get(name: str) -> SecretSource:
         raise InvalidInput(f"secret source '{name}': its entry point returned "
                            f"{type(source).__name__}, which has no fetch(arg, request)")
     return source  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A secret source as ``runner connectors`` lists it."""
+
+    name: str
+    distribution: str  # the package that provides it: runner for the built-ins
+    version: str
+    value: str  # the module:attr it is made from
+    about: str  # what a built-in gives; a package's own summary
+    builtin: bool = False
+    unused: str = ""  # why references never reach this one: its name is taken
+
+
+def listing() -> list[Listed]:
+    """Every source a reference can name, the built-ins first, then each package's (reads
+    the entry points, and no package's code); a package's entry point that is never used
+    (a built-in name, or a name another package gives too) is listed with the reason."""
+    from runner import __version__
+
+    out = [Listed(name, "runner", __version__, value, ABOUT[name], builtin=True)
+           for name, value in BUILTIN.items()]
+    found = entry_points.provided(GROUP)
+    used = {p.name: p for p in found}  # the last of a name, as _entry_points() keeps it
+    for p in sorted(found, key=lambda p: (p.name, p.distribution)):
+        unused = ("the name is built in" if p.name in BUILTIN
+                  else "" if used[p.name] is p
+                  else f"the one of {used[p.name].distribution or used[p.name].value} is used")
+        out.append(Listed(p.name, p.distribution, p.version, p.value, p.summary,
+                          unused=unused))
+    return out
 
 
 def names() -> list[str]:

@@ -1,7 +1,8 @@
 """OpenTelemetry traces of runs, opt-in: a span per run, step, attempt of a call and HTTP
 exchange, every attribute through the run's :class:`~runner.secrets.Redactor`.
 
-The only module that imports ``opentelemetry``, and only in :func:`start`: with traces off
+The only module that imports ``opentelemetry`` (with :mod:`runner.trace_export`, the OTLP
+exporter, which it imports), and only in :func:`start`: with traces off
 (the default) the hooks find ``_tracer`` None and return at once; nothing is imported, no
 span object is made. Traces are on for a process once :func:`switch_on` (``runner run
 --trace``, ``RUNNER_TRACES``) or :func:`start` (a library caller's own provider) ran.
@@ -33,6 +34,7 @@ R = TypeVar("R")
 _tracer: Any = None  # an opentelemetry Tracer while traces are on; None: off, nothing imported
 _provider: Any = None
 _owned = False  # the provider is runner's own (start made it): stop shuts it down
+_exporter: Any = None  # runner's OTLP exporter (runner.trace_export.Exporter), when it sends
 _propagate = False
 
 
@@ -67,7 +69,7 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
     """Traces on: spans go to an OTLP/HTTP collector (the standard ``OTEL_EXPORTER_OTLP_*``
     variables say where), to stderr (``console``), or to a caller's own ``provider`` (an
     opentelemetry ``TracerProvider``: a test's in-memory exporter, an app's set-up)."""
-    global _tracer, _provider, _owned, _propagate
+    global _tracer, _provider, _owned, _propagate, _exporter
     from runner.extras import absent, need
 
     need("traces", "traces (--trace, RUNNER_TRACES)")
@@ -83,7 +85,7 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
         raise absent("traces", "traces (--trace, RUNNER_TRACES)", e) from None
     from runner import __version__
 
-    _owned = provider is None
+    _owned, _exporter = provider is None, None
     if provider is None:
         resource = Resource.create({"service.version": __version__})
         if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
@@ -94,12 +96,11 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
             provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
         else:
             try:
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-                    OTLPSpanExporter,
-                )
+                from runner.trace_export import Exporter
             except ImportError as e:
                 raise absent("traces", "traces to OTLP", e) from None
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            _exporter = Exporter()  # a collector not there: one line, a short wait at the end
+            provider.add_span_processor(BatchSpanProcessor(_exporter))
     _provider = provider
     _propagate = os.environ.get(PROPAGATE_ENV, "").strip().lower() not in OFF
     _tracer = provider.get_tracer("runner", __version__)
@@ -107,10 +108,16 @@ def start(mode: str = "otlp", *, provider: Any = None) -> None:
 
 def stop() -> None:
     """Send the spans still held and turn traces off; a provider of runner's own is shut
-    down, a caller's is only flushed (it is still the caller's)."""
-    global _tracer, _provider
-    provider, _tracer, _provider = _provider, None, None
-    if provider is not None:
+    down, a caller's is only flushed (it is still the caller's). To OTLP the last spans get
+    about a second (or the user's ``OTEL_EXPORTER_OTLP_TIMEOUT``), not the SDK's 10 s of
+    retries, and a collector not there is one line on stderr (:mod:`runner.trace_export`)."""
+    global _tracer, _provider, _exporter
+    provider, exporter, _tracer, _provider, _exporter = _provider, _exporter, None, None, None
+    if exporter is not None:  # to OTLP: a wait bounded, a collector not there said in a line
+        from runner.trace_export import finish
+
+        finish(provider, exporter)
+    elif provider is not None:
         provider.force_flush()
         if _owned:
             provider.shutdown()

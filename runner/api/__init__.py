@@ -33,7 +33,15 @@ if TYPE_CHECKING:
     from runner.api.inputting import parse_inputs
     from runner.api.planning import plan
     from runner.api.receiving import callbacks
-    from runner.api.records import connectors, count_runs, history, history_page, show, since
+    from runner.api.records import (
+        connectors,
+        count_runs,
+        history,
+        history_page,
+        installed,
+        show,
+        since,
+    )
     from runner.api.resuming import resume, resume_batch, resume_stale
     from runner.api.running import run
     from runner.api.sandboxes import sandbox
@@ -47,10 +55,10 @@ if TYPE_CHECKING:
     from runner.api.workers import worker
 
 __all__ = ["approve", "callbacks", "check_connector", "connectors", "count_runs", "history",
-           "history_page", "import_arazzo", "init", "lsp", "new_connector", "parse_inputs", "plan",
-           "reject", "resume", "resume_batch", "resume_stale", "run", "run_batch", "sandbox",
-           "schedule", "schedules", "show", "since", "submit", "ui", "undo", "validate", "worker",
-           "write_schemas"]
+           "history_page", "import_arazzo", "init", "installed", "lsp", "new_connector",
+           "parse_inputs", "plan", "reject", "resume", "resume_batch", "resume_stale", "run",
+           "run_batch", "sandbox", "schedule", "schedules", "show", "since", "submit", "ui", "undo",
+           "validate", "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
@@ -62,8 +70,8 @@ _HOME = {
     **dict.fromkeys(("approve", "reject"), "approving"),
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
-    **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),
-                    "records"),
+    **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "installed",
+                     "since"), "records"),
 }
 
 

@@ -1,11 +1,12 @@
-"""``runner.api.history``, ``count_runs``, ``show``, ``connectors``: what is recorded and
-installed, read for ``runner history``, ``runner show`` (and the reports it renders of any
-recorded run) and ``runner connectors``."""
+"""``runner.api.history``, ``count_runs``, ``show``, ``connectors``, ``installed``: what is
+recorded and installed, read for ``runner history``, ``runner show`` (and the reports it
+renders of any recorded run) and ``runner connectors``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,21 @@ def connectors() -> list[Any]:
     from runner.connectors import registry  # here: only `runner connectors` reads them all
 
     return registry.all_specs()
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What ``runner connectors`` lists: the connectors (``ConnectorSpec``) and the secret
+    sources (``runner.secret_source.Listed``: name, the package that provides it, ...)."""
+
+    connectors: list[Any]
+    secret_sources: list[Any]
+
+
+def installed() -> Installed:
+    from runner import secret_source
+
+    return Installed(connectors(), secret_source.listing())
 
 
 def _since(value: float | str | None) -> float | None:

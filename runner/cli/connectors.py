@@ -1,4 +1,5 @@
-"""`runner connectors`: the installed connectors and their operations."""
+"""`runner connectors`: the installed connectors and their operations, and the secret sources
+an environment file's references can name, each with the package that provides it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from runner.cli.guard import guarded
 @main.command()
 @guarded
 def connectors() -> None:
-    """List the installed connectors and their operations."""
+    """List the installed connectors and their operations, and the secret sources."""
     from runner import api
 
-    for spec in api.connectors():
+    installed = api.installed()
+    for spec in installed.connectors:
         click.echo(f"{spec.name}  ({spec.title}) · auth: {spec.auth_scheme}")
         for name, op in spec.operations.items():
             safe = "" if op.safe else "  [not safe to repeat]"
@@ -23,3 +25,11 @@ def connectors() -> None:
             params = ", ".join(f"{p.name}{'' if p.required and not p.has_default else '?'}"
                                f": {p.type}" for p in op.params.values())
             click.echo(f"  {spec.name}.{name:<24} {op.method:<6} {op.path}  ({params}){safe}")
+    click.echo("\nsecret sources ({secret: {SOURCE: ARG}} in an environment file):")
+    width = max(len(s.name) for s in installed.secret_sources)
+    for source in installed.secret_sources:
+        by = f"{source.distribution or '?'} {source.version}".strip()
+        origin = f"built in ({by})" if source.builtin else f"{by}, {source.value}"
+        about = f" · {source.about}" if source.about else ""
+        unused = f"  [not used: {source.unused}]" if source.unused else ""
+        click.echo(f"  {source.name:<{width}}  {origin}{about}{unused}")

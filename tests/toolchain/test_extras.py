@@ -21,6 +21,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 OPTIONAL = {m.split(".")[0]: extra for extra, mods in EXTRAS.items() for m in mods}
 # imported at the top of a module that is itself imported only after the check
 BEHIND = {"runner/ui/app.py": "ui", "runner/store_sqlalchemy.py": "scale",
+          "runner/trace_export.py": "traces",  # tracing.start imports it, after need("traces")
           # runner.lsp is imported by api/editing.py only, after need("lsp")
           **{f"runner/lsp/{p.name}": "lsp" for p in (ROOT / "runner" / "lsp").glob("*.py")}}
 # a function with a bare import whose one caller checks first, or that does without it

@@ -89,8 +89,10 @@ def _runner_works(env: Path, tmp_path: Path) -> None:
     proc = subprocess.run([runner, "connectors"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    listed = [line.split()[0] for line in proc.stdout.splitlines() if line[:1].isalpha()]
+    connectors, _, sources = proc.stdout.partition("\nsecret sources ")  # then the sources
+    listed = [line.split()[0] for line in connectors.splitlines() if line[:1].isalpha()]
     assert listed == CONNECTORS, proc.stdout
+    assert [line.split()[0] for line in sources.splitlines()[1:]] == ["env", "command"]
     proc = subprocess.run([runner, "run", str(ROOT / "playbooks" / "onboard-employee.yaml"),
                            "--env", "sandbox"], capture_output=True, text=True, cwd=ROOT,
                           timeout=180)

@@ -101,8 +101,10 @@ def test_the_core_install_has_no_optional_package(installed: Installed, tmp_path
 def test_connectors_validate_and_the_onboarding_run(installed: Installed, tmp_path: Path) -> None:
     proc = installed.runner("connectors", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert [line.split()[0] for line in proc.stdout.splitlines() if line[:1].isalpha()] \
+    connectors, _, sources = proc.stdout.partition("\nsecret sources ")  # then the sources
+    assert [line.split()[0] for line in connectors.splitlines() if line[:1].isalpha()] \
         == VENDORS, proc.stdout
+    assert [line.split()[0] for line in sources.splitlines()[1:]] == ["env", "command"]
     playbooks = shutil.copytree(ROOT / "playbooks", tmp_path / "playbooks")
     proc = installed.runner("validate", *map(str, sorted(playbooks.rglob("*.yaml"))),
                             cwd=tmp_path)

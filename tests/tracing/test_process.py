@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -28,11 +29,14 @@ ONE_CALL = ROOT / "tests" / "playbooks" / "automatos" / "short-timeouts.yaml"
 
 
 class Receiver:
-    """An OTLP/HTTP trace receiver: POST /v1/traces, the body kept as it came."""
+    """An OTLP/HTTP trace receiver: POST /v1/traces, the body kept as it came; ``answers``:
+    the statuses of the first POSTs (a 503 is a busy collector), 200 after them."""
 
     def __init__(self) -> None:
         self.bodies: list[bytes] = []
         self.paths: list[str] = []
+        self.answers: list[int] = []
+        self.refused = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +47,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
+                if receiver.answers:
+                    receiver.refused += 1
+                    self.send_response(receiver.answers.pop(0))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 receiver.paths.append(self.path)
                 receiver.bodies.append(body)
                 self.send_response(200)
@@ -115,6 +125,78 @@ def test_run_trace_sends_the_spans_to_the_otlp_endpoint(tmp_path: Path, receiver
     raw = b"".join(receiver.bodies)
     for value in sim.secret_values():
         assert value.encode() not in raw
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:  # bound then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_collector_is_one_line_and_changes_nothing_else(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1/traces"
+    db = tmp_path / "runs.db"
+    proc = cli("run", str(ONE_CALL), "--trace", "-q", "--store", str(db),
+               env={**_environ(), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": url}, timeout=120)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr  # not the SDK's warning per try
+    assert lines[0].startswith("warning: the traces could not be sent to " + url), lines
+    assert "Connection refused" in lines[0]
+    assert "Traceback" not in proc.stderr
+    store = Store(str(db))
+    assert [r["status"] for r in store.find_runs(limit=5)] == ["passed"]
+    store.close()
+
+
+def test_a_collector_that_refuses_the_spans_is_named_with_its_answer(
+        tmp_path: Path, receiver: Receiver) -> None:
+    receiver.answers = [400]  # not worth a retry
+    proc = cli("run", str(ONE_CALL), "--trace", "-q", "--store", str(tmp_path / "runs.db"),
+               env={**_environ(), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url})
+    assert proc.returncode == EXIT_OK, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and receiver.url in lines[0], proc.stderr
+    assert "answered 400" in lines[0]
+
+
+@pytest.mark.parametrize("variable", ["OTEL_EXPORTER_OTLP_TIMEOUT",
+                                      "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"])
+def test_a_timeout_the_user_set_is_waited_for(tmp_path: Path, receiver: Receiver,
+                                               variable: str) -> None:
+    # a busy collector: two 503s, then it takes them. The SDK retries after ~1 s and ~2 s
+    # more; the user's 30 s lets it, where runner alone gives up a second after the run
+    receiver.answers = [503, 503]
+    proc = cli("run", str(ONE_CALL), "--trace", "-q", "--store", str(tmp_path / "runs.db"),
+               env={**_environ(), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url,
+                    variable: "30"}, timeout=120)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert receiver.refused == 2 and receiver.spans(), proc.stderr
+    assert "could not be sent" not in proc.stderr
+
+
+def test_a_spell_of_failed_exports_is_said_once(receiver: Receiver,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # a worker's spans go every few seconds: a collector down for an hour is one line, and
+    # one more if it goes down again after it took some (in this process: each flush sends)
+    from runner import tracing
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", receiver.url)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "5")
+    tracing.start("otlp")
+    try:
+        for answers in ([400], [400], [], [400], []):
+            receiver.answers = list(answers)
+            tracing._tracer.start_span("one").end()
+            tracing._provider.force_flush()
+    finally:
+        tracing.stop()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"warning: the traces could not be sent to {receiver.url}: the collector "
+                     "answered 400 Bad Request; the spans are dropped (the run is not changed)"
+                     ] * 2
+    assert receiver.refused == 3 and len(receiver.spans()) == 2
 
 
 def test_run_trace_without_the_extra_says_which_to_install(tmp_path: Path) -> None:
