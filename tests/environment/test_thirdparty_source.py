@@ -129,3 +129,17 @@ def test_a_name_that_is_taken_is_listed_as_not_used(site: Path, tmp_path: Path) 
     assert len(statics) == 2
     unused = [line for line in statics if "[not used: the one of " in line]
     assert len(unused) == 1, statics
+
+
+def test_a_packages_summary_reaches_the_terminal_without_its_escapes(tmp_path: Path) -> None:
+    """A summary is the package's own text: an ESC in it would reach the terminal as is."""
+    info = tmp_path / "more" / "runner_vault_loud-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: runner-vault-loud\n"
+                                   "Version: 1.0\nSummary: \x1b[2Jcleared \x1b]0;title\x07\n")
+    (info / "entry_points.txt").write_text("[runner.secret_sources]\nloud = loud:Loud\n")
+    path = os.pathsep.join([str(info.parent), os.environ.get("PYTHONPATH", "")])
+    proc = cli("connectors", env={"PYTHONPATH": path.rstrip(os.pathsep)})
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "\\x1b[2Jcleared \\x1b]0;title\\x07" in proc.stdout
