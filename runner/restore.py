@@ -14,10 +14,40 @@ from runner.errors import StepFailed
 from runner.journal import ResumeState, restored_response
 from runner.model import Step
 from runner.results import PASSED, SKIPPED, StepResult
+from runner.secrets import MASK
 from runner.steps import KINDS
 from runner.steps.answers import apply_extract
 from runner.steps.runtime import Runtime, Scope
 from runner.steps.sending import build_call, send
+from runner.templating import withheld
+
+
+def masked(value: Any) -> bool:
+    """Whether a value the journal kept holds a masked secret (``***``, ``Bearer ***``)."""
+    if isinstance(value, str):
+        return MASK in value
+    if isinstance(value, dict):
+        return any(masked(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(masked(v) for v in value)
+    return False
+
+
+def repeatable(resume: ResumeState, step: Step, key: str, done: dict[str, Any]) -> bool:
+    """A finished step to run again rather than put back: it defined a value the journal
+    keeps masked (a secret, or one made from a secret), and it sent nothing that is not safe
+    to repeat, so running it again gives the real value back."""
+    return (step.kind in ("call", "poll-until") and step.loop is None
+            and key not in resume.unsafe_sent and masked(done.get("defined")))
+
+
+def _in_scope(name: str, value: Any) -> Any:
+    if not masked(value):
+        return value
+    return withheld(name, f"'{name}' was put back by the resume from the journal, which keeps "
+                    "secrets masked: its value is not known, so it is not sent (the step "
+                    "that made it sent a request not safe to repeat, and is not run again); "
+                    "start a new run")
 
 
 def defined(step: Step, scope: Scope) -> dict[str, Any]:
@@ -33,7 +63,7 @@ def restore(resume: ResumeState, step: Step, scope: Scope, done: dict[str, Any],
     """Put back everything a later step can read of a step an earlier attempt finished:
     its values, its ``steps.<id>`` (a skipped step had none), the ``response`` it left."""
     for name, value in (done.get("defined") or {}).items():
-        scope[name] = value
+        scope[name] = _in_scope(name, value)  # the report shows the masked value
         if name != step.id:
             result.extracted[name] = value
         else:
@@ -43,7 +73,7 @@ def restore(resume: ResumeState, step: Step, scope: Scope, done: dict[str, Any],
         scope["response"] = response
     entry = done.get("steps", {})  # an older journal always wrote one
     if entry is not None:
-        entry = dict(entry)
+        entry = {k: _in_scope(k, v) if k != "response" else v for k, v in entry.items()}
         if done.get("steps_response") and response is not None:
             entry["response"] = response
         scope["steps"][step.id] = entry

@@ -34,7 +34,8 @@ from runner.template_compile import (
 )
 from runner.template_env import TemplateRaised
 
-__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "reads_secret", "template_names"]
+__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "reads_secret", "template_names",
+           "withheld"]
 
 # the scope key naming its secret inputs: not a name, so no template can read or shadow it
 SECRET_INPUTS = "secret inputs"
@@ -60,6 +61,14 @@ def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
         raise
     except Exception as e:  # a filter or an operator failed on the data
         raise TemplateFailure(f"{type(e).__name__}: {e}") from None
+
+
+def withheld(name: str, why: str) -> Any:
+    """A value a template may not read, in its place: reading it fails with ``why`` (a
+    value the journal kept masked, put back by a resume)."""
+    from jinja2 import StrictUndefined
+
+    return StrictUndefined(hint=why, name=name)
 
 
 def _undefined_name(e: UndefinedError) -> str | None:
