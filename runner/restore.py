@@ -33,21 +33,14 @@ def masked(value: Any) -> bool:
     return False
 
 
-def repeatable(resume: ResumeState, step: Step, key: str, done: dict[str, Any]) -> bool:
-    """A finished step to run again rather than put back: it defined a value the journal
-    keeps masked (a secret, or one made from a secret), and it sent nothing that is not safe
-    to repeat, so running it again gives the real value back."""
-    return (step.kind in ("call", "poll-until") and step.loop is None
-            and key not in resume.unsafe_sent and masked(done.get("defined")))
-
-
 def _in_scope(name: str, value: Any) -> Any:
     if not masked(value):
         return value
-    return withheld(name, f"'{name}' was put back by the resume from the journal, which keeps "
-                    "secrets masked: its value is not known, so it is not sent (the step "
-                    "that made it sent a request not safe to repeat, and is not run again); "
-                    "start a new run")
+    # Not run again to get it back: a safe call made before an unsafe one would now answer
+    # with what that one changed (the previous token of a rotation would be the new one)
+    return withheld(name, f"'{name}' was put back by the resume, and the journal keeps masked "
+                    "what holds a secret: its value is not known here, so it is not sent; "
+                    "start a new run (or give the value another way, e.g. as a secret input)")
 
 
 def defined(step: Step, scope: Scope) -> dict[str, Any]:

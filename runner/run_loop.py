@@ -25,7 +25,7 @@ from runner.errors import (
 )
 from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.model import Playbook, Step
-from runner.restore import defined, repeatable, restore, resume_check
+from runner.restore import defined, restore, resume_check
 from runner.results import ERRORED, FAILED, PASSED, SKIPPED, Iterations, StepResult
 from runner.run_state import RunState, signal_name
 from runner.steps import KINDS
@@ -76,8 +76,8 @@ class Runtime(RunState):
                   result: StepResult) -> None:
         self.emit("step_started", result, iteration)
         done = self.resume.done(key) if self.resume is not None else None
-        if done is not None and self.resume is not None \
-                and not repeatable(self.resume, step, key, done):
+        if done is not None:
+            assert self.resume is not None
             restore(self.resume, step, scope, done, result)
             self.emit("step_finished", result, iteration)
             return
