@@ -100,8 +100,10 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     if not got.data.get("masked"):  # `runner callbacks` kept it as sent: masked now
         replace(store, got.id, {**got.data, "body": text, "masked": True})
     content_type = str(got.data.get("content_type") or "application/json")
+    url = hook.get("url")  # withheld (not a str) when a resume put the step back: masked
     response = Response(status_code=200, headers={"content-type": content_type},
-                        content=text.encode(), url=str(hook.get("url", "")), method="POST")
+                        content=text.encode(), url=url if isinstance(url, str) else "",
+                        method="POST")
     scope["response"] = response
     apply_extract(rt, step, response, scope, result)
     apply_asserts(rt, step, scope, result)
