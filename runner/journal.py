@@ -116,6 +116,10 @@ class Journal:
             data["skipped_reason"] = skipped_reason
         self.store.write(self.run_id, key, "finished", status, self.redactor.redact_data(data))
 
+    def parked(self, key: str, until: float) -> None:
+        """The step at ``key`` waits until ``until`` (clock time): a resumed run wakes it then."""
+        self.store.write(self.run_id, key, "parked", data={"until": until})
+
     def heartbeat(self) -> None:
         """The run is alive (a poll between calls): written at most every few seconds."""
         now = time.monotonic()
@@ -133,12 +137,15 @@ class ResumeState:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> last answer seen
     unsafe_sent: set[str] = field(default_factory=set)  # keys that sent one, not proved undone
     resumed_keys: set[str] = field(default_factory=set)
+    parked: dict[str, float] = field(default_factory=dict)  # key -> wake time of its last park
 
     @classmethod
     def load(cls, store: Store, run_id: str) -> ResumeState:
         state = cls()
         for e in store.entries(run_id):
-            if e.event == "finished":
+            if e.event == "parked":
+                state.parked[e.step_key] = float(e.data.get("until") or 0)
+            elif e.event == "finished":
                 if e.status in DONE:
                     state.finished[e.step_key] = {**e.data, "status": e.status}
                     state.unsafe_outcome.pop(e.step_key, None)
@@ -177,6 +184,10 @@ class ResumeState:
                 out.answers[new] = self.answers[key]
             if key in self.unsafe_sent:
                 out.unsafe_sent.add(new)
+        for key, until in self.parked.items():
+            new = translate(key)
+            if new is not None:
+                out.parked[new] = until
         return out, sorted(stuck)
 
     def done(self, key: str) -> dict[str, Any] | None:

@@ -8,8 +8,10 @@ interrupts a poll's wait at once; and the first internal error of the run.
 
 from __future__ import annotations
 
+import contextvars
 import secrets as _secrets
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +21,7 @@ from runner.connectors.sessions import NO_INPUTS, connect
 from runner.environment import Environment
 from runner.errors import InternalError, Interrupted, InvalidInput, Terminated
 from runner.inputs import secret_inputs
+from runner import park
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import ERRORED, Listener, StepResult
@@ -26,6 +29,12 @@ from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
 from runner.templating import SECRET_INPUTS, Renderer
+
+
+STEP_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("step_key", default="")
+"""The journal key of the step running in this context (a run's greenlet or thread, a loop's
+iteration)."""
+JOURNALED = 1.0  # waits this long or longer are journaled (a shorter one is not worth a write)
 
 
 class RunState:
@@ -100,8 +109,20 @@ class RunState:
             getattr(listener, event)(*args)
 
     def sleep(self, seconds: float) -> None:
-        if self.cancel.wait(seconds):
+        """Wait ``seconds``; parked (no thread held) when the run is on a hub (a batch's row);
+        a wait of ``JOURNALED`` seconds or more is journaled with its wake time, which a
+        resumed run keeps (:meth:`parked_until`)."""
+        key = STEP_KEY.get()
+        if self.journal is not None and key and seconds >= JOURNALED:
+            self.journal.parked(key, time.time() + seconds)
+        if park.sleep(seconds, self.cancel):
             raise Interrupted("interrupted")
+
+    def parked_until(self) -> float | None:
+        """When the step running now was parked until, as an earlier attempt of this run
+        journaled it (a resumed run); None if it was not parked."""
+        key = STEP_KEY.get()
+        return self.resume.parked.get(key) if self.resume is not None and key else None
 
     def crashed(self, e: Exception, result: StepResult | None = None) -> InternalError:
         """Record an exception nobody expected (a bug, a full disk): the step, if any, and so
