@@ -19,6 +19,7 @@ connector's token lock is its run's own).
 from __future__ import annotations
 
 import heapq
+import os
 import itertools
 import threading
 import time
@@ -29,7 +30,8 @@ from typing import Any, TypeVar
 import greenlet
 
 T = TypeVar("T")
-THREADS = 16  # hubs of a pool at most: HTTP exchanges in flight at once
+THREADS = int(os.environ.get("RUNNER_PARK_THREADS") or 16)  # hubs of a pool at most: HTTP
+# exchanges in flight at once
 
 _seq = itertools.count()
 
@@ -191,6 +193,42 @@ def sleep(seconds: float, cancel: threading.Event) -> bool:
     if seconds > 0:
         hub.park(seconds, cancel)
     return cancel.is_set()
+
+
+class Waiter:
+    """Something a run waits for that another thread does (the store's writer committing its
+    write): :meth:`wait` parks a hub's run until :meth:`set`, and blocks any other thread. Made
+    by the one that waits, in its own greenlet or thread."""
+
+    __slots__ = ("_event", "_g", "_hub", "_set", "_waiting")
+
+    def __init__(self) -> None:
+        self._g = greenlet.getcurrent()
+        self._hub: Hub | None = getattr(self._g, "hub", None)
+        self._event = threading.Event() if self._hub is None else None
+        self._set = self._waiting = False
+
+    def set(self) -> None:
+        if self._event is not None:
+            self._event.set()
+        else:
+            assert self._hub is not None
+            self._hub.call(self._wake)
+
+    def _wake(self) -> None:  # in the hub's thread
+        self._set = True
+        if self._waiting:
+            self._waiting = False
+            self._g.switch()
+
+    def wait(self) -> None:
+        if self._event is not None:
+            self._event.wait()
+            return
+        assert self._hub is not None and self._hub.main is not None
+        if not self._set:  # a set() from another thread runs _wake only once we switch away
+            self._waiting = True
+            self._hub.main.switch()
 
 
 def parked_here() -> bool:
