@@ -49,7 +49,7 @@ def until(what: str, check: Any, proc: subprocess.Popen[str], limit: float = 120
     deadline = time.monotonic() + limit
     while not check():
         if proc.poll() is not None:
-            raise AssertionError(f"the process ended (rc {proc.returncode}) before {what}")
+            raise AssertionError(f"the process ended (rc {proc.returncode}) before {what}: {proc.stdout.read()[-600:] if proc.stdout else ''}")
         if time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"no {what} after {limit:g} s")
@@ -120,7 +120,11 @@ def test_a_parked_run_killed_is_woken_by_resume_at_its_time(tmp_path: Path) -> N
             except sqlite3.OperationalError:
                 return []
 
-        until("a parked wait", lambda: bool(parked()), proc)
+        def long_park() -> bool:  # a wait with seconds to go: the resume comes before it ends
+            last = parked()
+            return bool(last) and json.loads(last[0][1])["until"] - time.time() >= 3
+
+        until("a parked wait of 3 s or more", long_park, proc)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
         (run_id, data), = parked()
