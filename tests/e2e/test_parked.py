@@ -162,3 +162,45 @@ def test_ctrl_c_wakes_parked_runs_at_once(tmp_path: Path, fleet: Stamped) -> Non
     statuses = dict(query(store, "SELECT status, COUNT(*) FROM runs GROUP BY status"))
     assert statuses == {"interrupted": 20}, (statuses, out)
     assert fleet.calls["create_distribution"] == 20
+
+
+def test_a_long_poll_keeps_its_first_and_last_answers(tmp_path: Path) -> None:
+    """10,000 waiting runs must not each hold forty answers: a poll's result keeps the first
+    two and the last three exchanges and counts the others (the reports say so)."""
+    import io
+
+    from runner import api
+
+    playbook = tmp_path / "quick-poll.yaml"
+    playbook.write_text("""\
+name: Poll often
+connectors:
+  automatos: {use: automatos}
+steps:
+  - auth: automatos
+  - id: job
+    call: automatos.create_distribution
+    with: {machineId: 456DEF, package: 7zip.exe}
+    extract: {job_name: $.data.jobName}
+  - id: wait
+    poll-until: "response.json.data.delivered == 'Y'"
+    call: automatos.distribution_status
+    with: {jobName: "{{ job_name }}"}
+    every: 0.05s
+    timeout: 1m
+""")
+    with AutomatosSimulator(schedule_seconds=0.3, run_seconds=0.4) as sim:
+        env = automatos_env(tmp_path, sim)
+        os.environ["AUTOMATOS_KEY"] = sim.automatos_key
+        try:
+            result = api.run(playbook, env=str(env), stream=io.StringIO(), store=False,
+                             report_html=str(tmp_path / "r.html"))
+        finally:
+            del os.environ["AUTOMATOS_KEY"]
+        reads = sim.calls["distribution_status"]
+    wait = result.steps[-1]
+    assert result.status == "passed" and wait.attempts == reads > 5
+    assert [x.attempt for x in wait.exchanges] == [1, 2, reads - 2, reads - 1, reads]
+    assert wait.omitted_exchanges == reads - 5
+    assert wait.to_dict()["omitted_exchanges"] == reads - 5
+    assert f"and {reads - 5} attempts between these not kept" in (tmp_path / "r.html").read_text()

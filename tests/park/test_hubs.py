@@ -1,0 +1,89 @@
+"""runner.park on its own: thousands of waits on two hub threads, each woken at its time (in
+order of due time), a cancelled wait woken by a poke, a waiter set from another thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from runner import park
+
+
+def test_two_thousand_waits_on_two_threads_end_in_due_order() -> None:
+    ended: list[tuple[float, float]] = []  # (due, when it ended)
+    lock = threading.Lock()
+    never = threading.Event()
+    before = threading.active_count()
+
+    def wait(seconds: float) -> int:
+        due = time.monotonic() + seconds
+        assert park.parked_here()
+        assert park.sleep(seconds, never) is False
+        with lock:
+            ended.append((due, time.monotonic()))
+        return threading.get_ident()
+
+    with park.Pool(2) as pool:
+        assert threading.active_count() == before + 2
+        futures = [pool.submit(wait, (i % 50) / 100) for i in range(2000)]
+        idents = {f.result(timeout=60) for f in futures}
+        assert threading.active_count() == before + 2  # no thread per wait
+        assert pool.parked == 0
+    assert len(idents) == 2 and len(ended) == 2000
+    assert all(at >= due for due, at in ended)  # never woken before its time
+    assert threading.active_count() == before
+
+
+def test_a_poke_wakes_the_cancelled_waits_at_once() -> None:
+    cancels = [threading.Event() for _ in range(10)]
+    parked = threading.Semaphore(0)
+
+    def wait(cancel: threading.Event) -> bool:
+        parked.release()
+        return park.sleep(3600, cancel)
+
+    with park.Pool(1) as pool:
+        futures = [pool.submit(wait, c) for c in cancels]
+        for _ in cancels:
+            assert parked.acquire(timeout=30)
+        while pool.parked < len(cancels):  # the last one switches to the hub after release
+            time.sleep(0.01)
+        for c in cancels[:5]:
+            c.set()
+        pool.poke()
+        assert [f.result(timeout=30) for f in futures[:5]] == [True] * 5
+        assert not any(f.done() for f in futures[5:])  # the others still wait their hour
+        for c in cancels[5:]:
+            c.set()
+        pool.poke()
+        assert [f.result(timeout=30) for f in futures[5:]] == [True] * 5
+
+
+def test_a_waiter_set_from_another_thread_wakes_its_run_and_others_run_meanwhile() -> None:
+    order: list[str] = []
+
+    def waits() -> str:
+        w = park.Waiter()
+        threading.Timer(0.2, w.set).start()
+        w.wait()
+        order.append("woken")
+        return "done"
+
+    def other() -> None:
+        order.append("other ran")
+
+    with park.Pool(1) as pool:
+        first = pool.submit(waits)
+        pool.submit(other).result(timeout=30)  # the hub is free while the first one waits
+        assert first.result(timeout=30) == "done"
+    assert order == ["other ran", "woken"]
+
+
+def test_outside_a_hub_a_wait_is_the_event_wait() -> None:
+    assert not park.parked_here()
+    cancel = threading.Event()
+    cancel.set()
+    assert park.sleep(10, cancel) is True
+    w = park.Waiter()
+    w.set()
+    w.wait()  # set before: returns at once
