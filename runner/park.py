@@ -19,8 +19,8 @@ connector's token lock is its run's own).
 from __future__ import annotations
 
 import heapq
-import os
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable

@@ -16,12 +16,12 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from runner import park
 from runner.connectors.client import ConnectorClient
 from runner.connectors.sessions import NO_INPUTS, connect
 from runner.environment import Environment
 from runner.errors import InternalError, Interrupted, InvalidInput, Terminated
 from runner.inputs import secret_inputs
-from runner import park
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import ERRORED, Listener, StepResult
@@ -29,7 +29,6 @@ from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
 from runner.templating import SECRET_INPUTS, Renderer
-
 
 STEP_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("step_key", default="")
 """The journal key of the step running in this context (a run's greenlet or thread, a loop's

@@ -49,7 +49,9 @@ def until(what: str, check: Any, proc: subprocess.Popen[str], limit: float = 120
     deadline = time.monotonic() + limit
     while not check():
         if proc.poll() is not None:
-            raise AssertionError(f"the process ended (rc {proc.returncode}) before {what}: {proc.stdout.read()[-600:] if proc.stdout else ''}")
+            said = proc.stdout.read()[-600:] if proc.stdout else ""
+            raise AssertionError(f"the process ended (rc {proc.returncode}) before {what}: "
+                                 f"{said}")
         if time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"no {what} after {limit:g} s")
