@@ -23,7 +23,8 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -162,6 +163,15 @@ class Pool:
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return min(self.hubs, key=lambda h: h.live).spawn(fn, *args)
+
+    def map(self, fn: Callable[[Any], T], items: Iterable[Any], limit: int) -> Iterator[T]:
+        """``fn(item)`` for each item, at most ``limit`` at once; the results in items' order."""
+        todo = iter(items)
+        running = deque(self.submit(fn, x) for x in itertools.islice(todo, max(1, limit)))
+        while running:
+            result = running.popleft().result()
+            running.extend(self.submit(fn, x) for x in itertools.islice(todo, 1))
+            yield result
 
     def poke(self) -> None:
         for hub in self.hubs:
