@@ -241,6 +241,15 @@ class Waiter:
             self._hub.main.switch()
 
 
+def result(future: Future[T]) -> T:
+    """``future.result()``; a hub's run waits for it parked (a loop's iterations in threads)."""
+    if not future.done() and parked_here():
+        waiter = Waiter()
+        future.add_done_callback(lambda _: waiter.set())
+        waiter.wait()
+    return future.result()
+
+
 def parked_here() -> bool:
     """Whether the caller runs on a hub (its waits are parked)."""
     return getattr(greenlet.getcurrent(), "hub", None) is not None

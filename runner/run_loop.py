@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from runner import tracing
+from runner import park, tracing
 from runner.errors import (
     InternalError,
     Interrupted,
@@ -178,7 +178,9 @@ class Runtime(RunState):
             with ThreadPoolExecutor(max_workers=min(step.concurrency, len(items))) as pool:
                 # each iteration in the step's context: its trace span nests under the step's
                 here = contextvars.copy_context()
-                for r, got in pool.map(lambda p: here.copy().run(one, *p), enumerate(items)):
+                futures = [pool.submit(here.copy().run, one, i, item)
+                           for i, item in enumerate(items)]
+                for r, got in map(park.result, futures):  # on a hub: the others run meanwhile
                     kept.add(r)
                     for n in got:
                         values[n].append(got[n])

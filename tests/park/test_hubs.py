@@ -87,3 +87,22 @@ def test_outside_a_hub_a_wait_is_the_event_wait() -> None:
     w = park.Waiter()
     w.set()
     w.wait()  # set before: returns at once
+
+
+def test_a_run_waiting_for_its_loops_threads_leaves_its_hub_to_the_others() -> None:
+    """A run's ``loop:`` with ``concurrency:`` runs its iterations in threads; the run waits
+    for them parked (``park.result``), so another run of the same hub can go on meanwhile
+    (here: the one the iteration waits for)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other_ran = threading.Event()
+
+    def with_a_loop() -> str:
+        with ThreadPoolExecutor(1) as threads:
+            iteration = threads.submit(other_ran.wait, 30)
+            return "loop done" if park.result(iteration) else "the hub was held"
+
+    with park.Pool(1) as pool:
+        first = pool.submit(with_a_loop)
+        pool.submit(other_ran.set)
+        assert first.result(timeout=60) == "loop done"
