@@ -68,12 +68,7 @@ def step_html(s: dict[str, Any], links: Links) -> str:
     body.extend(assertion_html(a) for a in s.get("assertions") or [])
     if s.get("outputs"):
         body.append(f"<div>outputs</div><pre>{e(pretty(s['outputs']))}</pre>")
-    exchanges = s.get("exchanges") or []
-    body.extend(exchange_html(x) for x in exchanges[:2])
-    if s.get("omitted_exchanges"):  # a long poll: its first and last answers are kept
-        body.append(f'<div class="hint">... and {s["omitted_exchanges"]} attempts between '
-                    "these not kept in the report</div>")
-    body.extend(exchange_html(x) for x in exchanges[2:])
+    body.extend(exchange_html(x) for x in s.get("exchanges") or [])
     body.extend(step_html(i, links) for i in s.get("iterations") or [])
     if s.get("omitted_iterations"):
         body.append(f'<div class="hint">... and {e(omitted(s["omitted_iterations"]))} not kept '

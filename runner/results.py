@@ -48,8 +48,6 @@ class StepResult:
     resumed: bool = False  # done in an earlier attempt of this run; restored from the journal
     # a loop: the iterations not kept in ``iterations`` (see Iterations), counted by status
     omitted: dict[str, int] | None = None
-    # a poll: the attempts' exchanges not kept in ``exchanges`` (the first and last few are)
-    omitted_exchanges: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -73,8 +71,6 @@ class StepResult:
             out["iterations"] = [i.to_dict() for i in self.iterations]
         if self.omitted:
             out["omitted_iterations"] = self.omitted
-        if self.omitted_exchanges:
-            out["omitted_exchanges"] = self.omitted_exchanges
         if self.outputs is not None:
             out["outputs"] = self.outputs
         if self.skipped_reason:

@@ -53,7 +53,6 @@ SCHEMA: dict[str, Any] = {
     "backoff": {"type": "number", "minimum": 1},
 }
 KEYS = frozenset({*SCHEMA, *CALL_SCHEMA})  # the call it repeats
-KEEP_FIRST, KEEP_LAST = 2, 3  # the exchanges a poll's result keeps (the console saw them all)
 
 
 @dataclass(frozen=True)
@@ -150,9 +149,6 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     while True:
         attempt += 1
         result.attempts = attempt
-        if len(result.exchanges) >= KEEP_FIRST + KEEP_LAST:  # a long poll keeps its first and
-            del result.exchanges[KEEP_FIRST]  # last answers: 10,000 waiting runs hold 5 each,
-            result.omitted_exchanges += 1  # not 40 (the console and the traces saw them all)
         call = build_call(rt, poll.call, scope)
         call.deadline = deadline  # the request in flight ends with the poll, not 30 s later
         sent_at = time.perf_counter()
