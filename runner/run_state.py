@@ -33,7 +33,8 @@ from runner.templating import SECRET_INPUTS, Renderer
 STEP_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("step_key", default="")
 """The journal key of the step running in this context (a run's greenlet or thread, a loop's
 iteration)."""
-JOURNALED = 1.0  # waits this long or longer are journaled (a shorter one is not worth a write)
+JOURNALED = 5.0  # seconds: a wait this long or longer is journaled; a shorter one is not worth
+# a write (a run resumed from it is at most that early; 5,000 runs: 35,000 writes less at 1 s)
 
 
 class RunState:

@@ -60,8 +60,9 @@ def until(what: str, check: Any, proc: subprocess.Popen[str], limit: float = 120
 
 @pytest.fixture()
 def fleet() -> Iterator[Stamped]:
-    # 10 s jobs: every run of the batch is started and waiting before the first one ends
-    with Stamped(schedule_seconds=2.0, run_seconds=8.0, fleet_size=ROWS) as s:
+    # 20 s jobs: every run of the batch is started and has made a journaled wait (5.7 s from
+    # 10.4 s) before the first one ends
+    with Stamped(schedule_seconds=5.0, run_seconds=15.0, fleet_size=ROWS) as s:
         yield s
 
 
@@ -110,7 +111,8 @@ def test_hundreds_of_parked_runs_hold_a_few_threads_and_pass(tmp_path: Path,
 
 
 def test_a_parked_run_killed_is_woken_by_resume_at_its_time(tmp_path: Path) -> None:
-    with Stamped(schedule_seconds=3.0, run_seconds=5.0, fleet_size=1) as sim:
+    # waits 0.5, 0.75 ... 3.8 s, then 5.7 s (journaled) from 10.4 s; the job ends at 15 s
+    with Stamped(schedule_seconds=5.0, run_seconds=10.0, fleet_size=1) as sim:
         proc, store = start_batch(tmp_path, sim, 1, 1)  # a batch's row: on a hub
 
         def parked() -> list[tuple[Any, ...]]:
