@@ -167,3 +167,30 @@ def test_ctrl_c_wakes_parked_runs_at_once(tmp_path: Path, fleet: Stamped) -> Non
     assert statuses == {"interrupted": 20}, (statuses, out)
     assert fleet.calls["create_distribution"] == 20
 
+
+
+def test_a_killed_batch_of_parked_runs_is_finished_by_resume_batch(tmp_path: Path,
+                                                                   fleet: Stamped) -> None:
+    """SIGKILL with every row parked, then ``runner resume --batch ID --force``: every row is
+    woken (on hubs: a few threads) and passes on the job it created, none created twice."""
+    proc, store = start_batch(tmp_path, fleet, 20, 20)
+
+    def parked() -> bool:
+        try:
+            return store.exists() and query(store, "SELECT COUNT(DISTINCT run_id) FROM "
+                                                   "journal WHERE event = 'parked'")[0][0] == 20
+        except sqlite3.OperationalError:
+            return False
+
+    until("20 parked runs", parked, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    (batch,), = query(store, "SELECT DISTINCT batch_id FROM runs")
+    assert fleet.calls["create_distribution"] == 20
+    resumed = cli("resume", "--batch", batch, "--store", str(store), "--force",
+                  "--concurrency", "20", env={"AUTOMATOS_KEY": fleet.automatos_key},
+                  timeout=120)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert fleet.calls["create_distribution"] == 20  # none sent again
+    assert dict(query(store, "SELECT status, COUNT(*) FROM runs GROUP BY status")) == \
+        {"passed": 20}
