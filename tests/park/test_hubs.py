@@ -106,3 +106,30 @@ def test_a_run_waiting_for_its_loops_threads_leaves_its_hub_to_the_others() -> N
         first = pool.submit(with_a_loop)
         pool.submit(other_ran.set)
         assert first.result(timeout=60) == "loop done"
+
+
+def test_each_run_of_a_hub_has_its_own_context() -> None:
+    """A wait is journaled under the step key in a contextvar (``run_state.STEP_KEY``): the
+    runs of one hub thread must not see each other's."""
+    import contextvars
+
+    key: contextvars.ContextVar[str] = contextvars.ContextVar("key", default="")
+    seen: dict[str, str] = {}
+    a_parked = threading.Event()
+
+    def a() -> None:
+        key.set("steps/1")
+        a_parked.set()
+        park.sleep(0.2, threading.Event())
+        seen["a, after b ran"] = key.get()
+
+    def b() -> None:
+        seen["b"] = key.get()
+        key.set("steps/9")
+
+    with park.Pool(1) as pool:
+        first = pool.submit(a)
+        assert a_parked.wait(30)
+        pool.submit(b).result(timeout=30)
+        first.result(timeout=30)
+    assert seen == {"b": "", "a, after b ran": "steps/1"}
