@@ -1,7 +1,8 @@
 """Many runs of one playbook at once: one run per row of inputs, each its own run result.
 
-``run_batch`` runs the playbook once per row (:mod:`runner.batch_rows` reads them) on a thread
-pool of ``concurrency`` workers; every run gets its own run id, connector sessions and tokens,
+``run_batch`` runs the playbook once per row (:mod:`runner.batch_rows` reads them),
+``concurrency`` at a time, each in a greenlet on a few threads (:mod:`runner.park`: a run that
+waits holds no thread); every run gets its own run id, connector sessions and tokens,
 and a row that fails (a step, an assertion, or invalid inputs) is reported in the summary
 (:mod:`runner.batch_summary`) without stopping the others.
 
@@ -20,10 +21,11 @@ always run.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from runner.errors import InvalidInput, RunnerError, Terminated
 from runner.launch import launch, need_notify
 from runner.model import Playbook
 from runner.ownership import settle as record_failure
+from runner.park import THREADS, Pool
 from runner.results import INTERRUPTED, PASSED, RunResult
 from runner.resume import resume_run
 from runner.store import Store
@@ -181,14 +184,19 @@ def run_batch(
             on_start(summary)
         todo = [i for i in range(len(table))
                 if i not in {a.row for a in summary.already_ran}]
-        with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(table))),
-                                thread_name_prefix="batch") as pool:
-            pending: dict[Future[Any], int] = {pool.submit(one, i): i for i in todo}
+        # each run a greenlet on a few hub threads: a waiting run holds no thread (runner.park)
+        with Pool(min(concurrency, len(todo), THREADS)) as pool:
+            pending: dict[Future[Any], int] = {}
+            queued = iter(todo)
             try:
+                for i in itertools.islice(queued, concurrency):
+                    pending[pool.submit(one, i)] = i
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         record(pending.pop(future), *future.result())
+                        for i in itertools.islice(queued, 1):
+                            pending[pool.submit(one, i)] = i
             except KeyboardInterrupt as e:
                 # Ctrl-C: rows not started never start; runs under way stop at their next
                 # step or wait, as interrupted (resumable), after their finally steps
@@ -197,10 +205,8 @@ def run_batch(
                     stopping.set()
                     for cancel in running:
                         cancel.set()
-                for future, index in list(pending.items()):
-                    if future.cancel():
-                        summary.not_started.append(index)
-                        del pending[future]
+                pool.poke()  # parked runs see their cancel now, not at their wake time
+                summary.not_started.extend(queued)
                 for future in list(pending):  # a second Ctrl-C here leaves them to finish
                     record(pending.pop(future), *future.result())
     finally:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import InvalidInput, RunnerError
 from runner.journal import ResumeState
 from runner.ownership import STALE_AFTER
+from runner.park import THREADS, Pool
 from runner.results import FAILED, PASSED, RunResult
 from runner.resume import resume_asked
 from runner.store import Store
@@ -96,9 +96,8 @@ def resume_batch(batch_id: str, *, store: Store, inputs: Mapping[str, Any] | Non
         return RowOutcome(index, row["run_id"], "resumed", result.status,
                           result.error or "", result)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(todo) or 1)),
-                            thread_name_prefix="resume") as pool:
-        for outcome in pool.map(one, todo):
+    with Pool(min(concurrency, len(todo), THREADS)) as pool:  # resumed runs wait parked
+        for outcome in pool.map(one, todo, concurrency):
             done(outcome)
     outcomes.sort(key=lambda o: o.row)
     return outcomes

@@ -134,6 +134,10 @@ class Journal:
         self.store.write(self.run_id, "undo", "undo", status,
                          self.redactor.redact_data(dict(data or {})))
 
+    def parked(self, key: str, until: float) -> None:
+        """The step at ``key`` waits until ``until`` (clock time): a resumed run wakes it then."""
+        self.store.write(self.run_id, key, "parked", data={"until": until})
+
     def heartbeat(self) -> None:
         """The run is alive (a poll between calls): written at most every few seconds."""
         now = time.monotonic()
@@ -155,6 +159,7 @@ class ResumeState:
     undo: dict[str, Any] | None = None  # the undo began: the failure it began on (status...)
     undo_end: str | None = None  # the undo ended: undone | partly-undone
     undo_begun: bool = False  # ``undo`` is the journal's (not asked for by runner undo now)
+    parked: dict[str, float] = field(default_factory=dict)  # key -> wake time of its last park
 
     @classmethod
     def load(cls, store: Store, run_id: str) -> ResumeState:
@@ -169,6 +174,8 @@ class ResumeState:
                     state.undo_begun = True
                 else:
                     state.undo_end = e.status
+            elif e.event == "parked":
+                state.parked[e.step_key] = float(e.data.get("until") or 0)
             elif e.event == "finished":
                 if e.status in DONE:
                     state.finished[e.step_key] = {**e.data, "status": e.status}
@@ -213,6 +220,10 @@ class ResumeState:
                 out.answers[new] = self.answers[key]
             if key in self.unsafe_sent:
                 out.unsafe_sent.add(new)
+        for key, until in self.parked.items():
+            new = translate(key)
+            if new is not None:
+                out.parked[new] = until
         return out, sorted(stuck)
 
     def done(self, key: str) -> dict[str, Any] | None:

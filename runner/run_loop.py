@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from runner import tracing
+from runner import park, tracing
 from runner.errors import (
     InternalError,
     Interrupted,
@@ -27,7 +27,7 @@ from runner.inputs import coerce_inputs, register_secret_inputs, secret_inputs
 from runner.model import Playbook, Step
 from runner.restore import defined, restore, resume_check
 from runner.results import ERRORED, FAILED, PASSED, SKIPPED, Iterations, StepResult
-from runner.run_state import RunState, signal_name
+from runner.run_state import STEP_KEY, RunState, signal_name
 from runner.steps import KINDS
 from runner.steps.common import evaluate, render
 from runner.steps.runtime import Scope
@@ -97,7 +97,11 @@ class Runtime(RunState):
                 resume_check(self, self.resume, step, scope, result,
                              self.resume.blocked(key) or "")
             else:
-                KINDS[step.kind].run(self, step, scope, result)
+                here = STEP_KEY.set(key)  # the key a wait of this step is journaled under
+                try:
+                    KINDS[step.kind].run(self, step, scope, result)
+                finally:
+                    STEP_KEY.reset(here)
         except StepFailed as e:
             result.status = FAILED
             result.error = self.redactor.redact(e.message)
@@ -177,7 +181,9 @@ class Runtime(RunState):
             with ThreadPoolExecutor(max_workers=min(step.concurrency, len(items))) as pool:
                 # each iteration in the step's context: its trace span nests under the step's
                 here = contextvars.copy_context()
-                for r, got in pool.map(lambda p: here.copy().run(one, *p), enumerate(items)):
+                futures = [pool.submit(here.copy().run, one, i, item)
+                           for i, item in enumerate(items)]
+                for r, got in map(park.result, futures):  # on a hub: the others run meanwhile
                     kept.add(r)
                     for n in got:
                         values[n].append(got[n])

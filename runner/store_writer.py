@@ -27,6 +27,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
+from runner.park import Waiter
 from runner.store_db import Conn, StoreLocked
 
 T = TypeVar("T")
@@ -42,7 +43,7 @@ class _Pending:
 
     def __init__(self, op: Operation) -> None:
         self.op = op
-        self.done = threading.Event()
+        self.done = Waiter()  # a batch's run waits parked, its hub runs the others meanwhile
         self.result: Any = None
         self.error: BaseException | None = None
 

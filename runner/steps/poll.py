@@ -135,6 +135,9 @@ def _reads(rt: Runtime, poll: PollSpec, response: Response, scope: Scope) -> str
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     poll: PollSpec = step.spec
+    woken = rt.parked_until()  # resumed: an earlier attempt parked this poll until then
+    if woken is not None:
+        rt.sleep(max(0.0, woken - time.time()))
     start = time.monotonic()
     deadline = start + poll.timeout
     interval = poll.every

@@ -52,7 +52,13 @@ class Runtime(CallContext, Protocol):
         """Tell the listeners (console, report) ``event``."""
 
     def sleep(self, seconds: float) -> None:
-        """Wait, unless the run is stopped meanwhile (then raises ``Interrupted``)."""
+        """Wait, unless the run is stopped meanwhile (then raises ``Interrupted``). Every wait
+        of a run goes through here: on a hub (a batch's row) the wait holds no thread
+        (``runner.park``), and a long one is journaled with its wake time."""
+
+    def parked_until(self) -> float | None:
+        """For a resumed run: the clock time the step running now was parked until by an
+        earlier attempt (it wakes then); None if it was not parked."""
 
     def remember(self, step: Step, scope: Scope, **extra: Any) -> None:
         """Make ``steps.<id>`` of a step that passed (its extracted values and ``extra``)."""

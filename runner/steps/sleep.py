@@ -7,6 +7,7 @@ step that finished. For "until something holds", `poll-until` is the step to use
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,7 +48,8 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> SleepSpec:
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     spec: SleepSpec = step.spec
-    rt.sleep(spec.seconds)
+    woken = rt.parked_until()  # resumed: sleep what is left of the journaled wait
+    rt.sleep(spec.seconds if woken is None else max(0.0, woken - time.time()))
     rt.remember(step, scope)
 
 

@@ -1,0 +1,135 @@
+"""runner.park on its own: thousands of waits on two hub threads, each woken at its time (in
+order of due time), a cancelled wait woken by a poke, a waiter set from another thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from runner import park
+
+
+def test_two_thousand_waits_on_two_threads_end_in_due_order() -> None:
+    ended: list[tuple[float, float]] = []  # (due, when it ended)
+    lock = threading.Lock()
+    never = threading.Event()
+    before = threading.active_count()
+
+    def wait(seconds: float) -> int:
+        due = time.monotonic() + seconds
+        assert park.parked_here()
+        assert park.sleep(seconds, never) is False
+        with lock:
+            ended.append((due, time.monotonic()))
+        return threading.get_ident()
+
+    with park.Pool(2) as pool:
+        assert threading.active_count() == before + 2
+        futures = [pool.submit(wait, (i % 50) / 100) for i in range(2000)]
+        idents = {f.result(timeout=60) for f in futures}
+        assert threading.active_count() == before + 2  # no thread per wait
+        assert pool.parked == 0
+    assert len(idents) == 2 and len(ended) == 2000
+    assert all(at >= due for due, at in ended)  # never woken before its time
+    assert threading.active_count() == before
+
+
+def test_a_poke_wakes_the_cancelled_waits_at_once() -> None:
+    cancels = [threading.Event() for _ in range(10)]
+    parked = threading.Semaphore(0)
+
+    def wait(cancel: threading.Event) -> bool:
+        parked.release()
+        return park.sleep(3600, cancel)
+
+    with park.Pool(1) as pool:
+        futures = [pool.submit(wait, c) for c in cancels]
+        for _ in cancels:
+            assert parked.acquire(timeout=30)
+        while pool.parked < len(cancels):  # the last one switches to the hub after release
+            time.sleep(0.01)
+        for c in cancels[:5]:
+            c.set()
+        pool.poke()
+        assert [f.result(timeout=30) for f in futures[:5]] == [True] * 5
+        assert not any(f.done() for f in futures[5:])  # the others still wait their hour
+        for c in cancels[5:]:
+            c.set()
+        pool.poke()
+        assert [f.result(timeout=30) for f in futures[5:]] == [True] * 5
+
+
+def test_a_waiter_set_from_another_thread_wakes_its_run_and_others_run_meanwhile() -> None:
+    order: list[str] = []
+
+    def waits() -> str:
+        w = park.Waiter()
+        threading.Timer(0.2, w.set).start()
+        w.wait()
+        order.append("woken")
+        return "done"
+
+    def other() -> None:
+        order.append("other ran")
+
+    with park.Pool(1) as pool:
+        first = pool.submit(waits)
+        pool.submit(other).result(timeout=30)  # the hub is free while the first one waits
+        assert first.result(timeout=30) == "done"
+    assert order == ["other ran", "woken"]
+
+
+def test_outside_a_hub_a_wait_is_the_event_wait() -> None:
+    assert not park.parked_here()
+    cancel = threading.Event()
+    cancel.set()
+    assert park.sleep(10, cancel) is True
+    w = park.Waiter()
+    w.set()
+    w.wait()  # set before: returns at once
+
+
+def test_a_run_waiting_for_its_loops_threads_leaves_its_hub_to_the_others() -> None:
+    """A run's ``loop:`` with ``concurrency:`` runs its iterations in threads; the run waits
+    for them parked (``park.result``), so another run of the same hub can go on meanwhile
+    (here: the one the iteration waits for)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other_ran = threading.Event()
+
+    def with_a_loop() -> str:
+        with ThreadPoolExecutor(1) as threads:
+            iteration = threads.submit(other_ran.wait, 30)
+            return "loop done" if park.result(iteration) else "the hub was held"
+
+    with park.Pool(1) as pool:
+        first = pool.submit(with_a_loop)
+        pool.submit(other_ran.set)
+        assert first.result(timeout=60) == "loop done"
+
+
+def test_each_run_of_a_hub_has_its_own_context() -> None:
+    """A wait is journaled under the step key in a contextvar (``run_state.STEP_KEY``): the
+    runs of one hub thread must not see each other's."""
+    import contextvars
+
+    key: contextvars.ContextVar[str] = contextvars.ContextVar("key", default="")
+    seen: dict[str, str] = {}
+    a_parked = threading.Event()
+
+    def a() -> None:
+        key.set("steps/1")
+        a_parked.set()
+        park.sleep(0.2, threading.Event())
+        seen["a, after b ran"] = key.get()
+
+    def b() -> None:
+        seen["b"] = key.get()
+        key.set("steps/9")
+
+    with park.Pool(1) as pool:
+        first = pool.submit(a)
+        assert a_parked.wait(30)
+        pool.submit(b).result(timeout=30)
+        first.result(timeout=30)
+    assert seen == {"b": "", "a, after b ran": "steps/1"}
