@@ -120,4 +120,5 @@ def load_connector(
         hooks=hooks,
         simulator=simulator,
         not_applied=not_applied,
+        limits=raw.get("limits") or {},
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.connectors.outcome import NOT_APPLIED_SCHEMA, NotApplied
+from runner.limits_schema import LIMITS_SCHEMA
 
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
@@ -122,6 +123,7 @@ CONNECTOR_SCHEMA: dict[str, Any] = {
             },
         },
         "retry": {"type": "object"},
+        "limits": LIMITS_SCHEMA,  # runner.connectors.limits, gates
         "not_applied": NOT_APPLIED_SCHEMA,
         "timeouts": {
             "type": "object",
@@ -202,6 +204,7 @@ class ConnectorSpec:
     hooks: type[Hooks] | None = None
     simulator: Callable[..., Any] | None = None
     not_applied: NotApplied = field(default_factory=NotApplied)
+    limits: Mapping[str, Any] = field(default_factory=dict)  # as written (limits.merged)
 
     @property
     def auth_scheme(self) -> str:
