@@ -173,7 +173,7 @@ class ConsoleReporter(Listener):
         counts = step_counts(run)
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         if self.waited_ms >= 1:  # the whole run's, loops' iterations included
-            summary += f"; {ms(self.waited_ms)} waiting for limits"
+            summary += f"; calls waited {ms(self.waited_ms)} for limits"
         if run.status == PASSED:
             lines.append(f"PASSED in {ms(run.duration_ms)} ({summary})")
         else:
