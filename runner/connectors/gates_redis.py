@@ -65,6 +65,7 @@ return 0
 
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
+_failed: tuple[type[Exception], ...] = ()  # redis-py's RedisError, once it is imported
 
 
 def _client(url: str) -> Any:
@@ -76,6 +77,8 @@ def _client(url: str) -> Any:
             need("scale", "limits shared through Redis")
             import redis
 
+            global _failed
+            _failed = (redis.RedisError,)
             client = _clients[url] = redis.Redis.from_url(
                 url, socket_timeout=5, socket_connect_timeout=5)
         return client
@@ -122,11 +125,9 @@ class RedisBackend:
                    [f"{self._key(key)}:slots"], [token])
 
     def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
-        import redis
-
         try:
             return script(keys=keys, args=args)
-        except redis.RedisError as e:
+        except _failed as e:
             raise TransportError(f"not sent: the Redis that holds the connector's limits "
                                  f"({masked_url(self.url)}) did not answer: {e}", sent=False,
                                  hint="limits shared by workers live in Redis (the broker's, "

@@ -72,7 +72,7 @@ def test_without_limits_nothing_waits(tmp_path: Path, server: tuple[str, Recorde
     assert c.gate.limits is None
     before = c.waited()
     many(c, 10)
-    assert c.waited() == before == 0
+    assert c.waited() == before == 0 and rec.count() == 10
 
 
 def test_a_rate_per_minute_and_the_wait_counted(tmp_path: Path,
@@ -84,6 +84,7 @@ def test_a_rate_per_minute_and_the_wait_counted(tmp_path: Path,
     for _ in range(4):
         c.send(c.prepare("ping", {}))
     assert c.waited() - before >= 3 * 0.1 * 0.9  # three of them waited their turn
+    assert rec.times()[-1] - rec.times()[0] >= 3 * 0.1 * 0.95
 
 
 def test_concurrent_caps_requests_in_flight(tmp_path: Path) -> None:
