@@ -112,6 +112,10 @@ class ConnectorClient(CallBuilder):
                     e.message += f" (gave up after {attempt} attempts)"
                 e.attempts = attempt
                 raise
+            if response.status_code in (429, 503):  # the vendor says when: every caller waits
+                pause = retry_after(response.header("retry-after"), policy.max_delay)
+                if pause:
+                    self.gate.pause(pause)
             if attempt < policy.attempts and response.status_code not in call.success \
                     and policy.retry_status(response.status_code, call.safe,
                                             self.not_applied(call)):
@@ -186,10 +190,6 @@ class ConnectorClient(CallBuilder):
                     raise
                 status = response.status_code
                 ok, kind = status < 500, f"HTTP {status}"
-                if status in (429, 503):  # the vendor says when: every caller waits
-                    pause = retry_after(response.header("retry-after"), self.retry.max_delay)
-                    if pause:
-                        gate.pause(pause)
                 self.hooks.decode(response)
                 response.error = self.vendor_error(response, call.success,
                                                    follows=self.transport.follows(call))
