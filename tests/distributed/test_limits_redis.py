@@ -65,6 +65,7 @@ connectors:
     start = arrivals[0][0]
     in_window = [path for t, path in arrivals if t < start + WINDOW]
     rate = len(in_window) / WINDOW
+    print(f"measured at the server: {rate:.2f} requests per second over {WINDOW:g} s")
     assert abs(rate - RATE) <= 0.1 * RATE, f"{rate:.2f} requests per second at the server"
     # both processes sent all along: one bucket, taken in turn
     assert {"/hit/a", "/hit/b"} <= set(in_window[len(in_window) // 2:])
