@@ -116,7 +116,12 @@ def whole_process(out: Outcome, reps: int, n: int) -> dict[str, Any]:
             for name, f in (("no limits", "env.yaml"), ("limits", "limited.yaml"))}
         for fn in variants.values():
             fn()  # warm-up
+        before = server.stats()["items"]
         runs = interleaved(variants, reps)
+        sent = server.stats()["items"] - before
+    if sent != reps * len(variants) * n:
+        raise AssertionError(f"the server answered {sent} item reads, expected "
+                             f"{reps * len(variants) * n}")
     walls = {k: [c.wall for c in v] for k, v in runs.items()}
     for k, v in walls.items():
         out.add(f"runner run, {n:,} calls, {k}", median(v), "s")

@@ -202,3 +202,21 @@ def test_bad_limits_are_refused_at_load(tmp_path: Path, limits: str, words: str)
         load_connector(path)
     assert words in f"{caught.value.path} {caught.value.message}"
     assert caught.value.location is not None and caught.value.location.line >= 5
+
+
+def test_every_client_of_the_process_shares_the_gate(tmp_path: Path,
+                                                     server: tuple[str, Recorder]) -> None:
+    """Each run builds its own clients (a batch's rows, a worker's runs): they share one gate
+    per connector and base URL, so the limit holds across runs; another base URL, or other
+    limits (an environment's), is another gate."""
+    url, rec = server
+    one, two = (client(tmp_path, url, "  rate: 10") for _ in range(2))
+    assert one.gate is two.gate
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda c: [c.send(c.prepare("ping", {})) for _ in range(3)], [one, two]))
+    assert rec.times()[-1] - rec.times()[0] >= 5 * 0.1 * 0.95  # six requests, one bucket
+    other = ConnectorClient("api", one.spec, {"base_url": url + "/v2"}, Redactor())
+    assert other.gate is not one.gate
+    tighter = ConnectorClient("api", one.spec, {"base_url": url}, Redactor(),
+                              limits={"rate": 1})
+    assert tighter.gate is not one.gate and tighter.gate.interval == 1.0

@@ -81,6 +81,9 @@ def test_a_429_pauses_the_whole_loop_and_the_wait_is_shown(tmp_path: Path,
     waits = [e.get("waited_ms", 0) for it in report["steps"][0]["iterations"]
              for e in it["exchanges"]]
     assert sum(1 for w in waits if w >= 900) >= 1  # a waiting iteration waited the pause
+    from runner.report_html import render_html
+
+    assert " for limits" in render_html(report)  # the call's line on the page says it too
     assert "; calls waited " in out.console.splitlines()[-1]
 
 
