@@ -194,6 +194,7 @@ def test_transport_failures_open_it_too(tmp_path: Path) -> None:
     ("  concurrent: two", "concurrent"),
     ("  breaker: {failures: 0}", "failures"),
     ("  ceiling: 3", "ceiling"),
+    ("  per: '{{ operation '", "limits.per: template syntax error"),
 ])
 def test_bad_limits_are_refused_at_load(tmp_path: Path, limits: str, words: str) -> None:
     path = tmp_path / "limited.yaml"
