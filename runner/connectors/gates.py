@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -137,7 +139,11 @@ class Gate:
             self.backend.give_slot(key, token)
 
 
-_gates: dict[tuple[Any, ...], Gate] = {}
+# the gates clients use now, and the last 256 made: a long-lived process (a scheduler
+# of sandbox runs, each at new ports) does not keep every gate it ever made, while runs one
+# after another still share their connector's bucket and pause
+_gates: weakref.WeakValueDictionary[tuple[Any, ...], Gate] = weakref.WeakValueDictionary()
+_recent: deque[Gate] = deque(maxlen=256)
 _lock = threading.Lock()
 # the Redis every limit of this process is shared through unless an environment names one: a
 # worker's broker (runner.distributed.start_worker sets it)
@@ -167,4 +173,5 @@ def gate_for(name: str, base_url: str, limits: Limits | None, redis: str | None 
                 else:
                     backend = LocalBackend()
                 gate = _gates[ident] = Gate(name, limits, backend)
+                _recent.append(gate)
     return gate

@@ -60,10 +60,11 @@ def test_the_rate_spaces_requests_across_threads(tmp_path: Path,
                                                  server: tuple[str, Recorder]) -> None:
     url, rec = server
     c = client(tmp_path, url, "  rate: 20\n  burst: 2")
+    start = time.monotonic()
     assert many(c, 22) == [200] * 22
-    times = rec.times()
-    # 2 at once, then one each 50 ms: the last at least 20 intervals after the first
-    assert times[-1] - times[0] >= 20 * 0.05 * 0.99
+    # 2 at once, then one each 50 ms: the last may not go before 20 intervals have passed
+    # (measured from before the first send: a request's arrival may lag its moment, never lead)
+    assert rec.times()[-1] - start >= 20 * 0.05
 
 
 def test_without_limits_nothing_waits(tmp_path: Path, server: tuple[str, Recorder]) -> None:
@@ -80,11 +81,11 @@ def test_a_rate_per_minute_and_the_wait_counted(tmp_path: Path,
     url, rec = server
     c = client(tmp_path, url, "  rate: 600/min")  # 10 per second
     assert c.gate.interval == pytest.approx(0.1)
-    before = c.waited()  # this thread's
+    before, start = c.waited(), time.monotonic()  # this thread's
     for _ in range(4):
         c.send(c.prepare("ping", {}))
-    assert c.waited() - before >= 3 * 0.1 * 0.9  # three of them waited their turn
-    assert rec.times()[-1] - rec.times()[0] >= 3 * 0.1 * 0.95
+    assert c.waited() > before  # they waited their turn, and it was counted
+    assert rec.times()[-1] - start >= 3 * 0.1
 
 
 def test_concurrent_caps_requests_in_flight(tmp_path: Path) -> None:
@@ -99,6 +100,7 @@ def test_per_keeps_a_bucket_for_each_value(tmp_path: Path,
                                            server: tuple[str, Recorder]) -> None:
     url, rec = server
     c = client(tmp_path, url, "  rate: 10\n  per: '{{ operation }}'")
+    start = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda op: many(c, 4, op, threads=2), ["ping", "pong"]))
     backend = c.gate.backend
@@ -106,7 +108,7 @@ def test_per_keeps_a_bucket_for_each_value(tmp_path: Path,
     assert sorted(backend._tat) == ["ping", "pong"]
     for path in ("/ping", "/pong"):
         times = [t for t, p in rec.arrivals if p == path]
-        assert len(times) == 4 and times[-1] - times[0] >= 3 * 0.1 * 0.95
+        assert len(times) == 4 and times[-1] - start >= 3 * 0.1
 
 
 def test_the_retry_after_a_429_is_not_made_to_wait_twice(tmp_path: Path,
@@ -213,11 +215,25 @@ def test_every_client_of_the_process_shares_the_gate(tmp_path: Path,
     url, rec = server
     one, two = (client(tmp_path, url, "  rate: 10") for _ in range(2))
     assert one.gate is two.gate
+    start = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda c: [c.send(c.prepare("ping", {})) for _ in range(3)], [one, two]))
-    assert rec.times()[-1] - rec.times()[0] >= 5 * 0.1 * 0.95  # six requests, one bucket
+    assert rec.times()[-1] - start >= 5 * 0.1  # six requests, one bucket
     other = ConnectorClient("api", one.spec, {"base_url": url + "/v2"}, Redactor())
     assert other.gate is not one.gate
     tighter = ConnectorClient("api", one.spec, {"base_url": url}, Redactor(),
                               limits={"rate": 1})
     assert tighter.gate is not one.gate and tighter.gate.interval == 1.0
+
+
+def test_a_long_lived_process_does_not_keep_every_gate() -> None:
+    import gc
+
+    from runner.connectors import gates
+
+    kept = gates.gate_for("kept", "http://127.0.0.1:1", None)
+    for port in range(2, 600):  # sandbox runs, each at new ports
+        gates.gate_for("sandboxed", f"http://127.0.0.1:{port}", None)
+    gc.collect()
+    assert len(gates._gates) <= 256 + 20  # the recent ones, and those clients still hold
+    assert gates.gate_for("kept", "http://127.0.0.1:1", None) is kept
