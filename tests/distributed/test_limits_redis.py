@@ -2,7 +2,8 @@
 (as two workers would), each a loop of concurrent calls, share one rate of 5 requests per second
 through the real Redis (the environment's ``limits: {redis: URL}``), measured at the server as
 requests arrive. Without the shared bucket each process would send at 5 per second on its own
-(10 together). A worker's broker shares them the same way (``gates.share_through``)."""
+(10 together). Two real workers share them the same way through their broker
+(``gates.share_through``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from helpers import RUNNER
 from limits_server import Recorder
 from wsgi_servers import serving
 
+from runner import api
 from runner.connectors import gates
 from runner.connectors.gates_redis import RedisBackend
 from runner.connectors.limits import Limits
-from tests.distributed.servers import Broker
+from runner.submit import Submitter
+from tests.distributed.servers import Broker, start_workers
 
 RATE = 5.0
 WINDOW = 20.0  # seconds measured
@@ -96,3 +99,32 @@ def test_a_pause_in_redis_holds_another_process(broker: Broker) -> None:
     assert token is not None and one.take_slot("", 1) is None
     two.give_slot("", token)
     assert one.take_slot("", 1) is not None
+
+
+def test_two_workers_share_a_limit_through_their_broker(
+        tmp_path: Path, broker: Broker, pg_url: str) -> None:
+    """Two real ``runner worker`` processes, no Redis named in the environment: the broker's
+    is the limits' too. Four runs of ten calls each at 5 per second, at the server: never
+    faster than the rate (each worker alone would send at 5 per second, 10 together)."""
+    rec = Recorder()
+    with serving(rec, threads=16) as url:
+        playbook = tmp_path / "hammer.yaml"
+        playbook.write_text(PLAYBOOK.replace(f"range({CALLS})", "range(10)"))
+        env = tmp_path / "env.yaml"
+        env.write_text(f"connectors:\n  api:\n    base_url: {url}\n    limits: {{rate: 5}}\n")
+        workers = start_workers(2, broker, pg_url, tmp_path, {}, "--concurrency", "2")
+        try:
+            with Submitter(broker.url, pg_url, queue=broker.queue) as s:
+                run_ids = [s.submit(playbook, str(env), {"who": str(i)}) for i in range(4)]
+                statuses = s.wait(run_ids, timeout=90)
+        finally:
+            for w in workers:
+                w.stop()
+    assert set(statuses.values()) == {"passed"}, statuses
+    times = rec.times()
+    assert len(times) == 40
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate <= RATE * 1.1, f"{rate:.2f} requests per second at the server"
+    history = api.history(store=pg_url, limit=100)
+    owners = {str(r["owner"]).split(":")[1] for r in history if r["run_id"] in run_ids}
+    assert owners == {str(w.pid) for w in workers}  # both sent, one bucket
