@@ -31,7 +31,7 @@ from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy, Sleep, retry_after
 from runner.connectors.schemes import SCHEMES
 from runner.connectors.spec import ConnectorSpec
-from runner.errors import CircuitOpen, StepFailed, TransportError
+from runner.errors import StepFailed, TransportError
 from runner.secrets import Redactor
 from runner.template_compile import TemplateFailure
 
@@ -173,7 +173,7 @@ class ConnectorClient(CallBuilder):
         key = self._limit_key(call) if self._per else ""
         try:
             token, waited = gate.enter(key, getattr(here, "sleep", None) or time.sleep)
-        except CircuitOpen as e:
+        except TransportError as e:  # the breaker is open, or the limits' Redis is away
             e.message = f"{call.target}: {e.message}"
             raise
         if waited:

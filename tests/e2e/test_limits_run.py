@@ -127,6 +127,7 @@ def test_the_redis_password_is_never_shown(tmp_path: Path,
     monkeypatch.setenv("LIMITS_REDIS", f"redis://:{secret}@127.0.0.1:1/0")
     out = run_playbook(root / "playbooks/p.yaml", tmp_path, env=str(root / "env.yaml"))
     assert out.result.status == "failed"
+    assert "desk.ping: not sent: the Redis that holds the connector's limits" in out.console
     assert "did not answer" in out.console and secret not in out.outputs()
     assert rec.count() == 0
 
