@@ -139,3 +139,22 @@ def test_an_environment_with_bad_limits_is_refused(tmp_path: Path) -> None:
     proc = cli("run", "playbooks/p.yaml", "--env", "env.yaml", cwd=root)
     assert proc.returncode == EXIT_INVALID
     assert "env.yaml:4:20: connectors > desk > limits > rate" in proc.stderr
+
+
+def test_the_json_log_says_what_each_call_waited(tmp_path: Path,
+                                                 server: tuple[str, Recorder]) -> None:
+    import io
+
+    from runner import api
+
+    url, rec = server
+    root = repo(tmp_path, url, env=ENV + "    limits: {concurrent: 1}\n")
+    stream = io.StringIO()
+    result = api.run(root / "playbooks/p.yaml", env=str(root / "env.yaml"), stream=stream,
+                     log_format="json", store=False)
+    assert result.status == "passed"
+    events = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    waits = [e["waited_ms"] for e in events if e.get("event") == "exchange" and "waited_ms" in e]
+    # eight iterations for one slot, each answer 0.2 s: seven of them waited for it
+    assert len(waits) >= 7 and all(w > 0 for w in waits)
+    assert rec.most_in_flight == 1
