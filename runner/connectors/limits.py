@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from runner.limits_schema import LIMITS_SCHEMA as LIMITS_SCHEMA  # spec.py's, from here
 from runner.limits_schema import rate_per_second
 
 COOLDOWN = 30.0  # seconds an open breaker fails calls fast, when the file does not say

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.limits import LIMITS_SCHEMA
 from runner.connectors.outcome import NOT_APPLIED_SCHEMA, NotApplied
-from runner.limits_schema import LIMITS_SCHEMA
 
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
