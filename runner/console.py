@@ -47,6 +47,7 @@ class ConsoleReporter(Listener):
         self._lock = threading.Lock()
         self.tallies: dict[str, LoopTally] = {}  # running loops, by trail
         self.closed = False  # the console could not be written: the run goes on without it
+        self.waited_ms = 0.0  # every exchange's wait for connector limits, summed
 
     def line(self, text: str = "") -> None:
         self.write([text])
@@ -80,6 +81,11 @@ class ConsoleReporter(Listener):
         if "[" in result.trail and not self.verbose:
             return  # an iteration's: its loop's summary says how it went
         self.line(f"  ...  {result.trail:<12} attempt {attempt} at {elapsed:5.1f} s: {state}")
+
+    def exchange(self, result: StepResult, exchange: Exchange) -> None:
+        if exchange.waited_ms:
+            with self._lock:
+                self.waited_ms += exchange.waited_ms
 
     def loop_started(self, result: StepResult, total: int) -> None:
         with self._lock:
@@ -123,6 +129,9 @@ class ConsoleReporter(Listener):
         if result.pages > 1:  # all: true; the request shown is the last page's
             head += f" · {result.pages} pages"
         head += f" · {ms(result.duration_ms)}"
+        waited = sum(e.waited_ms for e in result.exchanges)
+        if waited >= 1:
+            head += f" · waited {ms(waited)} for limits"
         if result.resumed:
             head += " · done before the resume"
         out.append(head.rstrip())
@@ -177,6 +186,8 @@ class ConsoleReporter(Listener):
             lines += [f"  {k}: {short(v, 200)}" for k, v in run.outputs.items()]
         counts = step_counts(run)
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        if self.waited_ms >= 1:  # the whole run's, loops' iterations included
+            summary += f"; calls waited {ms(self.waited_ms)} for limits"
         if run.status == PASSED:
             lines.append(f"PASSED in {ms(run.duration_ms)} ({summary})")
         else:

@@ -110,12 +110,13 @@ def start_worker(broker: str, store: str | None = None, *, queue: str = DEFAULT_
                  hostname: str | None = None, visibility_timeout: float = VISIBILITY_TIMEOUT,
                  stale_after: float = STALE_AFTER, heartbeat_every: float | None = None) -> int:
     """Run a Celery worker that executes runner's runs until it is stopped; its exit code."""
-    from runner.connectors import registry
+    from runner.connectors import gates, registry
     from runner.store_url import to_url
 
     url = to_url(store)
     Store(url).close()  # a bad URL or an unreachable database fails now, not at the first run
     registry.all_specs()  # plugins load (and are checked) before the first message
+    gates.share_through(broker)  # connector limits hold across all workers of this broker
     app = make_app(broker, store=url, queue=queue, visibility_timeout=visibility_timeout,
                    stale_after=stale_after, heartbeat_every=heartbeat_every)
     worker = app.Worker(

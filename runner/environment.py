@@ -16,6 +16,10 @@ Playbooks read extra secrets as ``{{ secrets.NAME }}`` from the ``secrets:`` map
 ``notify:`` (:mod:`runner.notify_targets`) names where every run in this environment is told
 of its end; a URL given as ``{secret: NAME}`` is looked up as the other secrets are.
 
+A connector's block may hold ``limits:`` (:mod:`runner.limits_schema`: its keys replace the
+connector file's), and ``limits: {redis: URL}`` at the top shares every limit of the runs that
+use this file through that Redis (several ``runner run`` processes, or machines).
+
 ``--env sandbox`` (or any file with ``sandbox: true``) starts the built-in simulators in-process
 on free loopback ports; the connectors are pointed at them with credentials generated for this
 run, so no secret is ever needed or stored for a sandbox run.
@@ -32,6 +36,7 @@ from typing import Any
 
 from runner import secret_source
 from runner.errors import InvalidInput, PlaybookError
+from runner.limits_schema import LIMITS_SCHEMA
 from runner.loader import Document, Path_, load_file
 from runner.notify_targets import NOTIFY_SCHEMA, Target, read_targets
 from runner.validation import validate_against
@@ -97,9 +102,14 @@ ENV_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
-                "properties": {"headers": _HEADERS},
+                "properties": {"headers": _HEADERS, "limits": LIMITS_SCHEMA},
                 "additionalProperties": _VALUE,
             },
+        },
+        "limits": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"redis": {**_VALUE, "description": "a Redis URL (redis://HOST:6379/0)"
+                                     " every limit of these runs is shared through"}},
         },
     },
 }
@@ -119,6 +129,7 @@ class Environment:
     notify: tuple[Target, ...] = ()
     age_identity: Path | None = None
     callbacks: dict[str, Any] = field(default_factory=dict)  # url, bind (runner.callback_listener)
+    limits_redis: Any = None  # limits.redis as written (a URL, {secret:} or {env:})
     # what each reference fetched (once per run: a run loads its environment), the secrets
     # file once read, and where each {SOURCE: ARG} reference is written (by id, for messages)
     _fetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -136,9 +147,17 @@ class Environment:
         return None
 
     def settings_for(self, alias: str, use: str) -> dict[str, Any]:
-        """Raw settings (secret references unresolved) for a connector alias."""
+        """Raw settings (secret references unresolved) for a connector alias; its ``limits:``
+        is not a setting (:meth:`limits_for`)."""
         key = self.settings_key(alias, use)
-        return dict(self.connectors[key]) if key else {}
+        out = dict(self.connectors[key]) if key else {}
+        out.pop("limits", None)
+        return out
+
+    def limits_for(self, alias: str, use: str) -> dict[str, Any] | None:
+        """The ``limits:`` of an alias's block (the same keying rule as its settings)."""
+        key = self.settings_key(alias, use)
+        return self.connectors[key].get("limits") if key else None
 
     def resolve(self, value: Any, what: str) -> Any:
         """A setting's value, with a ``{secret: NAME}`` or ``{env: NAME}`` reference looked
@@ -250,6 +269,7 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
         secret_refs={k: v["secret"] for k, v in (data.get("secrets") or {}).items()},
         secrets_file=secrets_file, doc=doc, notify=read_targets(data.get("notify"), doc),
         age_identity=age_identity, callbacks=data.get("callbacks") or {},
+        limits_redis=(data.get("limits") or {}).get("redis"),
     )
     environment._places.update((id(ref), str(doc.loc(where))) for ref, where in
                                _source_refs(data))

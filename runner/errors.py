@@ -10,6 +10,7 @@
      │    ├── AssertionFailed         an `assert` expression was false
      │    ├── VendorError             the vendor answered with an error (HTTP or in the body)
      │    ├── TransportError          no usable answer (connection, timeout, broken body)
+     │    │    └── CircuitOpen        not sent: the connector's breaker is open (limits:)
      │    └── Unsendable              the request cannot be sent as it is (a header's value)
      ├── Interrupted                  exit 130: Ctrl-C, SIGTERM
      └── InternalError                exit 3: an unexpected exception (a bug, a full disk) ended
@@ -143,6 +144,15 @@ class TransportError(StepFailed):
         self.sent = sent  # True/False when known whether the request reached the server
         self.final = final  # another try would fail the same way (a redirect loop): no retry
         self.attempts = 1  # tries made before giving up (the retry policy's)
+
+
+class CircuitOpen(TransportError):
+    """Not sent: the connector's circuit breaker is open after calls in a row that got no
+    answer or a 5xx (``limits: {breaker: ...}``). Final (a retry now would be refused the
+    same way) and ``sent`` False: the call was not applied, a resume may send it."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, sent=False, hint=hint, final=True)
 
 
 class Unsendable(StepFailed):

@@ -79,6 +79,8 @@ class JsonLogReporter(Listener):
         }
         if exchange.attempt is not None:
             fields["attempt"] = exchange.attempt
+        if exchange.waited_ms:
+            fields["waited_ms"] = exchange.waited_ms  # for the connector's limits
         if exchange.error or response.get("error"):
             fields["error"] = exchange.error or response.get("error")
         self.emit("exchange", **fields)

@@ -242,6 +242,7 @@ class LiveProgress(ConsoleReporter):
         self._changed(now=True)  # the loop's length, as soon as it is known
 
     def exchange(self, result: StepResult, exchange: Exchange) -> None:
+        super().exchange(result, exchange)  # the waits it counts
         with self._state:
             r = self._running.get(id(result))
             if r is not None:

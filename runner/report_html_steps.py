@@ -96,6 +96,8 @@ def exchange_line(x: dict[str, Any]) -> str:
     text = f"{describe_request(x['request'])} -> {answer}"
     if resp.get("elapsed_ms") is not None:
         text += f" ({ms(resp['elapsed_ms'])})"
+    if x.get("waited_ms"):  # before it went, for the connector's limits
+        text += f" · waited {ms(x['waited_ms'])} for limits"
     if x.get("attempt"):
         text = f"attempt {x['attempt']}: {text}"
     return text

@@ -21,6 +21,24 @@ class Exchange:
     error: str | None = None
     attempt: int | None = None
     at: float = field(default_factory=time.time)
+    # time spent waiting for the connector's limits before it went (and its retries, its
+    # login); reports show it only when there was some
+    waited_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        if not self.waited_ms:
+            del out["waited_ms"]
+        return out
+
+
+def waited_ms(results: list[StepResult]) -> float:
+    """Milliseconds the exchanges of ``results`` (their iterations' too) waited for limits."""
+    total = 0.0
+    for r in results:
+        total += sum(e.waited_ms for e in r.exchanges)
+        total += waited_ms(r.iterations)
+    return total
 
 
 @dataclass
@@ -59,7 +77,7 @@ class StepResult:
             "duration_ms": round(self.duration_ms, 2),
         }
         if self.exchanges:
-            out["exchanges"] = [e.__dict__ for e in self.exchanges]
+            out["exchanges"] = [e.to_dict() for e in self.exchanges]
         if self.extracted:
             out["extracted"] = self.extracted
         if self.assertions:

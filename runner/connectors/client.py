@@ -6,10 +6,14 @@
 credentials, the client sends each and hands the answer back, so a renewal after a refusal is
 the scheme's choice), lets hooks sign each request, sends it under the retry policy, decodes
 the answer and recognises vendor errors (HTTP status, connector ``errors`` rules, hooks).
+Every request passes the connector's gate (:mod:`runner.connectors.gates`: its limits, its
+pause after a ``Retry-After``, its breaker) on its way out; what it waited there is counted per
+thread (:meth:`ConnectorClient.waited`), for the step's record.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,21 +22,25 @@ from runner import tracing
 from runner.connectors.auth import Auth, AuthContext, AuthFlow
 from runner.connectors.calls import CallBuilder
 from runner.connectors.foreign import not_the_vendors
+from runner.connectors.gates import gate_for
 from runner.connectors.hooks import Hooks
 from runner.connectors.http import MAX_BYTES, PreparedCall, Transport
+from runner.connectors.limits import merged
 from runner.connectors.outcome import NotApplied
 from runner.connectors.response import Response
-from runner.connectors.retry import RetryPolicy, Sleep
+from runner.connectors.retry import RetryPolicy, Sleep, retry_after
 from runner.connectors.schemes import SCHEMES
 from runner.connectors.spec import ConnectorSpec
-from runner.errors import TransportError
+from runner.errors import StepFailed, TransportError
 from runner.secrets import Redactor
 from runner.template_compile import TemplateFailure
 
 
 class ConnectorClient(CallBuilder):
     def __init__(self, alias: str, spec: ConnectorSpec, settings: Mapping[str, Any],
-                 redactor: Redactor, transport: Transport | None = None) -> None:
+                 redactor: Redactor, transport: Transport | None = None, *,
+                 limits: Mapping[str, Any] | None = None, limits_redis: str | None = None
+                 ) -> None:
         super().__init__(alias, spec, settings, redactor)
         t, get = spec.timeouts, self.settings.get
         self.transport = transport or Transport(
@@ -51,6 +59,10 @@ class ConnectorClient(CallBuilder):
             lambda operation: self.prepare(operation, {})))
         self.last_login: tuple[PreparedCall, Response] | None = None
         self.retry = RetryPolicy.from_conf(spec.retry)
+        # the file's limits with the environment's over them; the gate is the process's
+        self.gate = gate_for(spec.name, self.base_url, merged(spec.limits, limits), limits_redis)
+        self._per = self.gate.limits.per if self.gate.limits is not None else None
+        self._here = threading.local()  # this thread's: seconds waited at the gate, its sleep
         for name, s in spec.settings.items():
             if s.secret:
                 redactor.add(self.settings.get(name))
@@ -65,7 +77,23 @@ class ConnectorClient(CallBuilder):
 
     def send(self, call: PreparedCall, *, with_auth: bool = True,
              retry: RetryPolicy | None = None, sleep: Sleep = time.sleep) -> Response:
-        """Send with auth, renewal and the retry policy (the connector's unless given)."""
+        """Send with auth, renewal and the retry policy (the connector's unless given);
+        ``sleep`` also waits at the gate (a run's is interrupted by Ctrl-C)."""
+        here = self._here
+        outer = getattr(here, "sleep", None)
+        here.sleep = sleep if outer is None or sleep is not time.sleep else outer
+        try:
+            return self._send(call, with_auth, retry, sleep)
+        finally:
+            here.sleep = outer
+
+    def waited(self) -> float:
+        """Seconds this thread has waited at the connector's gate, all calls counted: the
+        difference across a send is what that send waited for limits."""
+        return float(getattr(self._here, "waited", 0.0))
+
+    def _send(self, call: PreparedCall, with_auth: bool, retry: RetryPolicy | None,
+              sleep: Sleep) -> Response:
         policy = retry or self.retry
         attempt = 0
         while True:
@@ -84,6 +112,10 @@ class ConnectorClient(CallBuilder):
                     e.message += f" (gave up after {attempt} attempts)"
                 e.attempts = attempt
                 raise
+            if response.status_code in (429, 503):  # the vendor says when: every caller waits
+                pause = retry_after(response.header("retry-after"), policy.max_delay)
+                if pause:
+                    self.gate.pause(pause)
             if attempt < policy.attempts and response.status_code not in call.success \
                     and policy.retry_status(response.status_code, call.safe,
                                             self.not_applied(call)):
@@ -137,16 +169,45 @@ class ConnectorClient(CallBuilder):
             flow.close()
 
     def _send_once(self, call: PreparedCall) -> Response:
-        with tracing.exchange(call, self.redactor) as traced:
-            try:
-                response = self.transport.send(call)
-            except TransportError as e:
-                e.message = f"{call.target}: {e.message}"
-                raise
-            self.hooks.decode(response)
-            response.error = self.vendor_error(response, call.success,
-                                               follows=self.transport.follows(call))
-            return traced.answered(response)
+        gate, here = self.gate, self._here
+        key = self._limit_key(call) if self._per else ""
+        try:
+            token, waited = gate.enter(key, getattr(here, "sleep", None) or time.sleep)
+        except TransportError as e:  # the breaker is open, or the limits' Redis is away
+            e.message = f"{call.target}: {e.message}"
+            raise
+        if waited:
+            here.waited = getattr(here, "waited", 0.0) + waited
+        ok: bool | None = None
+        kind = ""
+        try:
+            with tracing.exchange(call, self.redactor) as traced:
+                try:
+                    response = self.transport.send(call)
+                except TransportError as e:
+                    ok, kind = False, "no answer"
+                    e.message = f"{call.target}: {e.message}"
+                    raise
+                status = response.status_code
+                ok, kind = status < 500, f"HTTP {status}"
+                self.hooks.decode(response)
+                response.error = self.vendor_error(response, call.success,
+                                                   follows=self.transport.follows(call))
+                return traced.answered(response)
+        finally:
+            gate.leave(key, token, ok, kind)
+
+    def _limit_key(self, call: PreparedCall) -> str:
+        """The ``per:`` key of ``call``: its template over the settings and the call."""
+        assert self._per is not None
+        try:
+            return str(self.renderer.render(self._per, {
+                "settings": self.settings, "operation": call.operation,
+                "method": call.method, "connector": self.alias}))
+        except TemplateFailure as e:
+            raise StepFailed(f"connector '{self.alias}': limits.per: {e}",
+                             hint="per: may read settings, operation, method and connector"
+                             ) from None
 
     def vendor_error(self, response: Response, success: tuple[int, ...] = (),
                      follows: bool | None = None) -> str | None:

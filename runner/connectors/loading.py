@@ -119,6 +119,16 @@ def load_connector(
                    v.get("description", ""))
         for k, v in (raw.get("settings") or {}).items()
     }
+    per = (raw.get("limits") or {}).get("per")
+    if per:  # a limit's key template that cannot compile is the file's fault, said now
+        from runner.template_compile import TemplateFailure, compile_template
+
+        try:
+            compile_template(per)
+        except TemplateFailure as e:
+            raise PlaybookError(f"limits.per: {e}", location=doc.loc(("limits", "per")),
+                                hint="per: is a template over settings, operation, method "
+                                "and connector, e.g. '{{ operation }}'") from None
     auth = raw.get("auth") or {"scheme": "none"}
     if auth["scheme"] == "token" and auth.get("operation") not in ops:
         raise PlaybookError(
@@ -141,4 +151,5 @@ def load_connector(
         hooks=hooks,
         simulator=simulator,
         not_applied=not_applied,
+        limits=raw.get("limits") or {},
     )

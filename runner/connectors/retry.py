@@ -77,6 +77,12 @@ class RetryPolicy:
         return safe or self.unsafe or sent is False
 
 
+def retry_after(value: str | None, cap: float) -> float | None:
+    """A ``Retry-After`` header's seconds (at most ``cap``), or None when there is none."""
+    wait = _retry_after_seconds(value) if value else None
+    return None if wait is None else min(max(wait, 0.0), cap)
+
+
 def _retry_after_seconds(value: str) -> float | None:
     value = value.strip()
     if value.isdigit():

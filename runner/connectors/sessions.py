@@ -90,7 +90,12 @@ def connect(ref: ConnectorRef, env: Environment, sandbox: Simulators | None,
     check_base_url(settings.get("base_url"), setting=f"connectors.{alias}.base_url",
                    origin=setting_origin(env, ref, "base_url"), redactor=redactor)
     _check_numbers(settings, env, ref)
-    return ConnectorClient(alias, spec, settings, redactor)
+    redis = None
+    if env.limits_redis is not None:  # its password is a secret; its host is not
+        redis = str(env.resolve(env.limits_redis, "limits.redis"))
+        _register_secrets(env.limits_redis, redis, redactor)
+    return ConnectorClient(alias, spec, settings, redactor,
+                           limits=env.limits_for(alias, ref.use), limits_redis=redis)
 
 
 # the generic settings that are numbers: the client would fail on anything else, as a crash

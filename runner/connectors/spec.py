@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.limits import LIMITS_SCHEMA
 from runner.connectors.outcome import NOT_APPLIED_SCHEMA, NotApplied
 from runner.connectors.paging import PAGINATE_SCHEMA, Paginate
 
@@ -124,6 +125,7 @@ CONNECTOR_SCHEMA: dict[str, Any] = {
             },
         },
         "retry": {"type": "object"},
+        "limits": LIMITS_SCHEMA,  # runner.connectors.limits, gates
         "not_applied": NOT_APPLIED_SCHEMA,
         "timeouts": {
             "type": "object",
@@ -205,6 +207,7 @@ class ConnectorSpec:
     hooks: type[Hooks] | None = None
     simulator: Callable[..., Any] | None = None
     not_applied: NotApplied = field(default_factory=NotApplied)
+    limits: Mapping[str, Any] = field(default_factory=dict)  # as written (limits.merged)
 
     @property
     def auth_scheme(self) -> str:

@@ -74,9 +74,11 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     if journal is not None:
         journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
     policy = RetryPolicy.from_conf(step.retry, client.retry) if step.retry is not None else None
+    waited = client.waited()
     try:
         response = client.send(call, retry=policy, sleep=rt.sleep)
     except TransportError as e:
+        exchange.waited_ms = round((client.waited() - waited) * 1000, 2)
         if journal is not None and e.sent is False:  # refused before it left: not applied
             journal.answered(result.key, NOT_APPLIED, f"not sent: {e.message}")
         record_login(rt, client, result)
@@ -94,6 +96,7 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
         journal.answered(result.key, client.outcome(call, response), response.error,
                          response.status_code)
     record_login(rt, client, result)
+    exchange.waited_ms = round((client.waited() - waited) * 1000, 2)
     exchange.request = call.record(rt.redactor.redact)
     exchange.response = response.summary(redact=rt.redactor.redact)
     result.exchanges.append(exchange)

@@ -72,6 +72,8 @@ def test_connector_guide_has_every_key_and_hook() -> None:
         "auth schemes": props["auth"]["properties"]["scheme"]["enum"],
         "errors": props["errors"]["items"]["properties"],
         "timeouts": props["timeouts"]["properties"],
+        "limits": props["limits"]["properties"],
+        "breaker": props["limits"]["properties"]["breaker"]["properties"],
         "operations": op["properties"],
         "params": op["properties"]["params"]["additionalProperties"]["properties"],
         "param types": PARAM_TYPES,
