@@ -20,6 +20,7 @@ INPUTS: dict[str, dict[str, Any]] = {
     "automatos/distribute-by-hostname.yaml": {"hostname": "NTB2"},
     "era/create-channel.yaml": {"code": "ONBOARD-1", "url": "http://chat.example/hook"},
     "era/rotate-channel.yaml": {"key": "ABCDE", "url": "http://new.example/hook"},
+    "era/list-all-channels.yaml": {},
     "alvaria/trigger-and-wait.yaml": {},
     "alvaria/trigger-and-callback.yaml": {},
     "mor/device-inventory.yaml": {"user_ids": ["100", "101"]},
