@@ -47,6 +47,7 @@ from runner.connectors.proxies import Routes
 from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
 from runner.connectors.tls import tls_settings
+from runner.connectors.wire import Wire
 from runner.errors import TransportError
 
 if TYPE_CHECKING:  # types only: a call with no raw body needs neither module
@@ -152,9 +153,11 @@ class Transport:
                                                   client_key=client_key)
         self._routes = Routes(urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls),
                               self._tls)
+        self._wire = Wire()  # a direct http:// request: our own HTTP/1.1 (wire.py)
 
     def close(self) -> None:
         self._routes.clear()
+        self._wire.clear()
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:
@@ -240,13 +243,15 @@ class Transport:
 
     def _urlopen(self, call: PreparedCall, method: str, url: str, body: bytes | None,
                  headers: dict[str, str]) -> Any:
-        timeout, read = self.timeout, self.read_timeout
+        timeout, connect, read = self.timeout, self.connect_timeout, self.read_timeout
         if call.deadline is not None:  # no wait past the caller's deadline (at least 1 s,
             # so the try a poll makes at its deadline still hears a server that answers)
             left = max(call.deadline - time.monotonic(), MIN_WAIT)
-            read = min(read, left)
-            timeout = urllib3.Timeout(connect=min(self.connect_timeout, left), read=read)
+            connect, read = min(connect, left), min(read, left)
+            timeout = urllib3.Timeout(connect=connect, read=read)
         try:
+            if Wire.takes(url) and self._routes.direct(url):
+                return self._wire.urlopen(method, url, body, headers, connect, read)
             return self._routes.urlopen(method, url, body=body, headers=headers, timeout=timeout,
                                         preload_content=False, redirect=False, retries=False)
         except urllib3.exceptions.HTTPError as e:

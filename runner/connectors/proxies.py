@@ -39,6 +39,10 @@ class Routes:
         """The proxy ``url`` is sent through (no credentials), or None when it goes direct."""
         return self._names.get(id(self.manager(url))) if self._proxies else None
 
+    def direct(self, url: str) -> bool:
+        """Whether ``url`` goes to its server with no proxy in between."""
+        return not self._proxies or self.manager(url) is self._direct
+
     def urlopen(self, method: str, url: str, **kw: Any) -> Any:
         """Send through the route of ``url``. A direct one goes to its origin's pool, kept here:
         ``PoolManager.urlopen`` parses the URL and builds a pool key on every call (~50 us of
