@@ -15,6 +15,7 @@ from urllib.request import getproxies_environment
 
 import urllib3
 
+from runner.connectors.wire import split_url
 from runner.errors import TransportError
 
 
@@ -51,13 +52,11 @@ class Routes:
         if manager is not self._direct:
             return manager.urlopen(method, url, **kw)
         scheme, _, rest = url.partition("://")
-        netloc, _, path = rest.partition("/")
-        netloc, query_mark, query = netloc.partition("?")  # "http://h?x=1" has no "/"
+        netloc, target = split_url(rest)
         origin = f"{scheme}://{netloc}"
         pool = self._pools.get(origin)
         if pool is None or pool.pool is None:  # new, or closed when the manager let it go
             pool = self._pools[origin] = manager.connection_from_url(origin)
-        target = ("/?" + query if query_mark else "/" + path).partition("#")[0]
         return pool.urlopen(method, target, assert_same_host=False, **kw)
 
     def manager(self, url: str) -> urllib3.PoolManager:

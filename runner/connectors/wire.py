@@ -76,10 +76,7 @@ class Wire:
     def urlopen(self, method: str, url: str, body: bytes | None, headers: dict[str, str],
                 connect: float | None, read: float | None) -> Answer:
         """Send one request and read the answer's head; the body is the caller's to read."""
-        rest = url[7:]
-        netloc, slash, path = rest.partition("/")
-        netloc, mark, query = netloc.partition("?")  # "http://h?x=1" has no "/"
-        target = ("/?" + query if mark else "/" + path).partition("#")[0]
+        netloc, target = split_url(url[7:])
         if not _PLAIN_TARGET.match(target):
             from urllib3.util.url import _encode_target
 
@@ -129,6 +126,16 @@ class Wire:
             sock.close()
 
 
+def split_url(rest: str) -> tuple[str, str]:
+    """A URL after its ``scheme://`` as its netloc and its request target (no fragment)."""
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0),
+              default=len(rest))
+    netloc, target = rest[:end], rest[end:].partition("#")[0]
+    if not target.startswith("/"):  # "http://h" and "http://h?x=1/y" have no "/" of their own
+        target = "/" + target
+    return netloc, target
+
+
 def _connect(host: str, port: int, timeout: float | None) -> socket.socket:
     conn = urllib3.connection.HTTPConnection(host, port, timeout=timeout)
     conn.connect()  # raises urllib3's NewConnectionError, ConnectTimeoutError, ...
@@ -167,7 +174,8 @@ class Answer:
 
     def __init__(self, wire: Wire, origin: str, sock: socket.socket, method: str, url: str,
                  read: float | None) -> None:
-        self._wire, self._origin, self._sock, self._url = wire, origin, sock, url
+        self._wire, self._origin, self._url = wire, origin, url
+        self._sock: socket.socket | None = sock
         self._read_timeout = read
         self._fp = sock.makefile("rb")
         self._decoder: Any = None
@@ -196,8 +204,12 @@ class Answer:
             self._chunked = True
         else:
             lengths = self.headers.getlist("content-length")
-            try:  # the first, as http.client reads it
-                self._left = int(lengths[0]) if lengths else None
+            if len({v.strip() for v in ",".join(lengths).split(",")}) > 1:  # urllib3 refuses it
+                self._fp.close()
+                raise urllib3.exceptions.InvalidHeader(
+                    f"Content-Length contained multiple unmatching values ({', '.join(lengths)})")
+            try:
+                self._left = int(lengths[0].split(",")[0]) if lengths else None
             except ValueError:
                 self._left = None
             if self._left is not None and self._left < 0:
@@ -253,11 +265,12 @@ class Answer:
     def stream(self, amt: int, decode_content: bool = True) -> Any:
         return self.decoded().stream(amt, decode_content=decode_content)
 
-    def decoded(self) -> urllib3.response.HTTPResponse:
+    def decoded(self) -> Any:
         """urllib3's response over the framed body: what decodes a Content-Encoding."""
         if self._decoder is None:
             self._decoder = urllib3.response.HTTPResponse(
-                body=_Raw(self), headers=urllib3.HTTPHeaderDict(self.headers.pairs),
+                body=_Raw(self),  # type: ignore[arg-type]  # a file enough for what it reads
+                headers=urllib3.HTTPHeaderDict(self.headers.pairs),
                 status=self.status, preload_content=False, decode_content=True,
                 request_url=self._url)
         return self._decoder
@@ -282,7 +295,7 @@ class Answer:
         return data
 
     def _chunks(self, amt: int | None) -> bytes:
-        out = []
+        out: list[bytes] = []
         size = 0
         while amt is None or size < amt:
             if self._chunk == 0:
