@@ -1,25 +1,20 @@
 """HTTP/1.1 on a socket of our own, for the common case: a direct ``http://`` request.
 
-urllib3 (over http.client) cost ~150 us of CPU per loopback call here; writing the request
-ourselves and reading the status line, the headers and a Content-Length or chunked body from a
-buffered socket costs ~40 (bench/README.md, "Whole processes"). Everything else goes on
-through urllib3, decided before anything is sent (:meth:`Wire.takes`): ``https://``, a proxy, a
-URL whose host is not a plain name or address. What this room keeps as urllib3 had it:
-
-- the connection is made by ``urllib3.connection.HTTPConnection.connect`` (TCP_NODELAY, and
-  the errors :mod:`~runner.connectors.reasons` words: NewConnectionError, ConnectTimeoutError,
-  NameResolutionError); every error here is raised as the urllib3 error urllib3 would raise
-  (ReadTimeoutError, ProtocolError), so the wording and ``sent`` stay those of reasons.py;
-- the request target is percent-encoded as urllib3 encodes it; Host and Content-Length as
-  urllib3 and http.client write them (a body-expecting method with no body says
-  ``Content-Length: 0``; User-Agent is always the transport's); the method and header names
-  are checked as urllib3 and http.client check them;
-- keep-alive connections per origin (at most 10 idle, as the PoolManager kept), each checked
-  for a close by the server before it is used again; an answer read to its end gives its
-  connection back, any other is closed;
-- a body in a Content-Encoding, or one streamed to a file, is read through urllib3's own
-  ``HTTPResponse`` over the framed bytes, so gzip, deflate, br and zstd decode exactly as
-  before (:meth:`Answer.decoded`).
+urllib3 over http.client cost ~150 us of CPU per loopback call here; writing the request in
+one piece and reading the head and a Content-Length or chunked body from a buffered socket
+~40 (bench/README.md). Anything else goes through urllib3, decided before anything is sent
+(:meth:`Wire.takes`): ``https://``, a proxy, a host that is not a plain name or address.
+Kept as urllib3 had it: the connection is made by urllib3's ``HTTPConnection.connect``
+(TCP_NODELAY, and the errors :mod:`~runner.connectors.reasons` words), and every error is
+raised as the urllib3 error urllib3 would raise (ReadTimeoutError, ProtocolError), so the
+wording and ``sent`` stay reasons.py's; the target is percent-encoded as urllib3 encodes it,
+Host and Content-Length written as urllib3 and http.client write them (``Content-Length: 0``
+for a POST without a body), the method and header names checked as they check them;
+keep-alive per origin (10 idle, as the PoolManager kept), an idle connection the server
+closed noticed before it is used again, and given back only when its answer was read to the
+end; a body in a Content-Encoding, or streamed to a file, read through urllib3's own
+``HTTPResponse`` over the framed bytes, so gzip, deflate, br and zstd decode as before
+(:meth:`Answer.decoded`).
 """
 
 from __future__ import annotations
@@ -38,6 +33,7 @@ from urllib3.util.wait import wait_for_read
 MAX_IDLE = 10  # connections kept per origin, as urllib3's PoolManager(maxsize=10)
 MAX_LINE = 65536  # http.client's _MAXLINE
 MAX_HEADERS = 100  # http.client's _MAXHEADERS
+SMALL_BODY = 2000  # bytes: a body this small is sent with the head (as http.client does)
 EXPECTS_BODY = frozenset(("POST", "PUT", "PATCH"))  # urllib3 sends Content-Length: 0 then
 # a target made only of these is sent as it is (urllib3's _encode_target leaves it unchanged)
 _PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*\Z")
@@ -93,6 +89,8 @@ class Wire:
             sock.settimeout(connect)
             try:
                 sock.sendall(data)
+                if body and len(body) >= SMALL_BODY:
+                    sock.sendall(body)
             except OSError as e:  # the server may close after a valid answer: read it
                 if e.errno not in (errno.EPIPE, errno.ECONNRESET):
                     raise urllib3.exceptions.ProtocolError("Connection aborted.", e) from e
@@ -165,7 +163,9 @@ def _request(method: str, target: str, host: str, headers: dict[str, str],
         lines.append(f"{name}: {value}")
     lines.append("\r\n")
     head = "\r\n".join(lines).encode("latin-1")  # check_headers refused what Latin-1 cannot
-    return head + body if body else head
+    # a small body goes with the head in one send (http.client's rule); a large one is sent
+    # after it, not copied
+    return head + body if body and len(body) < SMALL_BODY else head
 
 
 class Answer:

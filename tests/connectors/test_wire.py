@@ -214,6 +214,14 @@ def test_the_request_on_the_wire(transport: Transport) -> None:
     assert srv.requests[1].startswith(b"GET /?next=/b HTTP/1.1\r\n")  # a query with a "/"
 
 
+def test_a_large_body_arrives_whole(transport: Transport) -> None:
+    srv = Scripted([lambda q: sized(str(len(q.partition(b"\r\n\r\n")[2])).encode())(q)])
+    for size in (10, 1999, 2000, 300_000):
+        r = transport.send(PreparedCall("api", "", "POST", srv.url, json="x" * size))
+        assert r.content == str(size + 2).encode()  # the JSON string's quotes
+    assert srv.connections == 1
+
+
 def test_threads_share_the_connections(transport: Transport) -> None:
     srv = Scripted([lambda q: sized(json.dumps({"path": q.split(b" ")[1].decode()}).encode())(q)])
     errors: list[str] = []
