@@ -4,10 +4,11 @@ urllib3 over http.client cost ~150 us of CPU per loopback call here; writing the
 one piece and reading the head and a Content-Length or chunked body from a buffered socket
 ~40 (bench/README.md). Anything else goes through urllib3, decided before anything is sent
 (:meth:`Wire.takes`): ``https://``, a proxy, a host that is not a plain name or address.
-Kept as urllib3 had it: the connection is made by urllib3's ``HTTPConnection.connect``
-(TCP_NODELAY, and the errors :mod:`~runner.connectors.reasons` words), and every error is
-raised as the urllib3 error urllib3 would raise (ReadTimeoutError, ProtocolError), so the
-wording and ``sent`` stay reasons.py's; the target is percent-encoded as urllib3 encodes it,
+Kept as urllib3 had it: the connection as urllib3 makes it (TCP_NODELAY), and every error
+raised as the urllib3 error urllib3 would raise (NewConnectionError, ConnectTimeoutError,
+ReadTimeoutError, ProtocolError...), so the wording and ``sent`` stay reasons.py's; neither
+urllib3 nor http.client is imported until an error, a Content-Encoding or another URL needs
+it (~40 ms of a run's start); the target is percent-encoded as urllib3 encodes it,
 Host and Content-Length written as urllib3 and http.client write them (``Content-Length: 0``
 for a POST without a body), the method and header names checked as they check them;
 keep-alive per origin (10 idle, as the PoolManager kept), an idle connection the server
@@ -20,15 +21,12 @@ end; a body in a Content-Encoding, or streamed to a file, read through urllib3's
 from __future__ import annotations
 
 import errno
-import http.client
 import re
+import select
 import socket
 import threading
 from collections import deque
 from typing import Any
-
-import urllib3
-from urllib3.util.wait import wait_for_read
 
 MAX_IDLE = 10  # connections kept per origin, as urllib3's PoolManager(maxsize=10)
 MAX_LINE = 65536  # http.client's _MAXLINE
@@ -41,6 +39,22 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z")  # a name or IPv4, an opt
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # RFC 9110 token
 _HEADER_NAME = re.compile(rb"[^:\s][^:\r\n]*\Z")  # http.client's _is_legal_header_name
 _EMPTY = (b"\r\n", b"\n", b"")
+
+
+class Broken(Exception):
+    """An answer that breaks HTTP/1.1, in the words http.client has for the same fault."""
+
+
+def _incomplete(partial: bytes, left: int | None = None) -> Broken:
+    more = f", {left} more expected" if left is not None else ""
+    return Broken(f"IncompleteRead({len(partial)} bytes read{more})")
+
+
+def urllib3_errors() -> Any:
+    """urllib3's exceptions module (imported when an error needs it)."""
+    import urllib3.exceptions
+
+    return urllib3.exceptions
 
 
 class Wire:
@@ -93,7 +107,7 @@ class Wire:
                     sock.sendall(body)
             except OSError as e:  # the server may close after a valid answer: read it
                 if e.errno not in (errno.EPIPE, errno.ECONNRESET):
-                    raise urllib3.exceptions.ProtocolError("Connection aborted.", e) from e
+                    raise urllib3_errors().ProtocolError("Connection aborted.", e) from e
             sock.settimeout(read)
             return Answer(self, origin, sock, method, url, read)
         except BaseException:
@@ -108,7 +122,7 @@ class Wire:
             except IndexError:  # another thread took the last one
                 return None
             # readable while idle: the server closed it (or sent bytes nobody asked for)
-            if sock.fileno() >= 0 and not wait_for_read(sock, timeout=0.0):
+            if sock.fileno() >= 0 and not _readable(sock):
                 return sock
             sock.close()
         return None
@@ -135,12 +149,29 @@ def split_url(rest: str) -> tuple[str, str]:
 
 
 def _connect(host: str, port: int, timeout: float | None) -> socket.socket:
-    conn = urllib3.connection.HTTPConnection(host, port, timeout=timeout)
-    conn.connect()  # raises urllib3's NewConnectionError, ConnectTimeoutError, ...
-    sock = conn.sock
-    conn.sock = None  # the socket is ours now
-    assert sock is not None
+    """A connection as urllib3's ``HTTPConnection`` makes one, failing with its errors."""
+    try:
+        sock = socket.create_connection((host, port), timeout)
+    except OSError as e:
+        import urllib3.connection
+
+        conn = urllib3.connection.HTTPConnection(host, port, timeout=timeout)  # for the words
+        x = urllib3_errors()
+        if isinstance(e, socket.gaierror):
+            raise x.NameResolutionError(host, conn, e) from e
+        if isinstance(e, TimeoutError):
+            raise x.ConnectTimeoutError(
+                conn, f"Connection to {host} timed out. (connect timeout={timeout})") from e
+        raise x.NewConnectionError(conn, f"Failed to establish a new connection: {e}") from e
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether an idle connection has something to read: the server closed it, or wrote."""
+    poll = select.poll()
+    poll.register(sock, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 def _request(method: str, target: str, host: str, headers: dict[str, str],
@@ -185,7 +216,7 @@ class Answer:
                 pairs = self._header_lines()
                 if self.status != 100:
                     break
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, Broken) as e:
             self._fp.close()
             raise self._error(e) from e
         self.headers = Headers(pairs)
@@ -206,7 +237,7 @@ class Answer:
             lengths = self.headers.getlist("content-length")
             if len({v.strip() for v in ",".join(lengths).split(",")}) > 1:  # urllib3 refuses it
                 self._fp.close()
-                raise urllib3.exceptions.InvalidHeader(
+                raise urllib3_errors().InvalidHeader(
                     f"Content-Length contained multiple unmatching values ({', '.join(lengths)})")
             try:
                 self._left = int(lengths[0].split(",")[0]) if lengths else None
@@ -221,15 +252,14 @@ class Answer:
     def _status_line(self) -> tuple[str, int]:
         line = self._fp.readline(MAX_LINE + 1)
         if len(line) > MAX_LINE:
-            raise http.client.LineTooLong("status line")
+            raise Broken(f"got more than {MAX_LINE} bytes when reading status line")
         if not line:
-            raise http.client.RemoteDisconnected("Remote end closed connection without"
-                                                 " response")
+            raise Broken("Remote end closed connection without response")
         text = line.decode("iso-8859-1")
         version, _, rest = text.partition(" ")
         code = rest[:3]
         if not version.startswith("HTTP/") or not code.isdigit() or not 100 <= int(code) <= 999:
-            raise http.client.BadStatusLine(text)
+            raise Broken(text.strip() or repr(text))
         return version, int(code)
 
     def _header_lines(self) -> list[tuple[str, str]]:
@@ -238,11 +268,11 @@ class Answer:
         while True:
             line = readline(MAX_LINE + 1)
             if len(line) > MAX_LINE:
-                raise http.client.LineTooLong("header line")
+                raise Broken(f"got more than {MAX_LINE} bytes when reading header line")
             if line in _EMPTY:
                 return pairs
             if len(pairs) >= MAX_HEADERS:
-                raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+                raise Broken(f"got more than {MAX_HEADERS} headers")
             text = line.decode("iso-8859-1")
             if text[0] in " \t" and pairs:  # an obsolete folded line continues the last one
                 name, value = pairs[-1]
@@ -259,7 +289,7 @@ class Answer:
             return bytes(self.decoded().read(amt, decode_content=decode_content))
         try:
             return self.raw(amt)
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, Broken) as e:
             raise self._error(e) from e
 
     def stream(self, amt: int, decode_content: bool = True) -> Any:
@@ -268,6 +298,8 @@ class Answer:
     def decoded(self) -> Any:
         """urllib3's response over the framed body: what decodes a Content-Encoding."""
         if self._decoder is None:
+            import urllib3
+
             self._decoder = urllib3.response.HTTPResponse(
                 body=_Raw(self),  # type: ignore[arg-type]  # a file enough for what it reads
                 headers=urllib3.HTTPHeaderDict(self.headers.pairs),
@@ -290,7 +322,7 @@ class Answer:
         data = self._fp.read(want)
         self._left -= len(data)
         if len(data) < want:
-            raise http.client.IncompleteRead(data, self._left)
+            raise _incomplete(data, self._left)
         self._done = self._left == 0
         return data
 
@@ -301,11 +333,11 @@ class Answer:
             if self._chunk == 0:
                 line = self._fp.readline(MAX_LINE + 1)
                 if len(line) > MAX_LINE:
-                    raise http.client.LineTooLong("chunk size")
+                    raise Broken(f"got more than {MAX_LINE} bytes when reading chunk size")
                 try:
                     self._chunk = int(line.split(b";", 1)[0], 16)
                 except ValueError:
-                    raise http.client.IncompleteRead(b"".join(out)) from None
+                    raise _incomplete(b"".join(out)) from None
                 if self._chunk == 0:  # the last chunk; then trailers up to an empty line
                     while self._fp.readline(MAX_LINE + 1) not in _EMPTY:
                         pass
@@ -314,28 +346,29 @@ class Answer:
             want = self._chunk if amt is None else min(self._chunk, amt - size)
             data = self._fp.read(want)
             if len(data) < want:
-                raise http.client.IncompleteRead(b"".join(out) + data)
+                raise _incomplete(b"".join(out) + data)
             self._chunk -= len(data)
             if self._chunk == 0 and self._fp.read(2) != b"\r\n":
-                raise http.client.IncompleteRead(b"".join(out) + data)
+                raise _incomplete(b"".join(out) + data)
             out.append(data)
             size += len(data)
         return b"".join(out)
 
-    def _error(self, e: BaseException) -> urllib3.exceptions.HTTPError:
+    def _error(self, e: BaseException) -> Exception:
         """``e`` as urllib3 raises it: a timeout as ReadTimeoutError, else a ProtocolError."""
+        x = urllib3_errors()
         if isinstance(e, TimeoutError):
-            return urllib3.exceptions.ReadTimeoutError(
-                None, self._url,  # type: ignore[arg-type]
+            return x.ReadTimeoutError(  # type: ignore[no-any-return]
+                None, self._url,
                 f"Read timed out. (read timeout={self._read_timeout})")
-        return urllib3.exceptions.ProtocolError("Connection aborted.", e)
+        return x.ProtocolError("Connection aborted.", e)  # type: ignore[no-any-return]
 
     # -- the connection ------------------------------------------------------------------
     def drain_conn(self) -> None:
         try:
             while self.raw(64 * 1024):
                 pass
-        except (OSError, http.client.HTTPException):
+        except (OSError, Broken):
             self.close()
 
     def release_conn(self) -> None:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +244,38 @@ def test_threads_share_the_connections(transport: Transport) -> None:
     assert errors == []
     assert len(srv.requests) == 200
     assert srv.connections <= 8 + 2  # kept and used again, at most one per thread (and spare)
+
+
+def test_a_plain_http_run_imports_neither_urllib3_nor_http_client(tmp_path: Path) -> None:
+    """urllib3 and http.client (with email, ssl, urllib.request) are ~40 ms of a run's start:
+    a direct http:// call, its login and its answers need none of them."""
+    srv = Scripted([sized(b'{"token": "t", "expires_in": 60}',
+                          "Content-Type: application/json")])
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("name: plain\nconnectors:\n  api: {use: http}\nsteps:\n"
+                  "  - id: get\n    call: api\n    method: GET\n    path: /x\n"
+                  "    extract: {t: $.token}\n")
+    env = tmp_path / "env.yaml"
+    env.write_text(f"description: plain\nconnectors:\n  api: {{base_url: '{srv.url}'}}\n")
+    code = ("import sys\nfrom runner.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit as e:\n    print('exit', e.code)\n"
+            "print(sorted(m for m in ('urllib3', 'http.client', 'urllib.request', 'ssl', "
+            "'email.parser', 'brotli', 'backports.zstd') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, "run", str(pb), "--env", str(env), "-q"],
+                         capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "RUNNER_STORE": str(tmp_path / "runs.db"),
+                              "NO_PROXY": "127.0.0.1"})
+    assert out.stdout.strip().splitlines()[-2:] == ["exit 0", "[]"], out.stdout + out.stderr
+    assert len(srv.requests) == 1
+
+
+def test_the_decoders_are_urllib3s() -> None:
+    """Accept-Encoding is worked out without importing urllib3: it must be what urllib3 says
+    it can decode."""
+    import urllib3
+
+    from runner.connectors.http import ACCEPT_ENCODING, DECODERS
+
+    assert frozenset(urllib3.response.HTTPResponse.CONTENT_DECODERS) | {"identity"} == DECODERS
+    assert ACCEPT_ENCODING.split(", ") == [
+        e for e in urllib3.response.HTTPResponse.CONTENT_DECODERS if e != "x-gzip"]
