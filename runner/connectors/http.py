@@ -47,7 +47,8 @@ from runner.connectors.proxies import Routes
 from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
 from runner.connectors.tls import tls_settings
-from runner.connectors.wire import Wire, urllib3_errors
+from runner.connectors.wire import Wire
+from runner.connectors.wire_answer import urllib3_errors
 from runner.errors import TransportError
 
 if TYPE_CHECKING:  # types only: a call with no raw body needs neither module
