@@ -2,18 +2,19 @@
 
 This is the single boundary where transport exceptions (urllib3, sockets, TLS, gzip) become
 ``TransportError`` with a plain message and a ``sent`` flag (whether the request may have
-reached the server, which decides whether a non-safe call may be retried). Connections are
-reused per connector through one ``urllib3.PoolManager``; redirects are followed as requests
-follows them (301/302/303 turn a POST into a GET, 307/308 keep method and body, at most 30,
-Authorization dropped when the host changes), unless ``follow_redirects`` is off (then the 3xx
-and its ``Location`` are the answer; a call's own ``follow_redirects`` wins over the
-connector's); every request has a connect and a read timeout;
-answers larger than ``max_bytes`` are refused, a gzipped body is undone within that limit, and
-so are brotli and zstd bodies (urllib3 decodes them with ``brotli`` / ``backports.zstd``); an
-encoding nothing here decodes is said, not passed on as bytes. A HEAD, a 1xx, 204 or 304 answer
-has no body to read (its Content-Length describes the resource, not this answer). A call with
-``save_to`` streams a success answer's body to that file
-(:mod:`~runner.connectors.download`) instead of reading it.
+reached the server, which decides whether a non-safe call may be retried). Connections are kept
+per connector: a direct ``http://`` call on runner's own HTTP/1.1
+(:mod:`~runner.connectors.wire`), any other through one ``urllib3.PoolManager``; redirects are
+followed as requests follows them (301/302/303 turn a POST into a GET, 307/308 keep method and
+body, at most 30, Authorization dropped when the host changes), unless ``follow_redirects`` is
+off (then the 3xx and its ``Location`` are the answer; a call's own ``follow_redirects`` wins
+over the connector's); every request has a connect and a read timeout; answers larger than
+``max_bytes`` are refused, a gzipped body is undone within that limit, and so are brotli and
+zstd bodies (urllib3 decodes them with ``brotli`` / ``backports.zstd``); an encoding nothing
+here decodes is said, not passed on as bytes. A HEAD, a 1xx, 204 or 304 answer has no body to
+read (its Content-Length describes the resource, not this answer). A call with ``save_to``
+streams a success answer's body to that file (:mod:`~runner.connectors.download`) instead of
+reading it.
 
 Its parts are rooms beside it: :mod:`~runner.connectors.encoding` (headers, query and form on
 the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes through),
