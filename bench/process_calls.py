@@ -7,7 +7,8 @@ URL N`` doing the same login, requests, filter and check. Every variant is a who
 user runs it (start-up included), bytecode cache as users have it, the default run store a file
 in the scenario's temp dir; at N = 1,000 and N = 10 (``--quick``: 100 and 10), interleaved round
 by round. Figures: median wall times, ratios as the median of each round's ratio, and the cost
-of one more call (the slope between the two N) of each variant.
+of one more call (the slope between the two N) of each variant; the same from each child's
+CPU (user + sys), which a loaded machine moves less.
 Targets (issue 14): at 1,000 calls runner / urllib3 <= 1.3 and runner / requests <= 0.7; at 10
 calls runner / requests <= 1.2; runner / http.client reported.
 """
@@ -82,6 +83,16 @@ def run(opts: Any) -> Outcome:
         out.add(f"{label}: one more call", slope[label], "us")
     for label in BASELINES:
         out.add(f"runner / {label}: one more call", slope["runner"] / slope[label], "x")
+    # CPU (user + sys of each child) beside wall: on a machine other sessions load, wall also
+    # holds the time a child waited for a core, CPU does not
+    cpus = {k: [c.cpu for c in v] for k, v in runs.items()}
+    for label in BASELINES:
+        out.add(f"CPU: runner / {label}, {big:,} calls", median(
+            [x / y for x, y in zip(cpus[f"runner, {big}"], cpus[f"{label}, {big}"],
+                                   strict=True)]), "x")
+    for label in ("runner", *BASELINES):
+        out.add(f"CPU: {label}: one more call", median([(x - y) / (big - small) for x, y in zip(
+            cpus[f"{label}, {big}"], cpus[f"{label}, {small}"], strict=True)]) * 1e6, "us")
     out.details = {
         "calls": [big, small], "rounds": opts.reps,
         "commands": {"runner": f"runner run {PLAYBOOK} --env env.yaml -q -i n=N",

@@ -23,8 +23,8 @@ INTERVAL = 0.001
 # (label, function name, a piece of the file path); inclusive time of the outermost frame
 SPOTS: list[tuple[str, str, str]] = [
     ("runner Transport.send (the whole HTTP exchange)", "send", "runner/connectors/http.py"),
-    ("  urllib3 PoolManager.urlopen (send, read the status and headers)", "urlopen",
-     "urllib3/poolmanager.py"),
+    ("  runner Wire.urlopen (send, read the status and headers)", "urlopen",
+     "runner/connectors/wire.py"),
     ("    waiting for the answer (socket recv: simulator + GIL)", "socket.recv_into",
      "<built-in>"),
     ("  runner Transport._read (body read)", "_read", "runner/connectors/http.py"),

@@ -44,6 +44,11 @@ def _transports() -> tuple[type, type]:
             self.timeout = (connect_timeout, read_timeout)
             self.max_bytes = max_bytes
 
+        follow_redirects = True  # what the client asks of a transport (ConnectorClient)
+
+        def follows(self, call: Any) -> bool:
+            return True
+
         def close(self) -> None:
             self.session.close()
 
@@ -75,6 +80,11 @@ def _transports() -> tuple[type, type]:
             self.pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE")
             self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
             self.max_bytes = max_bytes
+
+        follow_redirects = True  # what the client asks of a transport (ConnectorClient)
+
+        def follows(self, call: Any) -> bool:
+            return True
 
         def close(self) -> None:
             self.pool.clear()

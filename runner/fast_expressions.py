@@ -43,9 +43,15 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
         name = node.name
 
         def lookup(ctx: Mapping[str, Any]) -> Any:
-            if name not in ctx:
+            maps = getattr(ctx, "maps", None)  # a ChainMap (a loop's scope): its maps in order,
+            if maps is None:  # as ChainMap looks, without its Python-level `in` and `[]`
+                if name in ctx:
+                    return ctx[name]
                 raise Unsure(name)
-            return ctx[name]
+            for m in maps:
+                if name in m:
+                    return m[name]
+            raise Unsure(name)
         return lookup
     if isinstance(node, nodes.Getattr):
         maybe, attr = fast_expression(node.node, tests), node.attr

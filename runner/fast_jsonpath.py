@@ -119,4 +119,27 @@ def _filter(target: tuple[str, ...], literal: str) -> Step:
                 raise Unsure(literal)
             out.extend(item for item in v if holds(item))
         return out
-    return step
+
+    if len(target) != 1:
+        return step
+    key = target[0]
+
+    def step1(values: list[Any]) -> list[Any]:
+        # `[?(@.key == 'v')]`, the common filter: holds() inlined (a loop of 1,000 calls
+        # filtered 12 items each: 12 function calls a call)
+        out: list[Any] = []
+        for v in values:
+            if not isinstance(v, list):
+                raise Unsure(literal)
+            for item in v:
+                if not isinstance(item, dict):
+                    raise Unsure(key)
+                if key not in item:
+                    continue  # a missing member equals nothing
+                got = item[key]
+                if not isinstance(got, str):
+                    raise Unsure(literal)
+                if got == literal:
+                    out.append(item)
+        return out
+    return step1

@@ -2,18 +2,19 @@
 
 This is the single boundary where transport exceptions (urllib3, sockets, TLS, gzip) become
 ``TransportError`` with a plain message and a ``sent`` flag (whether the request may have
-reached the server, which decides whether a non-safe call may be retried). Connections are
-reused per connector through one ``urllib3.PoolManager``; redirects are followed as requests
-follows them (301/302/303 turn a POST into a GET, 307/308 keep method and body, at most 30,
-Authorization dropped when the host changes), unless ``follow_redirects`` is off (then the 3xx
-and its ``Location`` are the answer; a call's own ``follow_redirects`` wins over the
-connector's); every request has a connect and a read timeout;
-answers larger than ``max_bytes`` are refused, a gzipped body is undone within that limit, and
-so are brotli and zstd bodies (urllib3 decodes them with ``brotli`` / ``backports.zstd``); an
-encoding nothing here decodes is said, not passed on as bytes. A HEAD, a 1xx, 204 or 304 answer
-has no body to read (its Content-Length describes the resource, not this answer). A call with
-``save_to`` streams a success answer's body to that file
-(:mod:`~runner.connectors.download`) instead of reading it.
+reached the server, which decides whether a non-safe call may be retried). Connections are kept
+per connector: a direct ``http://`` call on runner's own HTTP/1.1
+(:mod:`~runner.connectors.wire`), any other through one ``urllib3.PoolManager``; redirects are
+followed as requests follows them (301/302/303 turn a POST into a GET, 307/308 keep method and
+body, at most 30, Authorization dropped when the host changes), unless ``follow_redirects`` is
+off (then the 3xx and its ``Location`` are the answer; a call's own ``follow_redirects`` wins
+over the connector's); every request has a connect and a read timeout; answers larger than
+``max_bytes`` are refused, a gzipped body is undone within that limit, and so are brotli and
+zstd bodies (urllib3 decodes them with ``brotli`` / ``backports.zstd``); an encoding nothing
+here decodes is said, not passed on as bytes. A HEAD, a 1xx, 204 or 304 answer has no body to
+read (its Content-Length describes the resource, not this answer). A call with ``save_to``
+streams a success answer's body to that file (:mod:`~runner.connectors.download`) instead of
+reading it.
 
 Its parts are rooms beside it: :mod:`~runner.connectors.encoding` (headers, query and form on
 the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes through),
@@ -25,15 +26,15 @@ the wire), :mod:`~runner.connectors.proxies` (which pool or proxy a request goes
 
 from __future__ import annotations
 
+import importlib.util
 import json as _json
+import sys
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import urllib3
 
 from runner.connectors.cookies import Cookies
 from runner.connectors.encoding import (
@@ -47,6 +48,8 @@ from runner.connectors.proxies import Routes
 from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
 from runner.connectors.tls import tls_settings
+from runner.connectors.wire import Wire
+from runner.connectors.wire_answer import urllib3_errors
 from runner.errors import TransportError
 
 if TYPE_CHECKING:  # types only: a call with no raw body needs neither module
@@ -60,10 +63,30 @@ MIN_WAIT = 1.0  # seconds a request with a deadline still waits at its deadline
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 NO_BODY_STATUSES = frozenset((204, 304))
-# what urllib3 can undo here: gzip and deflate always, br and zstd when their modules import
-DECODERS = frozenset(urllib3.response.HTTPResponse.CONTENT_DECODERS) | {"identity"}
-ACCEPT_ENCODING = ", ".join(e for e in urllib3.response.HTTPResponse.CONTENT_DECODERS
-                            if e != "x-gzip")
+
+
+def _found(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # its parent package is missing
+        return False
+
+
+def _content_decoders() -> list[str]:
+    """What urllib3 can undo here (its ``HTTPResponse.CONTENT_DECODERS``, found as urllib3
+    finds them, without importing urllib3 or the codecs: a plain http:// run needs neither):
+    gzip and deflate always, br with brotli (or brotlicffi), zstd with backports.zstd (the
+    stdlib's compression.zstd from Python 3.14)."""
+    out = ["gzip", "x-gzip", "deflate"]
+    if _found("brotlicffi") or _found("brotli"):
+        out.append("br")
+    if _found("compression.zstd" if sys.version_info >= (3, 14) else "backports.zstd"):
+        out.append("zstd")
+    return out
+
+
+DECODERS = frozenset(_content_decoders()) | {"identity"}
+ACCEPT_ENCODING = ", ".join(e for e in _content_decoders() if e != "x-gzip")
 
 
 @dataclass
@@ -142,7 +165,6 @@ class Transport:
                  follow_redirects: bool = True, cookies: bool = True,
                  ca_bundle: str | None = None, client_cert: str | None = None,
                  client_key: str | None = None) -> None:
-        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.max_bytes = max_bytes
         self.follow_redirects = follow_redirects
@@ -150,11 +172,12 @@ class Transport:
         self._tls, self._tls_error = tls_settings(verify, ca_bundle=ca_bundle,
                                                   client_cert=client_cert,
                                                   client_key=client_key)
-        self._routes = Routes(urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls),
-                              self._tls)
+        self._routes = Routes(self._tls)  # urllib3's managers, made when a call needs one
+        self._wire = Wire()  # a direct http:// request: our own HTTP/1.1 (wire.py)
 
     def close(self) -> None:
         self._routes.clear()
+        self._wire.clear()
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:
@@ -184,7 +207,7 @@ class Transport:
                 content = b""
             else:
                 content = self._read(r, call.url)
-        except urllib3.exceptions.HTTPError as e:
+        except urllib3_errors().HTTPError as e:  # evaluated only when something was raised
             r.close()
             raise TransportError(f"the answer from {host(call.url)} was broken: {reason(e)}",
                                  sent=True) from None
@@ -242,16 +265,20 @@ class Transport:
 
     def _urlopen(self, call: PreparedCall, method: str, url: str, body: bytes | None,
                  headers: dict[str, str]) -> Any:
-        timeout, read = self.timeout, self.read_timeout
+        connect, read = self.connect_timeout, self.read_timeout
         if call.deadline is not None:  # no wait past the caller's deadline (at least 1 s,
             # so the try a poll makes at its deadline still hears a server that answers)
             left = max(call.deadline - time.monotonic(), MIN_WAIT)
-            read = min(read, left)
-            timeout = urllib3.Timeout(connect=min(self.connect_timeout, left), read=read)
+            connect, read = min(connect, left), min(read, left)
         try:
-            return self._routes.urlopen(method, url, body=body, headers=headers, timeout=timeout,
+            if Wire.takes(url) and self._routes.direct(url):
+                return self._wire.urlopen(method, url, body, headers, connect, read)
+            import urllib3
+
+            return self._routes.urlopen(method, url, body=body, headers=headers,
+                                        timeout=urllib3.Timeout(connect=connect, read=read),
                                         preload_content=False, redirect=False, retries=False)
-        except urllib3.exceptions.HTTPError as e:
+        except urllib3_errors().HTTPError as e:
             raise transport_error(call.url, e, read, self.read_timeout,
                                   self._routes.proxy_for(url)) from None
 

@@ -8,36 +8,54 @@ proxy shared. ``proxy_for`` names the proxy a URL goes through, so an error can 
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
-from urllib.request import getproxies_environment
 
-import urllib3
-
+from runner.connectors.wire import split_url
 from runner.errors import TransportError
+
+if TYPE_CHECKING:  # urllib3 is imported when a call needs a manager (wire.py sends the rest)
+    import urllib3
 
 
 class Routes:
-    def __init__(self, direct: urllib3.PoolManager, tls: dict[str, Any]) -> None:
-        self._direct = direct
+    def __init__(self, tls: dict[str, Any]) -> None:
+        self._made: urllib3.PoolManager | None = None
         self._tls = tls
         # the environment is read once per connector, not on every request
-        self._proxies = {k: v for k, v in getproxies_environment().items() if v}
+        self._proxies = _proxies_from_environment()
         self._route: dict[tuple[str, str], urllib3.PoolManager] = {}
         self._via: dict[str, urllib3.PoolManager] = {}
         self._names: dict[int, str] = {}  # id(manager) -> its proxy, credentials left out
         self._pools: dict[str, Any] = {}  # origin -> the direct manager's pool for it
         self._lock = threading.Lock()
 
+    @property
+    def _direct(self) -> urllib3.PoolManager:
+        """The manager of direct calls, made on first use."""
+        if self._made is None:
+            import urllib3
+
+            with self._lock:
+                if self._made is None:
+                    self._made = urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls)
+        return self._made
+
     def clear(self) -> None:
-        self._direct.clear()
+        if self._made is not None:
+            self._made.clear()
         for m in self._via.values():
             m.clear()
 
     def proxy_for(self, url: str) -> str | None:
         """The proxy ``url`` is sent through (no credentials), or None when it goes direct."""
         return self._names.get(id(self.manager(url))) if self._proxies else None
+
+    def direct(self, url: str) -> bool:
+        """Whether ``url`` goes to its server with no proxy in between."""
+        return not self._proxies or self.manager(url) is self._direct
 
     def urlopen(self, method: str, url: str, **kw: Any) -> Any:
         """Send through the route of ``url``. A direct one goes to its origin's pool, kept here:
@@ -47,13 +65,11 @@ class Routes:
         if manager is not self._direct:
             return manager.urlopen(method, url, **kw)
         scheme, _, rest = url.partition("://")
-        netloc, _, path = rest.partition("/")
-        netloc, query_mark, query = netloc.partition("?")  # "http://h?x=1" has no "/"
+        netloc, target = split_url(rest)
         origin = f"{scheme}://{netloc}"
         pool = self._pools.get(origin)
         if pool is None or pool.pool is None:  # new, or closed when the manager let it go
             pool = self._pools[origin] = manager.connection_from_url(origin)
-        target = ("/?" + query if query_mark else "/" + path).partition("#")[0]
         return pool.urlopen(method, target, assert_same_host=False, **kw)
 
     def manager(self, url: str) -> urllib3.PoolManager:
@@ -71,6 +87,8 @@ class Routes:
         proxy = self._proxies.get(scheme) or self._proxies.get("all")
         if not proxy or self._bypass(scheme, netloc):
             return self._direct
+        import urllib3
+
         with self._lock:
             manager = self._via.get(proxy)
             if manager is None:
@@ -95,6 +113,18 @@ class Routes:
 
     def _bypass(self, scheme: str, netloc: str) -> bool:
         return bypass(f"{scheme}://{netloc}", self._proxies)
+
+
+def _proxies_from_environment() -> dict[str, str]:
+    """The proxies the environment names, as ``urllib.request.getproxies_environment`` reads
+    them (empty values left out); that module (and http.client, email...) is imported only when
+    a variable other than NO_PROXY names one: NO_PROXY alone sends everything direct."""
+    if not any(v and k.lower().endswith("_proxy") and k.lower() != "no_proxy"
+               for k, v in os.environ.items()):
+        return {}
+    from urllib.request import getproxies_environment
+
+    return {k: v for k, v in getproxies_environment().items() if v}
 
 
 def bypass(url: str, proxies: dict[str, str]) -> bool:

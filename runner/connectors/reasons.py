@@ -4,10 +4,7 @@ zlib errors a few levels deep) and the host it concerns."""
 
 from __future__ import annotations
 
-import ssl
 from urllib.parse import urlsplit
-
-import urllib3
 
 from runner.errors import TransportError
 
@@ -18,8 +15,9 @@ def transport_error(url: str, e: Exception, read: float, read_timeout: float,
     request may have been sent, and whether trying again can help. ``read``: the read timeout
     this try had (less than ``read_timeout`` when a deadline shortened it); ``proxy``: the
     proxy the request went through, if any (a failure to reach it names it, not the server)."""
+    import urllib3.exceptions as x  # imported by now: it raised `e` (or wire.py made it)
+
     where = host(url)
-    x = urllib3.exceptions
     cause: Exception = e
     if isinstance(e, x.ProxyError) and isinstance(e.original_error, Exception):
         cause = e.original_error
@@ -78,6 +76,8 @@ def causes(e: BaseException) -> list[BaseException]:
 def unverified(e: BaseException) -> bool:
     """Whether a TLS error is the certificate's (unknown issuer, expired, another host's), not a
     handshake cut short by the network."""
+    import ssl
+
     chain = causes(e)
     if any(isinstance(c, (ssl.SSLCertVerificationError, ssl.CertificateError)) for c in chain):
         return True

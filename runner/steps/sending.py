@@ -69,7 +69,8 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     from runner.results import Exchange
 
     client = rt.client(call.connector)
-    exchange = Exchange(request=call.record(rt.redactor.redact), attempt=attempt)
+    # `at` is now; the request is recorded once answered (auth headers added by then)
+    exchange = Exchange(request={}, attempt=attempt)
     journal = rt.journal if not call.safe else None
     if journal is not None:
         journal.sent(result.key, call.record())  # before it goes: a crash now is "unknown"
