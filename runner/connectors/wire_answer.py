@@ -262,3 +262,11 @@ class Headers:
 
     def items(self) -> list[tuple[str, str]]:
         return list(self.pairs)
+
+    def itermerged(self) -> list[tuple[str, str]]:
+        """Each name once, its values joined by ", " (urllib3's ``itermerged``): two Link
+        headers are one value, as RFC 9110 5.3 allows."""
+        first: dict[str, str] = {}
+        for name, _ in self.pairs:
+            first.setdefault(name.lower(), name)
+        return [(name, ", ".join(self._map[key])) for key, name in first.items()]
