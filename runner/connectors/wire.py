@@ -15,7 +15,8 @@ keep-alive per origin (10 idle, as the PoolManager kept), an idle connection the
 closed noticed before it is used again, and given back only when its answer was read to the
 end; a body in a Content-Encoding, or streamed to a file, read through urllib3's own
 ``HTTPResponse`` over the framed bytes, so gzip, deflate, br and zstd decode as before
-(:mod:`~runner.connectors.wire_answer`, the answer read off the connection).
+(:mod:`~runner.connectors.wire_answer`, the answer read off the connection, parsed by
+httptools).
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
-"""An answer read off runner's own HTTP/1.1 connection (:mod:`~runner.connectors.wire`): the
-status line and headers, and the body by Content-Length, chunked, or up to the close; what the
-transport reads of it is what it read of urllib3's response (``status``, ``headers``, ``read``,
-``stream``, ``drain_conn``, ``release_conn``, ``close``). A fault is raised as the urllib3 error
-urllib3 raises for it, so :mod:`~runner.connectors.reasons` words it; a Content-Encoding is
-undone by urllib3's own ``HTTPResponse`` over the framed bytes (imported then)."""
+"""An answer read off runner's own HTTP/1.1 connection (:mod:`~runner.connectors.wire`),
+parsed by httptools (MagicStack's binding of llhttp, Node's HTTP parser, as uvicorn uses it):
+the status line, headers, 1xx answers, the body by Content-Length, chunked (extensions,
+trailers) or up to the close, and what breaks HTTP/1.1 are llhttp's, not ours. What stays here
+is the socket (read as the body is asked for), the limits llhttp has none of (headers, head
+size), and what the transport reads of it, as it read urllib3's response (``status``,
+``headers``, ``read``, ``stream``, ``drain_conn``, ``release_conn``, ``close``). A fault is
+raised as the urllib3 error urllib3 raises for it, so :mod:`~runner.connectors.reasons` words
+it; a Content-Encoding is undone by urllib3's own ``HTTPResponse`` over the framed bytes
+(imported then)."""
 
 from __future__ import annotations
 
@@ -11,18 +15,29 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-MAX_LINE = 65536  # http.client's _MAXLINE
+import httptools
+
+MAX_LINE = 65536  # http.client's _MAXLINE: a header (name and value) at most this long
 MAX_HEADERS = 100  # http.client's _MAXHEADERS
-_EMPTY = (b"\r\n", b"\n", b"")
+MAX_HEAD = 4 * MAX_LINE  # bytes of the heads of an answer (its 1xx answers' and its own)
+RECV = 65536  # bytes asked of the socket at a time
 
 
 class Broken(Exception):
-    """An answer that breaks HTTP/1.1, in the words http.client has for the same fault."""
+    """An answer that breaks HTTP/1.1, in the words http.client or llhttp have for it."""
 
 
-def _incomplete(partial: bytes, left: int | None = None) -> Broken:
+class _Refused(Exception):
+    """A head urllib3 refuses with its own error (``error``), not as a broken answer."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _incomplete(got: int, left: int | None = None) -> Broken:
     more = f", {left} more expected" if left is not None else ""
-    return Broken(f"IncompleteRead({len(partial)} bytes read{more})")
+    return Broken(f"IncompleteRead({got} bytes read{more})")
 
 
 def urllib3_errors() -> Any:
@@ -33,86 +48,124 @@ def urllib3_errors() -> Any:
 
 
 class Answer:
-    """An answer's status and headers, and its body to read: by Content-Length, chunked, or up
-    to the close. What the transport reads of it is what it read of urllib3's response."""
+    """An answer's status and headers, and its body to read as it arrives. What the transport
+    reads of it is what it read of urllib3's response. httptools calls the ``on_*`` methods
+    while it parses what :meth:`_feed` read off the socket."""
 
     def __init__(self, give_back: Callable[[str, socket.socket], None], origin: str,
                  sock: socket.socket, method: str, url: str, read: float | None) -> None:
         self._give_back, self._origin, self._url = give_back, origin, url
         self._sock: socket.socket | None = sock
         self._read_timeout = read
-        self._fp = sock.makefile("rb")
+        self._head_only = method == "HEAD"
         self._decoder: Any = None
+        self._pairs: list[tuple[str, str]] = []
+        self._body = bytearray()  # parsed body bytes not read yet
+        self._got = 0  # body bytes parsed
+        self._fed = 0  # bytes fed before the final head was parsed
+        self._head = False  # the final answer's head is parsed
+        self._done = False  # the answer is parsed to its end
+        self._keep = False
+        self._to_close = False  # its body ends when the server closes
+        self._fault: Broken | None = None  # what broke the body, raised when it is read
+        self.status = 0
+        self._parser = httptools.HttpResponseParser(self)
+        # an obsolete folded header line (RFC 9112 5.2) and bytes outside the token grammar
+        # in a value are read, as http.client reads them, not refused
+        self._parser.set_dangerous_leniencies(lenient_headers=True)
         try:
-            while True:  # a 100 Continue is skipped, as http.client skips it
-                version, self.status = self._status_line()
-                pairs = self._header_lines()
-                if self.status != 100:
-                    break
-        except (OSError, Broken) as e:
-            self._fp.close()
+            while not self._head:
+                self._feed()
+        except (OSError, Broken, _Refused) as e:
+            self._sock = None
+            sock.close()
+            if isinstance(e, _Refused):
+                raise e.error from None
             raise self._error(e) from e
-        self.headers = Headers(pairs)
-        get = self.headers.get
-        connection = (get("connection") or "").lower()
-        self._keep = "close" not in connection and (
-            version == "HTTP/1.1" or "keep-alive" in connection)
-        self._chunked = False
-        self._left: int | None = None  # bytes still to read, None: up to the close or chunks
-        self._chunk = 0  # bytes left of the current chunk
-        if method == "HEAD" or self.status in (204, 304) or self.status < 200:
-            self._left = 0
-            if self.status < 200:  # the final answer follows on this connection
-                self._keep = False
-        elif "chunked" in (get("transfer-encoding") or "").lower():
-            self._chunked = True
-        else:
-            lengths = self.headers.getlist("content-length")
-            if len({v.strip() for v in ",".join(lengths).split(",")}) > 1:  # urllib3 refuses it
-                self._fp.close()
-                raise urllib3_errors().InvalidHeader(
-                    f"Content-Length contained multiple unmatching values ({', '.join(lengths)})")
-            try:
-                self._left = int(lengths[0].split(",")[0]) if lengths else None
-            except ValueError:
-                self._left = None
-            if self._left is not None and self._left < 0:
-                self._left = None
-            if self._left is None:
-                self._keep = False  # the body ends when the server closes
-        self._done = self._left == 0
+        self.headers = Headers(self._pairs)
 
-    def _status_line(self) -> tuple[str, int]:
-        line = self._fp.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise Broken(f"got more than {MAX_LINE} bytes when reading status line")
-        if not line:
-            raise Broken("Remote end closed connection without response")
-        text = line.decode("iso-8859-1")
-        version, _, rest = text.partition(" ")
-        code = rest[:3]
-        if not version.startswith("HTTP/") or not code.isdigit() or not 100 <= int(code) <= 999:
-            raise Broken(text.strip() or repr(text))
-        return version, int(code)
+    # -- what httptools calls --------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head:  # a trailer: read, not kept (as http.client and urllib3 do)
+            return
+        if len(self._pairs) >= MAX_HEADERS:
+            raise Broken(f"got more than {MAX_HEADERS} headers")
+        if len(name) + len(value) > MAX_LINE:
+            raise Broken(f"got more than {MAX_LINE} bytes when reading header line")
+        # a folded line arrives joined, its fold's spaces kept (RFC 9112 5.2: one or more SP)
+        self._pairs.append((name.decode("iso-8859-1"), value.decode("iso-8859-1").strip()))
 
-    def _header_lines(self) -> list[tuple[str, str]]:
-        pairs: list[tuple[str, str]] = []
-        readline = self._fp.readline
-        while True:
-            line = readline(MAX_LINE + 1)
-            if len(line) > MAX_LINE:
-                raise Broken(f"got more than {MAX_LINE} bytes when reading header line")
-            if line in _EMPTY:
-                return pairs
-            if len(pairs) >= MAX_HEADERS:
-                raise Broken(f"got more than {MAX_HEADERS} headers")
-            text = line.decode("iso-8859-1")
-            if text[0] in " \t" and pairs:  # an obsolete folded line continues the last one
-                name, value = pairs[-1]
-                pairs[-1] = (name, f"{value} {text.strip()}")
-                continue
-            name, _, value = text.partition(":")
-            pairs.append((name.strip(), value.strip()))
+    def on_headers_complete(self) -> None:
+        if self._head:
+            return
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # an interim answer: the final one follows
+            self._pairs = []
+            return
+        self.status, self._head = status, True
+        self._keep = self._parser.should_keep_alive() and status != 101
+        chunked = "chunked" in ",".join(
+            v for k, v in self._pairs if k.lower() == "transfer-encoding").lower()
+        lengths = [v for k, v in self._pairs if k.lower() == "content-length"]
+        self._to_close = not chunked and not lengths and status not in (101, 204, 304)
+        if self._head_only or status == 101:  # no body follows, whatever the head says
+            self._done = True
+
+    def on_body(self, body: bytes) -> None:
+        if not self._done:
+            self._body += body
+            self._got += len(body)
+
+    def on_message_complete(self) -> None:
+        if self._head:
+            self._done = True
+
+    def on_message_begin(self) -> None:
+        if self._done:  # bytes after the answer, that nobody asked for: not used again
+            self._keep = False
+
+    def _feed(self) -> None:
+        """Read what the socket has and parse it; the end of the stream ends a body that
+        runs up to the close, and breaks any other."""
+        assert self._sock is not None
+        data = self._sock.recv(RECV)
+        if not data:
+            self._keep = False
+            if self._to_close:
+                self._done = True
+                return
+            if not self._head:
+                raise Broken("Remote end closed connection without response")
+            raise _incomplete(self._got, self._left())
+        if not self._head:
+            self._fed += len(data)
+            if self._fed > MAX_HEAD:
+                raise Broken(f"got more than {MAX_HEAD} bytes of headers")
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._done, self._keep = True, False
+        except httptools.HttpParserCallbackError as e:
+            raise e.__context__ or Broken(str(e)) from None
+        except httptools.HttpParserError as e:
+            self._keep = False
+            if self._done:  # bytes after the answer: the answer stands
+                return
+            if self._head:  # a broken body: raised when the body is read, as a body's fault
+                self._fault = Broken(str(e))
+                return
+            if str(e) == "Duplicate Content-Length":
+                raise _Refused(urllib3_errors().InvalidHeader(
+                    "Content-Length contained multiple values (refused even when they match, "
+                    "as llhttp refuses them)")) from None
+            raise Broken(str(e)) from None
+
+    def _left(self) -> int | None:
+        """Body bytes still expected by the Content-Length, when there is one."""
+        for name, value in self._pairs:
+            if name.lower() == "content-length" and value.isdigit():
+                return int(value) - self._got
+        return None
 
     # -- the body ------------------------------------------------------------------------
     def read(self, amt: int | None = None, decode_content: bool = True) -> bytes:
@@ -122,7 +175,7 @@ class Answer:
             return bytes(self.decoded().read(amt, decode_content=decode_content))
         try:
             return self.raw(amt)
-        except (OSError, Broken) as e:
+        except (OSError, Broken, _Refused) as e:
             raise self._error(e) from e
 
     def stream(self, amt: int, decode_content: bool = True) -> Any:
@@ -142,54 +195,26 @@ class Answer:
 
     def raw(self, amt: int | None = None) -> bytes:
         """Up to ``amt`` bytes of the body as it came (no decoding)."""
-        if self._done:
-            return b""
-        if self._chunked:
-            return self._chunks(amt)
-        if self._left is None:  # up to the close
-            data = self._fp.read(amt) if amt is not None else self._fp.read()
-            if not data or amt is None:
-                self._done = True
-            return data
-        want = self._left if amt is None else min(amt, self._left)
-        data = self._fp.read(want)
-        self._left -= len(data)
-        if len(data) < want:
-            raise _incomplete(data, self._left)
-        self._done = self._left == 0
+        body = self._body
+        while not self._done and (amt is None or len(body) < amt):
+            if self._fault is not None:
+                raise self._fault
+            if self._sock is None:
+                raise Broken("the connection was closed")
+            self._feed()
+        if amt is None or amt >= len(body):
+            data = bytes(body)
+            body.clear()
+        else:
+            data = bytes(body[:amt])
+            del body[:amt]
         return data
-
-    def _chunks(self, amt: int | None) -> bytes:
-        out: list[bytes] = []
-        size = 0
-        while amt is None or size < amt:
-            if self._chunk == 0:
-                line = self._fp.readline(MAX_LINE + 1)
-                if len(line) > MAX_LINE:
-                    raise Broken(f"got more than {MAX_LINE} bytes when reading chunk size")
-                try:
-                    self._chunk = int(line.split(b";", 1)[0], 16)
-                except ValueError:
-                    raise _incomplete(b"".join(out)) from None
-                if self._chunk == 0:  # the last chunk; then trailers up to an empty line
-                    while self._fp.readline(MAX_LINE + 1) not in _EMPTY:
-                        pass
-                    self._done = True
-                    break
-            want = self._chunk if amt is None else min(self._chunk, amt - size)
-            data = self._fp.read(want)
-            if len(data) < want:
-                raise _incomplete(b"".join(out) + data)
-            self._chunk -= len(data)
-            if self._chunk == 0 and self._fp.read(2) != b"\r\n":
-                raise _incomplete(b"".join(out) + data)
-            out.append(data)
-            size += len(data)
-        return b"".join(out)
 
     def _error(self, e: BaseException) -> Exception:
         """``e`` as urllib3 raises it: a timeout as ReadTimeoutError, else a ProtocolError."""
         x = urllib3_errors()
+        if isinstance(e, _Refused):
+            return e.error
         if isinstance(e, TimeoutError):
             return x.ReadTimeoutError(  # type: ignore[no-any-return]
                 None, self._url,
@@ -201,7 +226,7 @@ class Answer:
         try:
             while self.raw(64 * 1024):
                 pass
-        except (OSError, Broken):
+        except (OSError, Broken, _Refused):
             self.close()
 
     def release_conn(self) -> None:
@@ -209,8 +234,7 @@ class Answer:
         if self._sock is None:
             return
         sock, self._sock = self._sock, None
-        self._fp.close()
-        if self._done and self._keep:
+        if self._done and self._keep and not self._body:
             self._give_back(self._origin, sock)
         else:
             sock.close()
@@ -235,7 +259,7 @@ class _Raw:
         return data
 
     def isclosed(self) -> bool:
-        return self.closed or self._answer._done
+        return self.closed or (self._answer._done and not self._answer._body)
 
     def close(self) -> None:
         self.closed = True

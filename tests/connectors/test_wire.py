@@ -151,7 +151,8 @@ def test_folded_and_repeated_headers(transport: Transport) -> None:
                           "Set-Cookie: b=2; Path=/", "X-Dup: 1", "X-Dup: 2"),
                     sized(b"")])
     r = transport.send(PreparedCall("api", "", "GET", srv.url))
-    assert r.headers["x-long"] == "one two"
+    # the fold replaced by spaces (RFC 9112 5.2: "one or more SP"), as llhttp leaves it
+    assert r.headers["x-long"] == "one  two"
     assert r.headers["x-dup"] == "1, 2"  # repeats joined (RFC 9110 5.3), as urllib3 answers
     transport.send(PreparedCall("api", "", "GET", srv.url))
     cookie = [ln for ln in srv.requests[1].split(b"\r\n") if ln.lower().startswith(b"cookie:")]
@@ -178,7 +179,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_used(transport: Transp
     (lambda _: b"HTTP/1.1 2xx Nope\r\n\r\n", "dropped"),
     (lambda _: b"", "dropped"),
     (answer(b"zz\r\nabc", "Transfer-Encoding: chunked"), "broken"),
-    (answer(b"ab", "Content-Length: 2", "Content-Length: 3"), "multiple unmatching values"),
+    (answer(b"ab", "Content-Length: 2", "Content-Length: 3"), "multiple values"),
 ])
 def test_a_broken_answer_is_a_transport_error_sent(transport: Transport, script: Answer,
                                                    words: str) -> None:
