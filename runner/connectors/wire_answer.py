@@ -70,9 +70,11 @@ class Answer:
         self._fault: Broken | None = None  # what broke the body, raised when it is read
         self.status = 0
         self._parser = httptools.HttpResponseParser(self)
-        # an obsolete folded header line (RFC 9112 5.2) and bytes outside the token grammar
-        # in a value are read, as http.client reads them, not refused
-        self._parser.set_dangerous_leniencies(lenient_headers=True)
+        # read as http.client reads them (and so an https:// answer), not refused: an obsolete
+        # folded header line (RFC 9112 5.2), bytes outside the token grammar in a value, and a
+        # line ended by a bare LF
+        self._parser.set_dangerous_leniencies(lenient_headers=True,
+                                              lenient_optional_cr_before_lf=True)
         try:
             while not self._head:
                 self._feed()

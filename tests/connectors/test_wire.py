@@ -53,6 +53,12 @@ class Scripted:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._answer(conn)
+        except (ConnectionResetError, BrokenPipeError):  # the client closed, as it may
+            pass
+
+    def _answer(self, conn: socket.socket) -> None:
         buf = b""
         with conn:
             while True:
