@@ -59,8 +59,9 @@ class Answer:
         self._read_timeout = read
         self._head_only = method == "HEAD"
         self._decoder: Any = None
-        self._pairs: list[tuple[str, str]] = []
-        self._body = bytearray()  # parsed body bytes not read yet
+        self.headers = Headers([])  # filled as httptools parses them
+        self._body: list[bytes] = []  # parsed body pieces not read yet
+        self._buffered = 0  # their bytes
         self._got = 0  # body bytes parsed
         self._fed = 0  # bytes fed before the final head was parsed
         self._head = False  # the final answer's head is parsed
@@ -84,38 +85,38 @@ class Answer:
             if isinstance(e, _Refused):
                 raise e.error from None
             raise self._error(e) from e
-        self.headers = Headers(self._pairs)
 
     # -- what httptools calls --------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._head:  # a trailer: read, not kept (as http.client and urllib3 do)
             return
-        if len(self._pairs) >= MAX_HEADERS:
+        headers = self.headers
+        if len(headers.pairs) >= MAX_HEADERS:
             raise Broken(f"got more than {MAX_HEADERS} headers")
         if len(name) + len(value) > MAX_LINE:
             raise Broken(f"got more than {MAX_LINE} bytes when reading header line")
         # a folded line arrives joined, its fold's spaces kept (RFC 9112 5.2: one or more SP)
-        self._pairs.append((name.decode("iso-8859-1"), value.decode("iso-8859-1").strip()))
+        headers.add(name.decode("iso-8859-1"), value.decode("iso-8859-1").strip())
 
     def on_headers_complete(self) -> None:
         if self._head:
             return
         status = self._parser.get_status_code()
         if 100 <= status < 200 and status != 101:  # an interim answer: the final one follows
-            self._pairs = []
+            self.headers = Headers([])
             return
         self.status, self._head = status, True
         self._keep = self._parser.should_keep_alive() and status != 101
-        chunked = "chunked" in ",".join(
-            v for k, v in self._pairs if k.lower() == "transfer-encoding").lower()
-        lengths = [v for k, v in self._pairs if k.lower() == "content-length"]
-        self._to_close = not chunked and not lengths and status not in (101, 204, 304)
+        get = self.headers.get
+        self._to_close = (get("content-length") is None and status not in (101, 204, 304)
+                          and "chunked" not in (get("transfer-encoding") or "").lower())
         if self._head_only or status == 101:  # no body follows, whatever the head says
             self._done = True
 
     def on_body(self, body: bytes) -> None:
         if not self._done:
-            self._body += body
+            self._body.append(body)
+            self._buffered += len(body)
             self._got += len(body)
 
     def on_message_complete(self) -> None:
@@ -164,10 +165,8 @@ class Answer:
 
     def _left(self) -> int | None:
         """Body bytes still expected by the Content-Length, when there is one."""
-        for name, value in self._pairs:
-            if name.lower() == "content-length" and value.isdigit():
-                return int(value) - self._got
-        return None
+        value = self.headers.get("content-length") or ""
+        return int(value) - self._got if value.isdigit() else None
 
     # -- the body ------------------------------------------------------------------------
     def read(self, amt: int | None = None, decode_content: bool = True) -> bytes:
@@ -197,20 +196,18 @@ class Answer:
 
     def raw(self, amt: int | None = None) -> bytes:
         """Up to ``amt`` bytes of the body as it came (no decoding)."""
-        body = self._body
-        while not self._done and (amt is None or len(body) < amt):
+        while not self._done and (amt is None or self._buffered < amt):
             if self._fault is not None:
                 raise self._fault
             if self._sock is None:
                 raise Broken("the connection was closed")
             self._feed()
-        if amt is None or amt >= len(body):
-            data = bytes(body)
-            body.clear()
-        else:
-            data = bytes(body[:amt])
-            del body[:amt]
-        return data
+        data = b"".join(self._body)
+        if amt is None or amt >= len(data):
+            self._body, self._buffered = [], 0
+            return data
+        self._body, self._buffered = [data[amt:]], len(data) - amt
+        return data[:amt]
 
     def _error(self, e: BaseException) -> Exception:
         """``e`` as urllib3 raises it: a timeout as ReadTimeoutError, else a ProtocolError."""
@@ -271,10 +268,19 @@ class Headers:
     """An answer's headers as urllib3's HTTPHeaderDict reads: any case, repeats joined."""
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self.pairs = pairs
+        self.pairs: list[tuple[str, str]] = []
         self._map: dict[str, list[str]] = {}
         for name, value in pairs:
-            self._map.setdefault(name.lower(), []).append(value)
+            self.add(name, value)
+
+    def add(self, name: str, value: str) -> None:
+        self.pairs.append((name, value))
+        key = name.lower()
+        values = self._map.get(key)
+        if values is None:
+            self._map[key] = [value]
+        else:
+            values.append(value)
 
     def get(self, name: str, default: Any = None) -> Any:
         values = self._map.get(name.lower())
