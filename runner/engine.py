@@ -46,7 +46,7 @@ from runner.steps.common import render
 from runner.steps.runtime import Scope
 from runner.store import Store
 from runner.store_db import StoreConflict
-from runner.templating import SECRET_INPUTS
+from runner.templating import SECRET_INPUTS, shown
 from runner.undo import began_on, recorded_failure, restore_only, run_undos
 
 
@@ -221,9 +221,10 @@ def _create(store: Store, run: RunResult, playbook: Playbook, where: str, dedup_
 def _outputs(rt: Runtime, playbook: Playbook, scope: Scope) -> dict[str, Any]:
     """The playbook's outputs, each rendered on its own: one that fails names its own line."""
     out = {}
+    seen = shown(scope)  # a value a resume withheld shows as its mask (nothing is sent)
     for name, value in playbook.outputs.items():
         try:
-            out[name] = render(rt, value, scope, f"outputs > {name}")
+            out[name] = render(rt, value, seen, f"outputs > {name}")
         except StepFailed as e:
             loc = playbook.doc.loc(("outputs", name))
             e.where = f"{loc.file}:{loc.line}"

@@ -34,8 +34,8 @@ from runner.template_compile import (
 )
 from runner.template_env import TemplateRaised
 
-__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "reads_secret", "template_names",
-           "withheld"]
+__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "is_withheld", "reads_secret",
+           "shown", "template_names", "withheld"]
 
 # the scope key naming its secret inputs: not a name, so no template can read or shadow it
 SECRET_INPUTS = "secret inputs"
@@ -68,7 +68,27 @@ def withheld(name: str, why: str) -> Any:
     value the journal kept masked, put back by a resume)."""
     from jinja2 import StrictUndefined
 
-    return StrictUndefined(hint=why, name=name)
+    class Withheld(StrictUndefined):
+        __slots__ = ()
+
+    return Withheld(hint=why, name=name)
+
+
+def is_withheld(value: Any) -> bool:
+    return type(value).__name__ == "Withheld"
+
+
+def shown(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """``scope`` for what is only shown (the outputs, masked anyway): each withheld value
+    as the mask it was kept as, at the top and in ``steps.<id>``."""
+    from runner.secrets import MASK
+
+    out = {k: MASK if is_withheld(v) else v for k, v in scope.items()}
+    if isinstance(out.get("steps"), Mapping):
+        out["steps"] = {sid: {k: MASK if is_withheld(v) else v for k, v in entry.items()}
+                        if isinstance(entry, Mapping) else entry
+                        for sid, entry in out["steps"].items()}
+    return out
 
 
 def _undefined_name(e: UndefinedError) -> str | None:
