@@ -84,10 +84,11 @@ def shown(scope: Mapping[str, Any]) -> dict[str, Any]:
     from runner.secrets import MASK
 
     out = {k: MASK if is_withheld(v) else v for k, v in scope.items()}
-    if isinstance(out.get("steps"), Mapping):
+    steps = out.get("steps")
+    if isinstance(steps, Mapping):
         out["steps"] = {sid: {k: MASK if is_withheld(v) else v for k, v in entry.items()}
                         if isinstance(entry, Mapping) else entry
-                        for sid, entry in out["steps"].items()}
+                        for sid, entry in steps.items()}
     return out
 
 
