@@ -21,8 +21,6 @@ from runner.builtin.automatos.simulator import AutomatosSimulator
 from runner.journal import ResumeState
 from runner.store import Store
 
-from tests.distributed.conftest import pg_url, postgres  # noqa: F401  (the fixtures)
-
 LONG_POLL = """\
 name: Waits long between polls
 inputs:
