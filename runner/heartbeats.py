@@ -72,6 +72,8 @@ class Pulse(threading.Thread):
     def drop(self, held: Hold) -> None:
         with _LOCK:
             self.holds.discard(held)
+            if not self.holds:  # the last run ended: the thread ends now, not a beat later
+                self.wake.notify()
 
     def run(self) -> None:
         while True:
