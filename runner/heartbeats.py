@@ -92,6 +92,9 @@ class Pulse(threading.Thread):
             self.store.atomically(lambda c: beat(c, owners, runs, time.time()))
             self.beats += 1
         except Exception as e:  # the database blinked: the next beat may get through
+            with _LOCK:
+                if not self.holds:  # the runs ended meanwhile, and their store was closed
+                    return
             log.warning("heartbeat of %d run(s) failed: %s: %s", len(owners) + len(runs),
                         type(e).__name__, str(e)[:200])
 
