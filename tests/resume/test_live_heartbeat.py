@@ -1,7 +1,8 @@
 """A run that waits longer than the stale threshold in a LIVE process keeps looking alive: its
 process's heartbeat (runner.heartbeats) refreshes it while it waits, so `runner resume --stale`
-in another process leaves it alone; the same run SIGKILLed is taken, and resumed without its
-create sent again. Real processes, the real SQLite file and the machine's real PostgreSQL.
+in another process (and the workers' orphan sweep) leaves it alone; the same run SIGKILLed is
+taken, and resumed without its create sent again. Real processes, the real SQLite file and the
+machine's real PostgreSQL.
 
 The poll waits 20 s between attempts; the other process asks with `--stale-after 10` 12 s
 into that wait, when nothing of the run has written to the journal for more than 10 s."""
@@ -19,6 +20,7 @@ from helpers import ROOT, RUNNER, automatos_env, cli
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
 from runner.journal import ResumeState
+from runner.orphans import find_orphans
 from runner.store import Store
 
 LONG_POLL = """\
@@ -92,12 +94,16 @@ def _live_then_killed(tmp_path: Path, store_url: str, batch: bool) -> None:
                        env=key, timeout=120)
             assert live.returncode == 0, live.stdout + live.stderr
             assert live.stdout.startswith("no stale runs"), live.stdout  # nothing taken
+            # nor would the workers' sweep take it (a batch's rows have the batch's owner)
+            assert find_orphans(store, stale_after=float(STALE), messages=None) == []
             assert proc.poll() is None  # still waiting in its poll
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         assert sim.calls["create_distribution"] == rows
         _stale_for(store, run_ids, float(STALE) + 0.5)
+        swept = {o.run_id for o in find_orphans(store, stale_after=float(STALE), messages=None)}
+        assert swept == (set(run_ids) if batch else set())  # a plain run is left to its user
         done = cli("resume", "--stale", "--stale-after", STALE, "--store", store_url,
                    env=key, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
