@@ -72,23 +72,27 @@ def _stale_for(store: Store, run_ids: list[str], seconds: float) -> None:
         time.sleep(0.2)
 
 
-def _live_then_killed(tmp_path: Path, store_url: str, batch: bool) -> None:
+def _live_then_killed(tmp_path: Path, store_url: str, how: str) -> None:
+    """``how``: ``run`` (one `runner run`), ``batch`` (2 rows at once), ``turn`` (2 rows one
+    at a time: the second waits its turn, ``queued``, while the first waits in its poll)."""
     playbook = tmp_path / "long-poll.yaml"
     playbook.write_text(LONG_POLL)
-    rows = 2 if batch else 1
+    rows, parked = {"run": (1, 1), "batch": (2, 2), "turn": (2, 1)}[how]
     with AutomatosSimulator(schedule_seconds=0.5, run_seconds=0.5) as sim:
         env, key = automatos_env(tmp_path, sim), {"AUTOMATOS_KEY": sim.automatos_key}
         args = [str(RUNNER), "run", str(playbook), "--env", str(env), "--store", store_url,
                 "-q"]
-        if batch:
+        if how != "run":
             table = tmp_path / "rows.jsonl"
             table.write_text('{"hostname": "NTB2"}\n{"hostname": "NTB2"}\n')
-            args += ["--inputs-from", str(table)]
+            args += ["--inputs-from", str(table), "--concurrency", str(parked)]
         proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **key},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         store = Store(store_url)
         try:
-            run_ids = _parked(store, proc, rows)
+            run_ids = _parked(store, proc, parked)
+            queued = [r["run_id"] for r in store.find_runs(status="queued")]
+            assert len(queued) == rows - parked
             time.sleep(12)  # into the 20 s wait: no journal write for more than 10 s now
             live = cli("resume", "--stale", "--stale-after", STALE, "--store", store_url,
                        env=key, timeout=120)
@@ -100,26 +104,28 @@ def _live_then_killed(tmp_path: Path, store_url: str, batch: bool) -> None:
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
-        assert sim.calls["create_distribution"] == rows
-        _stale_for(store, run_ids, float(STALE) + 0.5)
+        assert sim.calls["create_distribution"] == parked
+        _stale_for(store, run_ids + queued, float(STALE) + 0.5)
         swept = {o.run_id for o in find_orphans(store, stale_after=float(STALE), messages=None)}
-        assert swept == (set(run_ids) if batch else set())  # a plain run is left to its user
+        assert swept == (set() if how == "run" else {*run_ids, *queued})  # a plain run is
+        # left to its user
         done = cli("resume", "--stale", "--stale-after", STALE, "--store", store_url,
                    env=key, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert sorted(done.stdout.splitlines()[:-1]) == \
-            sorted(f"run {i} (was running): passed" for i in run_ids), done.stdout
-        assert sim.calls["create_distribution"] == rows  # not sent again by the resume
-    for i in run_ids:
+        assert sorted(done.stdout.splitlines()[:-1]) == sorted(
+            [f"run {i} (was running): passed" for i in run_ids] +
+            [f"run {i} (was queued): passed" for i in queued]), done.stdout
+        assert sim.calls["create_distribution"] == rows  # none sent again by the resume
+    for i in run_ids + queued:
         assert (store.get_run(i) or {})["status"] == "passed"
     store.close()
 
 
-@pytest.mark.parametrize("batch", [False, True], ids=["run", "batch"])
-def test_a_long_wait_in_a_live_process_is_not_taken_sqlite(tmp_path: Path, batch: bool) -> None:
-    _live_then_killed(tmp_path, str(tmp_path / "runs.db"), batch)
+@pytest.mark.parametrize("how", ["run", "batch", "turn"])
+def test_a_long_wait_in_a_live_process_is_not_taken_sqlite(tmp_path: Path, how: str) -> None:
+    _live_then_killed(tmp_path, str(tmp_path / "runs.db"), how)
 
 
 def test_a_long_wait_in_a_live_process_is_not_taken_postgresql(tmp_path: Path,
                                                                 pg_url: str) -> None:
-    _live_then_killed(tmp_path, pg_url, batch=True)
+    _live_then_killed(tmp_path, pg_url, "turn")
