@@ -11,13 +11,14 @@ it, but a run may go minutes without one (a poll's long interval, a parked ``sle
 thread per store (per database), started with the first run held and gone with the last, every
 :data:`EVERY` seconds sends ONE statement for all of them::
 
-    UPDATE runs SET heartbeat = :now WHERE status IN ('running', 'waiting')
+    UPDATE runs SET heartbeat = :now WHERE status IN ('queued', 'running', 'waiting')
       AND (owner IN (<the attempts this process holds>)
            OR (run_id IN (<its runs without an owner>) AND coalesce(owner, '') = ''))
 
 A run is held by its attempt's owner token (a claimed run: a worker's job, ``runner resume``,
-a batch's rows, which share the batch's one token) or, for a plain ``runner run`` (its row has
-no owner), by its id. Fencing is untouched: a run taken over has another owner, so the beat
+a batch's rows, which share the batch's one token, and are recorded ``queued`` with it, so a row
+waiting its turn looks alive too) or, for a plain ``runner run`` (its row has no owner), by its
+id. Fencing is untouched: a run taken over has another owner, so the beat
 of the attempt taken for dead no longer matches its row (and the attempt still fails at its
 next journal write); a run without an owner that someone took over has one now, and is not
 beaten for either. 10,000 runs parked in one batch are one owner: one statement per beat, and
@@ -114,8 +115,9 @@ def beat(c: Conn, owners: list[str], runs: list[str], now: float) -> int:
         if some_runs:
             which.append(f"(run_id IN ({', '.join(f':r{i}' for i in range(len(some_runs)))}) "
                          "AND coalesce(owner, '') = '')")
-        touched += c.execute("UPDATE runs SET heartbeat = :now WHERE status IN ('running', "
-                             f"'waiting') AND ({' OR '.join(which)})", params).rowcount
+        touched += c.execute("UPDATE runs SET heartbeat = :now WHERE status IN ('queued', "
+                             f"'running', 'waiting') AND ({' OR '.join(which)})",
+                             params).rowcount
     return touched
 
 

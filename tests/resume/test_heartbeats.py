@@ -60,13 +60,14 @@ def test_one_pulse_beats_every_run_held_and_only_those(store: Store) -> None:
     (plain,) = _rows(store, "", 1, "plain")  # a plain `runner run`: no owner, held by id
     (other,) = _rows(store, "host:2:other", 1, "o")  # another process's run
     (ended,) = _rows(store, "host:1:batch", 1, "e", status="passed")
-    _age(store, *batch, plain, other, ended)
+    (turn,) = _rows(store, "host:1:batch", 1, "q", status="queued")  # a row waiting its turn
+    _age(store, *batch, plain, other, ended, turn)
     holds = [hold(store, owner="host:1:batch", every=0.1) for _ in batch]
     holds.append(hold(store, run_id=plain, every=0.1))
     try:
         seen = _beats(store, 1)  # a beat that began before the last hold may miss it
         assert [t.name for t in threading.enumerate()].count("runner-heartbeat") == 1
-        assert [i for i in (*batch, plain) if _beat(store, i) == OLD] == []
+        assert [i for i in (*batch, plain, turn) if _beat(store, i) == OLD] == []
         assert _beat(store, other) == OLD and _beat(store, ended) == OLD
 
         # taken over by another attempt (it looked dead to it): never beaten by this process
