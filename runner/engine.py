@@ -27,6 +27,7 @@ from runner.errors import (
     StepFailed,
 )
 from runner.fingerprint import fingerprint
+from runner.heartbeats import hold
 from runner.inputs import (
     coerce_inputs,
     masked_inputs,
@@ -103,6 +104,9 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
                     "run": {"id": run.run_id, "environment": env.name},
                     SECRET_INPUTS: secret_inputs(playbook)}
+    # a run recorded here has no owner: this process's heartbeat holds it by its id while it
+    # runs (a resumed one is held by its attempt's owner, runner.resume)
+    beating = hold(store, run_id=run.run_id) if store is not None and resume is None else None
     started = time.perf_counter()
     span = tracing.run_started(run, redactor)  # None: traces off
     failure: RunnerError | None = None
@@ -181,6 +185,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             if store is not None:
                 _record(rt, store, run)
         finally:  # also when the run turned out to be another worker's: the span ends here
+            if beating is not None:
+                beating.release()
             tracing.run_finished(span, run)
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
