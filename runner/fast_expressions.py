@@ -1,11 +1,12 @@
 """The common expression shapes computed as plain Python, for
 :func:`runner.templating.compile_expression` and the ``{{ }}`` of text templates: names,
 ``.attr`` and ``[const]`` on dicts, lists and responses, constants, list and tuple literals,
-``~``, ``==``/``!=``, ``and``/``or``/``not``, a few tests. Each closure gives
-what the sandboxed Jinja environment gives (checked against it in
+``~``, ``==``/``!=``, ``and``/``or``/``not``, a few tests, ``| list`` and ``range()``. Each
+closure gives what the sandboxed Jinja environment gives (checked against it in
 ``tests/templating/test_templating_fast.py``); off the plain path (a missing name or key, an
 unexpected type) it raises :class:`runner.unsure.Unsure` and Jinja evaluates, and words the
-error. It reads Jinja's parse tree only: Jinja's compiler is not needed for these shapes.
+error. It reads a parse tree only, Jinja's or :mod:`runner.template_quick`'s (the same class
+names and fields), and imports nothing of Jinja.
 
 An object other than a dict or a list shows the attributes its class names in
 ``expression_attrs`` (a connector's Response names its status, body, headers...): read from the
@@ -17,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import nodes
-
+from runner.template_base import MAX_RANGE
 from runner.unsure import Unsure
 
 _TESTS: dict[str, Callable[..., bool]] = {
@@ -31,15 +31,21 @@ _TESTS: dict[str, Callable[..., bool]] = {
 _Eval = Callable[[Mapping[str, Any]], Any]
 
 
-def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
+def _is(node: Any, *kinds: str) -> bool:
+    """Whether ``node`` is one of these kinds of Jinja node (or of the same-named nodes of
+    :mod:`runner.template_quick`)."""
+    return type(node).__name__ in kinds
+
+
+def fast_expression(node: Any, tests: Mapping[str, Any]) -> _Eval | None:
     """A closure computing ``node`` as the sandboxed Jinja environment does on the plain path
     (names, ``.attr`` and ``[const]`` on dicts, lists and responses, constants, ``==``/``!=``,
     ``and``/``or``/``not``, a few tests); None for any other shape. ``tests``: the environment's
     tests (a test it does not have is not taken)."""
-    if isinstance(node, nodes.Const):
+    if _is(node, "Const"):
         value = node.value
         return lambda ctx: value
-    if isinstance(node, nodes.Name) and node.ctx == "load":
+    if _is(node, "Name") and node.ctx == "load":
         name = node.name
 
         def lookup(ctx: Mapping[str, Any]) -> Any:
@@ -47,7 +53,7 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
                 raise Unsure(name)
             return ctx[name]
         return lookup
-    if isinstance(node, nodes.Getattr):
+    if _is(node, "Getattr"):
         maybe, attr = fast_expression(node.node, tests), node.attr
         if maybe is None or attr.startswith("_"):
             return None
@@ -62,7 +68,7 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
                 return getattr(obj, attr)
             raise Unsure(attr)
         return getattr_
-    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+    if _is(node, "Getitem") and _is(node.arg, "Const"):
         maybe, key = fast_expression(node.node, tests), node.arg.value
         if maybe is None or not isinstance(key, (int, str)) or isinstance(key, bool):
             return None
@@ -76,7 +82,7 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
                 return obj[key]
             raise Unsure(key)
         return getitem
-    if isinstance(node, nodes.Compare) and len(node.ops) == 1 \
+    if _is(node, "Compare") and len(node.ops) == 1 \
             and node.ops[0].op in ("eq", "ne"):
         lhs, rhs = fast_expression(node.expr, tests), fast_expression(node.ops[0].expr, tests)
         if lhs is None or rhs is None:
@@ -86,36 +92,36 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
         if node.ops[0].op == "eq":
             return lambda ctx: a(ctx) == b(ctx)
         return lambda ctx: a(ctx) != b(ctx)
-    if isinstance(node, (nodes.And, nodes.Or)):
+    if _is(node, "And", "Or"):
         lhs, rhs = fast_expression(node.left, tests), fast_expression(node.right, tests)
         if lhs is None or rhs is None:
             return None
         x: _Eval = lhs
         y: _Eval = rhs
-        if isinstance(node, nodes.And):
+        if _is(node, "And"):
             return lambda ctx: x(ctx) and y(ctx)
         return lambda ctx: x(ctx) or y(ctx)
-    if isinstance(node, nodes.Not):
+    if _is(node, "Not"):
         maybe = fast_expression(node.node, tests)
         if maybe is None:
             return None
         neg: _Eval = maybe
         return lambda ctx: not neg(ctx)
-    if isinstance(node, nodes.Concat):  # `a ~ b`: Jinja's str_join of each str()
+    if _is(node, "Concat"):  # `a ~ b`: Jinja's str_join of each str()
         maybes = [fast_expression(part, tests) for part in node.nodes]
         if any(m is None for m in maybes):
             return None
         joined = [m for m in maybes if m is not None]
         return lambda ctx: "".join([str(part(ctx)) for part in joined])
-    if isinstance(node, nodes.List) or (isinstance(node, nodes.Tuple) and node.ctx == "load"):
+    if _is(node, "List") or (_is(node, "Tuple") and node.ctx == "load"):
         maybes = [fast_expression(item, tests) for item in node.items]
         if any(m is None for m in maybes):
             return None
         items = [m for m in maybes if m is not None]
-        if isinstance(node, nodes.List):
+        if _is(node, "List"):
             return lambda ctx: [item(ctx) for item in items]
         return lambda ctx: tuple(item(ctx) for item in items)
-    if isinstance(node, nodes.Test) and node.name in _TESTS and not node.kwargs \
+    if _is(node, "Test") and node.name in _TESTS and not node.kwargs \
             and node.dyn_args is None and node.dyn_kwargs is None \
             and tests.get(node.name) is not None:
         maybe = fast_expression(node.node, tests)
@@ -126,4 +132,35 @@ def fast_expression(node: nodes.Node, tests: Mapping[str, Any]) -> _Eval | None:
         test = _TESTS[node.name]
         bound = [arg for arg in args if arg is not None]
         return lambda ctx: test(subject(ctx), *(arg(ctx) for arg in bound))
+    if _is(node, "Filter") and node.name == "list" and not node.args and not node.kwargs \
+            and node.dyn_args is None and node.dyn_kwargs is None:
+        maybe = fast_expression(node.node, tests)
+        if maybe is None:
+            return None
+        listed: _Eval = maybe
+
+        def list_(ctx: Mapping[str, Any]) -> Any:  # Jinja's do_list: list(value)
+            value = listed(ctx)
+            if type(value) not in (list, tuple, range, str):
+                raise Unsure("list")
+            return list(value)
+        return list_
+    if _is(node, "Call") and _is(node.node, "Name") and node.node.name == "range" \
+            and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
+        # the environment's global range(), which a scope key never shadows (a template's
+        # names leave the globals out), capped at MAX_RANGE numbers: past it, Jinja says so
+        maybes = [fast_expression(arg, tests) for arg in node.args]
+        if not 1 <= len(maybes) <= 3 or any(m is None for m in maybes):
+            return None
+        bounds = [m for m in maybes if m is not None]
+
+        def range_(ctx: Mapping[str, Any]) -> Any:
+            values = [b(ctx) for b in bounds]
+            if any(type(v) is not int for v in values) or (len(values) == 3 and not values[2]):
+                raise Unsure("range")
+            r = range(*values)
+            if len(r) > MAX_RANGE:
+                raise Unsure("range")
+            return r
+        return range_
     return None

@@ -31,8 +31,8 @@ from runner.model import ConnectorRef, InputSpec, Playbook
 from runner.notify_targets import read_targets
 from runner.playbook_schema import base
 from runner.step_builder import StepBuilder
+from runner.template_base import GLOBALS
 from runner.template_compile import TemplateFailure, compile_template, is_template
-from runner.template_env import ENV
 from runner.validation import validate_against
 
 # settings every connector has, on top of its own
@@ -174,7 +174,7 @@ class _Builder(StepBuilder):
             compiled = compile_template(value)
         except TemplateFailure as e:
             raise self.fail(path, str(e), "check the {{ }} and {% %} pairs") from None
-        others = sorted(compiled.names - {"inputs"} - set(ENV.globals))
+        others = sorted(compiled.names - {"inputs"} - GLOBALS)
         if others:
             raise self.fail(path, f"setting '{key}' reads '{others[0]}': settings may read "
                             "inputs only (they are set up when the run starts, before any step)",
