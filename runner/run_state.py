@@ -12,7 +12,7 @@ import secrets as _secrets
 import threading
 import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.connectors.client import ConnectorClient
 from runner.connectors.sessions import NO_INPUTS, connect
@@ -22,10 +22,12 @@ from runner.inputs import secret_inputs
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import ERRORED, Listener, StepResult
-from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
 from runner.templating import SECRET_INPUTS, Renderer
+
+if TYPE_CHECKING:
+    from runner.sandbox import Sandbox
 
 
 class RunState:
