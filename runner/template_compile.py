@@ -136,17 +136,19 @@ def _quick_text(source: str) -> Compiled | None:
         return None
     names = template_quick.names_read(trees)
     slow = _Lazy(lambda: _bind(_env().from_string(source).render, names))
-    parts = tuple(_quick_part(tree, expr, source) for p in pieces if not isinstance(p, str)
-                  for tree, expr in [p])
+    parts = tuple(_quick_part(tree, expr, source, f) for p, f in zip(pieces, fast, strict=True)
+                  if not isinstance(p, str) for tree, expr in [p])
     return Compiled(source, names, _text_render([f for f in fast if f is not None], slow), True,
                     template_quick.inputs_read(trees), parts)
 
 
-def _quick_part(tree: Any, expr: str, source: str) -> Compiled:
+def _quick_part(tree: Any, expr: str, source: str, fast: Any) -> Compiled:
+    """One ``{{ }}`` of a quick text alone (what a secret registers): its value's ``str()``,
+    as the text joins it; Jinja renders it when the value is off the plain path."""
     names = template_quick.names_read([tree])
-    return Compiled(source, names,
-                    _Lazy(lambda: _bind(_env().from_string("{{" + expr + "}}").render, names)),
-                    True, template_quick.inputs_read([tree]))
+    slow = _Lazy(lambda: _bind(_env().from_string("{{" + expr + "}}").render, names))
+    return Compiled(source, names, _text_render([fast], slow), True,
+                    template_quick.inputs_read([tree]))
 
 
 def _text_part(expr: nodes.Expr, source: str) -> Compiled:

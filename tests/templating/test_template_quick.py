@@ -195,3 +195,27 @@ def test_a_run_of_common_shapes_never_imports_jinja(tmp_path: Path) -> None:
     assert not _imports_jinja(tmp_path, "run", str(common), "-q", "--env", "none", *store)
     assert not _imports_jinja(tmp_path, "run", str(common), "--env", "none", *store)
     assert _imports_jinja(tmp_path, "validate", str(other))
+
+
+def test_a_quick_texts_parts_give_what_jinja_renders_of_each() -> None:
+    # a text reading a secret registers each part alone (runner.templating): computed here
+    # as the text is, Jinja only off the plain path
+    for source in ("Bearer {{ inputs.key }}", "{{ a }}-{{ inputs.key ~ b }}/{{ n }}"):
+        compiled = compile_template(source)
+        assert compiled.parts and not any(isinstance(p.fn, _Lazy) for p in compiled.parts)
+        pieces = template_quick.text(source)
+        assert pieces is not None
+        exprs = [p[1] for p in pieces if not isinstance(p, str)]
+        for ctx in ({"inputs": {"key": "s3cr3t-value"}, "a": [1, "x"], "b": None, "n": 2.5},
+                    {"inputs": {"key": 7}, "a": {"k": True}, "b": "", "n": 0},
+                    {"inputs": {}, "a": 1, "b": 2, "n": 3}):
+            for part, expr in zip(compiled.parts, exprs, strict=True):
+                agrees(lambda _, c, p=part: _call(p, c), jinja_text, expr, ctx,
+                       errors=(TemplateFailure,))
+
+
+def jinja_text(expr: str, ctx: dict[str, Any]) -> Any:
+    source = "{{" + expr + "}}"
+    names = compile_template(source).names
+    return _call(Compiled(source, names, _bind(ENV.from_string(source).render, names), True),
+                 ctx)
