@@ -1,7 +1,8 @@
 """The common expression shapes computed as plain Python, for
 :func:`runner.templating.compile_expression` and the ``{{ }}`` of text templates: names,
 ``.attr`` and ``[const]`` on dicts, lists and responses, constants, list and tuple literals,
-``~``, ``==``/``!=``, ``and``/``or``/``not``, a few tests, ``| list`` and ``range()``. Each
+``~``, one comparison, ``and``/``or``/``not``, ``x if y else z``, a few tests, the filters
+``list``, ``length``, ``lower``, ``string`` and ``range()``. Each
 closure gives what the sandboxed Jinja environment gives (checked against it in
 ``tests/templating/test_templating_fast.py``); off the plain path (a missing name or key, an
 unexpected type) it raises :class:`runner.unsure.Unsure` and Jinja evaluates, and words the
@@ -29,6 +30,20 @@ _TESTS: dict[str, Callable[..., bool]] = {
     "string": lambda v: isinstance(v, str),
 }
 _Eval = Callable[[Mapping[str, Any]], Any]
+_NUMBERS = (int, float)
+_SCALARS = (str, int, float, bool, type(None))
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": lambda x, y: x < y, "lteq": lambda x, y: x <= y,
+    "gt": lambda x, y: x > y, "gteq": lambda x, y: x >= y,
+}
+# Jinja's filters of these names (list(), len, do_lower, soft_str) on the types they are
+# taken for here: anything else hands over
+_FILTERS: dict[str, tuple[tuple[type, ...], Callable[[Any], Any]]] = {
+    "list": ((list, tuple, range, str), list),
+    "length": ((list, tuple, dict, str, range), len),
+    "lower": ((str,), str.lower),
+    "string": (_SCALARS, lambda v: v if type(v) is str else str(v)),
+}
 
 
 def _is(node: Any, *kinds: str) -> bool:
@@ -83,15 +98,42 @@ def fast_expression(node: Any, tests: Mapping[str, Any]) -> _Eval | None:
             raise Unsure(key)
         return getitem
     if _is(node, "Compare") and len(node.ops) == 1 \
-            and node.ops[0].op in ("eq", "ne"):
+            and node.ops[0].op in ("eq", "ne", *_ORDER, "in", "notin"):
         lhs, rhs = fast_expression(node.expr, tests), fast_expression(node.ops[0].expr, tests)
         if lhs is None or rhs is None:
             return None
         a: _Eval = lhs
         b: _Eval = rhs
-        if node.ops[0].op == "eq":
+        op = node.ops[0].op
+        if op == "eq":
             return lambda ctx: a(ctx) == b(ctx)
-        return lambda ctx: a(ctx) != b(ctx)
+        if op == "ne":
+            return lambda ctx: a(ctx) != b(ctx)
+        if op in _ORDER:
+            order = _ORDER[op]
+
+            def ordered(ctx: Mapping[str, Any]) -> bool:
+                x, y = a(ctx), b(ctx)
+                if not ((type(x) in _NUMBERS and type(y) in _NUMBERS)
+                        or (type(x) is str and type(y) is str)):
+                    raise Unsure(op)  # other types: Jinja (Python's own rules, its error)
+                return order(x, y)
+            return ordered
+        negate = op == "notin"
+
+        def member(ctx: Mapping[str, Any]) -> bool:
+            x, y = a(ctx), b(ctx)
+            if not (type(y) in (list, tuple) or (type(y) is dict and type(x) in _SCALARS)
+                    or (type(y) is str and type(x) is str)):
+                raise Unsure(op)
+            return (x in y) is not negate
+        return member
+    if _is(node, "CondExpr") and node.expr2 is not None:  # `x if y else z`
+        parts = [fast_expression(n, tests) for n in (node.test, node.expr1, node.expr2)]
+        if any(p is None for p in parts):
+            return None
+        test_, then, else_ = (p for p in parts if p is not None)
+        return lambda ctx: then(ctx) if test_(ctx) else else_(ctx)
     if _is(node, "And", "Or"):
         lhs, rhs = fast_expression(node.left, tests), fast_expression(node.right, tests)
         if lhs is None or rhs is None:
@@ -132,19 +174,21 @@ def fast_expression(node: Any, tests: Mapping[str, Any]) -> _Eval | None:
         test = _TESTS[node.name]
         bound = [arg for arg in args if arg is not None]
         return lambda ctx: test(subject(ctx), *(arg(ctx) for arg in bound))
-    if _is(node, "Filter") and node.name == "list" and not node.args and not node.kwargs \
+    if _is(node, "Filter") and node.name in _FILTERS and not node.args and not node.kwargs \
             and node.dyn_args is None and node.dyn_kwargs is None:
         maybe = fast_expression(node.node, tests)
         if maybe is None:
             return None
-        listed: _Eval = maybe
+        filtered: _Eval = maybe
+        takes, fn = _FILTERS[node.name]
+        name_ = node.name
 
-        def list_(ctx: Mapping[str, Any]) -> Any:  # Jinja's do_list: list(value)
-            value = listed(ctx)
-            if type(value) not in (list, tuple, range, str):
-                raise Unsure("list")
-            return list(value)
-        return list_
+        def filter_(ctx: Mapping[str, Any]) -> Any:
+            value = filtered(ctx)
+            if type(value) not in takes:
+                raise Unsure(name_)
+            return fn(value)
+        return filter_
     if _is(node, "Call") and _is(node.node, "Name") and node.node.name == "range" \
             and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
         # the environment's global range(), which a scope key never shadows (a template's

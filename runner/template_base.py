@@ -16,7 +16,7 @@ MAX_RANGE = 100_000  # Jinja's sandbox limit too; here with a message that names
 GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "fail"})
 # the filters and tests (without arguments) the plain-Python path computes, as the
 # environment does (:mod:`runner.fast_expressions`)
-FAST_FILTERS = frozenset({"list"})
+FAST_FILTERS = frozenset({"list", "length", "lower", "string"})
 FAST_TESTS = frozenset({"mapping", "none", "defined", "string"})
 
 

@@ -3,9 +3,11 @@ templates are all of them never imports Jinja (~20 ms of every ``runner run``).
 
 The shapes are those :mod:`runner.fast_expressions` computes: names, ``.attr``, ``.0`` and
 ``[const]``, string, integer, ``true``/``false``/``none`` constants, list and tuple literals,
-``~``, one ``==`` or ``!=``, ``and``/``or``/``not``, ``is [not]`` a test without arguments,
-``| list`` and ``range(...)``; a text is plain data and ``{{ }}`` of those. The parse gives the
-tree Jinja's parser gives (nodes of the same class names and fields, checked against Jinja in
+``~``, one comparison (``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``not in``),
+``and``/``or``/``not``, ``x if y else z``, ``is [not]`` a test without arguments, the filters
+``list``, ``length``, ``lower`` and ``string`` without arguments, and ``range(...)``; a text is
+plain data and ``{{ }}`` of those. The parse gives the tree Jinja's parser gives (nodes of
+the same class names and fields, checked against Jinja in
 tests/templating/test_template_quick.py), so one set of closures computes both. Anything else
 (another character, operator, filter or test, a block, a comment, whitespace control, a
 backslash or ``\\r`` in the text, a private attribute) is declined: None, and Jinja parses it,
@@ -60,17 +62,19 @@ Tuple = _kind("Tuple", "items", "ctx")
 Test = _kind("Test", "node", "name", "args", "kwargs", "dyn_args", "dyn_kwargs")
 Filter = _kind("Filter", "node", "name", "args", "kwargs", "dyn_args", "dyn_kwargs")
 Call = _kind("Call", "node", "args", "kwargs", "dyn_args", "dyn_kwargs")
+CondExpr = _kind("CondExpr", "test", "expr1", "expr2")
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<name>[A-Za-z_][A-Za-z0-9_]*)(?![^\x00-\x7f])
   | (?P<int>0|[1-9][0-9]*)(?![0-9A-Za-z_.])
   | (?P<str>'[^'\\\r]*'|"[^"\\\r]*")
-  | (?P<op>==|!=|\}\}|[.\[\](),~|])
+  | (?P<op>==|!=|<=|>=|\}\}|[.\[\](),~|<>])
 )""", re.X)
 _KEYWORDS = frozenset({"and", "or", "not", "is", "in", "if", "else"})
 _CONSTS = {"true": True, "True": True, "false": False, "False": False, "none": None,
            "None": None}
 _END = ("end", "")
+_COMPARE = {"==": "eq", "!=": "ne", "<": "lt", "<=": "lteq", ">": "gt", ">=": "gteq"}
 
 
 class _Declined(Exception):
@@ -120,10 +124,21 @@ class _Parser:
             raise _Declined
 
     def whole(self) -> Any:
-        node = self.or_()
-        if self.peek() != _END:  # a top-level comma (a tuple), `if`, anything left
+        node = self.condexpr()
+        if self.peek() != _END:  # a top-level comma (a tuple), anything left
             raise _Declined
         return node
+
+    def condexpr(self) -> Any:
+        expr1 = self.or_()
+        while self.is_("name", "if"):
+            self.take()
+            test = self.or_()
+            if not self.is_("name", "else"):
+                raise _Declined  # `a if b` alone: undefined when b is false
+            self.take()
+            expr1 = CondExpr(test, expr1, self.condexpr())
+        return expr1
 
     def or_(self) -> Any:
         left = self.and_()
@@ -147,13 +162,27 @@ class _Parser:
 
     def compare(self) -> Any:
         expr = self.concat()
-        if self.peek() in (("op", "=="), ("op", "!=")):
-            op = "eq" if self.take()[1] == "==" else "ne"
+        op = self.compare_op()
+        if op is not None:
             expr = Compare(expr, [Operand(op, self.concat())])
-        if self.peek() in (("op", "=="), ("op", "!="), ("name", "in")) or (
-                self.is_("name", "not") and self.peek(1) == ("name", "in")):
-            raise _Declined  # chained comparisons, `in`
+            if self.compare_op() is not None:
+                raise _Declined  # a chained comparison
         return expr
+
+    def compare_op(self) -> str | None:
+        """The comparison operator here (taken), as Jinja names it; None if there is none."""
+        kind, value = self.peek()
+        if kind == "op" and value in _COMPARE:
+            self.take()
+            return _COMPARE[value]
+        if (kind, value) == ("name", "in"):
+            self.take()
+            return "in"
+        if (kind, value) == ("name", "not") and self.peek(1) == ("name", "in"):
+            self.take()
+            self.take()
+            return "notin"
+        return None
 
     def concat(self) -> Any:
         args = [self.unary()]
@@ -228,7 +257,7 @@ class _Parser:
                 comma = True
                 if self.is_("op", close):
                     break
-            items.append(self.or_())
+            items.append(self.condexpr())
         self.take()
         return items, comma
 
@@ -245,7 +274,7 @@ class _Parser:
                     raise _Declined
             elif self.is_("op", "["):
                 self.take()
-                arg = self.or_()
+                arg = self.condexpr()
                 self.expect("op", "]")
                 if type(arg) is Const and isinstance(arg.value, str) and \
                         arg.value.startswith("_"):

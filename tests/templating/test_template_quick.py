@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from jinja2 import nodes
-from jinja2.filters import do_list
+from jinja2.filters import do_list, do_lower
+from markupsafe import soft_str
 from parity import agrees
 
 from runner import template_quick
@@ -37,11 +38,17 @@ TAKEN = [  # the quick parse takes each, and gives Jinja's tree
     "range(1, 10, 2) | list", "x | list", "x | list | list", "[a ~ '-1', b] == c",
     "inputs.id ~ '-1'", "response.json.data[0].id", "a.if", "a.true", "f(a, b,)",
     "  host  ", "\n host\n", "a[b]", "a[b.c]", "x.y ~ host ~ 2", "(host, flag)",
-    "(a | list)(1)",
+    "(a | list)(1)", "a < b", "a <= 1", "a > 'x'", "a >= b.c", "a in b", "a not in [1, 2]",
+    "not a in b", "a in b and c not in d", "a if b else c", "a if b else c if d else e",
+    "(a if b else c) ~ d", "[a if b else c]", "f(a if b else c)", "x[a if b else c]",
+    "x | length", "x | length > 0", "x | lower", "x | string", "x | string | lower ~ 'a'",
+    "inputs.user_ids | length == 0", "[inputs.cb] if inputs.cb else []",
+    "response.status_code in [200, 404]", "a if a is defined else b",
 ]
 DECLINED = [  # anything else: Jinja parses it (and words any error)
-    "a + b", "-1", "a[-1]", "a * 2", "a < b", "a in b", "a not in b", "a == b == c",
-    "a if b else c", "a | upper", "a | list(1)", "a | default('x')", "a is sameas b",
+    "a + b", "-1", "a[-1]", "a * 2", "a == b == c", "a < b < c", "a in b in c",
+    "a if b", "a is defined if b else c", "a | upper", "a | length(1)", "a | lower.x",
+    "a =< b", "a <> b", "a | list(1)", "a | default('x')", "a is sameas b",
     "a is divisibleby(3)", "a is defined.x", "{'a': 1}", "a[1:2]", "a[b, c]", "a._x",
     "a['_x']", "a.__class__", "'a\\nb'", "'\r'", "1.5", "1e3", "0x10", "01", "1_000",
     "é", "aé", "a, b", "and", "a and", "", "   ", "a }} b", "f(x=1)", "f(*a)", "a.b(",
@@ -125,7 +132,9 @@ def test_what_is_read_is_what_jinja_analysis_finds() -> None:
 def test_the_jinja_free_names_are_the_environments() -> None:
     assert set(ENV.globals) == GLOBALS
     assert set(ENV.tests) >= FAST_TESTS
-    assert {"list"} == FAST_FILTERS and ENV.filters["list"] is do_list
+    assert {"list", "length", "lower", "string"} == FAST_FILTERS
+    assert ENV.filters["list"] is do_list and ENV.filters["length"] is len
+    assert ENV.filters["lower"] is do_lower and ENV.filters["string"] is soft_str
 
 
 def jinja(expr: str, ctx: dict[str, Any]) -> Any:
@@ -150,6 +159,19 @@ def test_range_and_list_give_what_jinja_gives(expr: str) -> None:
             ctx = {"inputs": {"n": n}, "n": n, "x": x, "step": 0 if x == 5 else -1}
             agrees(ours, jinja, expr, ctx, errors=(TemplateFailure,))
     assert not isinstance(compile_expression("range(inputs.n) | list").fn, _Lazy)
+
+
+@pytest.mark.parametrize("expr", [
+    "a < b", "a <= b", "a > b", "a >= b", "a in b", "a not in b", "a if b else c",
+    "a | length", "b | length", "a | lower", "b | string", "a | string", "c | lower ~ a",
+    "(a | length) > 1 if b else c | string",
+])
+def test_comparisons_and_filters_give_what_jinja_gives(expr: str) -> None:
+    values: list[Any] = [1, 2.5, "ab", "b", True, None, [1, "ab"], ("b",), {"ab": 1, "1": 2},
+                         0, "", [], range(3), -0.5]
+    for a in values:
+        for b in values:
+            agrees(ours, jinja, expr, {"a": a, "b": b, "c": "X"}, errors=(TemplateFailure,))
 
 
 def test_an_over_long_text_is_refused_in_jinjas_words() -> None:
