@@ -41,13 +41,16 @@ SECRET_INPUTS = "secret inputs"
 def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
     try:
         out = compiled.fn(ctx)
-        jinja = sys.modules.get("jinja2")  # only Jinja makes Undefined values
-        if jinja is not None:
-            if isinstance(out, jinja.Undefined):  # a bare {{ name }} evaluates to it
+        # only Jinja makes Undefined values, so there is none to find before it is imported;
+        # while another thread imports it the module is there without the name: none either
+        # (a template that went through Jinja here waited for the whole import)
+        undefined = getattr(sys.modules.get("jinja2"), "Undefined", None)
+        if undefined is not None:
+            if isinstance(out, undefined):  # a bare {{ name }} evaluates to it
                 out._fail_with_undefined_error()
             if isinstance(out, (list, tuple)):  # and so does each of `[a, missing]`
                 for item in out:
-                    if isinstance(item, jinja.Undefined):
+                    if isinstance(item, undefined):
                         item._fail_with_undefined_error()
         return out
     except TemplateRaised as e:
@@ -60,7 +63,7 @@ def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
 
 def _failure(e: Exception) -> TemplateFailure:
     if "jinja2" in sys.modules:  # an error of Jinja's only once Jinja has run
-        from jinja2.exceptions import SecurityError, UndefinedError
+        from jinja2.exceptions import SecurityError, UndefinedError  # (waits for the import)
 
         if isinstance(e, UndefinedError):
             return TemplateFailure(_undefined_message(e), name=_undefined_name(e))

@@ -241,3 +241,19 @@ def jinja_text(expr: str, ctx: dict[str, Any]) -> Any:
     names = compile_template(source).names
     return _call(Compiled(source, names, _bind(ENV.from_string(source).render, names), True),
                  ctx)
+
+
+HALF_IMPORTED = """
+import sys, types
+from runner.template_compile import compile_expression
+from runner.templating import _call
+sys.modules["jinja2"] = types.ModuleType("jinja2")  # another thread's import, half done
+print(_call(compile_expression("a ~ 'x'"), {"a": 1}))
+"""
+
+
+def test_jinja_half_imported_by_another_thread_does_not_fail_a_plain_template() -> None:
+    # a batch: one run's template goes through Jinja, importing it, while another's renders
+    out = subprocess.run([sys.executable, "-c", HALF_IMPORTED], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "1x"
