@@ -79,9 +79,10 @@ def run_batch(
     ``again``: run the rows an earlier batch of the same file ran already, too.
     """
     from runner.environment import load_environment
-    from runner.inputs import masked_inputs, new_run_id
+    from runner.inputs import masked_inputs
     from runner.ownership import new_owner
     from runner.playbook import load_playbook
+    from runner.run_ids import new_run_id
     from runner.sandbox import Sandbox
 
     if concurrency < 1:

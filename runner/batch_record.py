@@ -16,8 +16,9 @@ from typing import Any
 from runner.batch_summary import AlreadyRan
 from runner.errors import RunnerError
 from runner.fingerprint import fingerprint
-from runner.inputs import coerce_inputs, masked_inputs, new_run_id
+from runner.inputs import coerce_inputs, masked_inputs
 from runner.model import Playbook
+from runner.run_ids import new_run_id
 
 
 def new_batch_id() -> str:

@@ -30,7 +30,6 @@ from runner.fingerprint import fingerprint
 from runner.inputs import (
     coerce_inputs,
     masked_inputs,
-    new_run_id,
     register_secret_inputs,
     secret_inputs,
 )
@@ -38,12 +37,14 @@ from runner.journal import Journal, ResumeState
 from runner.model import Playbook
 from runner.redacted_json import redacted_json
 from runner.results import ERRORED, FAILED, INTERRUPTED, Listener, RunResult
+from runner.run_ids import new_run_id
 from runner.run_loop import Runtime
 from runner.run_state import signal_name
 from runner.secrets import Redactor
 from runner.steps.common import render
 from runner.steps.runtime import Scope
 from runner.store import Store
+from runner.store_db import StoreConflict
 from runner.templating import SECRET_INPUTS
 
 if TYPE_CHECKING:
@@ -81,10 +82,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         if resume is None:
             # absolute paths, so that `runner resume` works from any directory
             where = str(Path(env.source).resolve()) if env.source else env.name
-            if not store.create_run(run.run_id, playbook.name,
-                                    str(Path(playbook.file).resolve()), where,
-                                    run.inputs, dedup_key=dedup_key, fingerprint=made,
-                                    batch_id=batch_id, batch_row=batch_row):
+            if not _create(store, run, playbook, where, dedup_key, made, batch_id, batch_row):
                 raise InvalidInput(f"run {run.run_id} ({dedup_key}) is already recorded",
                                    hint="it ran already; see runner history")
         else:
@@ -143,8 +141,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             final = stopped
         failure = failure or final
         if failure is None:
-            run.outputs = redactor.redact_data(render(rt, dict(playbook.outputs), scope,
-                                                      "outputs"))
+            run.outputs = redactor.redact_data(_outputs(rt, playbook, scope))
         completed = True
     except StepFailed as e:
         failure = e
@@ -178,6 +175,36 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     run.traceback = rt.crash_traceback or None
     rt.emit("run_finished", run)
     return run
+
+
+def _create(store: Store, run: RunResult, playbook: Playbook, where: str, dedup_key: str | None,
+            made: dict[str, Any], batch_id: str | None, batch_row: int | None) -> bool:
+    """The run's row; False when its ``dedup_key`` ran already. An id that another process's
+    run holds (runner.run_ids) is replaced: that run is not this one."""
+    for tries in range(8):
+        try:
+            return store.create_run(run.run_id, playbook.name,
+                                    str(Path(playbook.file).resolve()), where, run.inputs,
+                                    dedup_key=dedup_key, fingerprint=made, batch_id=batch_id,
+                                    batch_row=batch_row)
+        except StoreConflict:
+            if tries == 7:
+                raise
+            run.run_id = new_run_id()
+    return False  # not reached
+
+
+def _outputs(rt: Runtime, playbook: Playbook, scope: Scope) -> dict[str, Any]:
+    """The playbook's outputs, each rendered on its own: one that fails names its own line."""
+    out = {}
+    for name, value in playbook.outputs.items():
+        try:
+            out[name] = render(rt, value, scope, f"outputs > {name}")
+        except StepFailed as e:
+            loc = playbook.doc.loc(("outputs", name))
+            e.where = f"{loc.file}:{loc.line}"
+            raise
+    return out
 
 
 def _located(failure: RunnerError) -> str:

@@ -6,8 +6,6 @@ any run starts."""
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,16 +14,14 @@ from runner.model import Playbook
 from runner.secrets import MASK, Redactor
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
-
-
 def coerce_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs with defaults applied and ``-i key=value`` strings turned into declared types."""
     out: dict[str, Any] = {}
     unknown = [k for k in given if k not in playbook.inputs]
     if unknown:
-        raise InvalidInput(f"{playbook.file}: playbook has no input '{unknown[0]}'",
+        where = getattr(given, "where", {}).get(unknown[0])  # a file of inputs gave it
+        raise InvalidInput(f"{where + ': ' if where else ''}{playbook.file}: playbook has no "
+                           f"input '{unknown[0]}'",
                            hint=f"its inputs: {', '.join(playbook.inputs) or 'none'}")
     for name, spec in playbook.inputs.items():
         if name in given:

@@ -17,7 +17,35 @@ from runner.loader import load_file
 _HINT = "write one input per line, e.g. hostname: NTB1 (or a JSON object)"
 
 
-def read_inputs_file(path: str | Path) -> dict[str, Any]:
+class Given(dict[str, Any]):
+    """The inputs of a command line, and where a file gave each (``vars.yaml:3``), so that a
+    name the playbook does not declare is said at its line."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.where: dict[str, str] = {}
+
+
+def merge_pairs(pairs: tuple[str, ...] | list[str]) -> Given:
+    """``-i key=value`` pairs and ``-i @FILE`` files of inputs, merged left to right: a later
+    one gives a key again over an earlier one."""
+    out = Given()
+    for pair in pairs:
+        if pair.startswith("@"):
+            got = read_inputs_file(pair[1:])
+            out.update(got)
+            out.where.update(got.where)
+            continue
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"-i {pair!r} is not key=value",
+                               hint="write -i hostname=NTB1, or -i @vars.yaml for a file")
+        out[key.strip()] = value
+        out.where.pop(key.strip(), None)
+    return out
+
+
+def read_inputs_file(path: str | Path) -> Given:
     p = Path(path)
     if not p.is_file():
         raise InvalidInput(f"-i @{p}: no such file", hint="check the path; -i @FILE reads "
@@ -31,4 +59,8 @@ def read_inputs_file(path: str | Path) -> dict[str, Any]:
         kind = "nothing" if doc.data is None else f"a {type(doc.data).__name__}"
         raise PlaybookError(f"a file of inputs must be a mapping of name: value, got {kind}",
                             location=doc.loc(()), hint=_HINT, show_source=False)
-    return dict(doc.data)
+    out = Given(doc.data)
+    for key in doc.data:
+        loc = doc.loc((key,))
+        out.where[key] = f"{loc.file}:{loc.line}"
+    return out

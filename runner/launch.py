@@ -22,11 +22,11 @@ from runner.engine import execute
 from runner.environment import Environment, load_environment
 from runner.errors import InvalidInput, RunnerError
 from runner.extras import need
-from runner.inputs import new_run_id
 from runner.model import Playbook
 from runner.notify_targets import Target
 from runner.playbook import load_playbook
 from runner.results import FAILED, Listener, RunResult
+from runner.run_ids import new_run_id
 from runner.secrets import Redactor
 from runner.store import Store
 

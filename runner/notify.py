@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -98,17 +99,30 @@ def message(run: RunResult, playbook: Playbook | None, redactor: Redactor) -> tu
     """The title and body, masked."""
     lines = [f"run: {run.run_id}", f"playbook: {run.playbook} ({run.file})",
              f"environment: {run.environment}", f"status: {run.status}"]
+    error = run.error
     if run.failed_step:
         step = _step(playbook, run.failed_step)
         where = f" at {step.location.file}:{step.location.line}" if step else ""
         lines.append(f"failed step: {run.failed_step}{where}")
-    if run.error:
-        lines.append(f"error: {run.error}")
+        if step and error:  # the error starts with the same place: said once, on this line
+            error = _without_place(error, step.location.file, step.location.line)
+    if error:
+        lines.append(f"error: {error}")
     if run.hint:
         lines.append(f"hint: {run.hint}")
     lines.append(f"details: runner show {run.run_id}")
     return (redactor.redact(f"runner: {run.playbook} {run.status}"),
             redactor.redact("\n".join(lines)))
+
+
+def _without_place(error: str, file: str, line: int) -> str:
+    """``error`` less a leading ``FILE:LINE: `` that names this file (by its name: the run's
+    error may hold the path as it was typed) and line."""
+    head, sep, rest = error.partition(": ")
+    where, _, at = head.rpartition(":")
+    if sep and at == str(line) and Path(where).name == Path(file).name:
+        return rest
+    return error
 
 
 def _step(playbook: Playbook | None, label: str) -> Step | None:

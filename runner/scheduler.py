@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import StoreError
-from runner.inputs import new_run_id
 from runner.jobs import RunJob, notify_message
+from runner.run_ids import new_run_id
 from runner.schedule_file import (
     MAX_CATCH_UP,
     MISFIRE_GRACE,

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from runner.errors import InvalidInput, StoreError
 from runner.extras import need
+from runner.run_ids import new_run_id
 from runner.store_db import Conn, Db, StoreConflict, in_list, like_literal
 from runner.store_migrations import migrate
 from runner.store_schema import assignments, dump, run_row
@@ -117,7 +118,9 @@ class Store:
         try:
             self.atomically(lambda c: c.execute(_RUN_INSERT, row))
         except StoreConflict:
-            return False
+            if dedup_key is not None and self.dedup_keys_taken([dedup_key]):
+                return False
+            raise  # the run id is another run's (runner.run_ids): the caller takes a new one
         return True
 
     def create_runs(self, rows: list[dict[str, Any]]) -> set[str]:
@@ -140,11 +143,23 @@ class Store:
             self.atomically(_insert_runs(values))
         except StoreConflict:  # another process took some keys since: one at a time
             for r, v in zip(fresh, values, strict=True):
-                try:
-                    self.atomically(_insert_runs([v]))
-                except StoreConflict:
+                if not self._insert_fresh(r, v):
                     taken.add(r["dedup_key"])
         return taken
+
+    def _insert_fresh(self, r: dict[str, Any], v: dict[str, Any]) -> bool:
+        """Insert one run of :meth:`create_runs`; False when its ``dedup_key`` is taken. A
+        conflict on the run id alone (another process's run: runner.run_ids) is not a run that
+        ran already: the row takes a new id, which ``r`` then holds."""
+        for _ in range(8):
+            try:
+                self.atomically(_insert_runs([v]))
+                return True
+            except StoreConflict:
+                if r.get("dedup_key") is not None and self.dedup_keys_taken([r["dedup_key"]]):
+                    return False
+                r["run_id"] = v["run_id"] = new_run_id()
+        raise StoreConflict(f"no free run id for row {r.get('batch_row')} after 8 tries")
 
     def dedup_keys_taken(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """The runs that hold any of ``keys`` as their ``dedup_key``, by key."""

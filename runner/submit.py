@@ -15,7 +15,7 @@ from runner.errors import InvalidInput
 from runner.jobs import RunJob
 from runner.ownership import FINAL
 from runner.store import Store
-from runner.store_db import in_list
+from runner.store_db import StoreConflict, in_list
 
 
 class Submitter:
@@ -58,15 +58,25 @@ class Submitter:
                inputs: Mapping[str, Any] | None = None, *, dedup_key: str | None = None,
                webhook: str | dict[str, str] | None = None) -> str:
         """Check the playbook and inputs, record the run as queued, publish it; its run id."""
-        from runner.inputs import coerce_inputs, masked_inputs, new_run_id
+        from runner.inputs import coerce_inputs, masked_inputs
+        from runner.run_ids import new_run_id
 
         playbook, where, made = self._prepare(path, env)  # made: what workers must run
         given = dict(inputs or {})
         stored = masked_inputs(playbook, coerce_inputs(playbook, given))
-        run_id = new_run_id()
         file = str(Path(playbook.file).resolve())
-        if not self.store.create_run(run_id, playbook.name, file, where, stored,
-                                     dedup_key=dedup_key, status="queued", fingerprint=made):
+        for _ in range(8):  # an id another process's run holds is not this run (run_ids.py)
+            run_id = new_run_id()
+            try:
+                created = self.store.create_run(run_id, playbook.name, file, where, stored,
+                                                dedup_key=dedup_key, status="queued",
+                                                fingerprint=made)
+                break
+            except StoreConflict:
+                continue
+        else:
+            raise StoreConflict("no free run id after 8 tries")
+        if not created:
             raise InvalidInput(f"a run with dedup key {dedup_key} is already recorded",
                                hint="see runner history")
         try:

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runner.api.batching import run_batch
     from runner.api.editing import lsp
-    from runner.api.inputting import read_inputs_file
+    from runner.api.importing import import_arazzo
+    from runner.api.inputting import parse_inputs
     from runner.api.planning import plan
     from runner.api.records import connectors, count_runs, history, history_page, show, since
     from runner.api.resuming import resume, resume_batch, resume_stale
@@ -36,17 +37,17 @@ if TYPE_CHECKING:
     from runner.api.viewing import ui
     from runner.api.workers import worker
 
-__all__ = ["connectors", "count_runs", "history", "history_page", "init", "lsp", "plan",
-           "read_inputs_file", "resume", "resume_batch", "resume_stale", "run", "run_batch",
-           "sandbox", "schedule",
-           "schedules", "show", "since", "submit", "ui", "validate", "worker", "write_schemas"]
+__all__ = ["connectors", "count_runs", "history", "history_page", "import_arazzo", "init", "lsp",
+           "parse_inputs", "plan", "resume", "resume_batch", "resume_stale", "run", "run_batch",
+           "sandbox", "schedule", "schedules", "show", "since", "submit", "ui", "validate",
+           "worker", "write_schemas"]
 
 # the module each public name lives in (tests/toolchain/test_cli_thin.py: the same as __all__)
 _HOME = {
     "run": "running", "run_batch": "batching", "submit": "submitting", "plan": "planning",
     "validate": "validating", "worker": "workers", "sandbox": "sandboxes",
     "write_schemas": "schemas", "ui": "viewing", "lsp": "editing", "init": "scaffolding",
-    "read_inputs_file": "inputting",
+    "parse_inputs": "inputting", "import_arazzo": "importing",
     **dict.fromkeys(("resume", "resume_batch", "resume_stale"), "resuming"),
     **dict.fromkeys(("schedule", "schedules"), "scheduling"),
     **dict.fromkeys(("history", "history_page", "count_runs", "show", "connectors", "since"),

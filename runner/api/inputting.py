@@ -3,12 +3,12 @@ reaches :mod:`runner.inputs_file` through the door, as every other command does.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 
-def read_inputs_file(path: str | Path) -> dict[str, Any]:
-    """The inputs a YAML or JSON mapping file gives (``-i @FILE``), typed as written."""
+def parse_inputs(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``-i key=value`` pairs and ``-i @FILE`` files (YAML or JSON mappings, typed as
+    written), merged left to right; each file's keys remember their line."""
     from runner import inputs_file
 
-    return inputs_file.read_inputs_file(path)
+    return inputs_file.merge_pairs(pairs)

@@ -22,30 +22,18 @@ def echo(text: str) -> None:
 
 
 def parse_inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``-i key=value`` pairs and ``-i @FILE`` files of inputs, merged left to right: a later
-    one gives a key again over an earlier one."""
-    from runner.errors import InvalidInput
+    """``-i key=value`` pairs and ``-i @FILE`` files of inputs, merged left to right."""
+    from runner import api
 
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        if pair.startswith("@"):
-            from runner import api
-
-            out.update(api.read_inputs_file(pair[1:]))
-            continue
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InvalidInput(f"-i {pair!r} is not key=value",
-                               hint="write -i hostname=NTB1, or -i @vars.yaml for a file")
-        out[key.strip()] = value
-    return out
+    return api.parse_inputs(pairs)
 
 
 # The table of commands: each name and the module that registers it on `main` when imported.
 # A command's module is imported when the command is asked for, so `runner run` loads none of
 # the other commands' modules (and `--help` loads them all, to list them).
 COMMANDS = {
-    "connectors": "connectors", "history": "history", "init": "init", "lsp": "lsp",
+    "connectors": "connectors", "history": "history", "import": "imports", "init": "init",
+    "lsp": "lsp",
     "plan": "plan", "resume": "resume", "run": "run", "sandbox": "sandbox",
     "schedule": "schedules", "scheduler": "schedules", "schema": "schema", "show": "history",
     "ui": "ui", "validate": "validate", "worker": "worker",

@@ -84,6 +84,17 @@ def test_a_bad_file_of_inputs_is_named_with_its_line(tmp_path: Path, content: st
     assert SECRET not in out  # a vars file's lines are never shown
 
 
+def test_a_name_the_playbook_does_not_declare_is_said_at_its_line(tmp_path: Path) -> None:
+    """It said only 'pb.yaml: playbook has no input' and the file it came from was a guess;
+    a later -i of the same name is the one that counts, and has no line."""
+    (tmp_path / "vars.yaml").write_text("host: h\ntags: [a, b]\nhots: typo\n")
+    code, out, _ = run(tmp_path, "-i", "@vars.yaml")
+    assert code == EXIT_INVALID, out
+    assert "error: vars.yaml:3: " in out and "playbook has no input 'hots'" in out, out
+    code, out, _ = run(tmp_path, "-i", "@vars.yaml", "-i", "hots=again")
+    assert code == EXIT_INVALID and "vars.yaml" not in out and "no input 'hots'" in out, out
+
+
 def test_inputs_from_a_yaml_list_runs_once_per_row(tmp_path: Path) -> None:
     pb = tmp_path / "rows.pb.yaml"
     pb.write_text("name: rows\ninputs:\n  tags: {type: array}\n  n: {type: integer}\nsteps:\n"

@@ -87,7 +87,9 @@ def assert_told(text: str, file: Path, rid: str) -> None:
     """The message names the run, the failed step where it is written, the vendor's words;
     the secret input and the value derived from it are masked."""
     assert f"run: {rid}" in text
-    assert f"failed step: step 'place' at {file}:{line_of(file, '- id: place')}" in text
+    place = f"{file}:{line_of(file, '- id: place')}"
+    assert f"failed step: step 'place' at {place}" in text
+    assert text.count(f":{line_of(file, '- id: place')}") == 1  # the place once, not twice
     assert "quota exceeded for key *** (account ***)" in text
     assert "hint: the vendor refused the request" in text
     assert SECRET not in text and DERIVED not in text

@@ -162,3 +162,23 @@ def test_an_invalid_setting_found_at_a_step_names_its_line(tmp_path: Path) -> No
         in done.stderr, done.stderr
     history = cli("history", "--store", str(tmp_path / "r.db"), cwd=tmp_path).stdout
     assert f"(closed.yaml:{line}: connector 'http' has no simulator" in history, history
+
+
+def test_an_output_that_fails_names_its_own_line(tmp_path: Path) -> None:
+    """The outputs render after the last step: a failure there names the output's line (it
+    said `outputs: TypeError ...`, with no place), in the console, the report and history."""
+    playbook = tmp_path / "outs.yaml"
+    playbook.write_text("""\
+name: outputs at run time
+steps:
+  - id: s
+    assert: "true"
+outputs:
+  fine: "{{ steps.s is defined }}"
+  broken: "{{ none + 'x' }}"
+""")
+    where = f"outs.yaml:{line_of(playbook, 'broken:')}"
+    console, history, report = run(tmp_path, playbook)
+    assert f"error: {where}: outputs > broken: TypeError" in console, console
+    assert str(report["error"]).startswith(f"{where}: outputs > broken: "), report["error"]
+    assert f"({where}: outputs > broken" in history, history
