@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner import tracing
 from runner.environment import Environment
@@ -41,7 +41,6 @@ from runner.results import ERRORED, FAILED, INTERRUPTED, Listener, RunResult
 from runner.run_ids import new_run_id
 from runner.run_loop import Runtime
 from runner.run_state import signal_name
-from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.common import render
 from runner.steps.runtime import Scope
@@ -49,6 +48,9 @@ from runner.store import Store
 from runner.store_db import StoreConflict
 from runner.templating import SECRET_INPUTS, shown
 from runner.undo import began_on, recorded_failure, restore_only, run_undos
+
+if TYPE_CHECKING:
+    from runner.sandbox import Sandbox
 
 
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
@@ -96,6 +98,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         sandbox = None  # a caller's sandbox applies to sandbox environments only
     own_sandbox = sandbox is None and env.sandbox
     if own_sandbox:
+        from runner.sandbox import Sandbox  # the simulators' modules, for a sandbox run only
+
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
     undoing = resume is not None and resume.undo is not None  # an undo to begin or go on with
