@@ -119,15 +119,16 @@ def run_batch(
         try:
             if index in recorded:  # recorded as queued: claimed as a worker would (a resume
                 # of the batch may have taken it meanwhile), unfenced as it always was
-                attempt = resume_run(store, run_id, playbook=playbook, env=env, inputs=inputs,
-                                     owner=owner, fence=False, sandbox=sandbox, cancel=cancel)
+                attempt = resume_run(store, run_id, playbook=playbook, env=environment,
+                                     inputs=inputs, owner=owner, fence=False,
+                                     sandbox=sandbox, cancel=cancel)
                 if attempt.result is None:
                     return None, BatchFailure(index, shown, f"run {run_id} was taken up by "
                                               f"another process ({attempt.outcome})",
                                               run_id=run_id, status="taken")
                 result = attempt.result
             else:  # no store, or inputs that fail when the run starts, with the reason
-                result = launch(playbook, env=env, inputs=inputs, sandbox=sandbox,
+                result = launch(playbook, env=environment, inputs=inputs, sandbox=sandbox,
                                 cancel=cancel, store=store if isinstance(store, Store) else None,
                                 run_id=run_id)
         except RunnerError as e:  # invalid inputs for this row: the others still run

@@ -1,0 +1,72 @@
+"""A batch reads and checks its environment file once, not once per row; each row's run still
+fetches its secrets itself (a ``{secret: {command: ...}}`` runs once per run, as for a run of
+its own), and a secret one run fetched is never another run's."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from leakcheck import Echo, started
+
+from runner.batch import run_batch
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[Echo]:
+    yield from started(Echo())  # type: ignore[misc]
+
+
+def test_the_environment_is_loaded_once_and_secrets_fetched_per_run(
+        tmp_path: Path, echo: Echo, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runner.environment
+    import runner.launch
+
+    # a secret helper like `op read` that gives a new value at every call (a short-lived token)
+    (tmp_path / "helper.py").write_text("""\
+import pathlib
+calls = pathlib.Path(__file__).with_name("calls.txt")
+n = len(calls.read_text().splitlines()) if calls.exists() else 0
+calls.write_text("called\\n" * (n + 1))
+print(f"tok-{n}-s3cret")
+""")
+    env = tmp_path / "env.yaml"
+    env.write_text(f"""\
+secrets:
+  token: {{secret: {{command: ['{sys.executable}', helper.py]}}}}
+connectors:
+  h: {{base_url: '{echo.url}'}}
+""")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("""\
+name: one echo
+inputs: {n: {type: integer}}
+connectors:
+  h: {use: http}
+steps:
+  - {id: echo, call: h, method: GET, path: /echo/x, query: {t: "{{ secrets.token }}"}}
+outputs:
+  said: "{{ steps.echo.response.text }}"
+""")
+    loads: list[str] = []
+    real = runner.environment.load_environment
+
+    def counting(name: Any, **kw: Any) -> Any:
+        loads.append(str(name))
+        return real(name, **kw)
+
+    monkeypatch.setattr(runner.environment, "load_environment", counting)
+    monkeypatch.setattr(runner.launch, "load_environment", counting)
+    results: list[Any] = []
+    summary = run_batch(pb, env=str(env), rows=[{"n": i} for i in range(4)], concurrency=2,
+                        store=False, on_result=lambda i, inputs, r, f: results.append(r))
+    assert summary.passed == 4, summary.failures
+    assert loads == [str(env)]  # read and checked once for the batch, not once per row
+    # ... but every run asked the helper itself, once
+    assert (tmp_path / "calls.txt").read_text().splitlines() == ["called"] * 4
+    # each run sent its own value, and masked it (and only it: the others' it never knew)
+    said = [r.outputs["said"] for r in results]
+    assert len(said) == 4 and all("s3cret" not in s and "t=***" in s for s in said), said
