@@ -27,11 +27,10 @@ def test_the_environment_is_loaded_once_and_secrets_fetched_per_run(
 
     # a secret helper like `op read` that gives a new value at every call (a short-lived token)
     (tmp_path / "helper.py").write_text("""\
-import pathlib
-calls = pathlib.Path(__file__).with_name("calls.txt")
-n = len(calls.read_text().splitlines()) if calls.exists() else 0
-calls.write_text("called\\n" * (n + 1))
-print(f"tok-{n}-s3cret")
+import os, pathlib
+with open(pathlib.Path(__file__).with_name("calls.txt"), "a") as f:
+    f.write("called\\n")
+print(f"tok-{os.getpid()}-s3cret")
 """)
     env = tmp_path / "env.yaml"
     env.write_text(f"""\
@@ -70,3 +69,30 @@ outputs:
     # each run sent its own value, and masked it (and only it: the others' it never knew)
     said = [r.outputs["said"] for r in results]
     assert len(said) == 4 and all("s3cret" not in s and "t=***" in s for s in said), said
+
+
+def test_a_batch_collects_less_often_and_puts_the_collector_back(tmp_path: Path,
+                                                                   echo: Echo) -> None:
+    import gc
+
+    from runner.batch import GC_YOUNG
+
+    env = tmp_path / "env.yaml"
+    env.write_text(f"connectors:\n  h: {{base_url: '{echo.url}'}}\n")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("name: one echo\ninputs: {n: {type: integer}}\nconnectors:\n  h: {use: http}\n"
+                  "steps:\n  - {id: echo, call: h, method: GET, path: /echo/x}\n")
+    before = gc.get_threshold()
+    during: list[tuple[int, ...]] = []
+    frozen: list[int] = []
+
+    def seen(*_: Any) -> None:
+        during.append(gc.get_threshold())
+        frozen.append(gc.get_freeze_count())
+
+    summary = run_batch(pb, env=str(env), rows=[{"n": i} for i in range(3)], concurrency=3,
+                        store=False, on_result=seen)
+    assert summary.passed == 3
+    assert during == [(max(before[0], GC_YOUNG), *before[1:])] * 3
+    assert all(n > 1000 for n in frozen)  # what was loaded before: out of the passes
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
