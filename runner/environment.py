@@ -131,7 +131,8 @@ class Environment:
     age_identity: Path | None = None
     callbacks: dict[str, Any] = field(default_factory=dict)  # url, bind (runner.callback_listener)
     limits_redis: Any = None  # limits.redis as written (a URL, {secret:} or {env:})
-    # what each reference fetched (once per run: a run loads its environment), the secrets
+    # what each reference fetched (once per run: a run loads its environment, or a batch hands
+    # it a fresh() copy of the one it loaded), the secrets
     # file once read, and where each {SOURCE: ARG} reference is written (by id, for messages)
     _fetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _file: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)

@@ -4,7 +4,9 @@ its own), and a secret one run fetched is never another run's."""
 
 from __future__ import annotations
 
+import gc
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,12 @@ from runner.batch import run_batch
 @pytest.fixture(scope="module")
 def echo() -> Iterator[Echo]:
     yield from started(Echo())  # type: ignore[misc]
+    # the server's threads for the runs' keep-alive connections end as the runs' clients
+    # close them: let them, so that tests after this one count the threads they start
+    gc.collect()
+    for t in threading.enumerate():
+        if "process_request_thread" in t.name:
+            t.join(10)
 
 
 def test_the_environment_is_loaded_once_and_secrets_fetched_per_run(
