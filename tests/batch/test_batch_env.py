@@ -104,3 +104,36 @@ def test_a_batch_collects_less_often_and_puts_the_collector_back(tmp_path: Path,
     assert during == [(max(before[0], GC_YOUNG), *before[1:])] * 3
     assert all(n > 1000 for n in frozen)  # what was loaded before: out of the passes
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_run_s_client_is_freed_when_the_run_ends(tmp_path: Path, echo: Echo,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the cyclic collector (a batch runs it seldom): a closed client holds nothing
+    that holds it, so its transport and pools go with the run, not at the next collection."""
+    import gc
+    import weakref
+
+    import runner.run_state
+
+    made: list[weakref.ref[Any]] = []
+    real = runner.run_state.connect
+
+    def kept(*a: Any, **kw: Any) -> Any:
+        client = real(*a, **kw)
+        made.append(weakref.ref(client))
+        return client
+
+    monkeypatch.setattr(runner.run_state, "connect", kept)
+    env = tmp_path / "env.yaml"
+    env.write_text(f"connectors:\n  h: {{base_url: '{echo.url}'}}\n")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text("name: one echo\nconnectors:\n  h: {use: http}\n"
+                  "steps:\n  - {id: echo, call: h, method: GET, path: /echo/x}\n")
+    gc.collect()
+    gc.disable()
+    try:
+        summary = run_batch(pb, env=str(env), rows=[{}, {}], concurrency=2, store=False)
+        assert summary.passed == 2, summary.failures
+        assert len(made) == 2 and [r() for r in made] == [None, None]
+    finally:
+        gc.enable()
