@@ -27,6 +27,7 @@ run, so no secret is ever needed or stored for a sandbox run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Mapping
@@ -130,13 +131,21 @@ class Environment:
     age_identity: Path | None = None
     callbacks: dict[str, Any] = field(default_factory=dict)  # url, bind (runner.callback_listener)
     limits_redis: Any = None  # limits.redis as written (a URL, {secret:} or {env:})
-    # what each reference fetched (once per run: a run loads its environment), the secrets
+    # what each reference fetched (once per run: a run loads its environment, or a batch hands
+    # it a fresh() copy of the one it loaded), the secrets
     # file once read, and where each {SOURCE: ARG} reference is written (by id, for messages)
     _fetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _file: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     _file_read: bool = field(default=False, repr=False, compare=False)
     _places: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def fresh(self) -> Environment:
+        """The same file's environment with nothing fetched yet: what a batch hands each of its
+        runs (the file is read and checked once per batch; each reference is still fetched
+        once per run, and the secrets file read once per run, as a run that loads it does)."""
+        return dataclasses.replace(self, _fetched={}, _file=None, _file_read=False,
+                                   _lock=threading.Lock())
 
     def settings_key(self, alias: str, use: str) -> str | None:
         """The ``connectors:`` key that holds an alias's settings: the alias's own block, else

@@ -42,7 +42,7 @@ def need_notify(playbook: Playbook, environment: Environment,
         need("notify", f"the notify target at {targets[0].where}")
 
 
-def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
+def launch(playbook: str | Path | Playbook, *, env: str | Environment | None = "sandbox",
            inputs: Mapping[str, Any] | None = None, store: Store | None = None,
            listeners: list[Listener] | None = None, redactor: Redactor | None = None,
            root: str | Path | None = None, notify: Sequence[Target] = (),
@@ -56,7 +56,9 @@ def launch(playbook: str | Path | Playbook, *, env: str | None = "sandbox",
     """
     # a loaded playbook (a batch loads and checks it once for all its runs) or a file
     loaded = playbook if isinstance(playbook, Playbook) else load_playbook(playbook, root=root)
-    environment = load_environment(env, search=Path(loaded.file))
+    # a name or a file, or an environment a batch loaded once for all its runs
+    environment = env.fresh() if isinstance(env, Environment) else \
+        load_environment(env, search=Path(loaded.file))
     redactor = redactor or Redactor()
     if not (loaded.notify or environment.notify or notify):
         return execute(loaded, environment, inputs or {}, listeners=listeners,

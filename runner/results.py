@@ -12,9 +12,14 @@ PASSED, FAILED, SKIPPED, INTERRUPTED = "passed", "failed", "skipped", "interrupt
 ERRORED = "errored"
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
-    """One request and its answer (or the transport error), as recorded for reports."""
+    """One request and its answer (or the transport error), as recorded for reports.
+
+    Slots: a run keeps every exchange of its steps (a poll's every attempt) until it ends, and
+    a batch holds thousands of runs at once. Its parts may be the very objects of the attempt
+    before it (:func:`runner.steps.sending.share_with_previous`): read them, never change them.
+    """
 
     request: dict[str, Any]
     response: dict[str, Any] | None = None
@@ -26,9 +31,10 @@ class Exchange:
     waited_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
-        if not self.waited_ms:
-            del out["waited_ms"]
+        out = {"request": self.request, "response": self.response, "error": self.error,
+               "attempt": self.attempt, "at": self.at}
+        if self.waited_ms:
+            out["waited_ms"] = self.waited_ms
         return out
 
 

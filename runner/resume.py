@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runner.environment import Environment
 from runner.errors import InvalidInput, RunnerError, StoreError
 from runner.fingerprint import check as check_fingerprint
 from runner.heartbeats import held
@@ -61,7 +62,8 @@ def rebuilt(store: Store, run_id: str, playbook: Playbook, state: ResumeState, *
                              worker=worker)
 
 
-def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, env: str | None,
+def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook,
+               env: str | Environment | None,
                inputs: Mapping[str, Any] | None = None, start: Start = launch,
                owner: str | None = None, stale_after: float = STALE_AFTER,
                again: tuple[str, ...] = (), remap: bool = False, worker: bool = False,

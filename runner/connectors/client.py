@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from runner import tracing
 from runner.connectors.auth import Auth, AuthContext, AuthFlow
@@ -69,6 +69,10 @@ class ConnectorClient(CallBuilder):
 
     def close(self) -> None:
         self.transport.close()
+        # the scheme's context holds this client's own methods: a cycle only the cyclic
+        # collector frees (a batch collects seldom, runner.batch). Closed, the client is not
+        # used again: its scheme goes, and the run's client, transport and pools with the run
+        self.auth = _Closed({}, AuthContext(self.alias, {}, _closed, _closed, _closed))
 
     def authenticate(self, *, force: bool = False) -> Response | None:
         """Log in now if the scheme needs to (``force``: even with a valid token); the login's
@@ -261,3 +265,17 @@ def _in_time(call: PreparedCall, wait: float) -> bool:
     """Whether another try after ``wait`` seconds starts before the call's deadline (a poll's
     timeout): past it, the poll has ended and the retry would outlive it."""
     return call.deadline is None or time.monotonic() + wait < call.deadline
+
+
+def _closed(*_: Any) -> NoReturn:
+    raise RuntimeError("a closed connector client was used")
+
+
+class _Closed(Auth):
+    """The scheme of a closed client: any use of it is a bug, and says so."""
+
+    def flow(self, call: PreparedCall) -> AuthFlow:
+        _closed()
+
+    def login_flow(self, *, force: bool = False) -> AuthFlow:
+        _closed()

@@ -100,9 +100,28 @@ def send(rt: Runtime, step: Step, result: StepResult, call: PreparedCall,
     exchange.waited_ms = round((client.waited() - waited) * 1000, 2)
     exchange.request = call.record(rt.redactor.redact)
     exchange.response = response.summary(redact=rt.redactor.redact)
+    share_with_previous(result.exchanges, exchange)
     result.exchanges.append(exchange)
     rt.emit("exchange", result, exchange)
     return response
+
+
+def share_with_previous(exchanges: list[Any], exchange: Any) -> None:
+    """Make ``exchange`` hold the previous exchange's request, answer headers and body where
+    they are equal, instead of copies: a poll sends the same request every attempt and mostly
+    gets the same answer, and a run keeps every attempt until it ends (5,000 runs of ten
+    attempts each: ~20 KB a run as copies). Records are never changed once made (reports,
+    the journal and history only read them), so sharing them changes nothing they show."""
+    if not exchanges:
+        return
+    prev = exchanges[-1]
+    if exchange.request == prev.request:
+        exchange.request = prev.request
+    new, old = exchange.response, prev.response
+    if new is not None and old is not None:
+        for key in ("headers", "body"):
+            if key in new and key in old and new[key] == old[key]:
+                new[key] = old[key]
 
 
 def record_login(rt: Runtime, client: Any, result: StepResult) -> None:
