@@ -38,6 +38,17 @@ JOURNALED = 5.0  # seconds: a wait this long or longer is journaled; a shorter o
 # a write (a run resumed from it is at most that early; 5,000 runs: 35,000 writes less at 1 s)
 
 
+class Parked(BaseException):
+    """A wait of a run on a worker long enough to give its slot back (``RunState.park_after``):
+    the wait is journaled (``parked``), and the run unwinds to the engine, which records it
+    ``parked`` until ``until`` (clock time); the worker hands it to the broker to be resumed
+    then. A BaseException, so that no step's ``except Exception`` takes it for a failure."""
+
+    def __init__(self, until: float) -> None:
+        super().__init__(until)
+        self.until = until
+
+
 class RunState:
     def __init__(self, env: Environment, redactor: Redactor, listeners: list[Listener],
                  sandbox: Sandbox | None = None, journal: Journal | None = None,
@@ -60,6 +71,8 @@ class RunState:
         self.stopped_by = ""  # "Ctrl-C" or "SIGTERM", when one stopped a step
         self.undos = UndoStack()  # the steps with undo: that passed (runner.undo)
         self.secrets = self._load_secrets()
+        self.park_after: float | None = None  # a worker's: a wait this long unwinds (Parked)
+        self.home = threading.get_ident()  # only the run's own thread unwinds, not a loop's
 
     # -- connectors ------------------------------------------------------------------------
     def declare(self, playbook: Playbook, inputs: Mapping[str, Any] | None = None) -> None:
@@ -115,12 +128,24 @@ class RunState:
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``; parked (no thread held) when the run is on a hub (a batch's row);
         a wait of ``JOURNALED`` seconds or more is journaled with its wake time, which a
-        resumed run keeps (:meth:`parked_until`)."""
-        key = STEP_KEY.get()
-        if self.journal is not None and key and seconds >= JOURNALED:
-            self.journal.parked(key, time.time() + seconds)
+        resumed run keeps (:meth:`parked_until`). On a worker, a wait of ``park_after`` or
+        more raises :class:`Parked` once journaled: the run is resumed at its wake time."""
+        key, parks = STEP_KEY.get(), self.parks(seconds)
+        if self.journal is not None and key and (seconds >= JOURNALED or parks):
+            until = time.time() + seconds
+            self.journal.parked(key, until)
+            if parks:  # a worker's run gives its slot back: resumed from here at `until`
+                raise Parked(until)
         if park.sleep(seconds, self.cancel):
             raise Interrupted("interrupted")
+
+    def parks(self, seconds: float) -> bool:
+        """Whether a wait of ``seconds`` gives the run's worker slot back (raises
+        :class:`Parked` in :meth:`sleep`): on a worker, for a wait of ``park_after`` or more,
+        in the run's own thread (not a loop's iteration thread), in a step."""
+        return self.park_after is not None and seconds >= self.park_after and \
+            self.journal is not None and bool(STEP_KEY.get()) and \
+            threading.get_ident() == self.home
 
     def parked_until(self) -> float | None:
         """When the step running now was parked until, as an earlier attempt of this run

@@ -1,0 +1,110 @@
+"""Parked waits on workers (issue 17), on the machine's real Redis and PostgreSQL with real
+`runner worker` processes: a run whose poll waits longer than --park-after gives its slot back
+(recorded `parked`, handed back to the broker with a countdown) and is resumed from its journal
+by whichever worker gets it then. More runs than slots are all waiting at once, each sends its
+create once, and a worker SIGKILLed while runs are parked leaves them to the other."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import automatos_env
+from runner.builtin.automatos.simulator import AutomatosSimulator
+
+from runner.store import Store
+from runner.submit import Submitter
+from tests.distributed.servers import Broker, Worker, start_workers
+
+LONG_POLL = Path(__file__).resolve().parent / "long_poll.yaml"
+PARKING = ("--park-after", "2", "--concurrency", "2", "--stale-after", "1.5",
+           "--visibility-timeout", "8")
+RUNS = 6
+
+
+@pytest.fixture()
+def slow_sim() -> Iterator[AutomatosSimulator]:
+    # delivered ~7 s after the create: the 3 s poll waits park twice or more per run
+    with AutomatosSimulator(schedule_seconds=1.0, run_seconds=6.0) as s:
+        yield s
+
+
+def submit(broker: Broker, store: str, env: Path, count: int) -> list[str]:
+    with Submitter(broker.url, store, queue=broker.queue) as s:
+        return [s.submit(LONG_POLL, str(env), {"hostname": "NTB2"}) for _ in range(count)]
+
+
+def watch(db: Store, run_ids: list[str], sim: AutomatosSimulator,
+          timeout: float = 90) -> dict[str, int]:
+    """Until every run ended: the most runs parked at once, and the most that were between
+    their create and their end at once (a run holding its slot would cap that at the slots)."""
+    most = {"parked": 0, "begun": 0}
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [db.get_run(r) or {} for r in run_ids]
+        ended = sum(r.get("status") in ("passed", "failed", "errored", "interrupted")
+                    for r in rows)
+        most["parked"] = max(most["parked"], sum(r.get("status") == "parked" for r in rows))
+        most["begun"] = max(most["begun"], sim.calls["create_distribution"] - ended)
+        if ended == len(run_ids):
+            return most
+        assert time.monotonic() < deadline, f"not all ended: {[r.get('status') for r in rows]}"
+        time.sleep(0.1)
+
+
+def check_finished(db: Store, run_ids: list[str], sim: AutomatosSimulator,
+                   workers: list[Worker]) -> None:
+    for run_id in run_ids:
+        row = db.get_run(run_id)
+        assert row is not None
+        assert row["status"] == "passed", (row["error"], workers[0].output()[-3000:])
+        resumed = [s["id"] for s in row["report"]["steps"] if s.get("resumed")]
+        assert resumed == ["step1", "machine", "job"]  # woken at the poll, the create restored
+        parks = [e for e in db.entries(run_id) if e.event == "parked"]
+        assert len(parks) >= 2  # parked at every 3 s wait
+    assert sim.calls["create_distribution"] == len(run_ids)  # never sent twice
+    jobs = {(db.get_run(r) or {})["outputs"]["job"] for r in run_ids}
+    assert jobs == {d["jobName"] for d in sim.distributions}
+
+
+def test_parked_runs_hold_no_slot(tmp_path: Path, broker: Broker, pg_url: str,
+                                  slow_sim: AutomatosSimulator) -> None:
+    env = automatos_env(tmp_path, slow_sim)
+    workers = start_workers(1, broker, pg_url, tmp_path,
+                            {"AUTOMATOS_KEY": slow_sim.automatos_key}, *PARKING)
+    try:
+        db = Store(pg_url)
+        run_ids = submit(broker, pg_url, env, RUNS)
+        most = watch(db, run_ids, slow_sim)
+        print(f"\n{RUNS} runs on 2 slots: at most {most['parked']} parked, "
+              f"{most['begun']} begun and not ended at once")
+        assert most["begun"] > 2, most  # more runs waiting at once than the worker has slots
+        assert most["parked"] > 2, most
+        check_finished(db, run_ids, slow_sim, workers)
+        assert "parked: its slot is free" in workers[0].output()
+    finally:
+        for w in workers:
+            w.stop()
+
+
+def test_a_worker_killed_while_runs_are_parked(tmp_path: Path, broker: Broker, pg_url: str,
+                                               slow_sim: AutomatosSimulator) -> None:
+    env = automatos_env(tmp_path, slow_sim)
+    workers = start_workers(2, broker, pg_url, tmp_path,
+                            {"AUTOMATOS_KEY": slow_sim.automatos_key}, *PARKING)
+    try:
+        db = Store(pg_url)
+        run_ids = submit(broker, pg_url, env, RUNS)
+        deadline = time.monotonic() + 30
+        while sum((db.get_run(r) or {}).get("status") == "parked" for r in run_ids) < RUNS // 2:
+            assert time.monotonic() < deadline, "the runs did not park"
+            time.sleep(0.05)
+        victim, survivor = workers
+        victim.kill()  # with the messages due at the parked runs' wake times it holds
+        watch(db, run_ids, slow_sim)
+        check_finished(db, run_ids, slow_sim, [survivor])
+    finally:
+        for w in workers:
+            w.stop()
