@@ -125,15 +125,16 @@ class RunState:
             if method is not None:
                 method(*args)
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, kept: Mapping[str, Any] | None = None) -> None:
         """Wait ``seconds``; parked (no thread held) when the run is on a hub (a batch's row);
         a wait of ``JOURNALED`` seconds or more is journaled with its wake time, which a
         resumed run keeps (:meth:`parked_until`). On a worker, a wait of ``park_after`` or
-        more raises :class:`Parked` once journaled: the run is resumed at its wake time."""
+        more raises :class:`Parked` once journaled: the run is resumed at its wake time.
+        ``kept``: journaled with the wait, what the step goes on from (:meth:`parked_kept`)."""
         key, parks = STEP_KEY.get(), self.parks(seconds)
         if self.journal is not None and key and (seconds >= JOURNALED or parks):
             until = time.time() + seconds
-            self.journal.parked(key, until)
+            self.journal.parked(key, until, kept)
             if parks:  # a worker's run gives its slot back: resumed from here at `until`
                 raise Parked(until)
         if park.sleep(seconds, self.cancel):
@@ -152,6 +153,12 @@ class RunState:
         journaled it (a resumed run); None if it was not parked."""
         key = STEP_KEY.get()
         return self.resume.parked.get(key) if self.resume is not None and key else None
+
+    def parked_kept(self) -> Mapping[str, Any]:
+        """What the step running now journaled with its last parked wait (``sleep(kept=)``),
+        for a resumed run; empty if nothing."""
+        key = STEP_KEY.get()
+        return self.resume.kept.get(key, {}) if self.resume is not None and key else {}
 
     def crashed(self, e: Exception, result: StepResult | None = None) -> InternalError:
         """Record an exception nobody expected (a bug, a full disk): the step, if any, and so

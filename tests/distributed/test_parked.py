@@ -98,13 +98,51 @@ def test_a_worker_killed_while_runs_are_parked(tmp_path: Path, broker: Broker, p
         db = Store(pg_url)
         run_ids = submit(broker, pg_url, env, RUNS)
         deadline = time.monotonic() + 30
-        while sum((db.get_run(r) or {}).get("status") == "parked" for r in run_ids) < RUNS // 2:
+        # every run parked, so none is in its create (a create cut off mid-way is not sent
+        # again: that run would end failed, "not safe to repeat", truthfully)
+        while sum((db.get_run(r) or {}).get("status") == "parked" for r in run_ids) < RUNS:
             assert time.monotonic() < deadline, "the runs did not park"
             time.sleep(0.05)
         victim, survivor = workers
         victim.kill()  # with the messages due at the parked runs' wake times it holds
+        killed = time.monotonic()
         watch(db, run_ids, slow_sim)
+        took = time.monotonic() - killed
         check_finished(db, run_ids, slow_sim, [survivor])
+        owners = {str((db.get_run(r) or {})["owner"]).split(":")[1] for r in run_ids}
+        assert owners == {str(survivor.pid)}  # every run ended on the survivor
+        swept = survivor.output().count("handed over again")
+        print(f"\nworker killed with runs parked: the other one ended all {RUNS} {took:.1f} s "
+              f"later ({swept} handed over by its sweep)")
+    finally:
+        for w in workers:
+            w.stop()
+
+
+def test_a_parked_poll_keeps_its_timeout_and_attempts(tmp_path: Path, broker: Broker,
+                                                      pg_url: str,
+                                                      slow_sim: AutomatosSimulator) -> None:
+    """Every wake resumes the run; the poll's timeout still counts from its first attempt
+    (were it counted from each wake, this poll would never end)."""
+    never = tmp_path / "never.yaml"
+    never.write_text(LONG_POLL.read_text().replace("== 'Y'", "== 'never'")
+                     .replace("timeout: 5m", "timeout: 8s"))
+    env = automatos_env(tmp_path, slow_sim)
+    workers = start_workers(1, broker, pg_url, tmp_path,
+                            {"AUTOMATOS_KEY": slow_sim.automatos_key}, *PARKING)
+    try:
+        db = Store(pg_url)
+        with Submitter(broker.url, pg_url, queue=broker.queue) as s:
+            run_id = s.submit(never, str(env), {"hostname": "NTB2"})
+        deadline = time.monotonic() + 40
+        while (db.get_run(run_id) or {}).get("status") not in ("failed", "passed", "errored"):
+            assert time.monotonic() < deadline, "the poll never timed out"
+            time.sleep(0.1)
+        row = db.get_run(run_id)
+        assert row is not None and row["status"] == "failed"
+        assert "still false after 8 s (4 attempts)" in row["error"], row["error"]
+        assert len([e for e in db.entries(run_id) if e.event == "parked"]) >= 2
+        assert slow_sim.calls["create_distribution"] == 1
     finally:
         for w in workers:
             w.stop()
