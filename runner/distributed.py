@@ -172,7 +172,11 @@ def hand_back(app: Any, queue: str, store: Store, job: RunJob,
     row = store.get_run(job.run_id) or {}
     if row.get("status") != "parked":  # woken already (a callback), or taken up meanwhile
         return
+    from runner.callback_inbox import answered
+
     wait = max(0.0, float(row.get("heartbeat") or 0) - time.time())
+    if answered(store, job.run_id):  # its callback came as it parked: wake it now
+        wait = 0.0
     try:
         publish(app, queue, job, countdown=min(wait, visibility_timeout / 2))
     except Exception as e:  # the broker is away: the sweep hands the run over once overdue

@@ -74,6 +74,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     ``park_after`` (a worker's): a wait of a step this long or longer ends this attempt there:
     the run is recorded ``parked`` (status), its wake time in its ``heartbeat`` column, owned
     by nobody, and returned with that status; its ``finally`` steps run when it really ends.
+    Not in the sandbox: its simulators (their jobs, their callbacks) end with the attempt.
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -100,7 +101,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     if own_sandbox:
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
-    rt.park_after = park_after if journal is not None else None
+    # a sandbox's simulators live and die with this attempt: its runs wait in their slot
+    rt.park_after = park_after if journal is not None and not env.sandbox else None
     undoing = resume is not None and resume.undo is not None  # an undo to begin or go on with
     if resume is not None:
         rt.undos.load(resume, playbook)

@@ -60,6 +60,10 @@ class Runtime(CallContext, Protocol):
         """For a resumed run: the clock time the step running now was parked until by an
         earlier attempt (it wakes then); None if it was not parked."""
 
+    def parks(self, seconds: float) -> bool:
+        """Whether a wait of ``seconds`` gives the run's worker slot back (``runner worker
+        --park-after``): ``sleep`` then unwinds the run, to be resumed at its wake time."""
+
     def parked_kept(self) -> Mapping[str, Any]:
         """For a resumed run: what the step running now kept with its last parked wait
         (``sleep(seconds, kept)``: a poll's start and attempts, which a worker's park carries

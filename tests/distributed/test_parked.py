@@ -6,17 +6,20 @@ create once, and a worker SIGKILLed while runs are parked leaves them to the oth
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import automatos_env
+from runner.builtin.alvaria.simulator import AlvariaSimulator
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
 from runner.store import Store
 from runner.submit import Submitter
-from tests.distributed.servers import Broker, Worker, start_workers
+from tests.distributed.servers import Broker, Worker, free_port, start_workers
+from tests.distributed.test_callbacks_worker import RUNBOOK, Callbacks
 
 LONG_POLL = Path(__file__).resolve().parent / "long_poll.yaml"
 PARKING = ("--park-after", "2", "--concurrency", "2", "--stale-after", "1.5",
@@ -146,3 +149,48 @@ def test_a_parked_poll_keeps_its_timeout_and_attempts(tmp_path: Path, broker: Br
     finally:
         for w in workers:
             w.stop()
+
+
+def test_runs_parked_at_a_wait_for_are_woken_by_their_callbacks(
+        tmp_path: Path, broker: Broker, pg_url: str) -> None:
+    """`wait-for` on a worker parks until its deadline; `runner callbacks` wakes the run
+    through the broker when the vendor's POST comes, and a worker ends it with the callback."""
+    secret = {"RUNNER_CALLBACK_KEY": secrets.token_urlsafe(32)}
+    port = free_port()
+    with AlvariaSimulator(run_seconds=4.0) as sim:
+        settings = sim.connector_settings()
+        secret.update(ALV_SECRET=settings.pop("client_secret"), ALV_KEY=settings.pop("api_key"))
+        env = tmp_path / "lab.yaml"
+        env.write_text("connectors:\n  alvaria:\n"
+                       + "".join(f"    {k}: \"{v}\"\n" for k, v in settings.items())
+                       + "    client_secret: {secret: ALV_SECRET}\n"
+                       "    api_key: {secret: ALV_KEY}\n"
+                       f"callbacks: {{url: \"http://127.0.0.1:{port}\"}}\n")
+        listener = Callbacks(tmp_path, pg_url, broker, port, secret)
+        workers = start_workers(1, broker, pg_url, tmp_path, secret, *PARKING)
+        try:
+            db = Store(pg_url)
+            with Submitter(broker.url, pg_url, queue=broker.queue) as s:
+                run_ids = [s.submit(RUNBOOK, str(env), {}) for _ in range(4)]
+            most, deadline = 0, time.monotonic() + 60
+            while True:
+                statuses = [(db.get_run(r) or {}).get("status") for r in run_ids]
+                most = max(most, statuses.count("parked"))
+                if all(st in ("passed", "failed", "errored") for st in statuses):
+                    break
+                assert time.monotonic() < deadline, (statuses, workers[0].output()[-3000:])
+                time.sleep(0.1)
+            assert most > 2, most  # more runs waiting for callbacks than the worker's slots
+            for run_id in run_ids:
+                row = db.get_run(run_id)
+                assert row is not None and row["status"] == "passed", row and row["error"]
+                entries = db.entries(run_id)
+                done = next(e for e in entries if e.event == "finished" and
+                            e.step_key == "steps/3")
+                assert done.data["steps"]["callback"] is True  # the callback, not the poll
+                assert len([e for e in entries if e.event == "sent"]) == 1  # one trigger
+            assert listener.output().count("woken through the broker") >= 3
+        finally:
+            for w in workers:
+                w.stop()
+            listener.stop()
