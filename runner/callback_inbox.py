@@ -72,19 +72,22 @@ def rows(store: Store, run_id: str, key: str, event: str) -> list[Row]:
 
 
 def answered(store: Store, run_id: str) -> bool:
-    """Whether what a parked run waits for has come: its last park is a ``wait-for``'s
-    (the step of its last ``waiting`` row) and that callback was received. A worker that parks
-    a run asks this once the run is ``parked``, and wakes it now if so: a callback that came
-    between the step's last look and the park finds the run still held, and is not woken by
-    ``runner callbacks``."""
+    """Whether what a parked run waits for has come: its last park is a ``wait-for``'s or an
+    ``approve``'s (the step of its last ``waiting`` row) and its callback or answer came. A
+    worker that parks a run asks this once the run is ``parked``, and wakes it now if so: an
+    answer that came between the step's last look and the park found the run still held, and
+    did not wake it."""
     with store.db.connect() as c:
         last = {r["event"]: (r["step_key"], json.loads(r["data"] or "{}")) for r in c.execute(
             "SELECT step_key, event, data FROM journal WHERE run_id = :run_id AND event IN "
             "('parked', 'waiting') ORDER BY id", {"run_id": run_id})}
     if "parked" not in last or "waiting" not in last or last["parked"][0] != last["waiting"][0]:
         return False
-    hook = last["waiting"][1].get("hook")
-    return last["waiting"][1].get("for") == "callback" and isinstance(hook, str) and \
+    key, data = last["waiting"]
+    if data.get("for") == "approval":
+        return bool(rows(store, run_id, key, "approval"))
+    hook = data.get("hook")
+    return data.get("for") == "callback" and isinstance(hook, str) and \
         any(r.status == "received" for r in rows(store, run_id, hook, "callback"))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import automatos_env
+from helpers import automatos_env, cli
 from runner.builtin.alvaria.simulator import AlvariaSimulator
 from runner.builtin.automatos.simulator import AutomatosSimulator
 
@@ -194,3 +194,63 @@ def test_runs_parked_at_a_wait_for_are_woken_by_their_callbacks(
             for w in workers:
                 w.stop()
             listener.stop()
+
+
+APPROVE = """\
+name: Distribute once approved
+inputs:
+  hostname: {type: string, default: NTB2}
+connectors:
+  automatos: {use: automatos}
+steps:
+  - auth: automatos
+  - id: machine
+    call: automatos.get_machine
+    with: {hostname: "{{ inputs.hostname }}"}
+    extract: {machine_id: "$.data.machines[?(@.department == 'DEV')].machineId"}
+  - id: go
+    approve: "Distribute to {{ inputs.hostname }}?"
+    deadline: 10m
+  - id: job
+    call: automatos.create_distribution
+    with: {machineId: "{{ machine_id }}", package: 7zip.exe}
+    extract: {job_name: $.data.jobName}
+outputs:
+  job: "{{ job_name }}"
+"""
+
+
+def test_runs_parked_at_an_approval_are_woken_by_runner_approve(
+        tmp_path: Path, broker: Broker, pg_url: str, slow_sim: AutomatosSimulator) -> None:
+    """`approve:` on a worker parks until its deadline (10 minutes here); `runner approve
+    --broker` wakes each run at once, and a worker sends its create."""
+    playbook = tmp_path / "approve.yaml"
+    playbook.write_text(APPROVE)
+    env = automatos_env(tmp_path, slow_sim)
+    secret = {"AUTOMATOS_KEY": slow_sim.automatos_key}
+    workers = start_workers(1, broker, pg_url, tmp_path, secret, *PARKING)
+    try:
+        db = Store(pg_url)
+        with Submitter(broker.url, pg_url, queue=broker.queue) as s:
+            run_ids = [s.submit(playbook, str(env), {"hostname": "NTB2"}) for _ in range(4)]
+        deadline = time.monotonic() + 30
+        while [(db.get_run(r) or {}).get("status") for r in run_ids] != ["parked"] * 4:
+            assert time.monotonic() < deadline, workers[0].output()[-3000:]
+            time.sleep(0.1)  # all four wait for an answer, on a worker of two slots
+        assert slow_sim.calls["create_distribution"] == 0
+        for run_id in run_ids:
+            said = cli("approve", run_id, "--as", "alice", "--store", pg_url, "--broker",
+                       broker.url, "--queue", broker.queue)
+            assert said.returncode == 0, said.stdout + said.stderr
+            assert "handed to them now" in said.stdout
+        deadline = time.monotonic() + 30
+        while any((db.get_run(r) or {}).get("status") != "passed" for r in run_ids):
+            assert time.monotonic() < deadline, workers[0].output()[-3000:]
+            time.sleep(0.1)
+        assert slow_sim.calls["create_distribution"] == 4
+        for run_id in run_ids:
+            answers = [e for e in db.entries(run_id) if e.event == "approval"]
+            assert [(e.status, e.data["by"]) for e in answers] == [("approved", "alice")]
+    finally:
+        for w in workers:
+            w.stop()
