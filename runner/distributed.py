@@ -176,6 +176,7 @@ def hand_back(app: Any, queue: str, store: Store, job: RunJob,
 
     wait = max(0.0, float(row.get("heartbeat") or 0) - time.time())
     if answered(store, job.run_id):  # its callback came as it parked: wake it now
+        log.info("run %s: what it waits for came as it parked; woken now", job.run_id)
         wait = 0.0
     try:
         publish(app, queue, job, countdown=min(wait, visibility_timeout / 2))
