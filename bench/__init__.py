@@ -33,7 +33,7 @@ RUNNER = BIN / "runner"
 
 SCENARIOS = ("per_call", "cold_start", "many_runs", "polling", "big_responses", "capacity",
              "profile", "whatif", "process_cold", "process_calls", "process_memory",
-             "process_batch", "process_parked", "limits")
+             "process_batch", "process_parked", "limits", "heartbeats")
 # a name on the command line that stands for several scenarios
 GROUPS = {"process": ("process_cold", "process_calls", "process_memory", "process_batch"),
           "parked": ("process_parked",)}

@@ -32,6 +32,7 @@ from typing import Any
 from runner.batch_record import new_batch_id, record_rows
 from runner.batch_summary import BatchFailure, BatchSummary
 from runner.errors import InvalidInput, RunnerError, Terminated
+from runner.heartbeats import Hold, hold
 from runner.launch import launch, need_notify
 from runner.model import Playbook
 from runner.ownership import settle as record_failure
@@ -102,6 +103,7 @@ def run_batch(
     running: set[threading.Event] = set()  # one per run under way, to stop it on Ctrl-C
     stopping = threading.Event()
     opened = None
+    waiting: Hold | None = None
 
     recorded: dict[int, str] = {}  # row -> the queued run recorded for it
     owner = new_owner()
@@ -177,7 +179,9 @@ def run_batch(
         if store is not False:
             summary.batch_id = new_batch_id()
             recorded, summary.already_ran = record_rows(store, playbook, environment, table,
-                                                         summary.batch_id, again)
+                                                         summary.batch_id, again, owner)
+            # the rows waiting their turn look alive as long as the batch does
+            waiting = hold(store, owner=owner)
             for a in summary.already_ran:
                 summary.run_ids[a.row] = a.run_id
         if on_start is not None:
@@ -213,6 +217,8 @@ def run_batch(
         summary.wall_seconds = time.perf_counter() - started
         summary.failures.sort(key=lambda f: f.row)
         summary.not_started.sort()
+        if waiting is not None:
+            waiting.release()
         if opened is not None:
             opened.close()
         if own_sandbox and sandbox is not None:

@@ -35,9 +35,12 @@ def row_key(file: str, environment: str, inputs: Mapping[str, Any], occurrence: 
 
 
 def record_rows(store: Any, playbook: Playbook, environment: Any, table: list[dict[str, Any]],
-                 batch_id: str, again: bool) -> tuple[dict[int, str], list[AlreadyRan]]:
+                batch_id: str, again: bool,
+                owner: str = "") -> tuple[dict[int, str], list[AlreadyRan]]:
     """Record each row whose inputs are valid as a queued run of the batch, before any runs;
-    the run id of each row recorded, and the rows an earlier batch ran already."""
+    the run id of each row recorded, and the rows an earlier batch ran already. ``owner``:
+    the batch's, on its queued rows too, so its heartbeat keeps them alive-looking while they
+    wait their turn (:mod:`runner.heartbeats`); whoever runs a row claims it anyway."""
     file = str(Path(playbook.file).resolve())
     where = str(Path(environment.source).resolve()) if environment.source else environment.name
     made = fingerprint(playbook)
@@ -57,7 +60,8 @@ def record_rows(store: Any, playbook: Playbook, environment: Any, table: list[di
             key = row_key(file, where, shown, seen[plain])
         records.append({"run_id": new_run_id(), "playbook": playbook.name, "file": file,
                         "environment": where, "inputs": shown, "dedup_key": key,
-                        "fingerprint": made, "batch_id": batch_id, "batch_row": index})
+                        "fingerprint": made, "batch_id": batch_id, "batch_row": index,
+                        "owner": owner})
         indexes.append(index)
     taken = store.create_runs(records)
     earlier = store.dedup_keys_taken(sorted(taken)) if taken else {}

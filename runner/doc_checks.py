@@ -19,13 +19,13 @@ from runner.extract import check_syntax, from_spec
 from runner.extract_error import ExtractError
 from runner.loader import Document, Path_
 from runner.model import Assertion
+from runner.template_base import GLOBALS
 from runner.template_compile import (
     TemplateFailure,
     compile_expression,
     compile_template,
     is_template,
 )
-from runner.template_env import ENV
 from runner.validation import describe_path
 
 BUILTIN_NAMES = frozenset({"inputs", "secrets", "steps", "response", "run", "loop"})
@@ -137,7 +137,7 @@ class DocChecks:
 
     def check_names(self, names: Iterable[str], path: Path_) -> None:
         for name in sorted(names):
-            if name in self.known or name in ENV.globals:
+            if name in self.known or name in GLOBALS:
                 continue
             if name == "item" or name in ("loop_index",):
                 hint = "this name exists only inside a step with loop:"

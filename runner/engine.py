@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner import tracing
 from runner.environment import Environment
@@ -27,6 +27,7 @@ from runner.errors import (
     StepFailed,
 )
 from runner.fingerprint import fingerprint
+from runner.heartbeats import hold
 from runner.inputs import (
     coerce_inputs,
     masked_inputs,
@@ -40,14 +41,16 @@ from runner.results import ERRORED, FAILED, INTERRUPTED, PARKED, Listener, RunRe
 from runner.run_ids import new_run_id
 from runner.run_loop import Runtime
 from runner.run_state import Parked, signal_name
-from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.common import render
 from runner.steps.runtime import Scope
 from runner.store import Store
 from runner.store_db import StoreConflict
-from runner.templating import SECRET_INPUTS
+from runner.templating import SECRET_INPUTS, shown
 from runner.undo import began_on, recorded_failure, restore_only, run_undos
+
+if TYPE_CHECKING:
+    from runner.sandbox import Sandbox
 
 
 def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
@@ -99,6 +102,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         sandbox = None  # a caller's sandbox applies to sandbox environments only
     own_sandbox = sandbox is None and env.sandbox
     if own_sandbox:
+        from runner.sandbox import Sandbox  # the simulators' modules, for a sandbox run only
+
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
     # a sandbox's simulators live and die with this attempt: its runs wait in their slot
@@ -109,6 +114,9 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     scope: Scope = {"inputs": values, "steps": {}, "secrets": rt.secrets,
                     "run": {"id": run.run_id, "environment": env.name},
                     SECRET_INPUTS: secret_inputs(playbook)}
+    # a run recorded here has no owner: this process's heartbeat holds it by its id while it
+    # runs (a resumed one is held by its attempt's owner, runner.resume)
+    beating = hold(store, run_id=run.run_id) if store is not None and resume is None else None
     started = time.perf_counter()
     span = tracing.run_started(run, redactor)  # None: traces off
     failure: RunnerError | None = None
@@ -197,6 +205,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             elif store is not None:
                 _record(rt, store, run)
         finally:  # also when the run turned out to be another worker's: the span ends here
+            if beating is not None:
+                beating.release()
             tracing.run_finished(span, run)
     run.traceback = rt.crash_traceback or None
     if run.status != PARKED:  # a parked run has not ended: it is resumed at its wake time
@@ -238,9 +248,10 @@ def _create(store: Store, run: RunResult, playbook: Playbook, where: str, dedup_
 def _outputs(rt: Runtime, playbook: Playbook, scope: Scope) -> dict[str, Any]:
     """The playbook's outputs, each rendered on its own: one that fails names its own line."""
     out = {}
+    seen = shown(scope)  # a value a resume withheld shows as its mask (nothing is sent)
     for name, value in playbook.outputs.items():
         try:
-            out[name] = render(rt, value, scope, f"outputs > {name}")
+            out[name] = render(rt, value, seen, f"outputs > {name}")
         except StepFailed as e:
             loc = playbook.doc.loc(("outputs", name))
             e.where = f"{loc.file}:{loc.line}"

@@ -9,24 +9,38 @@ alias expansion past a node budget (billion laughs), huge files and non-string k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from runner import loader_cache
 from runner.errors import Location, PlaybookError
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000
 
 Path_ = tuple[str | int, ...]
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_CODE = loader_cache.stamp(__file__)  # what a kept parse must have been made by
 
-try:  # the C loader composes ~5x faster when libyaml is there
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python fallback
-    _Loader = yaml.SafeLoader
+
+def _yaml() -> Any:
+    """PyYAML, imported when a text is parsed (a file whose parse is kept needs none of it)."""
+    import yaml
+
+    return yaml
+
+
+def _loader() -> type:
+    yaml = _yaml()
+    try:  # the C loader composes ~5x faster when libyaml is there
+        return yaml.CSafeLoader  # type: ignore[no-any-return]
+    except AttributeError:  # pragma: no cover - pure-Python fallback
+        return yaml.SafeLoader  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -45,7 +59,12 @@ class Document:
         return self.locations.get(p, Location(self.file, 1, 1))
 
 
-def load_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
+def load_file(path: str | Path, *, max_bytes: int = MAX_BYTES,
+              keep: Callable[[Any], bool] | None = None) -> Document:
+    """The file's document. ``keep``: whether a parse may be kept between runs
+    (runner/loader_cache.py), asked of the data; None: never. Only the caller knows what a
+    file is: a playbook or a connector file is kept, a file of inputs never (it may hold a
+    secret input's value), nor a file a playbook includes that is not a playbook."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -66,12 +85,24 @@ def load_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
         line = raw[: e.start].count(b"\n") + 1
         raise PlaybookError("the file is not valid UTF-8", location=Location(str(p), line, 1),
                             hint="save the file as UTF-8") from None
-    return load_text(text, str(p))
+    file = str(p)
+    if keep is None:
+        return load_text(text, file)
+    kept = loader_cache.get(file, text, _CODE)
+    if kept is not None:  # parsed before, from this very text
+        data, where = kept
+        return Document(file, data, {path: Location(file, line, col) for path, line, col in where})
+    doc = load_text(text, file)
+    if keep(doc.data):
+        loader_cache.put(file, text, _CODE, doc.data,
+                         [(path, loc.line, loc.col) for path, loc in doc.locations.items()])
+    return doc
 
 
 def load_text(text: str, file: str = "<string>") -> Document:
+    yaml = _yaml()
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
@@ -93,10 +124,11 @@ def load_text(text: str, file: str = "<string>") -> Document:
 def top_level_keys(text: str) -> set[str]:
     """The keys of the document's top-level mapping, as far as the text parses: enough to tell
     what kind of file it is, even when it is not valid YAML (nothing is constructed)."""
+    yaml = _yaml()
     keys: set[str] = set()
     open_: list[list[bool]] = []  # per open collection: [is a mapping, the next node is a key]
     try:
-        for ev in yaml.parse(text, Loader=_Loader):
+        for ev in yaml.parse(text, Loader=_loader()):
             if isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
                 if open_ and open_[-1][0]:
                     if open_[-1][1] and len(open_) == 1 and isinstance(ev, yaml.ScalarEvent):
@@ -118,12 +150,14 @@ class _Walker:
         self.file = file
         self.locations = locations
         self.nodes = 0
-        self.constructor = _Loader("")  # only its scalar constructors are used
+        self.yaml = _yaml()
+        self.constructor = _loader()("")  # only its scalar constructors are used
 
     def _loc(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def walk(self, node: yaml.Node, path: Path_) -> Any:
+        yaml = self.yaml
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise PlaybookError(

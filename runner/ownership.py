@@ -3,7 +3,8 @@
 Whoever executes a run first *claims* it with a compare-and-set on its row: ``queued`` (or,
 for ``runner resume``, ``failed``/``interrupted``) becomes ``running`` with the claimant as
 ``owner``; a ``running`` row is taken over only when its heartbeat is older than ``stale_after``
-(its process died), and then the run is resumed from its journal. Every later write of the
+(its process died: a live one beats for every run it holds, :mod:`runner.heartbeats`), and
+then the run is resumed from its journal. Every later write of the
 attempt goes through :class:`FencedStore` and succeeds only while the attempt still owns the
 run: an attempt taken for dead that comes back fails its next journal write, which comes before
 any request that is not safe to repeat, so two attempts never both send it. These are the
@@ -122,36 +123,12 @@ class FencedStore(Store):
         self.atomically(lambda c: self._touch(c, now))
 
 
-class Heartbeat(threading.Thread):
-    """Keeps a run's heartbeat fresh while it runs (a poll may wait minutes between calls)."""
-
-    def __init__(self, store: FencedStore, every: float) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{store.run_id}")
-        self.store, self.every = store, every
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(self.every):
-            try:
-                self.store.heartbeat(self.store.run_id)
-            except LostOwnership:
-                return
-            except Exception as e:  # the database blinked: the next beat may get through
-                log.warning("heartbeat of run %s failed: %s", self.store.run_id, e)
-
-
 @contextmanager
-def owned(store: Store, run_id: str, owner: str, *,
-          beat_every: float = STALE_AFTER / 6) -> Iterator[FencedStore]:
-    """The store as the claimed attempt ``owner`` of ``run_id`` writes to it, with a heartbeat
-    thread keeping the run alive-looking until the block ends."""
-    fenced = FencedStore(store, run_id, owner)
-    beat = Heartbeat(fenced, beat_every)
-    beat.start()
-    try:
-        yield fenced
-    finally:
-        beat.done.set()
+def owned(store: Store, run_id: str, owner: str) -> Iterator[FencedStore]:
+    """The store as the claimed attempt ``owner`` of ``run_id`` writes to it. (Its heartbeat
+    is the process's, :mod:`runner.heartbeats`: :func:`runner.resume.resume_run` holds the
+    run there, fenced or not.)"""
+    yield FencedStore(store, run_id, owner)
 
 
 def settle(store: Store, run_id: str, error: str, hint: str | None) -> bool:

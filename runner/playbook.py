@@ -31,8 +31,8 @@ from runner.model import ConnectorRef, InputSpec, Playbook
 from runner.notify_targets import read_targets
 from runner.playbook_schema import base
 from runner.step_builder import StepBuilder
+from runner.template_base import GLOBALS
 from runner.template_compile import TemplateFailure, compile_template, is_template
-from runner.template_env import ENV
 from runner.validation import validate_against
 
 # settings every connector has, on top of its own
@@ -66,7 +66,7 @@ def load_playbook(path: str | Path, *, root: str | Path | None = None,
 def _load(file: Path, root: Path, stack: tuple[str, ...],
           included_at: Location | None = None, *, text: str | None = None) -> Playbook:
     try:
-        doc = load_file(file) if text is None else load_text(text, str(file))
+        doc = load_file(file, keep=_a_playbook) if text is None else load_text(text, str(file))
         is_playbook = isinstance(doc.data, dict) and "steps" in doc.data
         validate_against(base(), doc, echo=is_playbook)
     except PlaybookError as e:
@@ -86,6 +86,12 @@ def _is_playbook_text(file: Path, text: str | None = None) -> bool:
         return False
     return "steps" in top_level_keys(text)
 
+
+
+def _a_playbook(data: Any) -> bool:
+    """A parse kept between runs is a playbook's (a top-level ``steps:`` list): an included
+    file that is not one (a secrets file named by mistake) is refused, and never copied."""
+    return isinstance(data, dict) and isinstance(data.get("steps"), list)
 
 class _Builder(StepBuilder):
     def __init__(self, doc: Document, root: Path, stack: tuple[str, ...],
@@ -174,7 +180,7 @@ class _Builder(StepBuilder):
             compiled = compile_template(value)
         except TemplateFailure as e:
             raise self.fail(path, str(e), "check the {{ }} and {% %} pairs") from None
-        others = sorted(compiled.names - {"inputs"} - set(ENV.globals))
+        others = sorted(compiled.names - {"inputs"} - GLOBALS)
         if others:
             raise self.fail(path, f"setting '{key}' reads '{others[0]}': settings may read "
                             "inputs only (they are set up when the run starts, before any step)",

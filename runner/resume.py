@@ -29,6 +29,7 @@ from typing import Any
 
 from runner.errors import InvalidInput, RunnerError, StoreError
 from runner.fingerprint import check as check_fingerprint
+from runner.heartbeats import held
 from runner.journal import ResumeState
 from runner.launch import launch
 from runner.model import Playbook
@@ -73,7 +74,8 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
     ``playbook``: loaded by the caller, or a path loaded once the run is claimed (a worker's
     checkout: a playbook that fails to load is then recorded on the run). ``again``: final
     statuses that may be taken up too (``runner resume``); ``fence=False``: the writes are
-    not fenced and no heartbeat is kept (a batch's own rows, as they always were).
+    not fenced (a batch's own rows, as they always were). Either way the process's heartbeat
+    keeps the run alive-looking while this attempt holds it (:mod:`runner.heartbeats`).
     Whatever the attempt raises but a lost ownership is recorded on the run first (``failed``,
     if it is still running; ``crash_hint`` for an internal error), then raised. ``undo``: undo
     the run (``runner undo``): the failure, or the passed run, the undo begins on, unless the
@@ -84,9 +86,9 @@ def resume_run(store: Store, run_id: str, *, playbook: str | Path | Playbook, en
         return Attempt(claim.outcome)
     if on_claim is not None:
         on_claim(claim)
-    fenced = owned(store, run_id, claim.owner, beat_every=beat_every) if fence \
+    fenced = owned(store, run_id, claim.owner) if fence \
         else contextlib.nullcontext(store)
-    with fenced as writes:
+    with fenced as writes, held(store, owner=claim.owner, every=beat_every):
         try:
             loaded = playbook if isinstance(playbook, Playbook) else \
                 load_playbook(playbook, root=root)

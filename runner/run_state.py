@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner import park
 from runner.connectors.client import ConnectorClient
@@ -25,7 +25,6 @@ from runner.inputs import secret_inputs
 from runner.journal import Journal, ResumeState
 from runner.model import ConnectorRef, Playbook, Step
 from runner.results import ERRORED, Listener, StepResult
-from runner.sandbox import Sandbox
 from runner.secrets import Redactor
 from runner.steps.runtime import Scope
 from runner.templating import SECRET_INPUTS, Renderer
@@ -36,6 +35,9 @@ STEP_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("step_key", defau
 iteration)."""
 JOURNALED = 5.0  # seconds: a wait this long or longer is journaled; a shorter one is not worth
 # a write (a run resumed from it is at most that early; 5,000 runs: 35,000 writes less at 1 s)
+
+if TYPE_CHECKING:
+    from runner.sandbox import Sandbox
 
 
 class Parked(BaseException):

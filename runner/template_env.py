@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from runner.template_base import TemplateRaised
 from runner.template_limits import CappedEnvironment
 
 
@@ -36,10 +37,6 @@ def _to_json(value: Any) -> str:
 
 def _from_json(value: str) -> Any:
     return json.loads(value)
-
-
-class TemplateRaised(Exception):
-    """``fail('message')`` in a template: the template's own error message."""
 
 
 def _fail(message: str) -> Any:

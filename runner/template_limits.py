@@ -24,11 +24,10 @@ from jinja2 import filters
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace
 
+from runner.template_base import MAX_LENGTH, MAX_RANGE
 from runner.template_sizes import (
     CHECKS,
     FIELD,
-    MAX_LENGTH,
-    MAX_RANGE,
     PERCENT,
     SEQUENCES,
     CostCapped,

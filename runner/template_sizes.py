@@ -12,9 +12,8 @@ from typing import Any
 
 from jinja2.exceptions import SecurityError
 
-MAX_DIGITS = 4_300
-MAX_LENGTH = 10_000_000
-MAX_RANGE = 100_000  # Jinja's sandbox limit too; here with a message that names it
+from runner.template_base import MAX_DIGITS, MAX_LENGTH
+
 SEQUENCES = (str, list, tuple)
 
 

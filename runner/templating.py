@@ -18,13 +18,12 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from jinja2 import Undefined
-from jinja2.exceptions import SecurityError, UndefinedError
-
 from runner.secrets import MIN_LENGTH
+from runner.template_base import TemplateRaised
 from runner.template_compile import (
     Compiled,
     TemplateFailure,
@@ -32,10 +31,9 @@ from runner.template_compile import (
     compile_template,
     is_template,
 )
-from runner.template_env import TemplateRaised
 
-__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "reads_secret", "template_names",
-           "withheld"]
+__all__ = ["SECRET_INPUTS", "Renderer", "expression_names", "is_withheld", "reads_secret",
+           "shown", "template_names", "withheld"]
 
 # the scope key naming its secret inputs: not a name, so no template can read or shadow it
 SECRET_INPUTS = "secret inputs"
@@ -44,23 +42,24 @@ SECRET_INPUTS = "secret inputs"
 def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
     try:
         out = compiled.fn(ctx)
-        if isinstance(out, Undefined):  # a bare {{ name }} evaluates to it without raising
-            out._fail_with_undefined_error()
-        if isinstance(out, (list, tuple)):  # and so does each of `[a, missing]`
-            for item in out:
-                if isinstance(item, Undefined):
-                    item._fail_with_undefined_error()
+        # only Jinja makes Undefined values, so there is none to find before it is imported;
+        # while another thread imports it the module is there without the name: none either
+        # (a template that went through Jinja here waited for the whole import)
+        undefined = getattr(sys.modules.get("jinja2"), "Undefined", None)
+        if undefined is not None:
+            if isinstance(out, undefined):  # a bare {{ name }} evaluates to it
+                out._fail_with_undefined_error()
+            if isinstance(out, (list, tuple)):  # and so does each of `[a, missing]`
+                for item in out:
+                    if isinstance(item, undefined):
+                        item._fail_with_undefined_error()
         return out
-    except UndefinedError as e:
-        raise TemplateFailure(_undefined_message(e), name=_undefined_name(e)) from None
-    except SecurityError as e:
-        raise TemplateFailure(f"refused by the template sandbox: {e}") from None
     except TemplateRaised as e:
         raise TemplateFailure(str(e)) from None
     except TemplateFailure:
         raise
-    except Exception as e:  # a filter or an operator failed on the data
-        raise TemplateFailure(f"{type(e).__name__}: {e}") from None
+    except Exception as e:
+        raise _failure(e) from None
 
 
 def withheld(name: str, why: str) -> Any:
@@ -68,15 +67,47 @@ def withheld(name: str, why: str) -> Any:
     value the journal kept masked, put back by a resume)."""
     from jinja2 import StrictUndefined
 
-    return StrictUndefined(hint=why, name=name)
+    class Withheld(StrictUndefined):
+        __slots__ = ()
+
+    return Withheld(hint=why, name=name)
 
 
-def _undefined_name(e: UndefinedError) -> str | None:
+def is_withheld(value: Any) -> bool:
+    return type(value).__name__ == "Withheld"
+
+
+def shown(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """``scope`` for what is only shown (the outputs, masked anyway): each withheld value
+    as the mask it was kept as, at the top and in ``steps.<id>``."""
+    from runner.secrets import MASK
+
+    out = {k: MASK if is_withheld(v) else v for k, v in scope.items()}
+    steps = out.get("steps")
+    if isinstance(steps, Mapping):
+        out["steps"] = {sid: {k: MASK if is_withheld(v) else v for k, v in entry.items()}
+                        if isinstance(entry, Mapping) else entry
+                        for sid, entry in steps.items()}
+    return out
+
+
+def _failure(e: Exception) -> TemplateFailure:
+    if "jinja2" in sys.modules:  # an error of Jinja's only once Jinja has run
+        from jinja2.exceptions import SecurityError, UndefinedError  # (waits for the import)
+
+        if isinstance(e, UndefinedError):
+            return TemplateFailure(_undefined_message(e), name=_undefined_name(e))
+        if isinstance(e, SecurityError):
+            return TemplateFailure(f"refused by the template sandbox: {e}")
+    return TemplateFailure(f"{type(e).__name__}: {e}")  # a filter or an operator failed
+
+
+def _undefined_name(e: Exception) -> str | None:
     m = re.match(r"'([^']+)' is undefined", str(e))
     return m.group(1) if m else None
 
 
-def _undefined_message(e: UndefinedError) -> str:
+def _undefined_message(e: Exception) -> str:
     name = _undefined_name(e)
     if name:
         return f"undefined variable '{name}'"

@@ -8,7 +8,6 @@ from typing import Any, NoReturn
 
 import click
 
-from runner.cli.batch_lines import BatchLines
 from runner.cli.common import (
     env_option,
     inputs_option,
@@ -106,6 +105,8 @@ def run(playbook: str, env: str, inputs: tuple[str, ...], report_json: str | Non
                                timeout=timeout, report_json=report_json, on_queued=_queued)
         _exit_as_submitted(submitted, timeout)
     if inputs_from is not None:
+        from runner.cli.batch_lines import BatchLines  # a batch's lines, for a batch only
+
         lines = BatchLines(inputs_from, quiet)
         summary = api.run_batch(playbook, inputs_from=inputs_from, env=env, inputs=given,
                                 concurrency=concurrency, store=store, again=again, root=root,

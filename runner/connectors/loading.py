@@ -100,7 +100,7 @@ def load_connector(
     from runner.loader import load_file
     from runner.validation import validate_against
 
-    doc = load_file(path)
+    doc = load_file(path, keep=lambda data: isinstance(data, dict) and "operations" in data)
     validate_against(CONNECTOR_SCHEMA, doc, what="connector")
     raw = doc.data
     decode = raw.get("decode", "auto")

@@ -49,12 +49,27 @@ def builtin() -> dict[str, str]:
 
 
 def _group(path: str) -> dict[str, str]:
-    from configparser import ConfigParser
-
-    parser = ConfigParser(delimiters=("=",), interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names keep their case
-    parser.read(path, encoding="utf-8")
-    return dict(parser[GROUP]) if parser.has_section(GROUP) else {}
+    """``GROUP``'s entries of an ``entry_points.txt`` (the INI file the installer writes:
+    ``[group]`` headers, ``name = module:attr`` lines), read line by line: ``configparser``
+    would cost a module import on every run for these few lines."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    out: dict[str, str] = {}
+    section = None
+    for raw in lines:
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line[0] == "[" and line[-1] == "]":
+            section = line[1:-1]
+        elif section == GROUP:
+            name, sep, value = line.partition("=")
+            if sep:
+                out[name.strip()] = value.strip()  # names keep their case
+    return out
 
 
 def _entry_points() -> dict[str, str]:
