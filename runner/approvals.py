@@ -49,7 +49,7 @@ def pending(store: Store, run_id: str) -> Pending:
              and e.data.get("for") == "approval"]
     for e in reversed(waits):
         if not rows(store, run_id, e.step_key, "approval"):
-            if row["status"] != "waiting":
+            if row["status"] not in ("waiting", "parked"):  # parked: on workers, held by none
                 break
             return Pending(run_id, e.step_key, str(e.data.get("question", "")),
                            str(e.data.get("step", "")), float(e.data.get("until") or 0), row)

@@ -71,6 +71,26 @@ def rows(store: Store, run_id: str, key: str, event: str) -> list[Row]:
                 for r in got]
 
 
+def answered(store: Store, run_id: str) -> bool:
+    """Whether what a parked run waits for has come: its last park is a ``wait-for``'s or an
+    ``approve``'s (the step of its last ``waiting`` row) and its callback or answer came. A
+    worker that parks a run asks this once the run is ``parked``, and wakes it now if so: an
+    answer that came between the step's last look and the park found the run still held, and
+    did not wake it."""
+    with store.db.connect() as c:
+        last = {r["event"]: (r["step_key"], json.loads(r["data"] or "{}")) for r in c.execute(
+            "SELECT step_key, event, data FROM journal WHERE run_id = :run_id AND event IN "
+            "('parked', 'waiting') ORDER BY id", {"run_id": run_id})}
+    if "parked" not in last or "waiting" not in last or last["parked"][0] != last["waiting"][0]:
+        return False
+    key, data = last["waiting"]
+    if data.get("for") == "approval":
+        return bool(rows(store, run_id, key, "approval"))
+    hook = data.get("hook")
+    return data.get("for") == "callback" and isinstance(hook, str) and \
+        any(r.status == "received" for r in rows(store, run_id, hook, "callback"))
+
+
 def replace(store: Store, row_id: int, data: dict[str, Any]) -> None:
     """Rewrite a row's data (a body masked with the run's secrets once the run takes it)."""
     text = json.dumps(data, default=str)

@@ -34,10 +34,11 @@ def serve(store: Store, bind: str, *, broker: str | None = None, queue: str = "r
 
         def wake(run_id: str) -> None:
             row = store.get_run(run_id)
-            if row is None or row["status"] != "waiting" or \
-                    time.time() - (row["heartbeat"] or 0) < stale_after:
+            held = row is not None and row["status"] == "waiting" and \
+                time.time() - (row["heartbeat"] or 0) < stale_after  # parked: held by nobody
+            if row is None or row["status"] not in ("waiting", "parked") or held:
                 return  # held by a live process: it looks in the store itself
-            hand_over(app, queue, Orphan(run_id, "waiting", row["file"], row["environment"],
+            hand_over(app, queue, Orphan(run_id, row["status"], row["file"], row["environment"],
                                          row.get("inputs") or {}, row.get("dedup_key"),
                                          row["heartbeat"]))
             log.info("run %s woken through the broker", run_id)

@@ -10,6 +10,15 @@ once, and a whole worker that vanished gives its unacknowledged messages back af
 and resumes it; a task that finds it alive (heartbeat fresh) retries later; one that finds it
 finished does nothing. Results and history live in the store, not in a Celery result backend.
 
+A run that waits ``park_after`` seconds or more (``runner worker --park-after``, 30 s) gives
+its slot back: the engine journals the wait and records the run ``parked``, owned by nobody,
+its wake time in ``heartbeat``; the task then publishes the run's message again with that
+``countdown`` (:func:`hand_back`) and ends, and whichever worker gets it then claims and resumes
+the run from its journal (no finished step is run again, no unsafe call sent twice). Should
+that message be lost with a worker, the sweep (:mod:`runner.orphans`) hands over a parked run
+``stale_after`` past its wake time; a callback for it wakes it at once
+(:mod:`runner.callback_server`).
+
 Celery is imported only by the functions that need it, so the local scheduler runs without it.
 """
 
@@ -19,6 +28,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +41,7 @@ from runner.store import Store
 TASK_NAME = "runner.execute"
 DEFAULT_QUEUE = "runner"
 VISIBILITY_TIMEOUT = 3600.0  # Redis gives a vanished worker's messages back after this
+PARK_AFTER = 30.0  # a run's wait this long or longer gives its worker slot back
 
 log = logging.getLogger("runner.distributed")
 
@@ -48,7 +59,7 @@ def safe_url(url: str) -> str:
 
 def make_app(broker: str, *, store: str | None = None, queue: str = DEFAULT_QUEUE,
              visibility_timeout: float = VISIBILITY_TIMEOUT, stale_after: float = STALE_AFTER,
-             heartbeat_every: float | None = None) -> Any:
+             heartbeat_every: float | None = None, park_after: float | None = PARK_AFTER) -> Any:
     """A Celery app for ``broker`` with runner's one task. Workers pass their ``store``."""
     need("scale", "a Celery broker (runner worker, --broker)")
     from celery import Celery
@@ -72,7 +83,8 @@ def make_app(broker: str, *, store: str | None = None, queue: str = DEFAULT_QUEU
             "unacked_restore_throttle": 1,
         },
         runner_store=store, runner_stale_after=stale_after,
-        runner_heartbeat_every=heartbeat_every,
+        runner_heartbeat_every=heartbeat_every, runner_park_after=park_after,
+        runner_visibility_timeout=visibility_timeout,
     )
     app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True,
              max_retries=None)(_task)
@@ -96,7 +108,11 @@ def _task(self: Any, **message: Any) -> str:
     store = _worker_store(conf.get("runner_store"))
     job = RunJob(**message)
     outcome = execute_job(store, job, stale_after=conf.get("runner_stale_after", STALE_AFTER),
-                          heartbeat_every=conf.get("runner_heartbeat_every"))
+                          heartbeat_every=conf.get("runner_heartbeat_every"),
+                          park_after=conf.get("runner_park_after"))
+    if outcome == "parked":
+        hand_back(self.app, conf.get("task_default_queue") or DEFAULT_QUEUE, store, job,
+                  conf.get("runner_visibility_timeout") or VISIBILITY_TIMEOUT)
     if outcome == "busy":  # alive elsewhere, or dead too recently to tell: look again later
         raise self.retry(countdown=conf.get("runner_stale_after", STALE_AFTER))
     if outcome == "missing":
@@ -108,7 +124,8 @@ def _task(self: Any, **message: Any) -> str:
 def start_worker(broker: str, store: str | None = None, *, queue: str = DEFAULT_QUEUE,
                  concurrency: int = 4, pool: str = "threads", loglevel: str = "INFO",
                  hostname: str | None = None, visibility_timeout: float = VISIBILITY_TIMEOUT,
-                 stale_after: float = STALE_AFTER, heartbeat_every: float | None = None) -> int:
+                 stale_after: float = STALE_AFTER, heartbeat_every: float | None = None,
+                 park_after: float | None = PARK_AFTER) -> int:
     """Run a Celery worker that executes runner's runs until it is stopped; its exit code."""
     from runner.connectors import gates, registry
     from runner.store_url import to_url
@@ -118,7 +135,8 @@ def start_worker(broker: str, store: str | None = None, *, queue: str = DEFAULT_
     registry.all_specs()  # plugins load (and are checked) before the first message
     gates.share_through(broker)  # connector limits hold across all workers of this broker
     app = make_app(broker, store=url, queue=queue, visibility_timeout=visibility_timeout,
-                   stale_after=stale_after, heartbeat_every=heartbeat_every)
+                   stale_after=stale_after, heartbeat_every=heartbeat_every,
+                   park_after=park_after)
     worker = app.Worker(
         hostname=hostname or f"runner-{os.getpid()}@{socket.gethostname()}",
         pool_cls=pool, concurrency=concurrency, loglevel=loglevel, queues=[queue],
@@ -135,12 +153,36 @@ def start_worker(broker: str, store: str | None = None, *, queue: str = DEFAULT_
     return int(worker.exitcode or 0)
 
 
-def publish(app: Any, queue: str, job: RunJob) -> None:
-    """Send ``job`` to the workers of ``queue``. The task id is the run id: that is how a
-    sweep (:mod:`runner.orphans`) tells which runs still have a message in the broker."""
+def publish(app: Any, queue: str, job: RunJob, countdown: float | None = None) -> None:
+    """Send ``job`` to the workers of ``queue`` (to be run ``countdown`` seconds from now).
+    The task id is the run id: that is how a sweep (:mod:`runner.orphans`) tells which runs
+    still have a message in the broker."""
     app.send_task(TASK_NAME, kwargs=job.to_message(), queue=queue, task_id=job.run_id,
+                  countdown=countdown,
                   retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2,
                                             "interval_step": 0.5, "interval_max": 2})
+
+
+def hand_back(app: Any, queue: str, store: Store, job: RunJob,
+              visibility_timeout: float = VISIBILITY_TIMEOUT) -> None:
+    """A parked run's message, again, due at its wake time (the row's ``heartbeat``). It is
+    the same message (secret inputs too), so the run resumes as it was handed over. At most
+    half the visibility timeout ahead: Redis gives an ETA message a worker holds longer than
+    that to another worker too; a run woken before its time parks again at once."""
+    row = store.get_run(job.run_id) or {}
+    if row.get("status") != "parked":  # woken already (a callback), or taken up meanwhile
+        return
+    from runner.callback_inbox import answered
+
+    wait = max(0.0, float(row.get("heartbeat") or 0) - time.time())
+    if answered(store, job.run_id):  # its callback came as it parked: wake it now
+        log.info("run %s: what it waits for came as it parked; woken now", job.run_id)
+        wait = 0.0
+    try:
+        publish(app, queue, job, countdown=min(wait, visibility_timeout / 2))
+    except Exception as e:  # the broker is away: the sweep hands the run over once overdue
+        log.warning("run %s: could not hand it back to the broker (%s); the sweep will, "
+                    "once it is due", job.run_id, type(e).__name__)
 
 
 def hand_over(app: Any, queue: str, orphan: Orphan) -> None:

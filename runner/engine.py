@@ -37,10 +37,10 @@ from runner.inputs import (
 from runner.journal import Journal, ResumeState
 from runner.model import Playbook
 from runner.redacted_json import redacted_json
-from runner.results import ERRORED, FAILED, INTERRUPTED, Listener, RunResult
+from runner.results import ERRORED, FAILED, INTERRUPTED, PARKED, Listener, RunResult
 from runner.run_ids import new_run_id
 from runner.run_loop import Runtime
-from runner.run_state import signal_name
+from runner.run_state import Parked, signal_name
 from runner.secrets import Redactor
 from runner.steps.common import render
 from runner.steps.runtime import Scope
@@ -58,8 +58,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             run_id: str | None = None, sandbox: Sandbox | None = None,
             store: Store | None = None, resume: ResumeState | None = None,
             dedup_key: str | None = None, cancel: threading.Event | None = None,
-            batch_id: str | None = None,
-            batch_row: int | None = None) -> RunResult:
+            batch_id: str | None = None, batch_row: int | None = None,
+            park_after: float | None = None) -> RunResult:
     """Run a playbook to the end; never raises for a step failure (see ``RunResult.status``).
 
     With a sandbox environment the simulators are started for this run and stopped after it,
@@ -74,6 +74,10 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     ``resume`` is used as handed: checking it against the playbook (and refusing an edited
     one) is :func:`runner.resume.resume_run`'s, the one place a recorded run is taken up.
     ``batch_id``/``batch_row``: the batch this run is a row of (``runner run --inputs-from``).
+    ``park_after`` (a worker's): a wait of a step this long or longer ends this attempt there:
+    the run is recorded ``parked`` (status), its wake time in its ``heartbeat`` column, owned
+    by nobody, and returned with that status; its ``finally`` steps run when it really ends.
+    Not in the sandbox: its simulators (their jobs, their callbacks) end with the attempt.
     """
     redactor = redactor or Redactor()
     listeners = listeners or []
@@ -102,6 +106,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
 
         sandbox = Sandbox(env.simulators)
     rt = Runtime(env, redactor, listeners, sandbox, journal, resume, cancel)
+    # a sandbox's simulators live and die with this attempt: its runs wait in their slot
+    rt.park_after = park_after if journal is not None and not env.sandbox else None
     undoing = resume is not None and resume.undo is not None  # an undo to begin or go on with
     if resume is not None:
         rt.undos.load(resume, playbook)
@@ -115,6 +121,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
     span = tracing.run_started(run, redactor)  # None: traces off
     failure: RunnerError | None = None
     completed = False  # the engine reached the end: only such a run may pass
+    parked: Parked | None = None  # the attempt gave its worker slot back in a wait
     try:
         try:
             rt.emit("run_started", run)
@@ -125,6 +132,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
                 failure = recorded_failure(resume.undo)
             else:
                 failure = rt.run_steps(playbook.steps, scope, run.steps)
+            rt.park_after = None  # the undo and finally steps run in this attempt, to the end
             if (failure is not None or undoing) and not rt.cancel.is_set() and rt.undos.items:
                 _undo(rt, run, scope, failure, resume)
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (runner.cli turns it into one)
@@ -161,6 +169,8 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         if failure is None:
             run.outputs = redactor.redact_data(_outputs(rt, playbook, scope))
         completed = True
+    except Parked as e:
+        parked = e
     except StepFailed as e:
         failure = e
     except InvalidInput as e:  # e.g. a secret missing: record it, then let the CLI say so
@@ -177,7 +187,7 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
         run.duration_ms = (time.perf_counter() - started) * 1000
         if rt.crash is not None:  # an internal error anywhere, even in an iteration: errored
             failure = rt.crash
-        elif failure is None and not completed:
+        elif failure is None and not completed and parked is None:
             failure = InternalError("the run stopped before its end")
         if failure is not None:
             run.status = INTERRUPTED if isinstance(failure, Interrupted) else \
@@ -185,15 +195,22 @@ def execute(playbook: Playbook, env: Environment, inputs: Mapping[str, Any], *,
             run.error = redactor.redact(_located(failure))
             run.hint = redactor.redact(failure.hint) if failure.hint else None
             run.failed_step = getattr(failure, "step", None) or None
+        elif parked is not None:
+            run.status = PARKED
         try:
-            if store is not None:
+            if store is not None and run.status == PARKED:
+                assert parked is not None  # released: the worker the broker wakes it on claims it
+                store.update_run(run.run_id, status=PARKED, heartbeat=parked.until,
+                                 owner=None, duration_ms=run.duration_ms)
+            elif store is not None:
                 _record(rt, store, run)
         finally:  # also when the run turned out to be another worker's: the span ends here
             if beating is not None:
                 beating.release()
             tracing.run_finished(span, run)
     run.traceback = rt.crash_traceback or None
-    rt.emit("run_finished", run)
+    if run.status != PARKED:  # a parked run has not ended: it is resumed at its wake time
+        rt.emit("run_finished", run)
     return run
 
 

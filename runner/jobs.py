@@ -6,6 +6,7 @@ this run id". A run's row goes::
 
     pending --> queued --> running --> passed | failed | interrupted
                   (skipped: a schedule's fire time dropped by overlap: skip)
+                               running <--> parked (a long wait on a worker: no slot held)
 
 Whoever executes a run first *claims* it with a compare-and-set on its row: ``queued`` becomes
 ``running`` with the claimant as ``owner``; a ``running`` row is taken over only when its
@@ -42,7 +43,7 @@ from runner.errors import RunnerError, StoreError
 from runner.launch import launch
 from runner.notify_targets import Target, from_message
 from runner.ownership import STALE_AFTER, Claim, LostOwnership
-from runner.results import Listener, RunResult
+from runner.results import PARKED, Listener, RunResult
 from runner.resume import resume_run
 from runner.secrets import Redactor
 from runner.store import Store
@@ -73,12 +74,15 @@ class RunJob:
 
 # -- executing ---------------------------------------------------------------------------------
 def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
-                heartbeat_every: float | None = None) -> str:
+                heartbeat_every: float | None = None, park_after: float | None = None) -> str:
     """Claim ``job``'s run and run (or resume) it to the end (:func:`runner.resume.resume_run`).
 
     Returns the run's final status, or why it was not run: ``done`` (finished already),
     ``busy`` (another attempt is alive: try again later), ``lost`` (someone else claimed it,
-    or took it over mid-way), ``missing`` (no such run in this store), ``waiting`` (pending).
+    or took it over mid-way), ``missing`` (no such run in this store), ``waiting`` (pending),
+    ``parked``: a wait of ``park_after`` seconds or more gave the slot back; the run is
+    ``parked`` in the store until its wake time (its row's ``heartbeat``), for the caller to
+    have it resumed then (:func:`runner.distributed.hand_back`).
     """
     def claimed(claim: Claim) -> None:
         resumed = bool(claim.resume and (claim.resume.finished or claim.resume.unsafe_outcome))
@@ -97,10 +101,13 @@ def execute_job(store: Store, job: RunJob, *, stale_after: float = STALE_AFTER,
                              inputs=job.inputs, stale_after=stale_after, worker=True,
                              beat_every=heartbeat_every or max(0.2, stale_after / 6),
                              crash_hint="this is a bug in runner; the worker's log has the "
-                             "details", on_claim=claimed, start=start)
+                             "details", on_claim=claimed, start=start, park_after=park_after)
         if attempt.result is None:
             return attempt.outcome
         status = attempt.result.status
+        if status == PARKED:  # not ended: no notification, no failure webhook
+            log.info("run %s parked: its slot is free until it wakes", job.run_id)
+            return PARKED
         if attempt.result.unrecorded:  # the store went away mid-run: resume it once it is back
             log.warning("run %s: the run store failed (%s); it is resumed later",
                         job.run_id, attempt.result.error)

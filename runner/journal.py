@@ -134,9 +134,13 @@ class Journal:
         self.store.write(self.run_id, "undo", "undo", status,
                          self.redactor.redact_data(dict(data or {})))
 
-    def parked(self, key: str, until: float) -> None:
-        """The step at ``key`` waits until ``until`` (clock time): a resumed run wakes it then."""
-        self.store.write(self.run_id, key, "parked", data={"until": until})
+    def parked(self, key: str, until: float, kept: Mapping[str, Any] | None = None) -> None:
+        """The step at ``key`` waits until ``until`` (clock time): a resumed run wakes it then.
+        ``kept``: what the step goes on from then (a poll's start and attempts so far)."""
+        data: dict[str, Any] = {"until": until}
+        if kept:
+            data["kept"] = dict(kept)
+        self.store.write(self.run_id, key, "parked", data=data)
 
     def heartbeat(self) -> None:
         """The run is alive (a poll between calls): written at most every few seconds."""
@@ -160,6 +164,7 @@ class ResumeState:
     undo_end: str | None = None  # the undo ended: undone | partly-undone
     undo_begun: bool = False  # ``undo`` is the journal's (not asked for by runner undo now)
     parked: dict[str, float] = field(default_factory=dict)  # key -> wake time of its last park
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> its last park's kept
 
     @classmethod
     def load(cls, store: Store, run_id: str) -> ResumeState:
@@ -176,6 +181,7 @@ class ResumeState:
                     state.undo_end = e.status
             elif e.event == "parked":
                 state.parked[e.step_key] = float(e.data.get("until") or 0)
+                state.kept[e.step_key] = dict(e.data.get("kept") or {})
             elif e.event == "finished":
                 if e.status in DONE:
                     state.finished[e.step_key] = {**e.data, "status": e.status}
@@ -224,6 +230,7 @@ class ResumeState:
             new = translate(key)
             if new is not None:
                 out.parked[new] = until
+                out.kept[new] = self.kept.get(key, {})
         return out, sorted(stuck)
 
     def done(self, key: str) -> dict[str, Any] | None:

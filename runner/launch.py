@@ -25,7 +25,7 @@ from runner.extras import need
 from runner.model import Playbook
 from runner.notify_targets import Target
 from runner.playbook import load_playbook
-from runner.results import FAILED, Listener, RunResult
+from runner.results import FAILED, PARKED, Listener, RunResult
 from runner.run_ids import new_run_id
 from runner.secrets import Redactor
 from runner.store import Store
@@ -83,7 +83,8 @@ def launch(playbook: str | Path | Playbook, *, env: str | Environment | None = "
             failed.failed_step = getattr(e, "step", None) or None
             notifying.notify_run(targets, failed, loaded, redactor, warn=say)
         raise
-    notifying.notify_run(targets, result, loaded, redactor, warn=say)
+    if result.status != PARKED:  # parked on a worker: told when it ends, not now
+        notifying.notify_run(targets, result, loaded, redactor, warn=say)
     return result
 
 

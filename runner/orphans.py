@@ -12,7 +12,11 @@ a heartbeat nobody refreshes. The rule:
   name files or an environment only its machine has, and is left to its user, or to
   ``runner resume --stale``, which takes it too;
 - ``queued``, last handed over more than ``stale_after`` ago, and no message for it anywhere in
-  the broker (waiting in the queue, or held unacknowledged by a worker): its message is lost.
+  the broker (waiting in the queue, or held unacknowledged by a worker): its message is lost;
+- ``parked`` (a worker gave its slot back in a long wait; its ``heartbeat`` is its wake time,
+  owner none), ``stale_after`` past its wake time and no message waiting in the queue: the
+  message due then went with a worker that died holding it (Redis would give it back only
+  after the visibility timeout).
 
 Such a run is an *orphan*. Handing it over again is safe because executing is: the claim is a
 compare-and-set, so a duplicate message finds the run taken, and a taken-over run resumes from
@@ -42,7 +46,7 @@ log = logging.getLogger("runner.orphans")
 @dataclass
 class Orphan:
     run_id: str
-    status: str  # queued | running | waiting
+    status: str  # queued | running | waiting | parked
     file: str
     environment: str
     inputs: dict[str, Any]
@@ -58,12 +62,13 @@ def find_orphans(store: Store, *, stale_after: float, messages: Messages | None,
     now = time.time() if now is None else now
     before = now - stale_after
     # a running run without an owner was never handed over: not the workers', unless local
-    mine = "" if local else " AND (status = 'queued' OR coalesce(owner, '') <> '')"
+    mine = "" if local else \
+        " AND (status IN ('queued', 'parked') OR coalesce(owner, '') <> '')"
     with store.db.connect() as c:
         rows = c.execute(
             "SELECT run_id, status, file, environment, inputs, dedup_key, heartbeat FROM runs "
-            "WHERE status IN ('queued', 'running', 'waiting') AND (heartbeat < :before OR "
-            f"heartbeat IS NULL){mine} ORDER BY started LIMIT :limit",
+            "WHERE status IN ('queued', 'running', 'waiting', 'parked') "
+            f"AND (heartbeat < :before OR heartbeat IS NULL){mine} ORDER BY started LIMIT :limit",
             {"before": before, "limit": limit})
     found = []
     for r in rows:

@@ -10,6 +10,7 @@ from typing import Any
 PASSED, FAILED, SKIPPED, INTERRUPTED = "passed", "failed", "skipped", "interrupted"
 # an internal error (a bug, a full disk) stopped it: neither passed nor failed; resumable
 ERRORED = "errored"
+PARKED = "parked"  # a worker's run that gave its slot back in a long wait (not an end)
 
 
 @dataclass(slots=True)

@@ -40,6 +40,17 @@ if TYPE_CHECKING:
     from runner.sandbox import Sandbox
 
 
+class Parked(BaseException):
+    """A wait of a run on a worker long enough to give its slot back (``RunState.park_after``):
+    the wait is journaled (``parked``), and the run unwinds to the engine, which records it
+    ``parked`` until ``until`` (clock time); the worker hands it to the broker to be resumed
+    then. A BaseException, so that no step's ``except Exception`` takes it for a failure."""
+
+    def __init__(self, until: float) -> None:
+        super().__init__(until)
+        self.until = until
+
+
 class RunState:
     def __init__(self, env: Environment, redactor: Redactor, listeners: list[Listener],
                  sandbox: Sandbox | None = None, journal: Journal | None = None,
@@ -62,6 +73,8 @@ class RunState:
         self.stopped_by = ""  # "Ctrl-C" or "SIGTERM", when one stopped a step
         self.undos = UndoStack()  # the steps with undo: that passed (runner.undo)
         self.secrets = self._load_secrets()
+        self.park_after: float | None = None  # a worker's: a wait this long unwinds (Parked)
+        self.home = threading.get_ident()  # only the run's own thread unwinds, not a loop's
 
     # -- connectors ------------------------------------------------------------------------
     def declare(self, playbook: Playbook, inputs: Mapping[str, Any] | None = None) -> None:
@@ -114,21 +127,40 @@ class RunState:
             if method is not None:
                 method(*args)
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, kept: Mapping[str, Any] | None = None) -> None:
         """Wait ``seconds``; parked (no thread held) when the run is on a hub (a batch's row);
         a wait of ``JOURNALED`` seconds or more is journaled with its wake time, which a
-        resumed run keeps (:meth:`parked_until`)."""
-        key = STEP_KEY.get()
-        if self.journal is not None and key and seconds >= JOURNALED:
-            self.journal.parked(key, time.time() + seconds)
+        resumed run keeps (:meth:`parked_until`). On a worker, a wait of ``park_after`` or
+        more raises :class:`Parked` once journaled: the run is resumed at its wake time.
+        ``kept``: journaled with the wait, what the step goes on from (:meth:`parked_kept`)."""
+        key, parks = STEP_KEY.get(), self.parks(seconds)
+        if self.journal is not None and key and (seconds >= JOURNALED or parks):
+            until = time.time() + seconds
+            self.journal.parked(key, until, kept)
+            if parks:  # a worker's run gives its slot back: resumed from here at `until`
+                raise Parked(until)
         if park.sleep(seconds, self.cancel):
             raise Interrupted("interrupted")
+
+    def parks(self, seconds: float) -> bool:
+        """Whether a wait of ``seconds`` gives the run's worker slot back (raises
+        :class:`Parked` in :meth:`sleep`): on a worker, for a wait of ``park_after`` or more,
+        in the run's own thread (not a loop's iteration thread), in a step."""
+        return self.park_after is not None and seconds >= self.park_after and \
+            self.journal is not None and bool(STEP_KEY.get()) and \
+            threading.get_ident() == self.home
 
     def parked_until(self) -> float | None:
         """When the step running now was parked until, as an earlier attempt of this run
         journaled it (a resumed run); None if it was not parked."""
         key = STEP_KEY.get()
         return self.resume.parked.get(key) if self.resume is not None and key else None
+
+    def parked_kept(self) -> Mapping[str, Any]:
+        """What the step running now journaled with its last parked wait (``sleep(kept=)``),
+        for a resumed run; empty if nothing."""
+        key = STEP_KEY.get()
+        return self.resume.kept.get(key, {}) if self.resume is not None and key else {}
 
     def crashed(self, e: Exception, result: StepResult | None = None) -> InternalError:
         """Record an exception nobody expected (a bug, a full disk): the step, if any, and so

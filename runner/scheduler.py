@@ -45,7 +45,7 @@ from runner.schedule_file import (
 from runner.store import Store
 from runner.store_db import Conn, StoreConflict, in_list, like_literal
 
-ACTIVE = ("queued", "running", "waiting")
+ACTIVE = ("queued", "running", "waiting", "parked")
 PENDING, QUEUED, SKIPPED = "pending", "queued", "skipped"
 _INSERT_FIRED = ("INSERT INTO runs (run_id, playbook, file, environment, inputs, status, "
                  "started, heartbeat, owner, dedup_key, finished, duration_ms, error) VALUES "

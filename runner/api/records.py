@@ -107,7 +107,7 @@ def _write_reports(row: dict[str, Any], html: str | Path | None,
 def _no_report(row: dict[str, Any]) -> InvalidInput:
     """Why a recorded run has no report, and what to do."""
     run_id, status = row["run_id"], row["status"]
-    if status in ("queued", "pending", "running", "waiting"):
+    if status in ("queued", "pending", "running", "waiting", "parked"):
         return InvalidInput(f"run {run_id} is {status}: its report is recorded when it ends",
                             hint=f"wait for it (runner history shows when it ends); if nobody "
                             f"works on it: runner resume {run_id}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from runner.cli.common import echo, main, store_option
+from runner.cli.common import broker_option, echo, main, queue_option, store_option
 from runner.cli.guard import guarded
 from runner.printable import printable
 
@@ -29,6 +29,11 @@ def _print(out: dict[str, Any]) -> None:
         echo("no call not safe to repeat is still to come")
     if out["answer"]:
         echo(f"{out['answer']} by {printable(out['by'])}")
+        if out["woken"]:
+            echo("the run was parked on the workers: handed to them now to go on")
+        elif out["parked"]:
+            echo("the run is parked on the workers: it takes the answer when it wakes (at the "
+                 "deadline); give --broker (or $RUNNER_BROKER) to wake it now")
 
 
 @main.command()
@@ -36,12 +41,15 @@ def _print(out: dict[str, Any]) -> None:
 @_as
 @_show
 @store_option
+@broker_option
+@queue_option
 @guarded
-def approve(run_id: str, by: str | None, show: bool, store: str | None) -> None:
+def approve(run_id: str, by: str | None, show: bool, store: str | None, broker: str | None,
+            queue: str) -> None:
     """Approve a run waiting at an approve: step; it goes on."""
     from runner.api import approve as answer
 
-    _print(answer(run_id, by=by, store=store, show=show))
+    _print(answer(run_id, by=by, store=store, show=show, broker=broker, queue=queue))
 
 
 @main.command()
@@ -49,9 +57,12 @@ def approve(run_id: str, by: str | None, show: bool, store: str | None) -> None:
 @_as
 @_show
 @store_option
+@broker_option
+@queue_option
 @guarded
-def reject(run_id: str, by: str | None, show: bool, store: str | None) -> None:
+def reject(run_id: str, by: str | None, show: bool, store: str | None, broker: str | None,
+           queue: str) -> None:
     """Reject a run waiting at an approve: step; it fails there."""
     from runner.api import reject as answer
 
-    _print(answer(run_id, by=by, store=store, show=show))
+    _print(answer(run_id, by=by, store=store, show=show, broker=broker, queue=queue))

@@ -15,8 +15,8 @@ from runner.printable import printable
 @store_option
 @click.option("--playbook", "-p", help="only runs of this playbook (name or file)")
 @click.option("--status", "-s", type=click.Choice(["queued", "pending", "running", "waiting",
-                                                    "passed", "failed", "interrupted", "errored",
-                                                    "skipped"]))
+                                                    "parked", "passed", "failed", "interrupted",
+                                                    "errored", "skipped"]))
 @click.option("--since", help="only runs since: 2026-11-23, or 2h, 3d")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table")

@@ -29,11 +29,15 @@ from runner.cli.guard import guarded
 @click.option("--visibility-timeout", default=3600.0, show_default=True, metavar="SECONDS",
               help="Redis gives the runs of a vanished worker to others after this; keep it "
               "longer than your longest run")
+@click.option("--park-after", default=30.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(min=0), help="a run's wait this long or longer (a poll's "
+              "interval, a sleep) gives its slot back: the run is parked in the store and "
+              "handed back to the broker for its wake time; 0: never")
 @stale_option
 @trace_option
 @guarded
 def worker(broker: str | None, store: str | None, queue: str, concurrency: int, pool: str,
-           loglevel: str, hostname: str | None, visibility_timeout: float,
+           loglevel: str, hostname: str | None, visibility_timeout: float, park_after: float,
            stale_after: float, trace: bool) -> None:
     """Execute runs handed over through the broker, recording them in --store."""
     from runner import api
@@ -45,4 +49,4 @@ def worker(broker: str | None, store: str | None, queue: str, concurrency: int, 
     sys.exit(api.worker(broker, store, queue=queue, concurrency=concurrency, pool=pool,
                         loglevel=loglevel, hostname=hostname,
                         visibility_timeout=visibility_timeout, stale_after=stale_after,
-                        trace=trace or None))
+                        trace=trace or None, park_after=park_after or None))

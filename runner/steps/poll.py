@@ -136,13 +136,15 @@ def _reads(rt: Runtime, poll: PollSpec, response: Response, scope: Scope) -> str
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     poll: PollSpec = step.spec
     woken = rt.parked_until()  # resumed: an earlier attempt parked this poll until then
-    if woken is not None:
-        rt.sleep(max(0.0, woken - time.time()))
-    start = time.monotonic()
+    kept = rt.parked_kept() if woken is not None else {}
+    began = float(kept.get("began") or time.time())  # a parked poll goes on where it was:
+    if woken is not None:  # its timeout counts from its first attempt, as do its attempts
+        rt.sleep(max(0.0, woken - time.time()), kept)
+    start = time.monotonic() - max(0.0, time.time() - began)
     deadline = start + poll.timeout
-    interval = poll.every
+    interval = float(kept.get("interval") or poll.every)
     transient = 0
-    attempt = 0
+    attempt = int(kept.get("attempts") or 0)
     response = None
     last_state = ""  # the last answer, for the failure message
     shown = ""  # what the attempt's event says: the values poll-until read
@@ -182,7 +184,9 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
             raise StepFailed(f"`{poll.until}` still false after {poll.timeout:g} s "
                              f"({attempt} attempts); last answer: {last_state}",
                              hint=_transient_hint(transient) or "raise timeout:")
-        rt.sleep(min(interval, remaining))
+        rt.sleep(min(interval, remaining), {"began": began, "attempts": attempt,
+                                            "interval": min(interval * poll.backoff,
+                                                            poll.max_interval)})
         interval = min(interval * poll.backoff, poll.max_interval)
     assert response is not None
     apply_extract(rt, step, response, scope, result)

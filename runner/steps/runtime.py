@@ -51,7 +51,7 @@ class Runtime(CallContext, Protocol):
     def emit(self, event: str, *args: Any) -> None:
         """Tell the listeners (console, report) ``event``."""
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, kept: Mapping[str, Any] | None = None) -> None:
         """Wait, unless the run is stopped meanwhile (then raises ``Interrupted``). Every wait
         of a run goes through here: on a hub (a batch's row) the wait holds no thread
         (``runner.park``), and a long one is journaled with its wake time."""
@@ -59,6 +59,15 @@ class Runtime(CallContext, Protocol):
     def parked_until(self) -> float | None:
         """For a resumed run: the clock time the step running now was parked until by an
         earlier attempt (it wakes then); None if it was not parked."""
+
+    def parks(self, seconds: float) -> bool:
+        """Whether a wait of ``seconds`` gives the run's worker slot back (``runner worker
+        --park-after``): ``sleep`` then unwinds the run, to be resumed at its wake time."""
+
+    def parked_kept(self) -> Mapping[str, Any]:
+        """For a resumed run: what the step running now kept with its last parked wait
+        (``sleep(seconds, kept)``: a poll's start and attempts, which a worker's park carries
+        over); empty if nothing."""
 
     def remember(self, step: Step, scope: Scope, **extra: Any) -> None:
         """Make ``steps.<id>`` of a step that passed (its extracted values and ``extra``)."""

@@ -5,8 +5,10 @@ A waiting step (``wait-for``, ``approve``) marks the run ``waiting`` in the stor
 looks in the store for what it waits for, first after ``CHECK_EVERY`` seconds, then 1.5 times
 as long each time up to ``CHECK_AT_MOST`` (a long wait costs little; an answer is seen within
 5 s), sleeping in between through the runtime's ``rt.sleep`` (Ctrl-C and SIGTERM end it at
-once; a runtime that parks waits parks it). No thread of its own, no listener of its own:
-what arrives is in the store, put there by another thread or process
+once; a runtime that parks waits parks it). On a worker (``rt.parks``) the wait sleeps to
+its deadline at once instead: the run is parked, and ``runner callbacks`` (or ``runner
+approve --broker``) wakes it through the broker when the answer comes. No thread of its own,
+no listener of its own: what arrives is in the store, put there by another thread or process
 (:mod:`runner.callback_inbox`).
 """
 
@@ -61,7 +63,9 @@ def wait(rt: Runtime, result: StepResult, key: str, seconds: float, look: Callab
             left = until - time.time()
             if left <= 0:
                 return None
-            rt.sleep(min(every, left))
+            # on a worker: parked until the deadline (`runner callbacks` or `runner approve
+            # --broker` wakes it)
+            rt.sleep(left if rt.parks(left) else min(every, left))
             every = min(every * 1.5, CHECK_AT_MOST)
             journal.heartbeat()
     finally:

@@ -30,8 +30,8 @@ from runner.store_url import masked_url, sqlite_path, to_url
 # the list's columns: every one but the report, which may be megabytes
 LIST_COLUMNS = ("run_id, playbook, file, environment, status, started, finished, duration_ms, "
                 "error, failed_step, heartbeat, owner, dedup_key, batch_id, batch_row")
-STATUSES = ("queued", "pending", "running", "waiting", "passed", "failed", "interrupted",
-            "errored", "skipped")
+STATUSES = ("queued", "pending", "running", "waiting", "parked", "passed", "failed",
+            "interrupted", "errored", "skipped")
 
 
 class Reads(Protocol):
