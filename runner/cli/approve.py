@@ -4,6 +4,7 @@ step (from any terminal or machine that shares its store)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -36,13 +37,16 @@ def _print(out: dict[str, Any]) -> None:
                  "deadline); give --broker (or $RUNNER_BROKER) to wake it now")
 
 
+def _answering(func: Callable[..., None]) -> Callable[..., None]:
+    """The options approve and reject share (the outermost first)."""
+    for option in reversed((click.argument("run_id"), _as, _show, store_option, broker_option,
+                            queue_option)):
+        func = option(func)
+    return func
+
+
 @main.command()
-@click.argument("run_id")
-@_as
-@_show
-@store_option
-@broker_option
-@queue_option
+@_answering
 @guarded
 def approve(run_id: str, by: str | None, show: bool, store: str | None, broker: str | None,
             queue: str) -> None:
@@ -53,12 +57,7 @@ def approve(run_id: str, by: str | None, show: bool, store: str | None, broker: 
 
 
 @main.command()
-@click.argument("run_id")
-@_as
-@_show
-@store_option
-@broker_option
-@queue_option
+@_answering
 @guarded
 def reject(run_id: str, by: str | None, show: bool, store: str | None, broker: str | None,
            queue: str) -> None:
