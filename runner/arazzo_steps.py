@@ -214,8 +214,9 @@ def _replace(payload: Any, target: str, value: Any) -> Any:
 def _criteria(flow: Flow, criteria: list[Any], at: str) -> list[dict[str, str]]:
     out = []
     for c in criteria:
-        kind = str(c.get("type", "simple")) if isinstance(c, dict) else "?"
-        kind = kind.get("type", "?") if isinstance(kind, dict) else kind
+        written = c.get("type", "simple") if isinstance(c, dict) else "?"
+        # a type may be an expression type object: {type: jsonpath, version: ...}
+        kind = str(written.get("type", "?") if isinstance(written, dict) else written)
         if kind != "simple" or "context" in c:
             flow.skip(at, f"successCriteria {c.get('condition')!r} of type {kind}: only simple "
                       "conditions become asserts (left out)")

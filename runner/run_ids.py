@@ -22,9 +22,9 @@ def new_run_id() -> str:
     global _second
     with _lock:
         now = time.strftime("%Y%m%d-%H%M%S")
-        if now != _second:
-            _second, _issued_now = now, _issued
-            _issued_now.clear()
+        if now != _second:  # ids of an earlier second cannot come again
+            _second = now
+            _issued.clear()
         while True:
             run_id = f"{now}-{os.urandom(3).hex()}"
             if run_id not in _issued:

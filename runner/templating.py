@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Callable, Collection, Mapping
@@ -62,18 +63,24 @@ def _call(compiled: Compiled, ctx: Mapping[str, Any]) -> Any:
         raise _failure(e) from None
 
 
-def withheld(name: str, why: str) -> Any:
-    """A value a template may not read, in its place: reading it fails with ``why`` (a
-    value the journal kept masked, put back by a resume)."""
-    from jinja2 import StrictUndefined
+@functools.cache
+def _withheld_type() -> type:
+    from jinja2 import StrictUndefined  # only when a resume puts a masked value back
 
     class Withheld(StrictUndefined):
         __slots__ = ()
 
-    return Withheld(hint=why, name=name)
+    return Withheld
+
+
+def withheld(name: str, why: str) -> Any:
+    """A value a template may not read, in its place: reading it fails with ``why`` (a
+    value the journal kept masked, put back by a resume)."""
+    return _withheld_type()(hint=why, name=name)
 
 
 def is_withheld(value: Any) -> bool:
+    # by name: asking every run's outputs with isinstance would import Jinja on the run path
     return type(value).__name__ == "Withheld"
 
 
