@@ -86,18 +86,20 @@ def resume_batch(batch_id: str, *, store: Store, inputs: Mapping[str, Any] | Non
             continue
         todo.append(row)
 
-    def one(row: dict[str, Any]) -> RowOutcome:
+    def one(row: dict[str, Any], cancel: threading.Event) -> RowOutcome:
         index = int(row["batch_row"] or 0)
         try:
-            result = resume_asked(store, row["run_id"], inputs=inputs, force=force)
+            result = resume_asked(store, row["run_id"], inputs=inputs, force=force,
+                                  cancel=cancel)
         except RunnerError as e:
             return RowOutcome(index, row["run_id"], "not-resumed", row["status"],
                               e.with_hint())
         return RowOutcome(index, row["run_id"], "resumed", result.status,
                           result.error or "", result)
 
-    with Pool(min(concurrency, len(todo), THREADS)) as pool:  # resumed runs wait parked
-        for outcome in pool.map(one, todo, concurrency):
-            done(outcome)
+    # resumed runs wait parked; Ctrl-C or SIGTERM stops the rows under way as a batch's are
+    # (interrupted, resumable), not left running for nobody
+    with Pool(min(concurrency, len(todo), THREADS)) as pool:
+        pool.each(one, todo, concurrency, done)
     outcomes.sort(key=lambda o: o.row)
     return outcomes

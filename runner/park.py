@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -172,14 +172,45 @@ class Pool:
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return min(self.hubs, key=lambda h: h.live).spawn(fn, *args)
 
-    def map(self, fn: Callable[[Any], T], items: Iterable[Any], limit: int) -> Iterator[T]:
-        """``fn(item)`` for each item, at most ``limit`` at once; the results in items' order."""
+    def each(self, fn: Callable[[Any, threading.Event], T], items: Iterable[Any], limit: int,
+             done: Callable[[T], None]) -> None:
+        """``fn(item, cancel)`` for each item, at most ``limit`` at once; ``done(result)`` in
+        items' order. Ctrl-C or SIGTERM (a KeyboardInterrupt here): items not started never
+        start, every ``cancel`` is set and the hubs poked (a parked run sees it now, not at its
+        wake time), the runs under way are waited for (they stop at their next step or wait,
+        recorded interrupted) and given to ``done``; then the KeyboardInterrupt goes on."""
+        cancels: set[threading.Event] = set()
+        lock = threading.Lock()
+        stopping = threading.Event()
+
+        def one(item: Any) -> T:
+            cancel = threading.Event()
+            with lock:
+                cancels.add(cancel)
+                if stopping.is_set():
+                    cancel.set()
+            try:
+                return fn(item, cancel)
+            finally:
+                with lock:
+                    cancels.discard(cancel)
+
         todo = iter(items)
-        running = deque(self.submit(fn, x) for x in itertools.islice(todo, max(1, limit)))
-        while running:
-            result = running.popleft().result()
-            running.extend(self.submit(fn, x) for x in itertools.islice(todo, 1))
-            yield result
+        running: deque[Future[T]] = deque()
+        try:
+            running.extend(self.submit(one, x) for x in itertools.islice(todo, max(1, limit)))
+            while running:
+                done(running.popleft().result())
+                running.extend(self.submit(one, x) for x in itertools.islice(todo, 1))
+        except KeyboardInterrupt:
+            with lock:
+                stopping.set()
+                for cancel in cancels:
+                    cancel.set()
+            self.poke()
+            while running:  # a second Ctrl-C here leaves them to finish
+                done(running.popleft().result())
+            raise
 
     def poke(self) -> None:
         for hub in self.hubs:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from runner.broker_scan import broker_messages
 from runner.errors import RunnerError
 from runner.orphans import Orphan, find_orphans
+from runner.park import THREADS, Pool
 from runner.results import RunResult
 from runner.resume import resume_asked
 from runner.store import Store
@@ -35,10 +35,10 @@ def resume_stale(store: Store, *, stale_after: float, broker: str | None = None,
     orphans = find_orphans(store, stale_after=stale_after, messages=messages, local=True)
     said = threading.Lock()
 
-    def one(orphan: Orphan) -> Resumed:
+    def one(orphan: Orphan, cancel: threading.Event) -> Resumed:
         try:
             got: Resumed = (orphan, resume_asked(store, orphan.run_id, inputs=inputs,
-                                                 stale_after=stale_after), None)
+                                                 stale_after=stale_after, cancel=cancel), None)
         except RunnerError as e:
             got = (orphan, None, e.with_hint())
         except Exception as e:  # one run's bug must not stop the others
@@ -48,5 +48,9 @@ def resume_stale(store: Store, *, stale_after: float, broker: str | None = None,
                 on_result(*got)
         return got
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        return list(pool.map(one, orphans))
+    done: list[Resumed] = []
+    # resumed runs wait parked; Ctrl-C or SIGTERM stops the runs under way (interrupted,
+    # resumable) instead of waiting for them to end
+    with Pool(min(max(1, concurrency), len(orphans) or 1, THREADS)) as pool:
+        pool.each(one, orphans, max(1, concurrency), done.append)
+    return done

@@ -194,3 +194,46 @@ def test_a_killed_batch_of_parked_runs_is_finished_by_resume_batch(tmp_path: Pat
     assert fleet.calls["create_distribution"] == 20  # none sent again
     assert dict(query(store, "SELECT status, COUNT(*) FROM runs GROUP BY status")) == \
         {"passed": 20}
+
+
+@pytest.mark.parametrize("how", ["--batch", "--stale"])
+def test_sigterm_stops_a_resume_and_its_runs_are_recorded_interrupted(
+        tmp_path: Path, fleet: Stamped, how: str) -> None:
+    """``runner resume --batch`` (or ``--stale``) stopped by SIGTERM while its runs are parked:
+    like a batch, it stops them now (interrupted, resumable): ``--batch`` left them ``running``
+    for nobody, ``--stale`` waited for them to end. A second resume finishes them without a
+    second create."""
+    proc, store = start_batch(tmp_path, fleet, 20, 20)
+
+    def parked(times: int) -> Any:
+        def check() -> bool:
+            try:
+                return store.exists() and query(store, "SELECT COUNT(*) FROM journal WHERE "
+                                                       "event = 'parked'")[0][0] >= times
+            except sqlite3.OperationalError:
+                return False
+        return check
+
+    until("20 parked runs", parked(20), proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    (batch,), = query(store, "SELECT DISTINCT batch_id FROM runs")
+    before = query(store, "SELECT COUNT(*) FROM journal WHERE event = 'parked'")[0][0]
+    resuming = subprocess.Popen(
+        [str(RUNNER), "resume", *(["--batch", batch, "--force"] if how == "--batch" else
+                                  ["--stale", "--stale-after", "0"]),
+         "--store", str(store), "--concurrency", "20"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env={**os.environ, "AUTOMATOS_KEY": fleet.automatos_key})
+    until("20 rows parked again", parked(before + 20), resuming)
+    resuming.send_signal(signal.SIGTERM)
+    out, _ = resuming.communicate(timeout=60)
+    assert resuming.returncode == 130, out
+    assert "Traceback" not in out
+    statuses = dict(query(store, "SELECT status, COUNT(*) FROM runs GROUP BY status"))
+    assert statuses == {"interrupted": 20}, (statuses, out)
+    again = cli("resume", "--batch", batch, "--store", str(store), "--concurrency", "20",
+                env={"AUTOMATOS_KEY": fleet.automatos_key}, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert fleet.calls["create_distribution"] == 20  # none sent again
+    assert dict(query(store, "SELECT status, COUNT(*) FROM runs GROUP BY status")) == \
+        {"passed": 20}
