@@ -26,8 +26,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # made by a hub only: concurrent.futures imports logging, ~3 ms of a
+    # plain run's start, which uses no hub
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 THREADS = int(os.environ.get("RUNNER_PARK_THREADS") or 16)  # hubs of a pool at most: HTTP
@@ -74,6 +77,8 @@ class Hub:
             self._cond.notify()
 
     def spawn(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        from concurrent.futures import Future
+
         future: Future[T] = Future()
         with self._cond:
             self.live += 1

@@ -9,10 +9,9 @@ interrupts a poll's wait at once; and the first internal error of the run.
 from __future__ import annotations
 
 import contextvars
-import secrets as _secrets
+import os
 import threading
 import time
-import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +171,8 @@ class RunState:
         with self._lock:
             if self.crash is None:
                 self.crash = error
+                import traceback  # a crash only
+
                 self.crash_traceback = self.redactor.redact(traceback.format_exc())
         if result is not None:
             result.status = ERRORED
@@ -198,7 +199,7 @@ class _SandboxSecrets(dict[str, str]):
         self.redactor = redactor
 
     def __missing__(self, key: str) -> str:
-        value = f"sandbox-{key}-{_secrets.token_hex(6)}"
+        value = f"sandbox-{key}-{os.urandom(6).hex()}"
         self.redactor.add(value)
         self[key] = value
         return value

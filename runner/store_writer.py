@@ -18,7 +18,6 @@ fails only its own caller.
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import threading
@@ -35,7 +34,6 @@ Operation = Callable[[Conn], Any]
 MAX_GROUP = 500  # operations in one transaction, at most
 PATIENCE = 300.0  # seconds the writer waits out a store locked by another process
 
-log = logging.getLogger("runner.store")
 
 
 class _Pending:
@@ -134,7 +132,9 @@ class Writer:
             except StoreLocked:
                 if time.monotonic() >= deadline:
                     raise
-                log.warning("the run store is locked by another process; %d write(s) wait",
-                            len(group))
+                import logging  # a rare event: logging is ~2.5 ms of every start
+
+                logging.getLogger("runner.store").warning(
+                    "the run store is locked by another process; %d write(s) wait", len(group))
                 time.sleep(pause)
                 pause = min(1.0, pause * 2)

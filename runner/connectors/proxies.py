@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from runner.connectors.tls import pool_args
 from runner.connectors.wire import split_url
 from runner.errors import TransportError
 
@@ -40,7 +41,8 @@ class Routes:
 
             with self._lock:
                 if self._made is None:
-                    self._made = urllib3.PoolManager(num_pools=10, maxsize=10, **self._tls)
+                    self._made = urllib3.PoolManager(num_pools=10, maxsize=10,
+                                                     **pool_args(self._tls))
         return self._made
 
     def clear(self) -> None:
@@ -103,7 +105,7 @@ class Routes:
                     proxy = parsed._replace(auth=None).url
                 try:
                     manager = urllib3.ProxyManager(proxy, proxy_headers=proxy_headers,
-                                                   num_pools=10, maxsize=10, **self._tls)
+                                                   num_pools=10, maxsize=10, **pool_args(self._tls))
                 except urllib3.exceptions.HTTPError as e:
                     raise TransportError(f"the proxy {proxy!r} is not usable: {e}", sent=False,
                                          hint="check HTTP_PROXY / HTTPS_PROXY") from None

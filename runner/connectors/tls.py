@@ -9,6 +9,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
+CERTIFI = "<certifi's bundle>"  # in tls_settings' answer: certifi.where(), once a pool is made
+
+
+def pool_args(tls: dict[str, Any]) -> dict[str, Any]:
+    """``tls_settings``' answer as urllib3's pool managers take it: certifi's bundle found."""
+    if tls.get("ca_certs") is not CERTIFI:
+        return tls
+    found = _certifi_bundle()
+    return {**tls, "ca_certs": found} if found else \
+        {k: v for k, v in tls.items() if k != "ca_certs"}  # no certifi: the system's store
+
 
 def tls_settings(verify: bool | str, *, ca_bundle: str | None = None,
                  client_cert: str | None = None,
@@ -33,8 +44,14 @@ def _verify(verify: bool | str, ca_bundle: str | None) -> tuple[dict[str, Any], 
         return {"cert_reqs": "CERT_NONE"}, None
     if verify is True or (isinstance(verify, str) and verify.lower() in ("true", "yes", "")):
         # as requests: the connector's bundle, else one the environment names, else certifi's
-        verify = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") \
-            or os.environ.get("CURL_CA_BUNDLE") or _certifi_bundle()
+        named = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") \
+            or os.environ.get("CURL_CA_BUNDLE")
+        if named:
+            verify = named
+        else:  # certifi's, looked up when a pool is made (pool_args): importing
+            # certifi (importlib.resources, tempfile, zipfile) is ~4 ms of a run that sends
+            # only http:// calls, which never need it
+            return {"cert_reqs": "CERT_REQUIRED", "ca_certs": CERTIFI}, None
     path = str(verify)
     if os.path.isdir(path):
         return {"cert_reqs": "CERT_REQUIRED", "ca_cert_dir": path}, None

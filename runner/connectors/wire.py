@@ -27,6 +27,7 @@ import select
 import socket
 import threading
 from collections import deque
+from typing import Any
 
 from runner.connectors.wire_answer import Answer, urllib3_errors
 
@@ -134,7 +135,10 @@ def split_url(rest: str) -> tuple[str, str]:
 def _connect(host: str, port: int, timeout: float | None) -> socket.socket:
     """A connection as urllib3's ``HTTPConnection`` makes one, failing with its errors."""
     try:
-        sock = socket.create_connection((host, port), timeout)
+        # an ASCII name as bytes: getaddrinfo encodes a str with the idna codec, whose import
+        # (encodings.idna, stringprep) is ~1 ms of every start; Wire.takes took plain names only
+        name: Any = host.encode() if host.isascii() else host  # typeshed says str; C takes bytes
+        sock = socket.create_connection((name, port), timeout)
     except OSError as e:
         import urllib3.connection
 

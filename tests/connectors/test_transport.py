@@ -371,6 +371,22 @@ def test_an_unknown_certificate_is_refused(tls_server: Server) -> None:
     assert tls_server.seen == []
 
 
+def test_the_default_bundle_is_certifis_as_with_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify_tls on and no bundle named: certifi's, as requests uses, looked up only when a
+    pool is made (a run of http:// calls never imports certifi)."""
+    import certifi
+
+    from runner.connectors.tls import pool_args, tls_settings
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    tls, error = tls_settings(True)
+    assert error is None
+    assert pool_args(tls) == {"cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where()}
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    assert pool_args(tls_settings(True)[0])["ca_certs"] == certifi.where()
+
+
 def test_verify_false_accepts_it(tls_server: Server) -> None:
     with pytest.warns(Warning):  # urllib3 says the request is insecure, as requests did
         r = send(call(tls_server.url + "/echo"), verify=False)
