@@ -203,6 +203,49 @@ class Environment:
         return self._file
 
 
+# The settings no connector declares secret (every built-in connector's, and the transport's):
+# an environment file whose connectors hold literal values under these keys only, every other
+# value a reference, has nothing secret in it, and its parse may be kept between runs
+# (runner/loader_cache.py; PyYAML's import is ~7 ms of every start).
+PLAIN_SETTINGS = frozenset({
+    "base_url", "auth", "username", "client_id", "org_id", "region", "token_url", "scope",
+    "automatos_id", "api_key_name", "token_margin", "login_path", "login_token",
+    "login_expires_in", "token_header", "token_format", "verify_tls", "ca_bundle",
+    "client_cert", "client_key", "connect_timeout", "read_timeout", "max_response_bytes",
+    "follow_redirects", "cookies"})
+PLAIN_KEYS = frozenset({"description", "connectors", "secrets", "secrets_file", "age_identity",
+                        "sandbox"})
+
+
+def nothing_secret(data: Any) -> bool:
+    """Whether an environment file's data may be kept between runs: it holds no value that
+    could be a secret. Only its description, file paths, references (``{secret: NAME}``,
+    ``{env: NAME}`` without a default) and, in its connectors, literal scalars under
+    ``PLAIN_SETTINGS`` (a ``base_url`` without ``user:password@``). Anything else — a literal
+    under any other key (a password written in the wrong place: refused when the run starts,
+    but never copied), ``headers``, ``notify``, ``callbacks``, ``limits``, ``simulators`` —
+    and the file is parsed at every run, as any file that is not a playbook or a connector."""
+    if not isinstance(data, dict) or not set(data) <= PLAIN_KEYS:
+        return False
+    secrets = data.get("secrets") or {}
+    if not isinstance(secrets, dict) or not all(is_secret_ref(v) for v in secrets.values()):
+        return False
+    connectors = data.get("connectors") or {}
+    if not isinstance(connectors, dict):
+        return False
+    for block in connectors.values():
+        if not isinstance(block, dict):
+            return False
+        for key, value in block.items():
+            if is_secret_ref(value) or (is_env_ref(value) and "default" not in value):
+                continue
+            if key not in PLAIN_SETTINGS or isinstance(value, (dict, list)):
+                return False
+            if key == "base_url" and (not isinstance(value, str) or "@" in value):
+                return False
+    return True
+
+
 def is_secret_ref(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secret"}
 
@@ -260,7 +303,7 @@ def load_environment(name: str | None, *, search: Path | None = None) -> Environ
         raise InvalidInput(f"environment '{name}' not found",
                            hint="give a file path, or a name of a file under environments/")
     try:
-        doc = load_file(path)
+        doc = load_file(path, keep=nothing_secret)
     except PlaybookError as e:
         e.show_source = False  # the line could be a secret written in the wrong place
         raise

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from runner import loader_cache
-from runner.errors import PlaybookError
+from runner.errors import PlaybookError, RunnerError
 from runner.loader import load_file
 
 ALL = lambda _data: True  # noqa: E731  (the loader's own rule: keep what the caller says)
@@ -133,3 +133,43 @@ def test_a_file_of_inputs_and_a_file_that_is_no_playbook_are_never_kept(
     assert marshal.loads(kept[0].read_bytes())[2]["name"] == "p"
     for entry in kept:
         assert b"s3cret-in-a-file-9911" not in entry.read_bytes()
+
+
+PLAIN_ENV = ("description: refs only\nconnectors:\n  api:\n    base_url: http://127.0.0.1:9\n"
+             "    auth: login\n    username: ops\n    password: {secret: API_PASSWORD}\n"
+             "    verify_tls: false\n")
+
+
+@pytest.mark.parametrize("literal", [
+    "    password: s3cret-in-env-5521\n",  # a declared secret written in the wrong place
+    "    headers: {X-Key: s3cret-in-env-5521}\n",  # a header may be a credential
+    "    pin: s3cret-in-env-5521\n",  # a key runner does not know
+    "    token: {env: TOKEN, default: s3cret-in-env-5521}\n",  # a default is a literal
+    "    base_url: http://u:s3cret-in-env-5521@127.0.0.1:9\n",  # user-info in the URL
+    "notify:\n  - {url: 'json://s3cret-in-env-5521@127.0.0.1:9', on: [failed]}\n",
+])
+def test_an_environment_file_is_kept_only_when_nothing_in_it_can_be_a_secret(
+        tmp_path: Path, folder: Path, literal: str) -> None:
+    """An environment file of references and plain settings is kept (the run imports no
+    PyYAML for it); one with any literal that could be a secret is parsed every run and never
+    copied into the store's folder."""
+    from runner.environment import load_environment
+
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(PLAIN_ENV)
+    assert load_environment(str(plain)).connectors["api"]["username"] == "ops"
+    assert len(entries(folder)) == 1
+    assert load_environment(str(plain)).connectors == \
+        {"api": {"base_url": "http://127.0.0.1:9", "auth": "login", "username": "ops",
+                 "password": {"secret": "API_PASSWORD"}, "verify_tls": False}}
+    risky = tmp_path / "risky.yaml"
+    key = literal.split(":")[0]  # the literal takes the place of the plain line of its key
+    risky.write_text("".join(line + "\n" for line in PLAIN_ENV.splitlines()
+                             if line.split(":")[0] != key) + literal)
+    try:
+        load_environment(str(risky))
+    except RunnerError:
+        pass  # refused or not, it must not be kept
+    assert len(entries(folder)) == 1  # plain.yaml's alone
+    for entry in entries(folder):
+        assert b"s3cret-in-env-5521" not in entry.read_bytes()
