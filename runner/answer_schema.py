@@ -26,6 +26,7 @@ SHOWN = 5  # problems named in a failure; the rest are counted
 
 @dataclass(frozen=True)
 class AnswerSchema:
+    """An ``assert: {schema: ...}``: the JSON Schema of each status, checked against the answer."""
     label: str  # what the report and the plan show: "schema: order.json"
     schemas: Mapping[str, Any]  # status ("200", "2XX", "default", "*") -> the JSON Schema
     registry: Any = field(default=None, compare=False)  # the OpenAPI document, for its $refs

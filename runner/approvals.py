@@ -30,6 +30,7 @@ from runner.store import Store
 
 @dataclass
 class Pending:
+    """A run waiting at an ``approve:`` step, as ``runner approve`` lists it."""
     run_id: str
     key: str  # the approve step's journal key
     question: str

@@ -48,6 +48,7 @@ def redactor_of(run_id: str) -> Redactor | None:
 
 @dataclass
 class Row:
+    """A callback received for a run, as the store keeps it."""
     id: int
     status: str | None
     data: dict[str, Any]

@@ -38,6 +38,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Token:
+    """What a callback URL's signed token says: the run, the minting step, the expiry."""
     run_id: str
     key: str  # the minting step's journal key
     expires: int

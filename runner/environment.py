@@ -118,6 +118,7 @@ ENV_SCHEMA: dict[str, Any] = {
 
 @dataclass
 class Environment:
+    """An environment: its connectors' settings, secret references, simulators and more."""
     name: str
     source: str | None
     sandbox: bool = False

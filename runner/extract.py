@@ -48,6 +48,7 @@ def check_syntax(kind: str, expr: str, namespaces: Namespaces = ()) -> None:
 
 @dataclass(frozen=True)
 class Extractor:
+    """One ``extract:`` value: its kind (jsonpath, xpath, regex, header, status) and expression."""
     kind: str
     expr: str
     all: bool = False

@@ -32,6 +32,7 @@ def seconds(value: Any) -> float:
 
 @dataclass(frozen=True)
 class InputSpec:
+    """A playbook's input: type, default, required, secret."""
     name: str
     type: str | None
     default: Any
@@ -44,6 +45,7 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class ConnectorRef:
+    """A playbook's connector: its alias, what it uses, its settings."""
     alias: str
     use: str
     settings: Mapping[str, Any]
@@ -54,6 +56,7 @@ class ConnectorRef:
 
 @dataclass(frozen=True)
 class Assertion:
+    """One ``assert:`` entry: an expression (or a schema) and its message."""
     that: str  # the expression; for a schema assertion, what it checks against ("schema: x.json")
     message: str | None
     path: Path_
@@ -103,6 +106,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Playbook:
+    """A loaded playbook: inputs, connectors, steps, finally steps, outputs."""
     name: str
     description: str
     file: str

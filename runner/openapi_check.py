@@ -21,6 +21,7 @@ _SLOT = re.compile(r"\{\{.*?\}\}|\{[^{}]+\}")
 
 @dataclass(frozen=True)
 class Disagreement:
+    """Where a connector file and an OpenAPI document disagree."""
     kind: str  # missing, extra, method, param-missing, param-extra, type, required, in
     operation: str
     text: str

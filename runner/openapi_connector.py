@@ -34,6 +34,7 @@ class Auth:
 
 @dataclass
 class Generated:
+    """A connector file made from an OpenAPI document, with its auth and notes."""
     connector: dict[str, Any]
     auth: Auth
     notes: list[str]

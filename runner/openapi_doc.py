@@ -26,6 +26,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 @dataclass(frozen=True)
 class Parameter:
+    """A parameter of an OpenAPI operation."""
     name: str
     location: str  # path, query, header, cookie, json, form, body
     schema: Mapping[str, Any]
@@ -35,6 +36,7 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer an OpenAPI operation documents: status, media type, schema, example."""
     status: str  # "200", "4XX", "default"
     description: str
     media: str  # the content type chosen ("" when the answer has no body)
@@ -46,6 +48,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class DocOperation:
+    """An OpenAPI operation as ``runner connector new`` reads it."""
     name: str
     operation_id: str
     method: str  # upper case
@@ -72,6 +75,7 @@ class DocOperation:
 
 @dataclass
 class OpenApiDoc:
+    """An OpenAPI document as ``runner connector new/check`` reads it."""
     file: str
     data: dict[str, Any]
     version: str

@@ -18,6 +18,7 @@ from runner.openapi_simulator import simulator_source
 
 @dataclass(frozen=True)
 class NewConnector:
+    """The files ``runner connector new`` wrote."""
     name: str
     connector: Path
     simulator: Path

@@ -45,6 +45,7 @@ log = logging.getLogger("runner.orphans")
 
 @dataclass
 class Orphan:
+    """A run nobody works on: queued without a message, or running without a heartbeat."""
     run_id: str
     status: str  # queued | running | waiting | parked
     file: str

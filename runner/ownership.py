@@ -43,6 +43,7 @@ class LostOwnership(RunnerError):
 
 @dataclass
 class Claim:
+    """The outcome of claiming a run, and its journal when claimed."""
     outcome: str  # claimed | done | busy | lost | missing | waiting
     resume: ResumeState | None = None
     owner: str = ""

@@ -24,6 +24,7 @@ NONE = "(none)"
 
 @dataclass
 class Change:
+    """One difference between two plans."""
     kind: str  # ADDED, REMOVED or ALTERED
     key: str
     old: Request | None
@@ -46,6 +47,7 @@ class Change:
 
 @dataclass
 class PlanDiff:
+    """Two plans of a playbook compared (``runner plan --diff``)."""
     old: Plan | None  # None: the revision has no such playbook
     new: Plan
     rev: str

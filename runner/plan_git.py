@@ -34,6 +34,7 @@ _FILTER: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") 
 
 @dataclass(frozen=True)
 class Revision:
+    """A git revision as ``runner plan --diff`` reads it."""
     rev: str  # as the user wrote it: HEAD~1, origin/main
     commit: str  # its abbreviated commit id
     folder: Path  # the repository's tree at rev, unpacked

@@ -80,6 +80,7 @@ Entry = Note | Request | Step
 
 @dataclass
 class Input:
+    """An input of a plan: its value (masked when secret) and where it came from."""
     name: str
     value: str  # as shown: a placeholder when not given, *** when secret
     source: str  # "given", "default" or "not given"
@@ -87,6 +88,7 @@ class Input:
 
 @dataclass
 class Plan:
+    """What ``runner plan`` shows: the calls a run would send, nothing sent."""
     name: str
     file: str
     env: str

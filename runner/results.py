@@ -50,6 +50,7 @@ def waited_ms(results: list[StepResult]) -> float:
 
 @dataclass
 class StepResult:
+    """What one step did: status, exchanges, extracted values, assertions, error."""
     step_id: str
     label: str
     kind: str
@@ -145,6 +146,7 @@ class Iterations:
 
 @dataclass
 class RunResult:
+    """What a run did: its status, steps, outputs and error."""
     run_id: str
     playbook: str
     file: str

@@ -28,6 +28,7 @@ _NOT_OPTIONS = frozenset({"self", "clock"})
 
 @dataclasses.dataclass(frozen=True)
 class Option:
+    """A simulator's option (``--set NAME.OPTION=VALUE``) and its default."""
     name: str
     default: Any  # inspect.Parameter.empty when there is none
 

@@ -217,6 +217,7 @@ def _build(doc: Document, i: int, raw: dict[str, Any], base: Path) -> Schedule:
 # -- fire times at a given now ---------------------------------------------------------------------
 @dataclass
 class Plan:
+    """The fire times of a schedule at a given now: to fire, due, dropped."""
     fire: list[float] = field(default_factory=list)
     due: list[float] = field(default_factory=list)
     dropped: int = 0  # missed fire times not run (catch_up)

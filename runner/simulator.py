@@ -38,6 +38,7 @@ Handler = Callable[..., Reply]
 
 @dataclass(frozen=True)
 class Route:
+    """A simulator's route: a method and path pattern, and its handler."""
     method: str
     pattern: re.Pattern[str]
     name: str

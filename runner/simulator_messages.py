@@ -41,6 +41,7 @@ class Request:
 
 @dataclass
 class Reply:
+    """A simulator's answer: status, body, headers."""
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)

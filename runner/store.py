@@ -37,6 +37,7 @@ HEARTBEAT_EVERY = 5.0  # seconds: journal writes refresh a run's heartbeat at mo
 
 @dataclass
 class JournalEntry:
+    """One entry of a run's journal."""
     step_key: str
     event: str
     status: str | None

@@ -37,6 +37,7 @@ class TemplateFailure(Exception):
 
 @dataclass(frozen=True)
 class Compiled:
+    """A template compiled once: the names it reads and how to render it."""
     source: str
     names: frozenset[str]  # top-level names the template reads
     fn: Callable[[Mapping[str, Any]], Any]

@@ -78,6 +78,7 @@ def _unauthorized() -> Reply:
 
 @dataclass
 class Trigger:
+    """A service trigger the simulator received, and where its result is POSTed."""
     uuid: str
     vsn: str
     parameters: dict[str, str]

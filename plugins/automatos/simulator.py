@@ -51,6 +51,7 @@ def _stamp(t: dt.datetime) -> str:
 
 @dataclass
 class Job:
+    """A distribution job the simulator runs on one machine."""
     name: str
     machine_id: str
     package: str

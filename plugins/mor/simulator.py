@@ -91,6 +91,7 @@ def compute_hash(call: str, params: dict[str, str], api_secret: str) -> str:
 
 @dataclass
 class User:
+    """A user of the simulated MOR."""
     user_id: int
     owner: str
     username: str
@@ -104,6 +105,7 @@ class User:
 
 @dataclass
 class Device:
+    """A device of the simulated MOR."""
     device_id: int
     user_id: int
     device_type: str

@@ -19,12 +19,14 @@ COOLDOWN = 30.0  # seconds an open breaker fails calls fast, when the file does 
 
 @dataclass(frozen=True)
 class Breaker:
+    """A connector's ``limits: breaker:``: failures in a row that open it, and for how long."""
     failures: int
     cooldown: float = COOLDOWN
 
 
 @dataclass(frozen=True)
 class Limits:
+    """A connector's ``limits:``: rate, burst, requests at once, what they are counted per."""
     rate: float | None = None  # requests per second
     burst: int = 1
     concurrent: int | None = None

@@ -62,6 +62,7 @@ PAGINATE_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Paginate:
+    """A call's ``paginate:``: its style and where the items and the next page are."""
     style: str
     items: str = "$"
     offset: str = "offset"

@@ -20,6 +20,7 @@ _UNSET: Any = object()
 
 @dataclass
 class Response:
+    """An answer: status, headers, body, decoded on demand for expressions and reports."""
     # what an expression may read of an answer (read-only values; the sandbox allows them too).
     # The fast expression path (runner.fast_expressions) reads the set from the class, so it
     # needs no import of this module: templating sits below the connectors.

@@ -32,6 +32,7 @@ from runner.connectors.outcome import NotApplied
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a connector retries: attempts, backoff, the statuses worth another try."""
     attempts: int = 3
     backoff: float = 0.5
     max_delay: float = 30.0

@@ -139,6 +139,7 @@ CONNECTOR_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter of an operation: its type, whether required, where it goes."""
     name: str
     type: str = "string"
     required: bool = False
@@ -159,6 +160,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Operation:
+    """One operation of a connector file: method, path, parameters and how its answer reads."""
     name: str
     method: str
     path: str
@@ -181,6 +183,7 @@ class Operation:
 
 @dataclass(frozen=True)
 class Setting:
+    """A setting a connector takes (``base_url``, credentials): required, secret, default."""
     name: str
     required: bool = False
     secret: bool = False

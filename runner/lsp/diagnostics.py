@@ -21,6 +21,7 @@ from runner.loader import top_level_keys
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem the language server shows: where, and the loader's message."""
     file: str  # the file it is in: this buffer's, or an included one
     line: int  # 0-based
     col: int

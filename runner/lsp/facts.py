@@ -19,6 +19,7 @@ from runner.loader import Path_
 
 @dataclass
 class Facts:
+    """What the language server knows of a buffer: its file, data and connector specs."""
     file: Path
     data: dict[str, Any]
     specs: dict[str, ConnectorSpec] = field(default_factory=dict)  # by alias

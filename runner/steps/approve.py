@@ -40,6 +40,7 @@ KEYS = frozenset(SCHEMA)
 
 @dataclass(frozen=True)
 class ApproveSpec:
+    """An ``approve:`` step: its question and deadline."""
     question: str
     deadline: float
     written: str

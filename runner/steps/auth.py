@@ -24,6 +24,7 @@ KEYS = frozenset(SCHEMA)
 
 @dataclass(frozen=True)
 class AuthSpec:
+    """An ``auth:`` step: the connector to log in now."""
     connector: str  # alias
 
     @property

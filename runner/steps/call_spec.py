@@ -13,6 +13,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CallSpec:
+    """A ``call:`` (or a poll's call): the operation or raw request, and its options."""
     connector: str  # alias
     operation: str | None  # None for a raw call
     params: Mapping[str, Any]  # `with:` (templates, rendered at run time)

@@ -35,6 +35,7 @@ KEYS = frozenset(SCHEMA)
 
 @dataclass(frozen=True)
 class CallbackSpec:
+    """A ``callback:`` step: how long its URL lives."""
     expires: float
     written: str
 

@@ -26,6 +26,7 @@ KEYS = frozenset({*SCHEMA, "with"})  # with: the included playbook's inputs
 
 @dataclass(frozen=True)
 class IncludeSpec:
+    """An ``include:`` step: the playbook and its inputs."""
     playbook: Playbook  # Step.include: the engine, fingerprints and batches look inside it
     inputs: Mapping[str, Any]  # `with:` (templates, rendered at run time)
 

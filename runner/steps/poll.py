@@ -57,6 +57,7 @@ KEYS = frozenset({*SCHEMA, *CALL_SCHEMA})  # the call it repeats
 
 @dataclass(frozen=True)
 class PollSpec:
+    """A ``poll-until:`` step: its call, the condition, and its pace and limits."""
     call: CallSpec
     until: str
     fail_if: tuple[str, ...]

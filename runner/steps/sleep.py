@@ -30,6 +30,7 @@ KEYS = frozenset(SCHEMA)
 
 @dataclass(frozen=True)
 class SleepSpec:
+    """A ``sleep:`` step: how long."""
     seconds: float
     written: str  # as the playbook says it: 30s
 

@@ -45,6 +45,7 @@ KEYS = frozenset(SCHEMA)
 
 @dataclasses.dataclass(frozen=True)
 class WaitSpec:
+    """A ``wait-for:`` step: the callback, its timeout, the poll otherwise."""
     hook: str
     timeout: float
     otherwise: poll.PollSpec | None

@@ -41,6 +41,7 @@ HEADERS = {"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
 
 @dataclass
 class Config:
+    """What the web view serves: the store reader, schedules, its token."""
     reader: Reader
     schedules: str | None  # the schedule file, if any
     token: str | None
