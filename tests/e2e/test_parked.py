@@ -222,8 +222,9 @@ def test_sigterm_stops_a_resume_and_its_runs_are_recorded_interrupted(
     resuming = subprocess.Popen(
         [str(RUNNER), "resume", *(["--batch", batch, "--force"] if how == "--batch" else
                                   ["--stale", "--stale-after", "0"]),
-         "--store", str(store), "--concurrency", "20"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env={**os.environ, "AUTOMATOS_KEY": fleet.automatos_key})
+         "--store", str(store), "--concurrency", "20"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "AUTOMATOS_KEY": fleet.automatos_key})
     until("20 rows parked again", parked(before + 20), resuming)
     resuming.send_signal(signal.SIGTERM)
     out, _ = resuming.communicate(timeout=60)
