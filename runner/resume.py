@@ -36,7 +36,7 @@ from runner.launch import launch
 from runner.model import Playbook
 from runner.ownership import STALE_AFTER, Claim, LostOwnership, claim_run, new_owner, owned, settle
 from runner.playbook import load_playbook
-from runner.results import RunResult
+from runner.results import PARKED, RunResult
 from runner.secrets import MASK
 from runner.store import Store
 from runner.undo import began_on
@@ -127,6 +127,13 @@ def resume_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None 
                            hint="runner history lists the runs; --store picks the store")
     if row["status"] == "passed":
         raise InvalidInput(f"run {run_id} passed already; there is nothing to resume")
+    wakes = float(row["heartbeat"] or 0)  # a parked row's heartbeat is its wake time
+    if row["status"] == PARKED and not force and wakes > time.time():
+        raise InvalidInput(
+            f"run {run_id} is parked until {time.strftime('%H:%M:%S', time.localtime(wakes))}"
+            " (a worker wakes it then from the broker's message)",
+            hint="--force takes it up here now (the worker then finds it taken; nothing is "
+            "sent twice); after its wake time it is an orphan that runner resume takes")
     state = ResumeState.load(store, run_id)
     if state.undo_end == "undone":
         raise InvalidInput(f"run {run_id} was undone (every undo step passed); there is "

@@ -151,6 +151,34 @@ def test_a_parked_poll_keeps_its_timeout_and_attempts(tmp_path: Path, broker: Br
             w.stop()
 
 
+def test_runner_resume_of_a_parked_run_says_a_worker_wakes_it(
+        tmp_path: Path, broker: Broker, pg_url: str, slow_sim: AutomatosSimulator) -> None:
+    """A parked run is held by the broker's message, not by a process: ``runner resume RUN_ID``
+    says when a worker wakes it and leaves it as it was (exit 2); the worker ends it, its
+    create sent once."""
+    env = automatos_env(tmp_path, slow_sim)
+    workers = start_workers(1, broker, pg_url, tmp_path,
+                            {"AUTOMATOS_KEY": slow_sim.automatos_key}, *PARKING)
+    try:
+        db = Store(pg_url)
+        (run_id,) = submit(broker, pg_url, env, 1)
+        deadline = time.monotonic() + 30
+        while (db.get_run(run_id) or {}).get("status") != "parked":
+            assert time.monotonic() < deadline, "the run did not park"
+            time.sleep(0.05)
+        said = cli("resume", run_id, "--store", pg_url,
+                   env={"AUTOMATOS_KEY": slow_sim.automatos_key})
+        out = said.stdout + said.stderr
+        assert said.returncode == 2, out
+        assert f"run {run_id} is parked until " in out and "--force" in out, out
+        assert "Traceback" not in out
+        watch(db, [run_id], slow_sim)
+        check_finished(db, [run_id], slow_sim, workers)
+    finally:
+        for w in workers:
+            w.stop()
+
+
 def test_runs_parked_at_a_wait_for_are_woken_by_their_callbacks(
         tmp_path: Path, broker: Broker, pg_url: str) -> None:
     """`wait-for` on a worker parks until its deadline; `runner callbacks` wakes the run
