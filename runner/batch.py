@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from runner.heartbeats import Hold, hold
 from runner.launch import launch, need_notify
 from runner.model import Playbook
 from runner.ownership import settle as record_failure
-from runner.park import THREADS, Pool
+from runner.park import THREADS, Flag, Pool
 from runner.results import INTERRUPTED, PASSED, RunResult
 from runner.resume import resume_run
 from runner.store import Store
@@ -112,7 +112,7 @@ def run_batch(
     def one(index: int) -> tuple[RunResult | None, BatchFailure | None]:
         inputs = table[index]
         shown = masked_inputs(playbook, inputs)  # a failure never shows a secret input
-        cancel = threading.Event()
+        cancel = Flag()  # a threading.Event, its Condition made only if a thread waits
         # known here, so a run that raised is still accounted for
         run_id = recorded.get(index) or new_run_id()
         with report_lock:
@@ -192,17 +192,33 @@ def run_batch(
                 if i not in {a.row for a in summary.already_ran}]
         # each run a greenlet on a few hub threads: a waiting run holds no thread (runner.park)
         with fewer_collections(), Pool(min(concurrency, len(todo), THREADS)) as pool:
-            pending: dict[Future[Any], int] = {}
+            # each run's end comes back on one queue (row, what one() returned, what it
+            # raised): no Future per run (its Condition, RLock and deque: ~1.5 KB each)
+            ended: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = \
+                queue.SimpleQueue()
+            under_way = 0
+
+            def begin(i: int) -> None:
+                pool.start(one, (i,), lambda value, error: ended.put((i, value, error)))
+
+            def take() -> None:
+                nonlocal under_way
+                i, value, error = ended.get()  # Ctrl-C interrupts this wait as it did wait()
+                under_way -= 1
+                if error is not None:
+                    raise error
+                record(i, *value)
+
             queued = iter(todo)
             try:
                 for i in itertools.islice(queued, concurrency):
-                    pending[pool.submit(one, i)] = i
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        record(pending.pop(future), *future.result())
-                        for i in itertools.islice(queued, 1):
-                            pending[pool.submit(one, i)] = i
+                    begin(i)
+                    under_way += 1
+                while under_way:
+                    take()
+                    for i in itertools.islice(queued, 1):
+                        begin(i)
+                        under_way += 1
             except KeyboardInterrupt as e:
                 # Ctrl-C: rows not started never start; runs under way stop at their next
                 # step or wait, as interrupted (resumable), after their finally steps
@@ -213,8 +229,8 @@ def run_batch(
                         cancel.set()
                 pool.poke()  # parked runs see their cancel now, not at their wake time
                 summary.not_started.extend(queued)
-                for future in list(pending):  # a second Ctrl-C here leaves them to finish
-                    record(pending.pop(future), *future.result())
+                while under_way:  # a second Ctrl-C here leaves them to finish
+                    take()
     finally:
         summary.wall_seconds = time.perf_counter() - started
         summary.failures.sort(key=lambda f: f.row)

@@ -18,7 +18,7 @@ from runner.connectors.safe_xml import parse_xml
 _UNSET: Any = object()
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a run keeps the answer of each of its steps
 class Response:
     """An answer: status, headers, body, decoded on demand for expressions and reports."""
     # what an expression may read of an answer (read-only values; the sandbox allows them too).

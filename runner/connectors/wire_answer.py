@@ -70,7 +70,7 @@ class Answer:
         self._to_close = False  # its body ends when the server closes
         self._fault: Broken | None = None  # what broke the body, raised when it is read
         self.status = 0
-        self._parser = httptools.HttpResponseParser(self)
+        self._parser: Any = httptools.HttpResponseParser(self)
         # read as http.client reads them (and so an https:// answer), not refused: an obsolete
         # folded header line (RFC 9112 5.2), bytes outside the token grammar in a value, and a
         # line ended by a bare LF
@@ -80,7 +80,7 @@ class Answer:
             while not self._head:
                 self._feed()
         except (OSError, Broken, _Refused) as e:
-            self._sock = None
+            self._sock, self._parser = None, None
             sock.close()
             if isinstance(e, _Refused):
                 raise e.error from None
@@ -233,6 +233,11 @@ class Answer:
         if self._sock is None:
             return
         sock, self._sock = self._sock, None
+        # the parser holds this answer's on_* methods and the answer the parser: a cycle, left
+        # to the cyclic collector, which a batch runs seldom (runner.batch): ~3 KB an answer
+        # (llhttp's state) kept a while after its run was done with it. Nothing is parsed
+        # once the connection is let go (_feed needs the socket)
+        self._parser = None
         if self._done and self._keep and not self._body:
             self._give_back(self._origin, sock)
         else:

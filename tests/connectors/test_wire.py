@@ -253,6 +253,31 @@ def test_threads_share_the_connections(transport: Transport) -> None:
     assert srv.connections <= 8 + 2  # kept and used again, at most one per thread (and spare)
 
 
+def test_an_answer_read_is_freed_without_the_cyclic_collector(transport: Transport) -> None:
+    """A batch runs the cyclic collector seldom (runner.batch.fewer_collections): an answer in a
+    cycle with its parser stayed in memory (~3 KB each) long after its run was done with it."""
+    import gc
+
+    srv = Scripted([sized(b'{"a": 1}', "Content-Type: application/json"),
+                    sized(b"gone", "Connection: close")])
+    cut = Scripted([sized(b"cut")], close_after=True)  # then the server closes
+    broken = Scripted([lambda _: b"HTTP/1.1 200 OK\r\nbroken"], close_after=True)
+    live = lambda: sum(type(o).__name__ == "HttpResponseParser" for o in gc.get_objects())  # noqa: E731
+    gc.collect()
+    gc.disable()
+    try:
+        before = live()
+        # kept alive, closed by the server's header, by the server, a broken head
+        for url in (srv.url, srv.url, cut.url, broken.url):
+            try:
+                transport.send(PreparedCall("api", "", "GET", url))
+            except TransportError:
+                pass
+        assert live() == before
+    finally:
+        gc.enable()
+
+
 def test_a_plain_http_run_imports_neither_urllib3_nor_http_client(tmp_path: Path) -> None:
     """urllib3 and http.client (with email, ssl, urllib.request) are ~40 ms of a run's start:
     a direct http:// call, its login and its answers need none of them; nor certifi (its

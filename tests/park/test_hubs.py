@@ -133,3 +133,55 @@ def test_each_run_of_a_hub_has_its_own_context() -> None:
         pool.submit(b).result(timeout=30)
         first.result(timeout=30)
     assert seen == {"b": "", "a, after b ran": "steps/1"}
+
+
+def test_a_flag_is_an_event_that_makes_its_condition_only_when_waited_on() -> None:
+    """A batch's runs each have a cancel event, checked at every step and wait and waited on
+    only off a hub (a loop's iteration threads): a Flag makes no Condition for the others."""
+    import gc
+
+    def conditions() -> int:
+        return sum(isinstance(o, threading.Condition) for o in gc.get_objects())
+
+    before = conditions()
+    flags = [park.Flag() for _ in range(100)]
+    assert conditions() == before
+    f = flags[0]
+    assert isinstance(f, threading.Event) and not f.is_set()
+    assert f.wait(0.01) is False  # now it has one
+    f.set()
+    assert f.is_set() and f.wait() is True and f.wait(0) is True
+    f.clear()
+    assert not f.is_set() and f.wait(0.01) is False
+    flags[1].set()
+    assert flags[1].wait(5) is True  # set before any wait: the new condition starts set
+
+
+def test_a_flag_set_by_another_thread_wakes_its_waiter_however_the_two_meet() -> None:
+    for _ in range(300):  # the set may come before, during or after the waiter's condition
+        f = park.Flag()
+        got: list[bool] = []
+        waiter = threading.Thread(target=lambda f=f, got=got: got.append(f.wait(10)))
+        waiter.start()
+        f.set()
+        waiter.join()
+        assert got == [True]
+
+
+def test_a_pool_starts_a_run_and_hands_back_what_it_returned_or_raised() -> None:
+    import queue
+
+    ended: queue.SimpleQueue[tuple[object, BaseException | None]] = queue.SimpleQueue()
+
+    def run(x: int) -> int:
+        park.sleep(0.01, park.Flag())
+        if x == 3:
+            raise ValueError("three")
+        return x * 2
+
+    with park.Pool(2) as pool:
+        for x in range(5):
+            pool.start(run, (x,), lambda value, error: ended.put((value, error)))
+        got = [ended.get(timeout=30) for _ in range(5)]
+    assert sorted(v for v, e in got if e is None) == [0, 2, 4, 8]  # type: ignore[type-var]
+    assert [str(e) for _, e in got if e is not None] == ["three"]
