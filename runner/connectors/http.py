@@ -2,9 +2,9 @@
 
 This is the single boundary where transport exceptions (urllib3, sockets, TLS, gzip) become
 ``TransportError`` with a plain message and a ``sent`` flag (whether the request may have
-reached the server, which decides whether a non-safe call may be retried). A direct ``http://``
-call goes on runner's own HTTP/1.1 (:mod:`~runner.connectors.wire`), on keep-alive connections
-the process's runs share, any other through one ``urllib3.PoolManager`` per connector; redirects are
+reached the server, which decides whether a non-safe call may be retried). Connections are kept
+per connector: a direct ``http://`` call on runner's own HTTP/1.1
+(:mod:`~runner.connectors.wire`), any other through one ``urllib3.PoolManager``; redirects are
 followed as requests follows them (301/302/303 turn a POST into a GET, 307/308 keep method and
 body, at most 30, Authorization dropped when the host changes), unless ``follow_redirects`` is
 off (then the 3xx and its ``Location`` are the answer; a call's own ``follow_redirects`` wins
@@ -48,7 +48,7 @@ from runner.connectors.proxies import Routes
 from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
 from runner.connectors.tls import tls_settings
-from runner.connectors.wire import SHARED, Wire
+from runner.connectors.wire import Wire
 from runner.connectors.wire_answer import urllib3_errors
 from runner.errors import TransportError
 
@@ -157,9 +157,8 @@ class PreparedCall:
 
 
 class Transport:
-    """Sends prepared calls over keep-alive connections (a direct http:// call on the
-    process's, wire.py; any other on one urllib3 pool manager per connector), through the
-    proxy the environment names for the host, if any. Its cookie jar is its own."""
+    """Sends prepared calls over keep-alive connections (one urllib3 pool manager per
+    connector), through the proxy the environment names for the host, if any."""
 
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  max_bytes: int = MAX_BYTES, verify: bool | str = True,
@@ -174,11 +173,11 @@ class Transport:
                                                   client_cert=client_cert,
                                                   client_key=client_key)
         self._routes = Routes(self._tls)  # urllib3's managers, made when a call needs one
-        # a direct http:// request: our own HTTP/1.1, on the process's connections (wire.py)
-        self._wire = SHARED
+        self._wire = Wire()  # a direct http:// request: our own HTTP/1.1 (wire.py)
 
     def close(self) -> None:
-        self._routes.clear()  # the shared direct connections stay for the next run
+        self._routes.clear()
+        self._wire.clear()
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:

@@ -11,27 +11,17 @@ urllib3 nor http.client is imported until an error, a Content-Encoding or anothe
 it (~40 ms of a run's start); the target is percent-encoded as urllib3 encodes it,
 Host and Content-Length written as urllib3 and http.client write them (``Content-Length: 0``
 for a POST without a body), the method and header names checked as they check them;
-keep-alive per origin, an idle connection the server closed noticed before it is used
-again, and given back only when its answer was read to the end; a body in a
-Content-Encoding, or streamed to a file, read through urllib3's own ``HTTPResponse`` over the
-framed bytes, so gzip, deflate, br and zstd decode as before
+keep-alive per origin (10 idle, as the PoolManager kept), an idle connection the server
+closed noticed before it is used again, and given back only when its answer was read to the
+end; a body in a Content-Encoding, or streamed to a file, read through urllib3's own
+``HTTPResponse`` over the framed bytes, so gzip, deflate, br and zstd decode as before
 (:mod:`~runner.connectors.wire_answer`, the answer read off the connection, parsed by
 httptools).
-
-**One pool for the process** (:data:`SHARED`): every run's transport takes its connections
-from it, so a batch of 5,000 runs to one service keeps about as many connections as it has
-exchanges in flight (its hubs, runner.park), not one per run: each run's pool, its idle
-deque and its socket were ~1.3 KB a run, and the server's side a thread per connection (the
-sandbox's). What belongs to a run stays with its transport: its cookie jar, its timeouts, its
-headers (auth is a header on every request: no scheme here is bound to a connection, as NTLM
-would be). A connection holds nothing of the run that used it once its answer was read to the
-end (only then is it given back); any other is closed, so a broken one is nobody else's.
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import re
 import select
 import socket
@@ -41,8 +31,7 @@ from typing import Any
 
 from runner.connectors.wire_answer import Answer, urllib3_errors
 
-MAX_IDLE = 32  # idle connections kept per origin: the process's runs share them (a batch's
-# 16 hubs and a loop's threads have as many exchanges in flight at once)
+MAX_IDLE = 10  # connections kept per origin, as urllib3's PoolManager(maxsize=10)
 SMALL_BODY = 2000  # bytes: a body this small is sent with the head (as http.client does)
 EXPECTS_BODY = frozenset(("POST", "PUT", "PATCH"))  # urllib3 sends Content-Length: 0 then
 # a target made only of these is sent as it is (urllib3's _encode_target leaves it unchanged)
@@ -53,7 +42,7 @@ _HEADER_NAME = re.compile(rb"[^:\s][^:\r\n]*\Z")  # http.client's _is_legal_head
 
 
 class Wire:
-    """Keep-alive connections per origin, shared by threads and runs (:data:`SHARED`)."""
+    """Keep-alive connections per origin, shared by a connector's threads."""
 
     def __init__(self) -> None:
         self._idle: dict[str, deque[socket.socket]] = {}
@@ -77,11 +66,6 @@ class Wire:
         for socks in idle.values():
             for sock in socks:
                 sock.close()
-
-    def forget(self) -> None:
-        """Drop the idle connections without a word to the server (a forked child: the parent
-        still uses them)."""
-        self._idle, self._lock = {}, threading.Lock()
 
     def urlopen(self, method: str, url: str, body: bytes | None, headers: dict[str, str],
                 connect: float | None, read: float | None) -> Answer:
@@ -136,11 +120,6 @@ class Wire:
             idle.append(sock)
         else:
             sock.close()
-
-
-SHARED = Wire()  # the process's: every Transport's direct http:// connections
-# a forked child (a prefork worker) must not read answers off its parent's connections
-os.register_at_fork(after_in_child=SHARED.forget)
 
 
 def split_url(rest: str) -> tuple[str, str]:
