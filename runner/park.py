@@ -209,12 +209,12 @@ class Pool:
         start, every ``cancel`` is set and the hubs poked (a parked run sees it now, not at its
         wake time), the runs under way are waited for (they stop at their next step or wait,
         recorded interrupted) and given to ``done``; then the KeyboardInterrupt goes on."""
-        cancels: set[threading.Event] = set()
+        cancels: set[Flag] = set()
         lock = threading.Lock()
         stopping = threading.Event()
 
         def one(item: Any) -> T:
-            cancel = threading.Event()
+            cancel = Flag()  # as a batch's run has (no Condition unless a thread waits)
             with lock:
                 cancels.add(cancel)
                 if stopping.is_set():
