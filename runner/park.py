@@ -55,7 +55,8 @@ class Hub:
     ones at their time (or at once when their cancel event is set and :meth:`poke` is
     called)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, pool: Pool | None = None) -> None:
+        self.pool = pool  # whose shared objects (:func:`shared`) this hub's runs use
         self._cond = threading.Condition(threading.Lock())
         self._inbox: list[Callable[[], None]] = []
         self._timers: list[_Timer] = []
@@ -189,7 +190,18 @@ class Pool:
     """``threads`` hubs; :meth:`submit` starts a run on the one with the fewest runs."""
 
     def __init__(self, threads: int, name: str = "park") -> None:
-        self.hubs = [Hub(f"{name}-{i}") for i in range(max(1, threads))]
+        self._shared: dict[str, tuple[Any, Callable[[Any], None]]] = {}
+        self._shared_lock = threading.Lock()
+        self.hubs = [Hub(f"{name}-{i}", self) for i in range(max(1, threads))]
+
+    def share(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
+        """The object this pool's runs share under ``key``, made by the first that asks;
+        ``close(it)`` when the pool closes (after its hubs have stopped: no run uses it)."""
+        with self._shared_lock:
+            got = self._shared.get(key)
+            if got is None:
+                got = self._shared[key] = (make(), close)
+            return got[0]
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self._next().spawn(fn, *args)
@@ -253,6 +265,10 @@ class Pool:
     def close(self) -> None:
         for hub in self.hubs:
             hub.stop()
+        with self._shared_lock:
+            shared, self._shared = self._shared, {}
+        for thing, close in shared.values():
+            close(thing)
 
     def __enter__(self) -> Pool:
         return self
@@ -364,6 +380,16 @@ def result(future: Future[T]) -> T:
         future.add_done_callback(lambda _: waiter.set())
         waiter.wait()
     return future.result()
+
+
+def shared(key: str, make: Callable[[], T], close: Callable[[T], None]) -> T | None:
+    """On a hub: the object its pool's runs share under ``key`` (:meth:`Pool.share`: made
+    once, closed when the pool closes, which a batch's end does). Elsewhere None: the caller
+    makes its own."""
+    hub = _HUBS.get(threading.get_ident())
+    if hub is None or hub.pool is None:
+        return None
+    return hub.pool.share(key, make, close)
 
 
 def parked_here() -> bool:

@@ -48,7 +48,7 @@ from runner.connectors.proxies import Routes
 from runner.connectors.reasons import host, reason, transport_error
 from runner.connectors.response import Response
 from runner.connectors.tls import tls_settings
-from runner.connectors.wire import Wire
+from runner.connectors.wire import Wire, for_transport
 from runner.connectors.wire_answer import urllib3_errors
 from runner.errors import TransportError
 
@@ -173,11 +173,13 @@ class Transport:
                                                   client_cert=client_cert,
                                                   client_key=client_key)
         self._routes = Routes(self._tls)  # urllib3's managers, made when a call needs one
-        self._wire = Wire()  # a direct http:// request: our own HTTP/1.1 (wire.py)
+        # a direct http:// request: our own HTTP/1.1 (wire.py), a batch's runs on its Wire
+        self._wire, self._own_wire = for_transport()
 
     def close(self) -> None:
         self._routes.clear()
-        self._wire.clear()
+        if self._own_wire:  # a batch's Wire closes with its pool, at the batch's end
+            self._wire.clear()
 
     def send(self, call: PreparedCall) -> Response:
         if self._tls_error:

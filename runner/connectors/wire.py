@@ -11,12 +11,23 @@ urllib3 nor http.client is imported until an error, a Content-Encoding or anothe
 it (~40 ms of a run's start); the target is percent-encoded as urllib3 encodes it,
 Host and Content-Length written as urllib3 and http.client write them (``Content-Length: 0``
 for a POST without a body), the method and header names checked as they check them;
-keep-alive per origin (10 idle, as the PoolManager kept), an idle connection the server
-closed noticed before it is used again, and given back only when its answer was read to the
-end; a body in a Content-Encoding, or streamed to a file, read through urllib3's own
-``HTTPResponse`` over the framed bytes, so gzip, deflate, br and zstd decode as before
+keep-alive per origin (10 idle, as the PoolManager kept; 32 for a batch's, below), an idle
+connection the server closed noticed before it is used again, and given back only when its
+answer was read to the end; a body in a Content-Encoding, or streamed to a file, read through
+urllib3's own ``HTTPResponse`` over the framed bytes, so gzip, deflate, br and zstd decode as before
 (:mod:`~runner.connectors.wire_answer`, the answer read off the connection, parsed by
 httptools).
+
+**A batch's runs share one** (:func:`for_transport`): a run on a hub of a batch's pool
+(:mod:`runner.park`) takes its direct connections from the pool's :class:`Wire`, closed when the
+pool closes at the batch's end, so 5,000 runs to one service keep about as many connections as
+the batch has exchanges in flight (16 hubs), not one each: a run's socket, deque and pool were
+~1.3 KB, and the service's side (the sandbox's ``ThreadingHTTPServer``) a thread per
+connection. Not for the process (tried: connections outlived their runs, and an in-process
+server could not shut down). What belongs to a run stays with its transport: its cookie jar,
+timeouts and headers (auth is a header on every request; no scheme here is bound to a
+connection, as NTLM would be). A connection holds nothing of the run that used it once its
+answer was read to the end, the only time it is given back; any other is closed.
 """
 
 from __future__ import annotations
@@ -29,9 +40,11 @@ import threading
 from collections import deque
 from typing import Any
 
+from runner import park
 from runner.connectors.wire_answer import Answer, urllib3_errors
 
 MAX_IDLE = 10  # connections kept per origin, as urllib3's PoolManager(maxsize=10)
+SHARED_IDLE = 32  # ... by a batch's shared Wire: its 16 hubs, and a loop's threads in a run
 SMALL_BODY = 2000  # bytes: a body this small is sent with the head (as http.client does)
 EXPECTS_BODY = frozenset(("POST", "PUT", "PATCH"))  # urllib3 sends Content-Length: 0 then
 # a target made only of these is sent as it is (urllib3's _encode_target leaves it unchanged)
@@ -42,11 +55,13 @@ _HEADER_NAME = re.compile(rb"[^:\s][^:\r\n]*\Z")  # http.client's _is_legal_head
 
 
 class Wire:
-    """Keep-alive connections per origin, shared by a connector's threads."""
+    """Keep-alive connections per origin, shared by a connector's threads (or a batch's runs:
+    :func:`for_transport`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_idle: int = MAX_IDLE) -> None:
         self._idle: dict[str, deque[socket.socket]] = {}
         self._lock = threading.Lock()
+        self.max_idle = max_idle
 
     @staticmethod
     def takes(url: str) -> bool:
@@ -116,10 +131,21 @@ class Wire:
         if idle is None:
             with self._lock:
                 idle = self._idle.setdefault(origin, deque())
-        if len(idle) < MAX_IDLE:
+        if len(idle) < self.max_idle:
             idle.append(sock)
         else:
             sock.close()
+
+
+def for_transport() -> tuple[Wire, bool]:
+    """The Wire a new transport sends on, and whether it is the transport's own (to clear when
+    it closes): on a batch's hub the batch's (closed with its pool), else a new one."""
+    shared = park.shared("wire", _shared_wire, Wire.clear)
+    return (shared, False) if shared is not None else (Wire(), True)
+
+
+def _shared_wire() -> Wire:
+    return Wire(SHARED_IDLE)
 
 
 def split_url(rest: str) -> tuple[str, str]:
