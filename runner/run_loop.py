@@ -130,10 +130,13 @@ class Runtime(RunState):
         if step.undo and (result.status == PASSED or result.maybe_applied) and \
                 (step.loop is None or iteration is not None):  # see runner.undo
             self.undos.push(self.journal, step, key, result.trail, scope, iteration)
+        after = scope.get("response")
+        if before is not None and after is not before and hasattr(before, "forget"):
+            # no longer `response`: kept for steps.<id>.response, decoded again if read
+            before.forget()
         if self.journal is not None:
             if iteration is not None and self.resume is not None and self.resume.blocked(key):
                 self.journal.unsafe_keys.add(key)  # an earlier attempt sent it: keep its entry
-            after = scope.get("response")
             self.journal.finished(key, result.status, defined(step, scope),
                                   scope["steps"].get(step.id),
                                   iteration=iteration is not None and step.include is None,

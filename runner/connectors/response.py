@@ -114,6 +114,13 @@ class Response:
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
 
+    def forget(self) -> None:
+        """Drop what was decoded from the body (its JSON, text, XML); each is decoded again
+        from ``content`` when read. For an answer a run keeps (``steps.<id>.response``) that
+        no longer is ``response``, and a poll's answer while it waits: 5,000 parked runs kept
+        ~2.3 KB of parsed JSON each that nothing read again."""
+        self._json = self._text = self._xml = _UNSET
+
     def summary(self, limit: int = 2000,
                 redact: Callable[[str], str] = str) -> dict[str, Any]:
         """What a report records of this answer (the caller redacts it as a whole too). The

@@ -185,6 +185,8 @@ def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
             raise StepFailed(f"`{poll.until}` still false after {poll.timeout:g} s "
                              f"({attempt} attempts); last answer: {last_state}",
                              hint=_transient_hint(transient) or "raise timeout:")
+        if response is not None:  # nothing reads it while the poll waits (a new one comes)
+            response.forget()
         rt.sleep(min(interval, remaining), {"began": began, "attempts": attempt,
                                             "interval": min(interval * poll.backoff,
                                                             poll.max_interval)})
@@ -200,6 +202,9 @@ def _judge(rt: Runtime, poll: PollSpec, call: PreparedCall, response: Response, 
     """Whether ``response`` ends the poll (its ``poll-until`` holds); raises for an answer that
     ends it failing: credentials refused, a ``fail-if`` that holds, a status not in
     ``status:`` (unless ``allow-error``: then it is an error answer, "not yet" as any other)."""
+    before = scope.get("response")
+    if before is not None and before is not response and hasattr(before, "forget"):
+        before.forget()  # the step before's: kept, not read while the poll waits
     scope["response"] = response
     if response.error is not None and \
             response.status_code in rt.client(call.connector).auth.renew_on:
