@@ -48,7 +48,7 @@ def waited_ms(results: list[StepResult]) -> float:
     return total
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a run keeps one for each step it ran to its end
 class StepResult:
     """What one step did: status, exchanges, extracted values, assertions, error."""
     step_id: str
