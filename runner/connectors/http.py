@@ -31,7 +31,7 @@ import json as _json
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -156,6 +156,35 @@ class PreparedCall:
         return out
 
 
+_NAMES: dict[str, str] = {}  # a header name as it came -> lower-cased: one str for every answer
+PLAIN_HEADERS = frozenset((  # whose values say nothing of a run (no cookie, token or location)
+    "content-type", "content-length", "connection", "keep-alive", "server", "vary",
+    "transfer-encoding", "content-encoding", "cache-control", "accept-ranges", "pragma"))
+_VALUES: dict[str, str] = {}  # ... and one str for each value of those
+_KEPT = 1024  # names and values kept at most (a service that varies them gets copies again)
+
+
+def answer_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """An answer's headers by lower-cased name, the names and the plain headers' values one str
+    each for all answers of the process: 5,000 parked runs keep ~3 answers each, and their
+    records, with the same few names and values."""
+    out: dict[str, str] = {}
+    for k, v in pairs:
+        name = _NAMES.get(k)
+        if name is None:
+            name = k.lower()
+            if len(_NAMES) < _KEPT:
+                _NAMES[k] = _NAMES.setdefault(name, name)
+        if name in PLAIN_HEADERS:
+            kept = _VALUES.get(v)
+            if kept is not None:
+                v = kept
+            elif len(_VALUES) < _KEPT:
+                _VALUES[v] = v
+        out[name] = v
+    return out
+
+
 class Transport:
     """Sends prepared calls over keep-alive connections (one urllib3 pool manager per
     connector), through the proxy the environment names for the host, if any."""
@@ -220,7 +249,7 @@ class Transport:
         elapsed = (time.perf_counter() - start) * 1000
         # a header sent more than once (two Link headers) is one value, joined by ", " as
         # RFC 9110 5.3 allows and requests does; items() would keep only the last
-        hdrs = {k.lower(): v for k, v in r.headers.itermerged()}
+        hdrs = answer_headers(r.headers.itermerged())
         if content[:2] == GZIP_MAGIC and call.decode in ("xml", "auto", "text"):
             content = _gunzip(content, self.max_bytes, call.url)
         response = Response(r.status, hdrs, content, url=url, method=call.method,
