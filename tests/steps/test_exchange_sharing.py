@@ -46,3 +46,31 @@ def test_poll_attempts_share_equal_parts_and_show_them_all() -> None:
                a["response"]["body"] for a in attempts)
     assert not hasattr(xs[0], "__dict__")  # slots: no dict per exchange
     assert "waited_ms" not in Exchange(request={}).to_dict()
+
+
+def test_answers_share_their_header_names_and_plain_values_not_cookies() -> None:
+    """The header names of every answer, and the values of headers that say nothing of a run
+    (content-type, server...), are one str each for the process (5,000 parked runs keep ~3
+    answers each); a Set-Cookie's or a Location's value is each answer's own."""
+    from runner.connectors.http import answer_headers
+
+    def came(cookie: str) -> list[tuple[str, str]]:  # each answer decodes its own strs
+        return [("Content-Type".upper().title(), "application/json"[:]),
+                ("".join(["Set-", "Cookie"]), f"session={cookie}"),
+                ("Server", "".join(["Base", "HTTP/0.6"]))]
+
+    one, two = answer_headers(came("alice-s3cret")), answer_headers(came("bob-s3cret"))
+    assert list(one) == ["content-type", "set-cookie", "server"]
+    (k1, v1), (k2, v2) = next(iter(one.items())), next(iter(two.items()))
+    assert k1 is k2 and v1 is v2  # one str for both answers
+    assert one["server"] is two["server"]
+    assert all(a is b for a, b in zip(one, two, strict=True))  # the names
+    assert two["set-cookie"] == "session=bob-s3cret"
+    from runner.connectors import http
+    assert not any("s3cret" in v for v in http._VALUES)  # a run's cookie is kept by nobody
+
+
+def test_a_step_result_has_no_dict() -> None:
+    from runner.results import StepResult
+
+    assert not hasattr(StepResult("a", "a", "call", "x.y"), "__dict__")  # slots
