@@ -55,8 +55,8 @@ class Hub:
     ones at their time (or at once when their cancel event is set and :meth:`poke` is
     called)."""
 
-    def __init__(self, name: str, pool: Pool | None = None) -> None:
-        self.pool = pool  # whose shared objects (:func:`shared`) this hub's runs use
+    def __init__(self, name: str, shares: Shares | None = None) -> None:
+        self.shares = shares  # its pool's (:func:`shared`); not the pool: no cycle to collect
         self._cond = threading.Condition(threading.Lock())
         self._inbox: list[Callable[[], None]] = []
         self._timers: list[_Timer] = []
@@ -190,18 +190,13 @@ class Pool:
     """``threads`` hubs; :meth:`submit` starts a run on the one with the fewest runs."""
 
     def __init__(self, threads: int, name: str = "park") -> None:
-        self._shared: dict[str, tuple[Any, Callable[[Any], None]]] = {}
-        self._shared_lock = threading.Lock()
-        self.hubs = [Hub(f"{name}-{i}", self) for i in range(max(1, threads))]
+        self.shares = Shares()
+        self.hubs = [Hub(f"{name}-{i}", self.shares) for i in range(max(1, threads))]
 
     def share(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
         """The object this pool's runs share under ``key``, made by the first that asks;
         ``close(it)`` when the pool closes (after its hubs have stopped: no run uses it)."""
-        with self._shared_lock:
-            got = self._shared.get(key)
-            if got is None:
-                got = self._shared[key] = (make(), close)
-            return got[0]
+        return self.shares.get(key, make, close)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self._next().spawn(fn, *args)
@@ -265,16 +260,34 @@ class Pool:
     def close(self) -> None:
         for hub in self.hubs:
             hub.stop()
-        with self._shared_lock:
-            shared, self._shared = self._shared, {}
-        for thing, close in shared.values():
-            close(thing)
+        self.shares.close()
 
     def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Shares:
+    """What a pool's runs share (:func:`shared`), each made once, closed with the pool."""
+
+    def __init__(self) -> None:
+        self._things: dict[str, tuple[Any, Callable[[Any], None]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
+        with self._lock:
+            got = self._things.get(key)
+            if got is None:
+                got = self._things[key] = (make(), close)
+            return got[0]
+
+    def close(self) -> None:
+        with self._lock:
+            things, self._things = self._things, {}
+        for thing, close in things.values():
+            close(thing)
 
 
 class Flag(threading.Event):
@@ -387,9 +400,9 @@ def shared(key: str, make: Callable[[], T], close: Callable[[T], None]) -> T | N
     once, closed when the pool closes, which a batch's end does). Elsewhere None: the caller
     makes its own."""
     hub = _HUBS.get(threading.get_ident())
-    if hub is None or hub.pool is None:
+    if hub is None or hub.shares is None:
         return None
-    return hub.pool.share(key, make, close)
+    return hub.shares.get(key, make, close)
 
 
 def parked_here() -> bool:
