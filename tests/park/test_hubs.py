@@ -185,3 +185,22 @@ def test_a_pool_starts_a_run_and_hands_back_what_it_returned_or_raised() -> None
         got = [ended.get(timeout=30) for _ in range(5)]
     assert sorted(v for v, e in got if e is None) == [0, 2, 4, 8]  # type: ignore[type-var]
     assert [str(e) for _, e in got if e is not None] == ["three"]
+
+
+def test_a_closed_pools_hubs_go_with_it_without_the_collector() -> None:
+    """A hub holds its dead thread's main greenlet: it must go when its pool does (refcounts),
+    not wait for a gc pass in some other thread; what the pool's runs share is no cycle."""
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        pool = park.Pool(2)
+        assert pool.submit(park.shared, "k", object, lambda _: None).result(timeout=60)
+        hubs = [weakref.ref(h) for h in pool.hubs]
+        pool.close()
+        del pool
+        assert [h() for h in hubs] == [None, None]
+    finally:
+        gc.enable()
