@@ -277,8 +277,9 @@ def fewer_arenas() -> Iterator[None]:
     ``MALLOC_ARENA_MAX`` would): the hubs' 16 threads otherwise each get an arena of their own,
     and a parked run's greenlet stack and larger objects are spread over them, each arena with
     its own free space. The threads take turns under the GIL, so sharing arenas costs no
-    waiting. Back to glibc's default afterwards (arenas made meanwhile stay). Nothing on a libc
-    without ``mallopt`` (musl, macOS)."""
+    waiting. Set back to glibc's default (0) afterwards, though glibc may keep the limit it
+    worked out meanwhile for the rest of the process, and arenas made stay: harmless, the same
+    reasoning holds after the batch. Nothing on a libc without ``mallopt`` (musl, macOS)."""
     mallopt = _mallopt()
     if mallopt is not None:
         mallopt(_M_ARENA_MAX, ARENAS)
