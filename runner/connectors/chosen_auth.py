@@ -10,13 +10,16 @@ checked when the client is built, at run start, not at the first call.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.connectors.auth import Auth, AuthContext, AuthFlow, BasicAuth, HeaderAuth, NoAuth
 from runner.connectors.digest_auth import DigestAuth
 from runner.connectors.http import PreparedCall
 from runner.connectors.token_auth import LoginTokenAuth, OAuth2ClientCredentials
 from runner.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from runner.connectors.response import Response
 
 # choice -> (scheme class, the scheme's conf; values are templates over the settings)
 CHOICES: dict[str, tuple[type[Auth], dict[str, Any]]] = {
@@ -66,3 +69,6 @@ class ChosenAuth(Auth):
 
     def login_flow(self, *, force: bool = False) -> AuthFlow:
         return self.chosen.login_flow(force=force)
+
+    def answered(self, call: PreparedCall, response: Response) -> None:
+        self.chosen.answered(call, response)

@@ -146,9 +146,11 @@ class ConnectorClient(CallBuilder):
     def _send_authorized(self, call: PreparedCall, with_auth: bool) -> Response:
         if not (with_auth and call.needs_auth):
             self.hooks.prepare(call)
-            return self._send_once(call)
-        response = self._drive(self.auth.flow(call), call)
+            response: Response | None = self._send_once(call)
+        else:
+            response = self._drive(self.auth.flow(call), call)
         assert response is not None  # a flow yields its call
+        self.auth.answered(call, response)  # a token in it is masked before it is recorded
         return response
 
     def _drive(self, flow: AuthFlow, call: PreparedCall | None) -> Response | None:
