@@ -89,8 +89,15 @@ def run(opts: Any) -> Outcome:
         pip_wrote = installs["wheel"].counts()
         variants: dict[str, Any] = {}
         commands: dict[str, dict[str, list[str]]] = {}
+        # a run store's folder per mode, as each install has its own: the YAML parse kept
+        # beside the store (runner/loader_cache.py) is stamped with the loader file's mtime,
+        # which differs between installs; a shared one would be parsed again by every other
+        # mode's command
+        stores = {mode: tmp / f"store-{i}" / "runs.db" for i, mode in enumerate(MODES)}
+        for store in stores.values():
+            store.parent.mkdir()
         for mode, (bytecode, where, only, _) in MODES.items():
-            env = child_env(tmp, token=server.token, bytecode=bytecode)
+            env = child_env(tmp, token=server.token, bytecode=bytecode, store=stores[mode])
             every = _commands(runners[where], env_file, server.url)
             commands[mode] = {k: v for k, v in every.items() if not only or k in only}
             for label, cmd in commands[mode].items():
@@ -98,7 +105,7 @@ def run(opts: Any) -> Outcome:
         log("process_cold: warm-up (writes the .pyc files of the cached mode, creates the store)")
         for mode, (bytecode, _, _, _) in MODES.items():
             for cmd in commands[mode].values():
-                run_child(cmd, child_env(tmp, token=server.token,
+                run_child(cmd, child_env(tmp, token=server.token, store=stores[mode],
                                          bytecode="cached" if bytecode == "cached" else
                                          "not written"))
         before = server.stats()["items"]
