@@ -16,6 +16,9 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 # -- run: the wheel installed with its dependencies into a venv, run by a user without root ---
 FROM python:${PYTHON}-slim
 ARG EXTRAS=""
+# PYTHONDONTWRITEBYTECODE: Python writes no .pyc when it imports; pip still byte-compiles
+# what it installs below, so every start reads them (docs/design.md, "Start-up without
+# the bytecode cache")
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/runner/bin:$PATH \
     XDG_STATE_HOME=/home/runner/.local/state
 COPY --from=build /wheels /wheels

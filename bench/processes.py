@@ -6,14 +6,16 @@ from the venv's ``runner`` script, beside raw scripts (``bench/scripts/*_calls.p
 processes too, in the same rounds, against ``bench/aioserver.py`` in a process of its own.
 
 Every child gets a clean environment: ``HOME`` and the default run store (``RUNNER_STORE``) in
-the scenario's temp dir, no proxy variables, and, "without bytecode cache",
-``PYTHONDONTWRITEBYTECODE=1`` with ``PYTHONPYCACHEPREFIX`` at a fresh empty directory, so the
-child compiles every module it imports instead of reading any ``.pyc``. Its wall time and CPU
-(user + sys) come from ``os.wait4`` of that one child. Its peak RSS, when asked for, comes from
-GNU time (``/usr/bin/time -f %M``, the ``time`` package): Linux counts in a child's
-``ru_maxrss`` the peak of the process it was forked from (the mm it copied, recorded at exec),
-so ``wait4`` from this ~25 MB process would say 25 MB for a 10 MB ``python -c pass``; ``time``
-is a small process, and it reports the peak of the one child it forks.
+the scenario's temp dir, no proxy variables, and its bytecode cache (``BYTECODE``): "cached"
+(the ``.pyc`` files as imports wrote them), "not written" (``PYTHONDONTWRITEBYTECODE=1``: the
+``.pyc`` there are read, none is written; what pip installed has them, bench/installs.py), or
+"nothing cached" (that variable and ``PYTHONPYCACHEPREFIX`` at a fresh empty directory, so the
+child compiles every module it imports, the stdlib's too, and reads no ``.pyc``). Its wall
+time and CPU (user + sys) come from ``os.wait4`` of that one child. Its peak RSS, when asked
+for, comes from GNU time (``/usr/bin/time -f %M``, the ``time`` package): Linux counts in a
+child's ``ru_maxrss`` the peak of the process it was forked from (the mm it copied, recorded at
+exec), so ``wait4`` from this ~25 MB process would say 25 MB for a 10 MB ``python -c pass``;
+``time`` is a small process, and it reports the peak of the one child it forks.
 """
 
 from __future__ import annotations
@@ -116,8 +118,12 @@ def workplace() -> Iterator[tuple[Server, Path]]:
             server.stop()
 
 
+BYTECODE = ("cached", "not written", "nothing cached")
+_FRESH = "<a fresh empty directory>"  # run_child makes one per process
+
+
 def child_env(tmp: Path, *, store: Path | None = None, token: str | None = None,
-              cached: bool = True) -> dict[str, str]:
+              bytecode: str = "cached") -> dict[str, str]:
     env = {"PATH": f"{BIN}{os.pathsep}{os.defpath}", "HOME": str(tmp / "home"),
            "RUNNER_STORE": str(store or tmp / "runs.db"), "BENCH_PASSWORD": PASSWORD,
            "NO_PROXY": "127.0.0.1,localhost"}
@@ -126,19 +132,23 @@ def child_env(tmp: Path, *, store: Path | None = None, token: str | None = None,
             env[name] = os.environ[name]
     if token:
         env["BENCH_TOKEN"] = token
-    if not cached:
+    if bytecode not in BYTECODE:
+        raise ValueError(f"bytecode: {bytecode!r}, not one of {BYTECODE}")
+    if bytecode != "cached":
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if bytecode == "nothing cached":
+        env["PYTHONPYCACHEPREFIX"] = _FRESH
     return env
 
 
 def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True,
               memory: bool = False) -> Child:
-    """Run ``cmd`` to its end; without bytecode cache in ``env``, a fresh empty pycache prefix.
+    """Run ``cmd`` to its end; with nothing cached (``env``), a fresh empty pycache prefix.
 
     ``memory``: measure its peak RSS through GNU time (a fork and exec more: ~1 ms of wall).
     """
     prefix = None
-    if env.get("PYTHONDONTWRITEBYTECODE"):
+    if env.get("PYTHONPYCACHEPREFIX") == _FRESH:
         prefix = tempfile.mkdtemp(prefix="bench-nopyc-")
         env = {**env, "PYTHONPYCACHEPREFIX": prefix}
     peak = math.nan

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner import secret_source
+from runner import loader_cache, secret_source
 from runner.errors import InvalidInput, PlaybookError
 from runner.limits_schema import LIMITS_SCHEMA
 from runner.loader import Document, Path_, load_file
@@ -147,6 +147,14 @@ class Environment:
         once per run, and the secrets file read once per run, as a run that loads it does)."""
         return dataclasses.replace(self, _fetched={}, _file=None, _file_read=False,
                                    _lock=threading.Lock())
+
+    def forget_parse(self) -> None:
+        """The file holds a literal its connector declares secret (refused, or masked by
+        ``plan``): no parse of it stays kept. The keep rule (:func:`nothing_secret`) knows the
+        built-in connectors' plain settings only; a repository's or a third-party connector
+        may declare one of those names secret."""
+        if self.source is not None:
+            loader_cache.forget(self.source)
 
     def settings_key(self, alias: str, use: str) -> str | None:
         """The ``connectors:`` key that holds an alias's settings: the alias's own block, else

@@ -98,3 +98,12 @@ def put(file: str, text: str, code: str, data: Any,
             os.unlink(part)
         except OSError:
             pass
+
+
+def forget(file: str) -> None:
+    """Drop ``file``'s entry, if any: its text holds what must not be copied (a literal that a
+    connector, which the keep rule could not know of, declares secret)."""
+    try:
+        os.unlink(_entry(file))
+    except OSError:
+        pass

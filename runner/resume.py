@@ -21,13 +21,14 @@ only runs the state it is handed.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.environment import Environment
+from runner.environment import Environment, load_environment
 from runner.errors import InvalidInput, RunnerError, StoreError
 from runner.fingerprint import check as check_fingerprint
 from runner.heartbeats import held
@@ -140,6 +141,7 @@ def resume_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None 
                            "nothing to resume", hint="start a new run")
     playbook = load_playbook(row["file"], root=root)  # an include outside: refused here
     rebuilt(store, run_id, playbook, state, remap=remap)
+    _sandbox_note(row, playbook, state)
     attempt = resume_run(store, run_id, playbook=playbook, env=row["environment"],
                          inputs=_given(row, inputs), start=start,
                          stale_after=0.0 if force else stale_after,
@@ -175,6 +177,30 @@ def undo_asked(store: Store, run_id: str, *, inputs: Mapping[str, Any] | None = 
                          undo=began_on(row["status"], row["error"], row["hint"],
                                        row["failed_step"]), **start_kw)
     return _taken(attempt, row, run_id, "undone")
+
+
+def _sandbox_note(row: Mapping[str, Any], playbook: Playbook, state: ResumeState) -> None:
+    """A run of the in-process sandbox resumed after it created something there: say, before
+    it starts, that its simulators start empty (they ended with the first process), so a step
+    that reads what was created (a poll of the job) will not find it. Not refused: resuming in
+    the sandbox is how a resume is rehearsed (the create is still not sent again)."""
+    if not state.unsafe_sent:
+        return
+    try:
+        env = load_environment(row["environment"], search=Path(playbook.file))
+    except RunnerError:
+        return  # the resume itself says what is wrong with it
+    if not env.sandbox:
+        return
+    steps = (row.get("fingerprint") or {}).get("steps") or {}
+    made = ", ".join(f"step '{steps[k]['trail']}'" if k in steps else k
+                     for k in sorted(state.unsafe_sent))
+    print(f"note: run {row['run_id']} ran in the sandbox, whose simulators ended with its "
+          f"process: this resume starts new, empty ones, so what it sent before ({made}) "
+          "is not there, and a step that reads it (a poll of a job) fails. To "
+          "rehearse a resume against state that survives, run `runner sandbox --write-env "
+          "env.yaml` in another terminal and use --env env.yaml (docs/sandbox.md).",
+          file=sys.stderr)
 
 
 def _given(row: Mapping[str, Any], inputs: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from runner.errors import InvalidInput
 from runner.model import seconds
+from runner.run_progress import so_far
 from runner.store import Store
 
 
@@ -66,8 +67,9 @@ def count_runs(*, store: str | None = None, **filters: Any) -> int:
 def show(run_id: str, *, store: str | None = None, html: str | Path | None = None,
          report_json: str | Path | None = None,
          junit: str | Path | None = None) -> dict[str, Any]:
-    """One recorded run, its journal included; with ``html``, ``report_json`` or ``junit``,
-    its report written to those files from the store: the same files ``runner run
+    """One recorded run, its journal included (and, while it has no report, ``progress``:
+    each step's last state, :mod:`runner.run_progress`); with ``html``, ``report_json`` or
+    ``junit``, its report written to those files from the store: the same files ``runner run
     --report-html``, ``--report-json`` and ``--junit`` write, for any run (by hand,
     scheduled, a batch's row, a worker's). The store keeps the report masked; nothing is
     unmasked."""
@@ -76,9 +78,12 @@ def show(run_id: str, *, store: str | None = None, html: str | Path | None = Non
         row = db.get_run(run_id)
         if row is None:
             raise InvalidInput(f"no run {run_id} in {db.url}", hint="runner history lists them")
-        row["journal"] = [e.__dict__ for e in db.entries(run_id)]
+        entries = db.entries(run_id)
+        row["journal"] = [e.__dict__ for e in entries]
     finally:
         db.close()
+    if not row.get("report"):  # not ended yet (parked, waiting, interrupted): where it is
+        row["progress"] = [p.__dict__ for p in so_far(row.get("fingerprint"), entries)]
     if html or report_json or junit:
         _write_reports(row, html, report_json, junit)
     return row

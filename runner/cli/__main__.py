@@ -1,5 +1,5 @@
-"""``python -m runner.cli``."""
+"""``python -m runner.cli``: the console script's entry."""
 
-from runner.cli import main
+from runner.cli.entry import main
 
 main()

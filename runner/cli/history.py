@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, cast
 
 import click
 
@@ -105,6 +107,8 @@ def show(run_id: str, store: str | None, as_json: str | None, html: str | None,
     echo(f"run {row['run_id']} · {row['playbook']} · {row['status']}")
     echo(f"  file {row['file']} · env {row['environment']}")
     echo(f"  inputs {json.dumps(row['inputs'], ensure_ascii=False)}")
+    if row.get("progress") is not None:
+        _progress(row, echo)
     report = row.get("report") or {}
     undo = report.get("undo") or {}
     for title, steps in (("", report.get("steps", [])),
@@ -126,3 +130,30 @@ def show(run_id: str, store: str | None, as_json: str | None, html: str | None,
         echo(f"  outputs {json.dumps(row['outputs'], ensure_ascii=False)}")
     if row.get("error"):
         echo(f"  error: {row['error']}")
+
+
+_MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "sent": "SENT",
+          "answered": "ANSW", "parked": "WAIT", "waiting": "WAIT"}
+
+
+def _progress(row: dict[str, object], echo: Callable[[str], None]) -> None:
+    """A run without a report: each step's last state in its journal."""
+    import time
+
+    places = cast("list[dict[str, Any]]", row["progress"])
+    echo(f"  no report yet ({row['status']}); its journal so far:" if places else
+         f"  no report yet ({row['status']}); nothing journaled yet")
+    for p in places:
+        mark = _MARKS.get(p["state"], "UNDO" if p["key"] == "undo" else "?")
+        text = f"  {mark} {p['step']:<12} {p['where']:<20}"
+        if p["state"] == "answered":
+            text += f" answered ({p['outcome']}), not finished"
+        elif p["state"] == "sent":
+            text += " an unsafe request sent, no answer journaled"
+        elif p["key"] == "undo":
+            text += f" undo {p['state']}"
+        if p.get("until"):
+            until = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(p["until"])))
+            what = f" for {p['waits_for']}" if p.get("waits_for") else ""
+            text += f" {p['state']}{what} until {until}"
+        echo(text.rstrip())

@@ -64,6 +64,10 @@ class Auth:
     def authorize(self, call: PreparedCall) -> None:
         """Add what needs no login to ``call``."""
 
+    def answered(self, call: PreparedCall, response: Response) -> None:
+        """Every answer of the connector, before anything records it: a scheme whose login
+        a playbook may call itself registers the token such an answer carries."""
+
 
 class NoAuth(Auth):
     pass

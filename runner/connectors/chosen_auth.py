@@ -10,26 +10,30 @@ checked when the client is built, at run start, not at the first call.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runner.connectors.auth import Auth, AuthContext, AuthFlow, BasicAuth, HeaderAuth, NoAuth
-from runner.connectors.digest_auth import DigestAuth
+from runner.connectors.auth import Auth, AuthContext, AuthFlow
 from runner.connectors.http import PreparedCall
-from runner.connectors.token_auth import LoginTokenAuth, OAuth2ClientCredentials
+from runner.connectors.schemes import SCHEMES, scheme_class
 from runner.errors import InvalidInput
 
-# choice -> (scheme class, the scheme's conf; values are templates over the settings)
-CHOICES: dict[str, tuple[type[Auth], dict[str, Any]]] = {
-    "none": (NoAuth, {}),
-    "bearer": (HeaderAuth, {"scheme": "bearer", "token": "{{ settings.token }}"}),
-    "basic": (BasicAuth, {}),
-    "digest": (DigestAuth, {}),
-    "api_key": (HeaderAuth, {"scheme": "api_key", "value": "{{ settings.api_key }}"}),
-    "api_key_query": (HeaderAuth, {"scheme": "api_key", "in": "query",
-                                   "value": "{{ settings.api_key }}"}),
-    "oauth2_client_credentials": (OAuth2ClientCredentials, {
+if TYPE_CHECKING:
+    from runner.connectors.response import Response
+
+# choice -> (the scheme's home in SCHEMES, its conf; values are templates over the settings).
+# The chosen scheme's module is imported when the client is built: a bearer run loads neither
+# digest's nor the token schemes' (runner/connectors/schemes.py)
+CHOICES: dict[str, tuple[str, dict[str, Any]]] = {
+    "none": (SCHEMES["none"], {}),
+    "bearer": (SCHEMES["bearer"], {"scheme": "bearer", "token": "{{ settings.token }}"}),
+    "basic": (SCHEMES["basic"], {}),
+    "digest": (SCHEMES["digest"], {}),
+    "api_key": (SCHEMES["api_key"], {"scheme": "api_key", "value": "{{ settings.api_key }}"}),
+    "api_key_query": (SCHEMES["api_key"], {"scheme": "api_key", "in": "query",
+                                           "value": "{{ settings.api_key }}"}),
+    "oauth2_client_credentials": (SCHEMES["oauth2_client_credentials"], {
         "token_url": "{{ settings.token_url }}"}),
-    "login": (LoginTokenAuth, {"operation": "login"}),
+    "login": (SCHEMES["token"], {"operation": "login"}),
 }
 # a setting that, when set, goes into the chosen scheme's conf under this name
 _PASSED = {"api_key_name": ("header", "name"), "token_header": ("header",),
@@ -58,7 +62,7 @@ class ChosenAuth(Auth):
         scope = ctx.settings.get("scope")
         if choice == "oauth2_client_credentials" and scope:
             inner["form"] = {"scope": "{{ settings.scope }}"}
-        self.chosen = scheme(inner, ctx)
+        self.chosen = scheme_class(scheme)(inner, ctx)
         self.renew_on = self.chosen.renew_on
 
     def flow(self, call: PreparedCall) -> AuthFlow:
@@ -66,3 +70,6 @@ class ChosenAuth(Auth):
 
     def login_flow(self, *, force: bool = False) -> AuthFlow:
         return self.chosen.login_flow(force=force)
+
+    def answered(self, call: PreparedCall, response: Response) -> None:
+        self.chosen.answered(call, response)

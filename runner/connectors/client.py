@@ -29,7 +29,7 @@ from runner.connectors.limits import merged
 from runner.connectors.outcome import NotApplied
 from runner.connectors.response import Response
 from runner.connectors.retry import RetryPolicy, Sleep, retry_after
-from runner.connectors.schemes import SCHEMES
+from runner.connectors.schemes import scheme
 from runner.connectors.spec import ConnectorSpec
 from runner.errors import StepFailed, TransportError
 from runner.secrets import Redactor
@@ -54,7 +54,7 @@ class ConnectorClient(CallBuilder):
             client_key=_path(get("client_key")),
         )
         self.hooks: Hooks = (spec.hooks or Hooks)(self.settings, redactor.add)
-        self.auth: Auth = SCHEMES[spec.auth_scheme](dict(spec.auth), AuthContext(
+        self.auth: Auth = scheme(spec.auth_scheme)(dict(spec.auth), AuthContext(
             alias, self.settings, self.render_setting, redactor.add,
             lambda operation: self.prepare(operation, {})))
         self.last_login: tuple[PreparedCall, Response] | None = None
@@ -146,9 +146,11 @@ class ConnectorClient(CallBuilder):
     def _send_authorized(self, call: PreparedCall, with_auth: bool) -> Response:
         if not (with_auth and call.needs_auth):
             self.hooks.prepare(call)
-            return self._send_once(call)
-        response = self._drive(self.auth.flow(call), call)
+            response: Response | None = self._send_once(call)
+        else:
+            response = self._drive(self.auth.flow(call), call)
         assert response is not None  # a flow yields its call
+        self.auth.answered(call, response)  # a token in it is masked before it is recorded
         return response
 
     def _drive(self, flow: AuthFlow, call: PreparedCall | None) -> Response | None:

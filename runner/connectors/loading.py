@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.connectors.outcome import NotApplied
-from runner.connectors.paging import Paginate
 from runner.connectors.spec import (
     BODY_KEYS,
     CONNECTOR_SCHEMA,
@@ -25,6 +24,7 @@ from runner.errors import PlaybookError
 
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
+    from runner.connectors.paging import Paginate
     from runner.errors import Location
 
 
@@ -69,8 +69,15 @@ def _operation_from(name: str, raw: Mapping[str, Any], default_decode: str,
         success=tuple(raw.get("success", ())),
         not_applied=NotApplied.from_conf(raw["not_applied"], not_applied)
         if "not_applied" in raw else None,
-        paginate=Paginate.from_conf(raw["paginate"]) if "paginate" in raw else None,
+        paginate=_paginate(raw["paginate"]) if "paginate" in raw else None,
     )
+
+
+def _paginate(conf: Mapping[str, Any]) -> Paginate:
+    # imported for an operation that pages only: a connector without one loads no paging code
+    from runner.connectors.paging import Paginate
+
+    return Paginate.from_conf(conf)
 
 
 def _check_paging(op: Operation, location: Location) -> None:

@@ -74,6 +74,7 @@ def connect(ref: ConnectorRef, env: Environment, sandbox: Simulators | None,
         for key, value in env.settings_for(alias, ref.use).items():
             s = spec.settings.get(key)
             if s is not None and s.secret and not is_secret_ref(value):
+                env.forget_parse()
                 loc = env.doc.loc(("connectors", alias, key)) if env.doc else ""
                 raise InvalidInput(f"{loc}: '{key}' is a secret and must not be written in "
                                    "the environment file",
@@ -216,8 +217,10 @@ def connect_for_plan(ref: ConnectorRef, env: Environment, redactor: Redactor,
         settings["base_url"] = f"http://sandbox.{ref.use}"
     else:
         for key, value in env.settings_for(alias, ref.use).items():
-            secret = is_secret_ref(value) or (spec.settings.get(key) and
-                                              spec.settings[key].secret)
+            declared = spec.settings.get(key) is not None and spec.settings[key].secret
+            if declared and not is_secret_ref(value):
+                env.forget_parse()  # ``runner run`` refuses it; plan masks it
+            secret = is_secret_ref(value) or declared
             settings[key] = unknown(f"secret:{key}") if secret else \
                 _planned_env(env, key, value, unknown)
             if key == "base_url":

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from runner.connectors.limits import LIMITS_SCHEMA
 from runner.connectors.outcome import NOT_APPLIED_SCHEMA, NotApplied
-from runner.connectors.paging import PAGINATE_SCHEMA, Paginate
+from runner.connectors.paging_schema import PAGINATE_SCHEMA
 
 if TYPE_CHECKING:
     from runner.connectors.hooks import Hooks
+    from runner.connectors.paging import Paginate
 
 PARAM_TYPES = {
     "string": (str,),

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.connectors.auth import Auth, AuthContext, AuthFlow
 from runner.connectors.http import PreparedCall
-from runner.errors import VendorError
+from runner.errors import RunnerError, VendorError
 from runner.extract_error import ExtractError
 from runner.jsonpath import jsonpath_values
 
@@ -124,6 +124,33 @@ class _TokenAuth(Auth):
 
 class LoginTokenAuth(_TokenAuth):
     """``token``: a login operation of the connector itself returns the token."""
+
+    _login_at: tuple[str, str] | None = None  # the login's method and URL (no query)
+
+    def answered(self, call: PreparedCall, response: Response) -> None:
+        """A login the playbook sent itself (``call: auto.auth``, or a raw POST to the login's
+        URL): the token in its answer is registered as the flow's own would be, before the
+        answer reaches the console, the reports, the journal or the store."""
+        if response.status_code >= 400 or response.error is not None:
+            return
+        if call.operation != self.conf["operation"] and (
+                call.operation or call.method != "POST" or not self._is_login_url(call.url)):
+            return
+        try:
+            token = _one(self.conf.get("token", "$.token"), response)
+        except ExtractError:
+            return
+        if isinstance(token, str) and token:
+            self.ctx.secret(token)
+
+    def _is_login_url(self, url: str) -> bool:
+        if self._login_at is None:
+            try:
+                login = self.ctx.operation(self.conf["operation"])
+            except RunnerError:  # a login that cannot be built now: no raw call is it
+                return False
+            self._login_at = (login.method, login.url.partition("?")[0])
+        return self._login_at == ("POST", url.partition("?")[0])
 
     def _login(self) -> AuthFlow:
         response = yield self.ctx.operation(self.conf["operation"])

@@ -30,7 +30,7 @@ from runner.steps.calls import CALL_SCHEMA, build_call_spec
 from runner.steps.check import SCHEMA as ASSERT_SCHEMA
 from runner.steps.extract import SCHEMA as EXTRACT_SCHEMA
 from runner.steps.kind import Builder, Planner
-from runner.steps.paging import PAGING_SCHEMA, paged, read_pages
+from runner.steps.paging_keys import PAGING_SCHEMA
 from runner.steps.runtime import Runtime, Scope
 from runner.steps.sending import build_call, one_of, send, status_failure, vendor_failure
 
@@ -80,12 +80,18 @@ def build(b: Builder, raw: Mapping[str, Any], path: Path_) -> CallSpec:
             raise b.fail(path + ("undo",), "a finally step cannot have undo: (the undos "
                          "run before the finally steps)",
                          "move the call into steps:, or undo it in a later finally step")
-    return paged(b, raw, path, spec)
+    if any(key in raw for key in PAGING_SCHEMA):  # the paging code is loaded when asked for
+        from runner.steps.paging import paged
+
+        return paged(b, raw, path, spec)
+    return spec
 
 
 def run(rt: Runtime, step: Step, scope: Scope, result: StepResult) -> None:
     spec: CallSpec = step.spec
     if spec.all_pages:  # every page, each an exchange; the answer's JSON is the items
+        from runner.steps.paging import read_pages
+
         call, response = read_pages(rt, step, result, spec, scope)
     else:
         call = build_call(rt, spec, scope)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from runner.connectors.paging import PAGINATE_SCHEMA, Paginate
+from runner.connectors.paging import Paginate
 from runner.connectors.spec import safe_by_verb
 from runner.errors import StepFailed, TransportError
 from runner.loader import Path_
@@ -33,17 +33,6 @@ if TYPE_CHECKING:
     from runner.connectors.http import PreparedCall
     from runner.connectors.response import Response
     from runner.results import StepResult
-
-_COUNT = {"type": "integer", "minimum": 1}
-PAGING_SCHEMA: dict[str, Any] = {
-    "all": {"type": "boolean", "description": "read every page of an operation that pages "
-            "(paginate: in its connector); the answer's JSON is the items of all pages"},
-    "max-items": {**_COUNT, "description": "all: stop once this many items are read"},
-    "max-pages": {**_COUNT, "description": "all: read at most this many pages; a list longer "
-                  "than that fails the step (default: the connector's max_pages, else 100)"},
-    "paginate": {**PAGINATE_SCHEMA, "description": "a raw call with all: true: how its "
-                 "endpoint pages (an operation's is in its connector file)"},
-}
 
 
 def paged(b: Builder, raw: Mapping[str, Any], path: Path_, spec: CallSpec) -> CallSpec:

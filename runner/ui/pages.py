@@ -121,7 +121,13 @@ _RUN = """{% extends "base" %}{% block main %}<h1>{{ r.playbook }}
 <p>run <code>{{ r.run_id }}</code> · file <code>{{ r.file }}</code> · env {{ r.environment }}
 · started {{ r.started | when }}</p>
 <p class="muted">This run has no report yet: it is {{ r.status }}. The report is recorded when
-it ends.</p>{% if r.error %}<pre class="err">{{ r.error }}</pre>{% endif %}
+it ends.</p>{% if r.progress %}<h2>So far</h2><p class="muted">Each step's last state in
+the run's journal.</p><table id="progress">{% for p in r.progress %}<tr data-state="{{ p.state
+}}"><td><span class="badge b-{{ p.state }}">{{ p.state }}</span></td><td>{{ p.step }}</td>
+<td class="mono">{{ p.where }}</td><td>{% if p.until %}until {{ p.until | when }} UTC{% if
+p.waits_for %} (for {{ p.waits_for }}){% endif %}{% elif p.outcome %}answered: {{ p.outcome
+}}{% endif %}</td></tr>{% endfor %}</table>{% endif %}{% if r.error %}<pre class="err">{{
+r.error }}</pre>{% endif %}
 <h2>Inputs</h2><table>{% for k, v in (r.inputs or {}).items() %}<tr><th>{{ k }}</th>
 <td><code>{{ v }}</code></td></tr>{% endfor %}</table>{% endblock %}"""
 

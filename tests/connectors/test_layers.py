@@ -48,3 +48,22 @@ def test_extraction_reads_a_connector_answer_from_below() -> None:
     assert "runner.connectors.response" in runner_imports(RUNNER / "extract.py")
     for module in runner_imports(RUNNER / "connectors" / "response.py"):
         assert module.startswith("runner.connectors") or module == "runner.errors", module
+
+
+def test_every_scheme_home_names_an_auth_class_that_does_not_import_the_client() -> None:
+    """The scheme tables name their classes by home (``module:Class``, imported when a
+    connector uses one: runner/connectors/schemes.py): each resolves, to the class named."""
+    from runner.connectors.auth import Auth
+    from runner.connectors.chosen_auth import CHOICES
+    from runner.connectors.schemes import SCHEMES, scheme, scheme_class
+
+    homes = {*SCHEMES.values(), *(home for home, _ in CHOICES.values())}
+    assert "digest_auth:DigestAuth" in homes and "token_auth:LoginTokenAuth" in homes
+    for home in homes:
+        module, _, name = home.partition(":")
+        cls = scheme_class(home)
+        assert issubclass(cls, Auth) and cls.__name__ == name, home
+        assert cls.__module__ == f"runner.connectors.{module}", home
+        assert "runner.connectors.client" not in runner_imports(
+            RUNNER / "connectors" / f"{module}.py"), home
+    assert scheme("bearer").__name__ == "HeaderAuth"

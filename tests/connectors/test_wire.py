@@ -282,7 +282,10 @@ def test_a_plain_http_run_imports_neither_urllib3_nor_http_client(tmp_path: Path
     """urllib3 and http.client (with email, ssl, urllib.request) are ~40 ms of a run's start:
     a direct http:// call, its login and its answers need none of them; nor certifi (its
     bundle is for https), logging (for rare warnings; concurrent.futures brings it), the email
-    package (a Retry-After date), secrets, random or the idna codec (~10 ms more in all)."""
+    package (a Retry-After date), secrets, random or the idna codec (~10 ms more in all); nor,
+    of runner, the auth schemes it does not use (digest, the token schemes: ~13 KB of source
+    compiled at every start where no .pyc is written, runner/connectors/schemes.py) nor the
+    paging code of a call that does not page (~20 KB, runner/steps/paging_keys.py)."""
     srv = Scripted([sized(b'{"token": "t", "expires_in": 60}',
                           "Content-Type: application/json")])
     pb = tmp_path / "pb.yaml"
@@ -295,7 +298,9 @@ def test_a_plain_http_run_imports_neither_urllib3_nor_http_client(tmp_path: Path
             "except SystemExit as e:\n    print('exit', e.code)\n"
             "print(sorted(m for m in ('urllib3', 'http.client', 'urllib.request', 'ssl', "
             "'email.parser', 'brotli', 'backports.zstd', 'certifi', 'logging', "
-            "'concurrent.futures', 'email', 'secrets', 'random', 'encodings.idna') "
+            "'concurrent.futures', 'email', 'secrets', 'random', 'encodings.idna', "
+            "'runner.connectors.digest_auth', 'runner.connectors.token_auth', "
+            "'runner.connectors.paging', 'runner.steps.paging') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, "run", str(pb), "--env", str(env), "-q"],
                          capture_output=True, text=True, cwd=tmp_path,

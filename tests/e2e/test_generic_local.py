@@ -134,3 +134,33 @@ def test_runner_schema_in_the_repository_has_its_operations(tmp_path: Path) -> N
     schema = json.loads((repo / "schemas" / "playbook.schema.json").read_text())
     ops = schema["$defs"]["step"]["properties"]["call"]["anyOf"][0]["enum"]
     assert "tickets.get_ticket" in ops and "automatos.auth" in ops
+
+
+def test_a_literal_a_repository_connector_declares_secret_is_not_left_in_the_cache(
+        tmp_path: Path, base: str) -> None:
+    """``username`` is a plain setting of every built-in connector, so an environment file
+    whose ``username`` is a literal may keep its parse between runs; but a repository's
+    connector may declare it secret. The run refuses the literal, and no copy of the file's
+    parse is left in the store's folder (``parsed/``) for it."""
+    repo = _repo(tmp_path, tickets=TICKETS.replace(
+        "  token: {required: true, secret: true}\n",
+        "  token: {required: true, secret: true}\n  username: {secret: true}\n"))
+    (repo / "environments" / "ci.yaml").write_text(ENV + "    username: vault-user-8Jx2Qw\n")
+    state = tmp_path / "state"
+    env = {"HTTPBIN_URL": base, "DESK_TOKEN": "desk-token-7Hq2Lp9Zk",
+           "RUNNER_STORE": str(state / "runs.db")}
+    planned = cli("plan", "playbooks/desk.yaml", "--env", "ci", cwd=repo, env=env)
+    assert planned.returncode == EXIT_OK, planned.stdout + planned.stderr
+    assert "vault-user-8Jx2Qw" not in planned.stdout + planned.stderr
+    for entry in (state / "parsed").iterdir():
+        assert b"vault-user-8Jx2Qw" not in entry.read_bytes(), entry
+    for _ in range(2):  # the second run would read a parse the first one kept
+        proc = cli("run", "playbooks/desk.yaml", "--env", "ci", cwd=repo, env=env)
+        assert proc.returncode == EXIT_INVALID, proc.stdout + proc.stderr
+        assert "'username' is a secret and must not be written in the environment file" \
+            in proc.stderr, proc.stderr
+        assert "vault-user-8Jx2Qw" not in proc.stdout + proc.stderr
+    kept = [p for p in (state / "parsed").iterdir()] if (state / "parsed").is_dir() else []
+    assert kept, "the playbook and connector files are kept: the folder is the one checked"
+    for entry in kept:
+        assert b"vault-user-8Jx2Qw" not in entry.read_bytes(), entry

@@ -314,6 +314,10 @@ def test_an_internal_error_records_the_run_errored(tmp_path: Path,
     resumed = cli("resume", row["run_id"], "--store", str(store), "-i", "mood=calm",
                   env=crashing_echo)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    # said before it starts: the new sandbox has not the message `post` made (`read` allows it)
+    assert f"note: run {row['run_id']} ran in the sandbox" in resumed.stderr, resumed.stderr
+    assert "what it sent before (step 'goodbye', step 'post') is not " \
+        "there" in resumed.stderr
     final = Store(str(store)).get_run(row["run_id"])
     assert final is not None and final["status"] == "passed"
     steps = {s["id"]: s for s in final["report"]["steps"]}

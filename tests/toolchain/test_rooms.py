@@ -41,7 +41,7 @@ LAYERS = (
 FACES = {
     "runner/api/__init__.py": "the top door: one function per verb, each from its own module",
     "runner/connectors/__init__.py": "what a connector or hook author imports, from one place",
-    "runner/cli/__init__.py": "the console script's door, runner.cli:main (pyproject.toml)",
+    "runner/cli/__init__.py": "the click group, runner.cli.main, loaded when first used",
 }
 
 
