@@ -28,6 +28,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from runner.park_shares import Shares
+
 if TYPE_CHECKING:  # made by a hub only: concurrent.futures imports logging, ~3 ms of a
     # plain run's start, which uses no hub
     from concurrent.futures import Future
@@ -267,27 +269,6 @@ class Pool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class Shares:
-    """What a pool's runs share (:func:`shared`), each made once, closed with the pool."""
-
-    def __init__(self) -> None:
-        self._things: dict[str, tuple[Any, Callable[[Any], None]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
-        with self._lock:
-            got = self._things.get(key)
-            if got is None:
-                got = self._things[key] = (make(), close)
-            return got[0]
-
-    def close(self) -> None:
-        with self._lock:
-            things, self._things = self._things, {}
-        for thing, close in things.values():
-            close(thing)
 
 
 class Flag(threading.Event):
