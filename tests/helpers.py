@@ -143,3 +143,13 @@ def dev_module(name: str) -> Any:
             pytest.fail(f"{name} is not installed (the dev extra): CI=true makes it a failure",
                         pytrace=False)
         pytest.skip(f"{name} is not installed: pip install -e '.[dev]'", allow_module_level=True)
+
+
+def answer_json(handler: Any, body: bytes) -> None:
+    """A ``BaseHTTPRequestHandler`` answers 200 with this JSON ``body`` (keep-alive framing:
+    a Content-Length)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

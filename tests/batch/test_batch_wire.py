@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import answer_json
 
 from runner.batch import run_batch
 from runner.park import THREADS
@@ -32,12 +33,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.connections += 1  # one handler (one thread) per connection
 
     def do_GET(self) -> None:  # http.server calls it by this name
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer_json(self, b'{"ok": true}')
 
     def log_message(self, *args: object) -> None:
         pass

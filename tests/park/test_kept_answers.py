@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import answer_json
 
 from runner import run_state
 from runner.batch import run_batch
@@ -30,12 +31,7 @@ class Handler(BaseHTTPRequestHandler):
             data: dict[str, Any] = {"done": Handler.polls >= 3}
         else:
             data = {"path": self.path, "things": [{"n": i, "name": f"item {i}"} for i in range(5)]}
-        body = json.dumps(data).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer_json(self, json.dumps(data).encode())
 
     def log_message(self, *args: object) -> None:
         pass
