@@ -195,11 +195,6 @@ class Pool:
         self.shares = Shares()
         self.hubs = [Hub(f"{name}-{i}", self.shares) for i in range(max(1, threads))]
 
-    def share(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
-        """The object this pool's runs share under ``key``, made by the first that asks;
-        ``close(it)`` when the pool closes (after its hubs have stopped: no run uses it)."""
-        return self.shares.get(key, make, close)
-
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self._next().spawn(fn, *args)
 
@@ -377,9 +372,9 @@ def result(future: Future[T]) -> T:
 
 
 def shared(key: str, make: Callable[[], T], close: Callable[[T], None]) -> T | None:
-    """On a hub: the object its pool's runs share under ``key`` (:meth:`Pool.share`: made
-    once, closed when the pool closes, which a batch's end does). Elsewhere None: the caller
-    makes its own."""
+    """On a hub: the object its pool's runs share under ``key`` (made by the first that asks;
+    ``close(it)`` when the pool closes, after its hubs have stopped, which a batch's end does).
+    Elsewhere None: the caller makes its own."""
     hub = _HUBS.get(threading.get_ident())
     if hub is None or hub.shares is None:
         return None
