@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner import park, tracing
+from runner.connectors.response import replaced
 from runner.errors import (
     InternalError,
     Interrupted,
@@ -131,9 +132,7 @@ class Runtime(RunState):
                 (step.loop is None or iteration is not None):  # see runner.undo
             self.undos.push(self.journal, step, key, result.trail, scope, iteration)
         after = scope.get("response")
-        if before is not None and after is not before and hasattr(before, "forget"):
-            # no longer `response`: kept for steps.<id>.response, decoded again if read
-            before.forget()
+        replaced(before, after)  # kept for steps.<id>.response, decoded again if read
         if self.journal is not None:
             if iteration is not None and self.resume is not None and self.resume.blocked(key):
                 self.journal.unsafe_keys.add(key)  # an earlier attempt sent it: keep its entry

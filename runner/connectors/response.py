@@ -143,3 +143,10 @@ class Response:
             "error": self.error,
             **({"attempts": self.attempts} if self.attempts > 1 else {}),
         }
+
+
+def replaced(before: Any, now: Any) -> None:
+    """``before`` was a run's ``response`` and ``now`` takes its place: ``before`` (still kept
+    for ``steps.<id>.response``) forgets what it decoded (:meth:`Response.forget`)."""
+    if isinstance(before, Response) and before is not now:
+        before.forget()

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runner.connectors.response import replaced
 from runner.errors import StepFailed, TransportError
 from runner.loader import Path_
 from runner.model import Step, seconds
@@ -202,9 +203,7 @@ def _judge(rt: Runtime, poll: PollSpec, call: PreparedCall, response: Response, 
     """Whether ``response`` ends the poll (its ``poll-until`` holds); raises for an answer that
     ends it failing: credentials refused, a ``fail-if`` that holds, a status not in
     ``status:`` (unless ``allow-error``: then it is an error answer, "not yet" as any other)."""
-    before = scope.get("response")
-    if before is not None and before is not response and hasattr(before, "forget"):
-        before.forget()  # the step before's: kept, not read while the poll waits
+    replaced(scope.get("response"), response)  # the step before's: not read while it waits
     scope["response"] = response
     if response.error is not None and \
             response.status_code in rt.client(call.connector).auth.renew_on:
