@@ -246,10 +246,16 @@ class Store:
 
     def entries(self, run_id: str) -> list[JournalEntry]:
         with self.db.connect() as c:
-            rows = c.execute("SELECT step_key, event, status, data, at FROM journal "
-                             "WHERE run_id = :run_id ORDER BY id", {"run_id": run_id})
-        return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
-                             r["at"]) for r in rows]
+            return journal_entries(c, run_id)
+
+
+def journal_entries(c: Conn, run_id: str) -> list[JournalEntry]:
+    """A run's journal, oldest first, on connection ``c`` (the store's, or ``runner ui``'s
+    read-only one)."""
+    rows = c.execute("SELECT step_key, event, status, data, at FROM journal "
+                     "WHERE run_id = :run_id ORDER BY id", {"run_id": run_id})
+    return [JournalEntry(r["step_key"], r["event"], r["status"], json.loads(r["data"]),
+                         r["at"]) for r in rows]
 
 
 def run_filter(*, playbook: str | None = None, status: str | None = None,

@@ -11,7 +11,6 @@ that says which command writes or upgrades it.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from urllib.parse import quote
 from runner.errors import InvalidInput, StoreError
 from runner.extras import need
 from runner.run_progress import so_far
-from runner.store import JournalEntry, run_filter
+from runner.store import journal_entries, run_filter
 from runner.store_db import Conn, in_list, like_literal
 from runner.store_schema import SCHEMA_VERSION, run_row
 from runner.store_sqlite import SqliteConn
@@ -141,11 +140,7 @@ class Reader:
                 return None
             out = run_row(row)
             if not out.get("report"):
-                entries = [JournalEntry(r["step_key"], r["event"], r["status"],
-                                        json.loads(r["data"]), r["at"]) for r in c.execute(
-                    "SELECT step_key, event, status, data, at FROM journal "
-                    "WHERE run_id = :run_id ORDER BY id", {"run_id": run_id})]
-                out["progress"] = so_far(out.get("fingerprint"), entries)
+                out["progress"] = so_far(out.get("fingerprint"), journal_entries(c, run_id))
         return out
 
     def schedule_runs(self, names: list[str], limit: int = 5) -> dict[str, list[dict[str, Any]]]:
